@@ -1,0 +1,8 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Runs inside a debug VM (as /zcpool/guest.sh): loading zcpool_test.ko runs
+# every zcpool KUnit suite and prints KTAP on the console for kunit.py parse.
+insmod /zcpool/zcpool.ko || exit 1
+insmod /zcpool/zcpool_test.ko || exit 1
+rmmod zcpool_test || exit 1
+rmmod zcpool || exit 1

@@ -1,0 +1,49 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared helpers for the zcpool scripts: sourced, never run.
+#
+# Everything cached (kernel sources, kernel builds, downloaded packages) lives
+# under $ZCPOOL_CACHE, outside the checkout, so a second run reuses it.
+
+ZCPOOL_CACHE=${ZCPOOL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/zcpool}
+ZCPOOL_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+ZCPOOL_TARGETS="stock debug-6.1 debug-6.12"
+
+die() {
+	echo "${0##*/}: error: $*" >&2
+	exit 1
+}
+
+note() {
+	echo "${0##*/}: $*" >&2
+}
+
+# The Debian stock kernel release that linux-image-amd64 points at (e.g. 6.1.0-56-amd64).
+stock_kernel_release() {
+	local dep
+
+	dep=$(dpkg-query -W -f='${Depends}' linux-image-amd64 2>/dev/null) ||
+		die "linux-image-amd64 is not installed (run scripts/install-deps)"
+	dep=${dep%%[ ,|]*}
+	echo "${dep#linux-image-}"
+}
+
+# Path of the file describing a built target: shell assignments KVER, KDIR
+# (tree to build modules against), VMLINUZ, SRC (source tree with scripts/ and
+# tools/), DEBUG (1 for the sanitizer kernels) and MODDIR (extra modules).
+target_env_file() {
+	echo "$ZCPOOL_CACHE/targets/$1.env"
+}
+
+load_target() {
+	local env
+
+	case " $ZCPOOL_TARGETS " in
+	*" $1 "*) ;;
+	*) die "unknown kernel target '$1' (known: $ZCPOOL_TARGETS)" ;;
+	esac
+	env=$(target_env_file "$1")
+	[ -f "$env" ] || "$ZCPOOL_TOP/scripts/build-kernel" "$1" ||
+		die "could not prepare kernel target '$1'"
+	# shellcheck disable=SC1090
+	. "$env"
+}
