@@ -1,0 +1,69 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# zcpool: user-facing targets. Kernel objects are built by kbuild (Kbuild,
+# mod/Kbuild); everything VM-related is in scripts/ (each takes --help).
+
+KDIR ?= /lib/modules/$(shell uname -r)/build
+PREFIX ?= /usr/local
+VERSION := 0.1.0
+TARGET ?= stock
+TARGETS ?= stock debug-6.1 debug-6.12
+TESTS ?=
+
+# --- a real machine: build, load, install -----------------------------------
+
+all: modules
+
+modules:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+# Works without kernel headers too: kbuild's output is removed by name.
+clean:
+	rm -rf out .tmp_versions
+	find . \( -name '*.o' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.c' \
+		-o -name '.*.cmd' -o -name '*.order' -o -name '*.symvers' \) -delete
+
+# Installs zcpool.ko under /lib/modules/<release>/updates and the uapi header.
+install: modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=updates modules_install
+	install -D -m 0644 uapi/linux/zcpool.h $(DESTDIR)$(PREFIX)/include/linux/zcpool.h
+
+# DKMS rebuilds zcpool for every kernel the machine installs (dkms.conf).
+dkms-install:
+	rm -rf /usr/src/zcpool-$(VERSION)
+	mkdir -p /usr/src/zcpool-$(VERSION)
+	cp -a Kbuild Makefile dkms.conf mod uapi /usr/src/zcpool-$(VERSION)/
+	dkms add -m zcpool -v $(VERSION)
+	dkms install -m zcpool -v $(VERSION)
+
+dkms-remove:
+	dkms remove -m zcpool -v $(VERSION) --all
+	rm -rf /usr/src/zcpool-$(VERSION)
+
+# --- the VM rig (modules cannot be loaded on the build machines) -------------
+
+deps:
+	scripts/install-deps
+
+kernels: deps
+	for t in $(TARGETS); do scripts/build-kernel $$t || exit 1; done
+
+# Every test on every kernel; ends with "N passed, N failed".
+check: deps
+	scripts/check --targets "$(TARGETS)"
+
+static: deps
+	scripts/check --targets "$(TARGETS)" --only static
+
+kunit: deps
+	scripts/check --targets "$(TARGET)" --only kunit
+
+utest: deps
+	scripts/check --targets "$(TARGET)" --only utest --tests "$(TESTS)"
+
+# Boot the stock Debian kernel, load zcpool, run the demo and show its output.
+demo: deps
+	scripts/demo
+
+.PHONY: all modules clean install dkms-install dkms-remove deps kernels check \
+	static kunit utest demo
