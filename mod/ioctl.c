@@ -59,3 +59,4 @@ long zcpool_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return -ENOTTY;
 	}
 }
+EXPORT_SYMBOL_IF_KUNIT(zcpool_ioctl);
