@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The buddy tree of one chunk, as in the seed design (Netty's PoolChunk, from
+ * jemalloc): the 2^order pages of a chunk are the leaves of a complete binary
+ * tree stored in an array, root 1, children of id at 2*id and 2*id+1, so the
+ * node at depth d covers 2^(order-d) pages. memory_map[id] holds the depth of
+ * the shallowest wholly free node in id's subtree: depth(id) when the whole
+ * subtree is free, order+1 ("used") when nothing in it is free. The root's
+ * value therefore says in O(1) which is the largest free aligned block.
+ *
+ * Allocating 2^(order-h) pages walks from the root to depth h, taking the
+ * left child whenever its value is <= h (it holds a free node at least that
+ * big) and the right child otherwise. That finds the leftmost free aligned
+ * block of the size, in O(order) steps.
+ *
+ * Beyond the seed: a request of N pages, N not a power of two, holds exactly
+ * N pages, as drm_buddy's block trim does. The 2^ceil(log2 N) block found by
+ * the walk is split along one root-to-leaf path: at each level, if the pages
+ * still wanted fill more than the left half, the left half is marked used as
+ * one piece and the walk goes right; otherwise the walk goes left and leaves
+ * the right half free. The pieces are the binary digits of N, so at most
+ * order+1 nodes change and the free-page count stays exact.
+ *
+ * A node is an allocated piece when it reads "used" while its left child still
+ * reads its own depth (allocating a piece never writes below it; a node that is
+ * full because of its descendants has both children "used"). Free recomputes
+ * the pieces of (first_page, pages), checks each one is such a piece and only
+ * then releases them, so double frees, unaligned starts and sizes larger than
+ * the allocation are refused with -EINVAL and change nothing. The tree cannot
+ * tell an allocation from a smaller one that is one of its leading pieces:
+ * callers must free with the size they allocated (they keep it anyway).
+ *
+ * Every function runs in O(order), except init, which writes the map once.
+ */
+
+#include <linux/errno.h>
+#include <linux/kernel.h>
+#include <linux/log2.h>
+#include <linux/string.h>
+#include <kunit/visibility.h>
+
+#include "buddy.h"
+
+/* The value of a node with nothing free below it. */
+static u8 buddy_used(const struct zcpool_buddy *b)
+{
+	return b->order + 1;
+}
+
+static u8 buddy_depth(unsigned int id)
+{
+	return ilog2(id);
+}
+
+/* Recompute @id from its children: wholly free if both are, else the shallower. */
+static void buddy_refresh(struct zcpool_buddy *b, unsigned int id)
+{
+	u8 left = b->memory_map[2 * id];
+	u8 right = b->memory_map[2 * id + 1];
+	u8 child_depth = buddy_depth(id) + 1;
+
+	if (left == child_depth && right == child_depth)
+		b->memory_map[id] = child_depth - 1;
+	else
+		b->memory_map[id] = min(left, right);
+}
+
+static void buddy_refresh_ancestors(struct zcpool_buddy *b, unsigned int id)
+{
+	while (id > 1) {
+		id >>= 1;
+		buddy_refresh(b, id);
+	}
+}
+
+/* Whether @id was handed out as one piece (see the top of the file). */
+static bool buddy_is_piece(const struct zcpool_buddy *b, unsigned int id)
+{
+	if (b->memory_map[id] != buddy_used(b))
+		return false;
+	if (buddy_depth(id) == b->order)
+		return true;
+	return b->memory_map[2 * id] == buddy_depth(id) + 1;
+}
+
+static void buddy_mark(struct zcpool_buddy *b, unsigned int id, bool used)
+{
+	b->memory_map[id] = used ? buddy_used(b) : buddy_depth(id);
+}
+
+/*
+ * An allocation of @pages pages at the start of node @id (2^@id_order pages,
+ * more than half of them wanted) is a set of pieces along one path: at each
+ * level where more than the left half is wanted, the left half is a piece and
+ * the path goes right; else the path goes left. Alloc, free and the check
+ * before free all walk it the same way.
+ */
+static bool buddy_pieces_allocated(const struct zcpool_buddy *b, unsigned int id,
+				   unsigned int id_order, unsigned int pages)
+{
+	unsigned int half;
+
+	while (pages != (1U << id_order)) {
+		half = 1U << (id_order - 1);
+		if (pages > half) {
+			if (!buddy_is_piece(b, 2 * id))
+				return false;
+			id = 2 * id + 1;
+			pages -= half;
+		} else {
+			id = 2 * id;
+		}
+		id_order--;
+	}
+	return buddy_is_piece(b, id);
+}
+
+/* Mark the pieces used or free, then refresh the ancestors of the path's end. */
+static void buddy_mark_pieces(struct zcpool_buddy *b, unsigned int id,
+			      unsigned int id_order, unsigned int pages, bool used)
+{
+	unsigned int half;
+
+	while (pages != (1U << id_order)) {
+		half = 1U << (id_order - 1);
+		if (pages > half) {
+			buddy_mark(b, 2 * id, used);
+			id = 2 * id + 1;
+			pages -= half;
+		} else {
+			id = 2 * id;
+		}
+		id_order--;
+	}
+	buddy_mark(b, id, used);
+	buddy_refresh_ancestors(b, id);
+}
+
+/**
+ * zcpool_buddy_init() - set up the tree of an unused chunk
+ * @b:     the tree to set up.
+ * @order: the chunk holds 2^@order pages, at most %ZCPOOL_BUDDY_MAX_ORDER.
+ * @map:   zcpool_buddy_map_bytes(@order) bytes that @b uses until the caller
+ *         is done with it; their contents are overwritten.
+ *
+ * Context: any context; writes 2^(@order + 1) bytes.
+ * Return: 0 with every page free, or -EINVAL for a bad @order or a NULL @map.
+ */
+int zcpool_buddy_init(struct zcpool_buddy *b, unsigned int order, u8 *map)
+{
+	unsigned int depth;
+
+	if (order > ZCPOOL_BUDDY_MAX_ORDER)
+		return -EINVAL;
+	if (!map)
+		return -EINVAL;
+
+	/* Node 0 is not part of the tree; mark it used so that it never looks free. */
+	map[0] = order + 1;
+	for (depth = 0; depth <= order; depth++)
+		memset(&map[1U << depth], depth, 1U << depth);
+	b->order = order;
+	b->free_pages = 1U << order;
+	b->memory_map = map;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_buddy_init);
+
+/**
+ * zcpool_buddy_alloc() - allocate a run of pages from the tree
+ * @b:     the tree.
+ * @pages: how many pages, 1 to 2^@b->order.
+ *
+ * The run starts at the leftmost free block of 2^ceil(log2 @pages) pages,
+ * which is aligned to its size; only @pages pages of it are taken, the rest
+ * stays free. Free it with zcpool_buddy_free() and the same @pages.
+ *
+ * Context: any context; the caller serialises calls on @b. O(@b->order).
+ * Return: the index of the run's first page in the chunk, -ENOSPC when no
+ * block that big is free (nothing changes then), or -EINVAL for a @pages of
+ * 0 or more than the chunk holds.
+ */
+int zcpool_buddy_alloc(struct zcpool_buddy *b, unsigned int pages)
+{
+	unsigned int block_order, depth, id, d;
+
+	if (!pages)
+		return -EINVAL;
+	if (pages > zcpool_buddy_total_pages(b))
+		return -EINVAL;
+
+	block_order = order_base_2(pages);
+	depth = b->order - block_order;
+	if (b->memory_map[1] > depth)
+		return -ENOSPC;
+
+	id = 1;
+	for (d = 0; d < depth; d++) {
+		id *= 2;
+		if (b->memory_map[id] > depth)
+			id++;
+	}
+	buddy_mark_pieces(b, id, block_order, pages, true);
+	b->free_pages -= pages;
+	return (id - (1U << depth)) << block_order;
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_buddy_alloc);
+
+/**
+ * zcpool_buddy_free() - give back a run allocated by zcpool_buddy_alloc()
+ * @b:          the tree.
+ * @first_page: what zcpool_buddy_alloc() returned.
+ * @pages:      the @pages passed to zcpool_buddy_alloc().
+ *
+ * The run is checked before anything changes: a range that is not a live
+ * allocation (a double free, a wrong start, a size larger than allocated)
+ * is refused.
+ *
+ * Context: any context; the caller serialises calls on @b. O(@b->order).
+ * Return: 0, or -EINVAL when (@first_page, @pages) is not a live allocation.
+ */
+int zcpool_buddy_free(struct zcpool_buddy *b, unsigned int first_page, unsigned int pages)
+{
+	unsigned int block_order, id;
+
+	if (!pages)
+		return -EINVAL;
+	if (pages > zcpool_buddy_total_pages(b))
+		return -EINVAL;
+	if (first_page >= zcpool_buddy_total_pages(b))
+		return -EINVAL;
+
+	/* Alloc put the run at the start of a block aligned to its rounded-up size. */
+	block_order = order_base_2(pages);
+	if (first_page & ((1U << block_order) - 1))
+		return -EINVAL;
+
+	id = (1U << (b->order - block_order)) + (first_page >> block_order);
+	if (!buddy_pieces_allocated(b, id, block_order, pages))
+		return -EINVAL;
+	buddy_mark_pieces(b, id, block_order, pages, false);
+	b->free_pages += pages;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_buddy_free);
+
+/**
+ * zcpool_buddy_largest_free() - the largest block the tree can hand out now
+ * @b: the tree.
+ *
+ * A request of N pages succeeds exactly when 2^ceil(log2 N) is at most this.
+ * Trimmed tails may make a longer free stretch of pages that is not aligned;
+ * it does not count, because no single allocation can use it.
+ *
+ * Context: any context; the caller serialises calls on @b. O(1).
+ * Return: the page count of the largest free aligned block, 0 when full.
+ */
+unsigned int zcpool_buddy_largest_free(const struct zcpool_buddy *b)
+{
+	u8 root = b->memory_map[1];
+
+	if (root > b->order)
+		return 0;
+	return 1U << (b->order - root);
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_buddy_largest_free);

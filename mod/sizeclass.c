@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Size classes of zcpool's small allocations.
+ *
+ * The classes are 16, 32, ..., 128 B, then 8 per power of two: 144, 160, ...,
+ * 256, 288, ..., 512, ... up to ZCPOOL_SIZECLASS_MAX_SIZE (8 pages, 32 KiB with
+ * 4 KiB pages: 72 classes). Rounding a request above 128 B up to its class
+ * wastes less than 1/8 of the request. 8 pages is where small classes stop
+ * because rounding up to whole pages wastes less than 1/8 from there on
+ * (Go's maxSmallSize is the same 32 KiB; Netty 4.1.52+ stops at 28 KiB with
+ * 8 KiB pages for the same reason), so the arena serves bigger requests as
+ * trimmed buddy runs of exactly the pages needed.
+ *
+ * Each class's elements are cut from runs of run_pages pages: the smallest
+ * count from 1 to 8 that holds at least one element and leaves a tail of at
+ * most 1/8 of the run unused (Go's span-class rule; Netty 4.1.52+ sizes its
+ * subpage runs the same way). A class of at most PAGE_SIZE / 8 meets that
+ * with one page, since its tail is shorter than one element. The larger
+ * classes are the last 6 power-of-two ranges, whose sizes are fixed
+ * fractions of a page (from 9/64 to 8 pages), so their run sizes do not
+ * depend on the page size and are written down in big_run_pages[] below.
+ * The KUnit suite and the user-space twin (with 4 KiB and 64 KiB pages)
+ * check every class against the rule.
+ *
+ * Every query is O(1): shifts, one table read, at most one division.
+ */
+
+#include <linux/errno.h>
+#include <linux/kernel.h>
+#include <linux/log2.h>
+#include <kunit/visibility.h>
+
+#include "sizeclass.h"
+#include "subpage.h"
+
+/* The first power-of-two range whose classes are above PAGE_SIZE / 8. */
+#define BIG_SHIFT	(PAGE_SHIFT - ZCPOOL_SIZECLASS_STEPS_SHIFT)
+#define BIG_FIRST	(ZCPOOL_SIZECLASS_TINY_NR + ZCPOOL_SIZECLASS_STEPS * (BIG_SHIFT - 7))
+#define BIG_NR		(ZCPOOL_SIZECLASS_NR - BIG_FIRST)
+
+/*
+ * Run pages of the classes above PAGE_SIZE / 8, one row per power-of-two
+ * range; the class sizes in pages are in the comments.
+ */
+static const u8 big_run_pages[] = {
+	1, 1, 2, 1, 2, 1, 1, 1,	/* 9/64 .. 16/64 */
+	2, 1, 3, 2, 3, 1, 1, 1,	/* 9/32 .. 16/32 */
+	3, 2, 3, 3, 5, 1, 1, 1,	/* 9/16 .. 16/16 */
+	5, 4, 3, 3, 5, 2, 2, 2,	/* 9/8 .. 16/8 */
+	5, 5, 3, 3, 7, 4, 4, 4,	/* 9/4 .. 16/4 */
+	5, 5, 6, 6, 7, 7, 8, 8,	/* 9/2 .. 16/2 */
+};
+
+static_assert(ARRAY_SIZE(big_run_pages) == BIG_NR);
+static_assert(ZCPOOL_SIZECLASS_TINY_NR * ZCPOOL_SIZECLASS_QUANTUM == ZCPOOL_SIZECLASS_TINY_MAX);
+static_assert(ZCPOOL_SIZECLASS_TINY_MAX == 1 << 7);
+static_assert(ZCPOOL_SIZECLASS_STEPS == 1 << ZCPOOL_SIZECLASS_STEPS_SHIFT);
+/* The tiny classes all fit one page: the big ones start after them. */
+static_assert(BIG_SHIFT >= 7);
+/* Every run of every class can be tracked by one subpage. */
+static_assert(ZCPOOL_SIZECLASS_MAX_ELEMS <= ZCPOOL_SUBPAGE_MAX_ELEMS);
+
+/**
+ * zcpool_sizeclass_index() - the class a small allocation is rounded up to
+ * @size: the requested bytes.
+ *
+ * Context: any context. O(1).
+ * Return: the index of the smallest class of at least @size bytes, or
+ * -ERANGE when @size is 0 or above %ZCPOOL_SIZECLASS_MAX_SIZE (not small).
+ */
+int zcpool_sizeclass_index(size_t size)
+{
+	unsigned int shift, step;
+
+	if (!size)
+		return -ERANGE;
+	if (size > ZCPOOL_SIZECLASS_MAX_SIZE)
+		return -ERANGE;
+	if (size <= ZCPOOL_SIZECLASS_TINY_MAX)
+		return (size - 1) / ZCPOOL_SIZECLASS_QUANTUM;
+
+	/* size is in (2^shift, 2^(shift+1)], cut into 8 steps of 2^(shift-3). */
+	shift = ilog2(size - 1);
+	step = (size - 1 - (1UL << shift)) >> (shift - ZCPOOL_SIZECLASS_STEPS_SHIFT);
+	return ZCPOOL_SIZECLASS_TINY_NR + (shift - 7) * ZCPOOL_SIZECLASS_STEPS + step;
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_sizeclass_index);
+
+/**
+ * zcpool_sizeclass_size() - the element size of a class
+ * @idx: a class index from zcpool_sizeclass_index().
+ *
+ * Context: any context. O(1).
+ * Return: the class's size in bytes, or 0 if @idx is not a class.
+ */
+unsigned int zcpool_sizeclass_size(unsigned int idx)
+{
+	unsigned int range, step;
+
+	if (idx >= ZCPOOL_SIZECLASS_NR)
+		return 0;
+	if (idx < ZCPOOL_SIZECLASS_TINY_NR)
+		return (idx + 1) * ZCPOOL_SIZECLASS_QUANTUM;
+
+	/* Step 1..8 of the range (2^(7+range), 2^(8+range)]. */
+	range = (idx - ZCPOOL_SIZECLASS_TINY_NR) / ZCPOOL_SIZECLASS_STEPS;
+	step = (idx - ZCPOOL_SIZECLASS_TINY_NR) % ZCPOOL_SIZECLASS_STEPS + 1;
+	return (ZCPOOL_SIZECLASS_STEPS + step) << (7 + range - ZCPOOL_SIZECLASS_STEPS_SHIFT);
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_sizeclass_size);
+
+/**
+ * zcpool_sizeclass_run_pages() - pages in each subpage run of a class
+ * @idx: a class index from zcpool_sizeclass_index().
+ *
+ * Context: any context. O(1).
+ * Return: 1 to %ZCPOOL_SIZECLASS_RUN_MAX_PAGES, or 0 if @idx is not a class.
+ */
+unsigned int zcpool_sizeclass_run_pages(unsigned int idx)
+{
+	if (idx >= ZCPOOL_SIZECLASS_NR)
+		return 0;
+	if (idx < BIG_FIRST)
+		return 1;
+	return big_run_pages[idx - BIG_FIRST];
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_sizeclass_run_pages);
+
+/**
+ * zcpool_sizeclass_nr_elems() - elements in each subpage run of a class
+ * @idx: a class index from zcpool_sizeclass_index().
+ *
+ * Context: any context. O(1).
+ * Return: 1 to %ZCPOOL_SIZECLASS_MAX_ELEMS, or 0 if @idx is not a class.
+ */
+unsigned int zcpool_sizeclass_nr_elems(unsigned int idx)
+{
+	if (idx >= ZCPOOL_SIZECLASS_NR)
+		return 0;
+	return (zcpool_sizeclass_run_pages(idx) << PAGE_SHIFT) / zcpool_sizeclass_size(idx);
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_sizeclass_nr_elems);

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Size classes: the sizes small allocations are rounded up to, and for each
+ * class the run (pages) its subpages are cut from. A constant table: no
+ * state, no locking, callable from any context.
+ */
+#ifndef _ZCPOOL_SIZECLASS_H
+#define _ZCPOOL_SIZECLASS_H
+
+#include <linux/types.h>
+#include <asm/page.h>
+
+/* Classes are 16 B apart up to 128 B: every element is 16-byte aligned. */
+#define ZCPOOL_SIZECLASS_QUANTUM	16
+#define ZCPOOL_SIZECLASS_TINY_MAX	128
+#define ZCPOOL_SIZECLASS_TINY_NR	(ZCPOOL_SIZECLASS_TINY_MAX / ZCPOOL_SIZECLASS_QUANTUM)
+
+/*
+ * Above 128 B each power of two is cut into 8 steps, so a request is rounded
+ * up by less than 1/8 (12.5%) of its size.
+ */
+#define ZCPOOL_SIZECLASS_STEPS		8
+#define ZCPOOL_SIZECLASS_STEPS_SHIFT	3	/* ilog2(ZCPOOL_SIZECLASS_STEPS) */
+
+/*
+ * Runs of a class are at most 8 pages and waste at most 1/8 of themselves
+ * in the tail that no element fits (Go's span classes use the same bound).
+ */
+#define ZCPOOL_SIZECLASS_RUN_MAX_PAGES	8
+#define ZCPOOL_SIZECLASS_TAIL_DIV	8
+
+/*
+ * The largest small size is 8 pages (32 KiB with 4 KiB pages, Go's
+ * maxSmallSize). Above it a request is served as a run of whole pages,
+ * and rounding up to a page wastes less than 1/8 there too; below it whole
+ * pages would waste up to half (4097 B in 8 KiB), so classes are needed.
+ */
+#define ZCPOOL_SIZECLASS_MAX_SIZE	(ZCPOOL_SIZECLASS_RUN_MAX_PAGES * PAGE_SIZE)
+
+/*
+ * 8 tiny classes, then 8 for each power-of-two range (2^k, 2^(k+1)] from
+ * k = 7 up to k = PAGE_SHIFT + 2, whose top is ZCPOOL_SIZECLASS_MAX_SIZE.
+ */
+#define ZCPOOL_SIZECLASS_NR \
+	(ZCPOOL_SIZECLASS_TINY_NR + ZCPOOL_SIZECLASS_STEPS * (PAGE_SHIFT + 3 - 7))
+
+/* The most elements any class puts in one run: 16 B elements in one page. */
+#define ZCPOOL_SIZECLASS_MAX_ELEMS	(PAGE_SIZE / ZCPOOL_SIZECLASS_QUANTUM)
+
+int zcpool_sizeclass_index(size_t size);
+unsigned int zcpool_sizeclass_size(unsigned int idx);
+unsigned int zcpool_sizeclass_run_pages(unsigned int idx);
+unsigned int zcpool_sizeclass_nr_elems(unsigned int idx);
+
+#endif /* _ZCPOOL_SIZECLASS_H */

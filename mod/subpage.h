@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A subpage: a run cut into equal elements of one size class, and the bitmap
+ * saying which are allocated. Pure code: no locks (the caller serialises every
+ * call on one subpage), no sleeping, no allocation. Elements are indices
+ * 0..nr_elems-1; the caller turns them into offsets (index * class size) and
+ * keeps the bitmap storage, so a subpage can be embedded in the caller's own
+ * run descriptor with the bitmap placed wherever suits it.
+ */
+#ifndef _ZCPOOL_SUBPAGE_H
+#define _ZCPOOL_SUBPAGE_H
+
+#include <linux/types.h>
+
+/*
+ * The most elements one subpage tracks: 16-byte elements in a 64 KiB page,
+ * the most the size classes ask for on any page size zcpool supports. It
+ * bounds the bitmap to 64 words, so a scan for a free word stays short.
+ */
+#define ZCPOOL_SUBPAGE_MAX_ELEMS	4096
+
+#define ZCPOOL_SUBPAGE_WORD_BITS	64
+
+/* u64 words of bitmap storage for @nr_elems elements (a constant expression). */
+#define ZCPOOL_SUBPAGE_BITMAP_WORDS(nr_elems) \
+	(((nr_elems) + ZCPOOL_SUBPAGE_WORD_BITS - 1) / ZCPOOL_SUBPAGE_WORD_BITS)
+
+/**
+ * struct zcpool_subpage - the allocation state of one run of equal elements
+ * @bitmap:      ZCPOOL_SUBPAGE_BITMAP_WORDS(@nr_elems) words owned by the
+ *               caller; bit i set means element i is allocated. Bits past
+ *               @nr_elems in the last word are kept set so they never look free.
+ * @alloc_cache: the complement of bitmap[@cache_word]: the free elements of
+ *               one word, so that most allocations are one find-first-set
+ *               (Go's mspan.allocCache). 0 when that word has none.
+ * @cache_word:  the bitmap word @alloc_cache mirrors.
+ * @nr_elems:    elements in the run, 1..%ZCPOOL_SUBPAGE_MAX_ELEMS.
+ * @nr_free:     elements not allocated.
+ */
+struct zcpool_subpage {
+	u64 *bitmap;
+	u64 alloc_cache;
+	unsigned int cache_word;
+	unsigned int nr_elems;
+	unsigned int nr_free;
+};
+
+/**
+ * zcpool_subpage_bitmap_words() - bitmap storage a subpage needs
+ * @nr_elems: elements in the run.
+ *
+ * Context: any context.
+ * Return: how many u64 words zcpool_subpage_init() needs for @nr_elems.
+ */
+static inline unsigned int zcpool_subpage_bitmap_words(unsigned int nr_elems)
+{
+	return ZCPOOL_SUBPAGE_BITMAP_WORDS(nr_elems);
+}
+
+/**
+ * zcpool_subpage_nr_free() - elements of the run not allocated
+ * @sp: the subpage.
+ *
+ * Context: any context; the caller serialises calls on @sp.
+ * Return: the count of free elements.
+ */
+static inline unsigned int zcpool_subpage_nr_free(const struct zcpool_subpage *sp)
+{
+	return sp->nr_free;
+}
+
+/**
+ * zcpool_subpage_is_empty() - whether no element of the run is allocated
+ * @sp: the subpage.
+ *
+ * Context: any context; the caller serialises calls on @sp.
+ * Return: true when the run holds nothing and may go back to the buddy tree.
+ */
+static inline bool zcpool_subpage_is_empty(const struct zcpool_subpage *sp)
+{
+	return sp->nr_free == sp->nr_elems;
+}
+
+/**
+ * zcpool_subpage_is_full() - whether every element of the run is allocated
+ * @sp: the subpage.
+ *
+ * Context: any context; the caller serialises calls on @sp.
+ * Return: true when zcpool_subpage_alloc() would fail with -ENOSPC.
+ */
+static inline bool zcpool_subpage_is_full(const struct zcpool_subpage *sp)
+{
+	return sp->nr_free == 0;
+}
+
+int zcpool_subpage_init(struct zcpool_subpage *sp, unsigned int nr_elems, u64 *bitmap);
+int zcpool_subpage_alloc(struct zcpool_subpage *sp);
+int zcpool_subpage_free(struct zcpool_subpage *sp, unsigned int idx);
+
+#endif /* _ZCPOOL_SUBPAGE_H */

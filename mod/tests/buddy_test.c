@@ -1,0 +1,640 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit suite zcpool_buddy: the buddy tree of one chunk (buddy.c).
+ *
+ * check_tree() verifies every memory_map entry against the rules of buddy.h
+ * and the free-page count against the tree; the cases call it after every
+ * change. The randomized case replays allocations and frees against a page
+ * bitmap, which predicts every result (the tree hands out the leftmost free
+ * aligned block); its seed is printed and can be fixed with buddy_seed=.
+ */
+
+#include <kunit/test.h>
+#include <linux/bitops.h>
+#include <linux/log2.h>
+#include <linux/module.h>
+#include <linux/prandom.h>
+#include <linux/random.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "buddy.h"
+
+static unsigned int buddy_seed;
+module_param(buddy_seed, uint, 0400);
+MODULE_PARM_DESC(buddy_seed, "Seed of zcpool_buddy's random case (default 0: a new one each run)");
+
+/* The seed's example is an order-11 tree: 2048 pages of 8 KiB in a 16 MiB chunk. */
+#define SEED_ORDER	11
+
+/* Enough operations to reach deep fragmentation many times over. */
+#define RANDOM_OPS	100000
+
+/*
+ * Checking the whole tree costs 2^(order+1) steps; past this order the random
+ * case checks the two paths it changed after each step and the whole tree only
+ * every FULL_CHECK_EVERY steps, to stay O(order) per step under an emulated
+ * KASAN kernel.
+ */
+#define FULL_CHECK_MAX_ORDER	6
+#define FULL_CHECK_EVERY	256
+
+#define MODEL_WORDS	(BIT(SEED_ORDER) / 64)
+
+static u8 *alloc_map(struct kunit *test, unsigned int order)
+{
+	u8 *map = kunit_kzalloc(test, zcpool_buddy_map_bytes(order), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, map);
+	return map;
+}
+
+static struct zcpool_buddy *new_tree(struct kunit *test, unsigned int order)
+{
+	struct zcpool_buddy *b = kunit_kzalloc(test, sizeof(*b), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, b);
+	KUNIT_ASSERT_EQ(test, zcpool_buddy_init(b, order, alloc_map(test, order)), 0);
+	return b;
+}
+
+static unsigned int node_depth(unsigned int id)
+{
+	return ilog2(id);
+}
+
+static u8 node_used(const struct zcpool_buddy *b)
+{
+	return b->order + 1;
+}
+
+/* The node covering @pages pages (a power of two) from @first. */
+static unsigned int node_of(const struct zcpool_buddy *b, unsigned int first,
+			    unsigned int pages)
+{
+	return (BIT(b->order) + first) / pages;
+}
+
+/*
+ * One node against its children: a leaf reads its depth or "used"; an inner
+ * node over two wholly free children reads its depth (free) or "used" (an
+ * allocated piece); any other inner node reads the smaller child.
+ */
+static bool check_node(struct kunit *test, const struct zcpool_buddy *b, unsigned int id)
+{
+	unsigned int d = node_depth(id);
+	u8 v = b->memory_map[id], l, r, want;
+
+	if (d == b->order) {
+		KUNIT_EXPECT_TRUE_MSG(test, v == d || v == node_used(b),
+				      "leaf %u reads %u", id, v);
+		return v == d || v == node_used(b);
+	}
+	l = b->memory_map[2 * id];
+	r = b->memory_map[2 * id + 1];
+	if (l == d + 1 && r == d + 1) {
+		KUNIT_EXPECT_TRUE_MSG(test, v == d || v == node_used(b),
+				      "node %u reads %u over free children", id, v);
+		return v == d || v == node_used(b);
+	}
+	want = min(l, r);
+	KUNIT_EXPECT_EQ_MSG(test, v, want, "node %u, children %u and %u", id, l, r);
+	return v == want;
+}
+
+/* Checks every node under @id, clearing *@ok on a bad one; returns the free pages there. */
+static unsigned int check_subtree(struct kunit *test, const struct zcpool_buddy *b,
+				  unsigned int id, bool *ok)
+{
+	unsigned int free;
+
+	if (!check_node(test, b, id))
+		*ok = false;
+	if (node_depth(id) == b->order)
+		return b->memory_map[id] == b->order;
+	free = check_subtree(test, b, 2 * id, ok) + check_subtree(test, b, 2 * id + 1, ok);
+	/* An allocated piece hides the free-reading nodes below it. */
+	return b->memory_map[id] == node_used(b) ? 0 : free;
+}
+
+/*
+ * The invariant checker: every node obeys the rules, the free count is exact.
+ * Returns whether all held, so that long loops can stop at the first break.
+ */
+static bool check_tree(struct kunit *test, const struct zcpool_buddy *b)
+{
+	unsigned int free;
+	bool ok = true;
+
+	free = check_subtree(test, b, 1, &ok);
+	KUNIT_EXPECT_EQ(test, b->memory_map[0], node_used(b));
+	KUNIT_EXPECT_EQ(test, free, zcpool_buddy_free_pages(b));
+	return ok && b->memory_map[0] == node_used(b) && free == zcpool_buddy_free_pages(b);
+}
+
+/* The O(order) part of check_tree(): the nodes from @page's leaf to the root. */
+static bool check_path(struct kunit *test, const struct zcpool_buddy *b, unsigned int page)
+{
+	unsigned int id;
+
+	for (id = BIT(b->order) + page; id; id >>= 1)
+		if (!check_node(test, b, id))
+			return false;
+	return true;
+}
+
+static const unsigned int orders[] = { 0, 1, 2, 3, 5, 8, 10, 11 };
+
+static void order_desc(const unsigned int *order, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "order %u", *order);
+}
+
+KUNIT_ARRAY_PARAM(order, orders, order_desc);
+
+/* The trim case costs O(4^order); up to order 8 it meets every trim shape. */
+static const unsigned int trim_orders[] = { 0, 1, 2, 3, 4, 5, 6, 8 };
+
+KUNIT_ARRAY_PARAM(trim_order, trim_orders, order_desc);
+
+static void init_makes_every_page_free(struct kunit *test)
+{
+	unsigned int order = *(const unsigned int *)test->param_value;
+	struct zcpool_buddy *b = new_tree(test, order);
+	unsigned int id;
+
+	for (id = 1; id < BIT(order + 1); id++)
+		KUNIT_EXPECT_EQ_MSG(test, b->memory_map[id], node_depth(id), "node %u", id);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_free_pages(b), BIT(order));
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_largest_free(b), BIT(order));
+	KUNIT_EXPECT_TRUE(test, zcpool_buddy_is_unused(b));
+	check_tree(test, b);
+}
+
+static void init_rejects_bad_order_and_missing_map(struct kunit *test)
+{
+	struct zcpool_buddy b = {};
+	u8 map[ZCPOOL_BUDDY_MAP_BYTES(2)];
+
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_init(&b, ZCPOOL_BUDDY_MAX_ORDER + 1, map), -EINVAL);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_init(&b, 2, NULL), -EINVAL);
+	KUNIT_EXPECT_PTR_EQ(test, b.memory_map, NULL);	/* untouched */
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_map_bytes(ZCPOOL_BUDDY_MAX_ORDER + 1), 0);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_map_bytes(SEED_ORDER), 2 * BIT(SEED_ORDER));
+}
+
+static void seed_example_lands_on_nodes_2048_1025_2049(struct kunit *test)
+{
+	struct zcpool_buddy *b = new_tree(test, SEED_ORDER);
+	u8 used = node_used(b);
+
+	/* 8 KiB, 16 KiB, 8 KiB with the seed's 8 KiB pages. */
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_alloc(b, 1), 0);
+	KUNIT_EXPECT_EQ(test, node_of(b, 0, 1), 2048);
+	KUNIT_EXPECT_EQ(test, b->memory_map[2048], used);
+	check_tree(test, b);
+
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_alloc(b, 2), 2);
+	KUNIT_EXPECT_EQ(test, node_of(b, 2, 2), 1025);
+	KUNIT_EXPECT_EQ(test, b->memory_map[1025], used);
+	KUNIT_EXPECT_EQ(test, b->memory_map[2050], SEED_ORDER);	/* a piece: free below */
+	check_tree(test, b);
+
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_alloc(b, 1), 1);
+	KUNIT_EXPECT_EQ(test, node_of(b, 1, 1), 2049);
+	KUNIT_EXPECT_EQ(test, b->memory_map[2049], used);
+	KUNIT_EXPECT_EQ(test, b->memory_map[1024], used);	/* full through its children */
+	KUNIT_EXPECT_EQ(test, b->memory_map[512], used);
+	KUNIT_EXPECT_EQ(test, b->memory_map[256], SEED_ORDER - 2);	/* pages 4-7 free */
+	check_tree(test, b);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_free_pages(b), BIT(SEED_ORDER) - 4);
+
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_free(b, 0, 1), 0);
+	check_tree(test, b);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_free(b, 2, 2), 0);
+	check_tree(test, b);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_free(b, 1, 1), 0);
+	check_tree(test, b);
+	KUNIT_EXPECT_EQ(test, b->memory_map[1], 0);
+	KUNIT_EXPECT_TRUE(test, zcpool_buddy_is_unused(b));
+}
+
+static void runs_take_the_leftmost_aligned_block(struct kunit *test)
+{
+	struct zcpool_buddy *b = new_tree(test, 4);
+
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_alloc(b, 1), 0);
+	check_tree(test, b);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_alloc(b, 4), 4);	/* 0-3 is split */
+	check_tree(test, b);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_alloc(b, 2), 2);
+	check_tree(test, b);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_alloc(b, 8), 8);
+	check_tree(test, b);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_alloc(b, 1), 1);
+	check_tree(test, b);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_free_pages(b), 0);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_largest_free(b), 0);
+}
+
+/* N pages in a tree of 2^order hold exactly N: the other pages all stay usable. */
+static void trimmed_runs_hold_exactly_their_pages(struct kunit *test)
+{
+	unsigned int order = *(const unsigned int *)test->param_value;
+	unsigned int total = BIT(order), pages, i;
+	struct zcpool_buddy *b = new_tree(test, order);
+
+	for (pages = 1; pages <= total; pages++) {
+		KUNIT_ASSERT_EQ(test, zcpool_buddy_alloc(b, pages), 0);
+		KUNIT_EXPECT_EQ(test, zcpool_buddy_free_pages(b), total - pages);
+		if (order <= FULL_CHECK_MAX_ORDER)
+			KUNIT_ASSERT_TRUE(test, check_tree(test, b));
+		for (i = pages; i < total; i++)
+			KUNIT_ASSERT_EQ_MSG(test, zcpool_buddy_alloc(b, 1), i,
+					    "after a run of %u pages", pages);
+		KUNIT_EXPECT_EQ(test, zcpool_buddy_alloc(b, 1), -ENOSPC);
+		for (i = pages; i < total; i++)
+			KUNIT_ASSERT_EQ(test, zcpool_buddy_free(b, i, 1), 0);
+		KUNIT_ASSERT_EQ(test, zcpool_buddy_free(b, 0, pages), 0);
+		KUNIT_ASSERT_TRUE(test, zcpool_buddy_is_unused(b));
+		KUNIT_EXPECT_EQ(test, b->memory_map[1], 0);
+	}
+	check_tree(test, b);
+}
+
+static void trimmed_tail_serves_the_next_requests(struct kunit *test)
+{
+	struct zcpool_buddy *b = new_tree(test, 2);
+
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_alloc(b, 3), 0);
+	check_tree(test, b);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_free_pages(b), 1);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_largest_free(b), 1);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_alloc(b, 1), 3);
+	check_tree(test, b);
+
+	b = new_tree(test, 3);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_alloc(b, 5), 0);
+	check_tree(test, b);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_free_pages(b), 3);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_largest_free(b), 2);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_alloc(b, 2), 6);
+	check_tree(test, b);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_alloc(b, 1), 5);
+	check_tree(test, b);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_free_pages(b), 0);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_free(b, 0, 5), 0);
+	check_tree(test, b);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_free_pages(b), 5);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_largest_free(b), 4);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_alloc(b, 3), 0);	/* the tail merged back */
+	check_tree(test, b);
+}
+
+static void exhaustion_is_enospc_and_changes_nothing(struct kunit *test)
+{
+	struct zcpool_buddy *b = new_tree(test, 5);
+	size_t bytes = zcpool_buddy_map_bytes(5);
+	u8 *before = kunit_kmalloc(test, bytes, GFP_KERNEL);
+	unsigned int pages;
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, before);
+	/* Pages 0 and 17 taken: no 16-page block is left, 8-page ones are. */
+	KUNIT_ASSERT_EQ(test, zcpool_buddy_alloc(b, 1), 0);
+	KUNIT_ASSERT_EQ(test, zcpool_buddy_alloc(b, 9), 16);
+	check_tree(test, b);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_largest_free(b), 8);
+	memcpy(before, b->memory_map, bytes);
+	for (pages = 9; pages <= 32; pages++) {
+		KUNIT_EXPECT_EQ_MSG(test, zcpool_buddy_alloc(b, pages), -ENOSPC, "%u pages", pages);
+		KUNIT_EXPECT_EQ(test, memcmp(before, b->memory_map, bytes), 0);
+		KUNIT_EXPECT_EQ(test, zcpool_buddy_free_pages(b), 22);
+	}
+	check_tree(test, b);
+
+	/* A full tree refuses even one page. */
+	while (zcpool_buddy_alloc(b, 1) >= 0)
+		KUNIT_ASSERT_TRUE(test, check_tree(test, b));
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_free_pages(b), 0);
+	memcpy(before, b->memory_map, bytes);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_alloc(b, 1), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, memcmp(before, b->memory_map, bytes), 0);
+}
+
+static void alloc_rejects_zero_and_more_than_the_chunk(struct kunit *test)
+{
+	struct zcpool_buddy *b = new_tree(test, 3);
+
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_alloc(b, 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_alloc(b, 9), -EINVAL);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_alloc(b, UINT_MAX), -EINVAL);
+	KUNIT_EXPECT_TRUE(test, zcpool_buddy_is_unused(b));
+	check_tree(test, b);
+}
+
+struct bad_free_case {
+	const char *what;
+	unsigned int first, pages;
+};
+
+/* Live in an order-4 tree: 5 pages at 0 (pieces 0-3 and 4), 4 at 8, 1 at 5, 1 at 6. */
+static const struct bad_free_case bad_free_cases[] = {
+	{ "zero pages", 0, 0 },
+	{ "more than the chunk", 0, 17 },
+	{ "past the chunk", 16, 1 },
+	{ "far past the chunk", UINT_MAX, 1 },
+	{ "unaligned start", 1, 3 },
+	{ "larger than allocated", 0, 8 },
+	{ "inside a piece", 8, 2 },
+	{ "last page of a piece", 11, 1 },
+	{ "trimmed tail", 7, 1 },
+	{ "never allocated", 12, 4 },
+	{ "two allocations at once", 4, 2 },
+};
+
+static void bad_free_case_desc(const struct bad_free_case *c, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s (%u, %u)", c->what, c->first, c->pages);
+}
+
+KUNIT_ARRAY_PARAM(bad_free, bad_free_cases, bad_free_case_desc);
+
+static void free_refuses_what_is_not_an_allocation(struct kunit *test)
+{
+	const struct bad_free_case *c = test->param_value;
+	struct zcpool_buddy *b = new_tree(test, 4);
+	u8 before[ZCPOOL_BUDDY_MAP_BYTES(4)];
+
+	KUNIT_ASSERT_EQ(test, zcpool_buddy_alloc(b, 5), 0);
+	KUNIT_ASSERT_EQ(test, zcpool_buddy_alloc(b, 4), 8);
+	KUNIT_ASSERT_EQ(test, zcpool_buddy_alloc(b, 1), 5);
+	KUNIT_ASSERT_EQ(test, zcpool_buddy_alloc(b, 1), 6);
+	check_tree(test, b);
+	memcpy(before, b->memory_map, sizeof(before));
+
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_free(b, c->first, c->pages), -EINVAL);
+	KUNIT_EXPECT_EQ(test, memcmp(before, b->memory_map, sizeof(before)), 0);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_free_pages(b), 5);
+	check_tree(test, b);
+}
+
+static void double_free_is_einval(struct kunit *test)
+{
+	struct zcpool_buddy *b = new_tree(test, 3);
+
+	KUNIT_ASSERT_EQ(test, zcpool_buddy_alloc(b, 3), 0);
+	KUNIT_ASSERT_EQ(test, zcpool_buddy_alloc(b, 2), 4);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_free(b, 0, 3), 0);
+	check_tree(test, b);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_free(b, 0, 3), -EINVAL);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_free_pages(b), 6);
+	check_tree(test, b);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_free(b, 4, 2), 0);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_free(b, 4, 2), -EINVAL);
+	KUNIT_EXPECT_TRUE(test, zcpool_buddy_is_unused(b));
+	check_tree(test, b);
+}
+
+static void freeing_every_page_merges_back_to_one_block(struct kunit *test)
+{
+	struct zcpool_buddy *b = new_tree(test, 6);
+	unsigned int pages[64], i, j, t;
+	struct rnd_state rnd;
+
+	prandom_seed_state(&rnd, 64);
+	for (i = 0; i < ARRAY_SIZE(pages); i++) {
+		KUNIT_ASSERT_EQ(test, zcpool_buddy_alloc(b, 1), i);
+		pages[i] = i;
+	}
+	check_tree(test, b);
+	for (i = ARRAY_SIZE(pages); i > 1; i--) {
+		j = prandom_u32_state(&rnd) % i;
+		t = pages[i - 1];
+		pages[i - 1] = pages[j];
+		pages[j] = t;
+	}
+	for (i = 0; i < ARRAY_SIZE(pages); i++) {
+		KUNIT_ASSERT_EQ(test, zcpool_buddy_free(b, pages[i], 1), 0);
+		KUNIT_ASSERT_TRUE(test, check_tree(test, b));
+	}
+	KUNIT_EXPECT_EQ(test, b->memory_map[1], 0);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_largest_free(b), 64);
+}
+
+/* --- the randomized differential case ---------------------------------- */
+
+/* One bit per page, set while allocated: the simplest allocator that can be right. */
+struct model {
+	unsigned int order;
+	unsigned int free_pages;
+	u64 used[MODEL_WORDS];
+};
+
+struct live_run {
+	unsigned int first, pages;
+};
+
+static void model_set(struct model *m, unsigned int first, unsigned int pages, bool used)
+{
+	unsigned int p;
+
+	for (p = first; p < first + pages; p++) {
+		if (used)
+			m->used[p / 64] |= BIT_ULL(p % 64);
+		else
+			m->used[p / 64] &= ~BIT_ULL(p % 64);
+	}
+	if (used)
+		m->free_pages -= pages;
+	else
+		m->free_pages += pages;
+}
+
+/* The leftmost wholly free block of @size pages (a power of two), aligned to @size. */
+static int model_find(const struct model *m, unsigned int size)
+{
+	unsigned int total = BIT(m->order), w, s, start;
+	u64 free, valid;
+
+	if (size >= 64) {
+		for (start = 0; start < total; start += size) {
+			for (w = start / 64; w < (start + size) / 64; w++)
+				if (m->used[w])
+					break;
+			if (w == (start + size) / 64)
+				return start;
+		}
+		return -1;
+	}
+	valid = total < 64 ? BIT_ULL(total) - 1 : ~0ULL;
+	for (w = 0; w < DIV_ROUND_UP(total, 64); w++) {
+		/* Bit i survives the folding only if pages i..i+size-1 are free. */
+		free = ~m->used[w] & valid;
+		for (s = 1; s < size; s <<= 1)
+			free &= free >> s;
+		free &= ~0ULL / (BIT_ULL(size) - 1);	/* starts aligned to size */
+		if (free)
+			return w * 64 + __ffs64(free);
+	}
+	return -1;
+}
+
+static unsigned int model_largest(const struct model *m)
+{
+	unsigned int size;
+
+	for (size = BIT(m->order); size; size >>= 1)
+		if (model_find(m, size) >= 0)
+			return size;
+	return 0;
+}
+
+/* Every page reads the same in the tree and the model. */
+static void check_against_model(struct kunit *test, const struct zcpool_buddy *b,
+				const struct model *m)
+{
+	unsigned int page, id;
+	bool tree_used;
+
+	for (page = 0; page < BIT(b->order); page++) {
+		tree_used = false;
+		for (id = BIT(b->order) + page; id; id >>= 1) {
+			/* Used if the leaf is, or some ancestor is an allocated piece. */
+			if (b->memory_map[id] == node_used(b) &&
+			    (node_depth(id) == b->order ||
+			     b->memory_map[2 * id] == node_depth(id) + 1)) {
+				tree_used = true;
+				break;
+			}
+		}
+		KUNIT_ASSERT_EQ_MSG(test, tree_used, !!(m->used[page / 64] & BIT_ULL(page % 64)),
+				    "page %u", page);
+	}
+	KUNIT_ASSERT_EQ(test, zcpool_buddy_largest_free(b), model_largest(m));
+}
+
+/* The state of one random run: the tree, its model and the live allocations. */
+struct random_run {
+	struct kunit *test;
+	struct zcpool_buddy *b;
+	struct model *m;
+	struct live_run *live;
+	unsigned int nr_live;
+	struct live_run last;	/* touched last: its paths are checked */
+	struct rnd_state rnd;
+};
+
+static void random_free(struct random_run *r, u32 op)
+{
+	struct kunit *test = r->test;
+	unsigned int i = prandom_u32_state(&r->rnd) % r->nr_live;
+	struct live_run run = r->live[i];
+
+	r->live[i] = r->live[--r->nr_live];
+	KUNIT_ASSERT_EQ_MSG(test, zcpool_buddy_free(r->b, run.first, run.pages), 0,
+			    "op %u: free(%u, %u)", op, run.first, run.pages);
+	model_set(r->m, run.first, run.pages, false);
+	r->last = run;
+	if (prandom_u32_state(&r->rnd) % 16 == 0)
+		KUNIT_ASSERT_EQ_MSG(test, zcpool_buddy_free(r->b, run.first, run.pages), -EINVAL,
+				    "op %u: double free(%u, %u)", op, run.first, run.pages);
+}
+
+static void random_alloc(struct random_run *r, u32 op)
+{
+	struct kunit *test = r->test;
+	unsigned int k, pages;
+	int got, want;
+
+	/* Every block order equally often, any size that rounds up to it. */
+	k = prandom_u32_state(&r->rnd) % (r->b->order + 1);
+	pages = k ? BIT(k - 1) + 1 + prandom_u32_state(&r->rnd) % BIT(k - 1) : 1;
+	got = zcpool_buddy_alloc(r->b, pages);
+	want = model_find(r->m, BIT(k));
+	KUNIT_ASSERT_EQ_MSG(test, got, want < 0 ? -ENOSPC : want, "op %u: alloc(%u)", op, pages);
+	if (got < 0)
+		return;
+	r->last.first = got;
+	r->last.pages = pages;
+	r->live[r->nr_live++] = r->last;
+	model_set(r->m, got, pages, true);
+}
+
+static const unsigned int random_orders[] = { 2, 6, SEED_ORDER };
+
+KUNIT_ARRAY_PARAM(random_order, random_orders, order_desc);
+
+static void random_ops_match_a_page_bitmap_model(struct kunit *test)
+{
+	unsigned int order = *(const unsigned int *)test->param_value;
+	struct random_run r = { .test = test, .last = { .pages = 1 } };
+	unsigned int total = BIT(order), seed;
+	struct live_run run;
+	u32 op;
+
+	r.b = new_tree(test, order);
+	r.m = kunit_kzalloc(test, sizeof(*r.m), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, r.m);
+	r.m->order = order;
+	r.m->free_pages = total;
+	r.live = kunit_kcalloc(test, total, sizeof(*r.live), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, r.live);
+
+	seed = buddy_seed;
+	while (!seed)
+		seed = get_random_u32();
+	kunit_info(test, "seed %u (replay: insmod zcpool_test.ko buddy_seed=%u)", seed, seed);
+	prandom_seed_state(&r.rnd, seed);
+
+	for (op = 0; op < RANDOM_OPS; op++) {
+		if (r.nr_live && prandom_u32_state(&r.rnd) % 100 >= 55)
+			random_free(&r, op);
+		else
+			random_alloc(&r, op);
+		KUNIT_ASSERT_EQ_MSG(test, zcpool_buddy_free_pages(r.b), r.m->free_pages,
+				    "op %u", op);
+		if (order <= FULL_CHECK_MAX_ORDER || op % FULL_CHECK_EVERY == 0) {
+			KUNIT_ASSERT_TRUE_MSG(test, check_tree(test, r.b), "op %u", op);
+			check_against_model(test, r.b, r.m);
+		} else {
+			KUNIT_ASSERT_TRUE(test, check_path(test, r.b, r.last.first));
+			KUNIT_ASSERT_TRUE(test, check_path(test, r.b,
+							   r.last.first + r.last.pages - 1));
+		}
+	}
+
+	kunit_info(test, "%u runs live at the end, %u pages free", r.nr_live, r.m->free_pages);
+	check_tree(test, r.b);
+	check_against_model(test, r.b, r.m);
+	while (r.nr_live) {
+		run = r.live[--r.nr_live];
+		KUNIT_ASSERT_EQ(test, zcpool_buddy_free(r.b, run.first, run.pages), 0);
+	}
+	check_tree(test, r.b);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_free_pages(r.b), total);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_largest_free(r.b), total);
+	KUNIT_EXPECT_TRUE(test, zcpool_buddy_is_unused(r.b));
+}
+
+static struct kunit_case zcpool_buddy_cases[] = {
+	KUNIT_CASE_PARAM(init_makes_every_page_free, order_gen_params),
+	KUNIT_CASE(init_rejects_bad_order_and_missing_map),
+	KUNIT_CASE(seed_example_lands_on_nodes_2048_1025_2049),
+	KUNIT_CASE(runs_take_the_leftmost_aligned_block),
+	KUNIT_CASE_PARAM(trimmed_runs_hold_exactly_their_pages, trim_order_gen_params),
+	KUNIT_CASE(trimmed_tail_serves_the_next_requests),
+	KUNIT_CASE(exhaustion_is_enospc_and_changes_nothing),
+	KUNIT_CASE(alloc_rejects_zero_and_more_than_the_chunk),
+	KUNIT_CASE_PARAM(free_refuses_what_is_not_an_allocation, bad_free_gen_params),
+	KUNIT_CASE(double_free_is_einval),
+	KUNIT_CASE(freeing_every_page_merges_back_to_one_block),
+	KUNIT_CASE_PARAM(random_ops_match_a_page_bitmap_model, random_order_gen_params),
+	{}
+};
+
+static struct kunit_suite zcpool_buddy_suite = {
+	.name = "zcpool_buddy",
+	.test_cases = zcpool_buddy_cases,
+};
+
+kunit_test_suite(zcpool_buddy_suite);
