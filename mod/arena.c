@@ -1,0 +1,531 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Arenas: the locking layer of the allocator.
+ *
+ * Lock order (outermost first) of the pool and its arenas:
+ *
+ *  1. pool->window_lock (mutex, pool.c): serialises adding entries to the
+ *     pool window (a new chunk's slot, a huge allocation's slot range), so
+ *     that the search for a free slot range and the inserts are one step.
+ *     Held with no other zcpool lock; it may sleep (xarray node allocation).
+ *  2. arena->lock (spinlock, here) protects the arena's usage lists, its
+ *     lists of partial subpage runs, its counters, and for every chunk of
+ *     the arena the buddy tree, the page descriptors and the subpage runs.
+ *     pool->huge_lock (spinlock, pool.c), which protects the pool's huge
+ *     allocations, is at the same level. Neither is ever held together with
+ *     another zcpool lock, and neither is held across anything that sleeps:
+ *     the arena lock is dropped to allocate a run descriptor (GFP_KERNEL),
+ *     and the pool takes chunks from the page allocator with no lock held
+ *     and hands them in with the next call (struct zcpool_arena_req).
+ *  3. The window xarray's own xa_lock nests inside 1 (xa_alloc, xa_store)
+ *     and inside the huge lock (xa_erase); nothing nests inside it.
+ *
+ * Lockless: looking a chunk up by window offset (xa_load() under RCU; a
+ * chunk's arena, pages, order and slot never change once published, and
+ * its descriptor is freed only after a grace period, so the lookup may take
+ * the arena lock and then finds every page of a chunk being given up
+ * marked free); the pool's bytes-held counters (atomic64 compare-and-swap
+ * against the limits); zeroing an allocation after it is handed out.
+ *
+ * Chunk lists by usage, as in Netty's PoolChunkList (q000 .. q100), with
+ * overlapping bounds: a chunk moves up when its usage passes its list's top
+ * and down when it falls under its list's bottom, so one that sits on a
+ * boundary does not change list (and place in the scan order) on every
+ * allocation and free. Allocation scans the busiest lists first (q075,
+ * q050, q025, q000, then the empty chunks): new allocations fill nearly
+ * full chunks, so free pages gather in the others, which drain, become
+ * empty and go back to the page allocator. Netty starts at q050 because it
+ * tests chunks by trying to allocate from them; here zcpool_buddy_largest_
+ * free() says in O(1) whether a chunk can serve the request, so skipping
+ * a busy chunk that cannot is cheap. Chunks that are full are not scanned.
+ *
+ * Small sizes come from subpage runs: per class, a list of runs with free
+ * elements, newest first. A run that fills up leaves the list; one that
+ * becomes empty gives its pages back to the buddy tree at once, so that
+ * chunks can drain (keeping the last run of a class, as Netty does, would
+ * pin its chunk forever); the per-CPU cache that will sit in front of the
+ * arena absorbs the churn that this costs on alloc/free ping-pong.
+ */
+
+#include <linux/kernel.h>
+#include <linux/list.h>
+#include <linux/lockdep.h>
+#include <linux/log2.h>
+#include <linux/mm.h>
+#include <linux/spinlock.h>
+#include <kunit/visibility.h>
+
+#include "arena.h"
+
+/* A chunk leaves its list when its usage (percent of pages) is out of these. */
+static const struct {
+	u8 min;
+	u8 max;
+} usage_bounds[ZCPOOL_ARENA_NR_USAGE] = {
+	[ZCPOOL_ARENA_EMPTY] = { 0, 0 },
+	[ZCPOOL_ARENA_Q000] = { 0, 25 },
+	[ZCPOOL_ARENA_Q025] = { 15, 50 },
+	[ZCPOOL_ARENA_Q050] = { 40, 75 },
+	[ZCPOOL_ARENA_Q075] = { 65, 99 },
+	[ZCPOOL_ARENA_Q100] = { 100, 100 },
+};
+
+/* The lists an allocation looks at, busiest first; full chunks are skipped. */
+static const u8 scan_order[] = {
+	ZCPOOL_ARENA_Q075, ZCPOOL_ARENA_Q050, ZCPOOL_ARENA_Q025,
+	ZCPOOL_ARENA_Q000, ZCPOOL_ARENA_EMPTY,
+};
+
+/* Returned by arena_alloc_locked() when it needs a run descriptor first. */
+#define ARENA_NEED_RUN	1
+
+/**
+ * zcpool_arena_init() - set up an arena with no chunks
+ * @arena: the arena.
+ *
+ * Context: any context; the arena is not shared yet.
+ */
+void zcpool_arena_init(struct zcpool_arena *arena)
+{
+	unsigned int i;
+
+	spin_lock_init(&arena->lock);
+	for (i = 0; i < ARRAY_SIZE(arena->usage); i++)
+		INIT_LIST_HEAD(&arena->usage[i]);
+	for (i = 0; i < ARRAY_SIZE(arena->partial); i++)
+		INIT_LIST_HEAD(&arena->partial[i]);
+	arena->nr_chunks = 0;
+	arena->nr_empty = 0;
+	memset(&arena->stats, 0, sizeof(arena->stats));
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_arena_init);
+
+/**
+ * zcpool_arena_req_init() - prepare a request
+ * @req:   the request.
+ * @cls:   a size class, or -1 for a page run.
+ * @pages: a page run's length in pages.
+ * @size:  the requested bytes.
+ *
+ * Context: any context.
+ */
+void zcpool_arena_req_init(struct zcpool_arena_req *req, int cls, unsigned int pages, u64 size)
+{
+	memset(req, 0, sizeof(*req));
+	req->cls = cls;
+	req->pages = pages;
+	req->size = size;
+	INIT_LIST_HEAD(&req->release);
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_arena_req_init);
+
+/**
+ * zcpool_arena_req_done() - free what a request kept but did not use
+ * @req: the request; its release list must have been emptied by the caller.
+ *
+ * Context: any context.
+ */
+void zcpool_arena_req_done(struct zcpool_arena_req *req)
+{
+	zcpool_chunk_run_free(req->spare_run);
+	req->spare_run = NULL;
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_arena_req_done);
+
+static unsigned int chunk_usage_pct(const struct zcpool_chunk *chunk)
+{
+	unsigned int total = zcpool_buddy_total_pages(&chunk->buddy);
+	unsigned int used = total - zcpool_buddy_free_pages(&chunk->buddy);
+
+	return used * 100 / total;
+}
+
+/* Empty chunks: the largest orders at the head (used first, kept longest). */
+static void arena_add_empty(struct zcpool_arena *arena, struct zcpool_chunk *chunk)
+{
+	struct list_head *empty = &arena->usage[ZCPOOL_ARENA_EMPTY];
+	struct zcpool_chunk *first;
+
+	first = list_first_entry_or_null(empty, struct zcpool_chunk, node);
+	if (!first || chunk->order >= first->order)
+		list_move(&chunk->node, empty);
+	else
+		list_move_tail(&chunk->node, empty);
+	chunk->usage = ZCPOOL_ARENA_EMPTY;
+	arena->nr_empty++;
+}
+
+/* Put @chunk on the list its usage calls for, after an allocation or a free. */
+static void arena_update_usage(struct zcpool_arena *arena, struct zcpool_chunk *chunk)
+{
+	unsigned int pct = chunk_usage_pct(chunk);
+	unsigned int list = chunk->usage;
+
+	lockdep_assert_held(&arena->lock);
+	if (zcpool_buddy_is_unused(&chunk->buddy)) {
+		if (list != ZCPOOL_ARENA_EMPTY)
+			arena_add_empty(arena, chunk);
+		return;
+	}
+	if (list == ZCPOOL_ARENA_EMPTY) {
+		arena->nr_empty--;
+		list = ZCPOOL_ARENA_Q000;
+	}
+	while (pct > usage_bounds[list].max)
+		list++;
+	while (pct < usage_bounds[list].min)
+		list--;
+	if (list != chunk->usage) {
+		list_move(&chunk->node, &arena->usage[list]);
+		chunk->usage = list;
+	}
+}
+
+/* Give up empty chunks beyond the reserve, the smallest first. */
+static void arena_trim(struct zcpool_arena *arena, struct list_head *release)
+{
+	struct zcpool_chunk *chunk;
+
+	lockdep_assert_held(&arena->lock);
+	while (arena->nr_empty > ZCPOOL_ARENA_EMPTY_RESERVE) {
+		chunk = list_last_entry(&arena->usage[ZCPOOL_ARENA_EMPTY],
+					struct zcpool_chunk, node);
+		list_move(&chunk->node, release);
+		arena->nr_empty--;
+		arena->nr_chunks--;
+	}
+}
+
+/* Take @pages pages from the busiest chunk that has room; -ENOSPC if none. */
+static int arena_take_pages(struct zcpool_arena *arena, unsigned int pages,
+			    struct zcpool_chunk **chunkp)
+{
+	unsigned int block = roundup_pow_of_two(pages);
+	struct zcpool_chunk *chunk;
+	unsigned int i;
+	int first;
+
+	lockdep_assert_held(&arena->lock);
+	for (i = 0; i < ARRAY_SIZE(scan_order); i++) {
+		list_for_each_entry(chunk, &arena->usage[scan_order[i]], node) {
+			if (zcpool_buddy_largest_free(&chunk->buddy) < block)
+				continue;
+			first = zcpool_buddy_alloc(&chunk->buddy, pages);
+			/* largest_free said it fits: only a broken tree fails here. */
+			if (WARN_ON_ONCE(first < 0))
+				continue;
+			arena_update_usage(arena, chunk);
+			*chunkp = chunk;
+			return first;
+		}
+	}
+	return -ENOSPC;
+}
+
+static int arena_alloc_run(struct zcpool_arena *arena, struct zcpool_arena_req *req)
+{
+	struct zcpool_chunk *chunk;
+	bool dirty;
+	int first;
+
+	first = arena_take_pages(arena, req->pages, &chunk);
+	if (first < 0) {
+		req->need_order = order_base_2(req->pages);
+		return -EAGAIN;
+	}
+	zcpool_chunk_set_run(chunk, first, req->pages,
+			     ((u64)req->pages << PAGE_SHIFT) - req->size, &dirty);
+	req->chunk = chunk;
+	req->chunk_off = (u64)first << PAGE_SHIFT;
+	req->zero_len = dirty ? (u64)req->pages << PAGE_SHIFT : 0;
+	arena->stats.runs_live++;
+	return 0;
+}
+
+/* A run of @req->cls with a free element, made from new pages if need be. */
+static struct zcpool_run *arena_partial_run(struct zcpool_arena *arena,
+					    struct zcpool_arena_req *req, int *err)
+{
+	struct list_head *partial = &arena->partial[req->cls];
+	struct zcpool_chunk *chunk;
+	struct zcpool_run *run;
+	int first;
+
+	run = list_first_entry_or_null(partial, struct zcpool_run, node);
+	if (run)
+		return run;
+	if (!req->spare_run) {
+		*err = ARENA_NEED_RUN;
+		return NULL;
+	}
+	run = req->spare_run;
+	first = arena_take_pages(arena, run->pages, &chunk);
+	if (first < 0) {
+		req->need_order = order_base_2(run->pages);
+		*err = -EAGAIN;
+		return NULL;
+	}
+	req->spare_run = NULL;
+	zcpool_chunk_run_attach(chunk, run, first);
+	list_add(&run->node, partial);
+	return run;
+}
+
+static int arena_alloc_elem(struct zcpool_arena *arena, struct zcpool_arena_req *req)
+{
+	struct zcpool_run *run;
+	int idx, err = 0;
+
+	run = arena_partial_run(arena, req, &err);
+	if (!run)
+		return err;
+	idx = zcpool_subpage_alloc(&run->sp);
+	/* Runs on the partial list have a free element. */
+	if (WARN_ON_ONCE(idx < 0))
+		return idx;
+	if (zcpool_subpage_is_full(&run->sp))
+		list_del_init(&run->node);
+	zcpool_chunk_run_set_slack(run, idx, run->elem_size - req->size);
+	req->chunk = run->chunk;
+	req->chunk_off = ((u64)run->first_page << PAGE_SHIFT) + (u64)idx * run->elem_size;
+	req->zero_len = idx < run->clean_from ? run->elem_size : 0;
+	run->clean_from = max_t(unsigned int, run->clean_from, idx + 1);
+	arena->stats.class_live[req->cls]++;
+	return 0;
+}
+
+static int arena_alloc_locked(struct zcpool_arena *arena, struct zcpool_arena_req *req)
+{
+	int ret;
+
+	lockdep_assert_held(&arena->lock);
+	if (req->cls >= 0)
+		ret = arena_alloc_elem(arena, req);
+	else
+		ret = arena_alloc_run(arena, req);
+	if (ret)
+		return ret;
+	arena->stats.bytes_requested += req->size;
+	arena->stats.live++;
+	arena->stats.allocs++;
+	return 0;
+}
+
+/**
+ * zcpool_arena_alloc() - allocate one element of a class or one page run
+ * @arena: the arena.
+ * @req:   the request (zcpool_arena_req_init()); a chunk in
+ *         @req->spare_chunk is added to the arena first.
+ *
+ * Tries the arena's chunks, busiest first. When none has room it does not
+ * take pages itself: it returns -EAGAIN with the chunk order it needs in
+ * @req->need_order, and the caller brings a chunk at least that big in
+ * @req->spare_chunk and calls again. Empty chunks beyond
+ * %ZCPOOL_ARENA_EMPTY_RESERVE end up on @req->release.
+ *
+ * Context: process context, may sleep (the lock is dropped to allocate a
+ * run descriptor); takes and releases the arena lock.
+ * Return: 0 with @req->chunk and @req->chunk_off set; -EAGAIN when the
+ * arena needs a chunk; -ENOMEM when a run descriptor could not be allocated.
+ */
+int zcpool_arena_alloc(struct zcpool_arena *arena, struct zcpool_arena_req *req)
+{
+	int ret;
+
+	might_sleep();
+	spin_lock(&arena->lock);
+	if (req->spare_chunk) {
+		INIT_LIST_HEAD(&req->spare_chunk->node);
+		arena_add_empty(arena, req->spare_chunk);
+		arena->nr_chunks++;
+		req->spare_chunk = NULL;
+	}
+	for (;;) {
+		ret = arena_alloc_locked(arena, req);
+		if (ret != ARENA_NEED_RUN)
+			break;
+		spin_unlock(&arena->lock);
+		req->spare_run = zcpool_chunk_run_alloc(req->cls);
+		spin_lock(&arena->lock);
+		if (!req->spare_run) {
+			ret = -ENOMEM;
+			break;
+		}
+	}
+	arena_trim(arena, &req->release);
+	spin_unlock(&arena->lock);
+	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_arena_alloc);
+
+static int arena_free_run(struct zcpool_arena *arena, struct zcpool_chunk *chunk,
+			  unsigned int page, u64 *size)
+{
+	struct zcpool_chunk_page *m = &chunk->meta[page];
+	unsigned int pages = m->pages;
+	u32 slack = m->slack;
+
+	/* The descriptors say the run is live: the tree must agree. */
+	if (WARN_ON_ONCE(zcpool_buddy_free(&chunk->buddy, page, pages)))
+		return -EINVAL;
+	zcpool_chunk_clear_run(chunk, page, pages);
+	*size = ((u64)pages << PAGE_SHIFT) - slack;
+	arena->stats.runs_live--;
+	return 0;
+}
+
+static int arena_free_elem(struct zcpool_arena *arena, struct zcpool_run *run,
+			   u64 chunk_off, u64 *size)
+{
+	u64 rel = chunk_off - ((u64)run->first_page << PAGE_SHIFT);
+	struct zcpool_chunk *chunk = run->chunk;
+	bool was_full = zcpool_subpage_is_full(&run->sp);
+	u32 rem;
+	u64 idx;
+
+	idx = div_u64_rem(rel, run->elem_size, &rem);
+	if (rem)
+		return -EINVAL;
+	if (idx >= run->sp.nr_elems)
+		return -EINVAL;
+	if (zcpool_subpage_free(&run->sp, idx))
+		return -EINVAL;
+	*size = run->elem_size - zcpool_chunk_run_slack(run, idx);
+	arena->stats.class_live[run->cls]--;
+	if (!zcpool_subpage_is_empty(&run->sp)) {
+		if (was_full)
+			list_add(&run->node, &arena->partial[run->cls]);
+		return 0;
+	}
+	/* Empty: its pages go back to the tree so that the chunk can drain. */
+	if (!was_full)
+		list_del_init(&run->node);
+	zcpool_chunk_run_detach(run);
+	WARN_ON_ONCE(zcpool_buddy_free(&chunk->buddy, run->first_page, run->pages));
+	zcpool_chunk_run_free(run);
+	return 0;
+}
+
+/**
+ * zcpool_arena_free() - free the allocation that starts at an offset of a chunk
+ * @arena:     the arena, @chunk->arena.
+ * @chunk:     a chunk found by window offset (it may be being given up).
+ * @chunk_off: the allocation's byte offset in @chunk.
+ * @size:      set to the allocation's requested size on success.
+ * @release:   chunks the arena gives up are moved here; the caller releases
+ *             them with no lock held.
+ *
+ * An offset that is not the start of a live allocation (inside one, in a
+ * free page, in a run's unused tail, freed already, past the chunk) is
+ * refused and changes nothing.
+ *
+ * Context: process context; takes the arena lock, does not sleep.
+ * Return: 0, or -EINVAL when @chunk_off is not a live allocation's start.
+ */
+int zcpool_arena_free(struct zcpool_arena *arena, struct zcpool_chunk *chunk, u64 chunk_off,
+		      u64 *size, struct list_head *release)
+{
+	unsigned int page;
+	int ret;
+
+	if (chunk_off >= (u64)zcpool_chunk_nr_pages(chunk) << PAGE_SHIFT)
+		return -EINVAL;
+	page = chunk_off >> PAGE_SHIFT;
+
+	spin_lock(&arena->lock);
+	switch (chunk->meta[page].kind) {
+	case ZCPOOL_CHUNK_PAGE_RUN_HEAD:
+		ret = -EINVAL;
+		if (!offset_in_page(chunk_off))
+			ret = arena_free_run(arena, chunk, page, size);
+		break;
+	case ZCPOOL_CHUNK_PAGE_SUBPAGE:
+		ret = arena_free_elem(arena, chunk->meta[page].run, chunk_off, size);
+		break;
+	default:
+		ret = -EINVAL;
+		break;
+	}
+	if (!ret) {
+		arena->stats.bytes_requested -= *size;
+		arena->stats.live--;
+		arena->stats.frees++;
+		arena_update_usage(arena, chunk);
+		arena_trim(arena, release);
+	}
+	spin_unlock(&arena->lock);
+	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_arena_free);
+
+/**
+ * zcpool_arena_page() - the page at an offset of a chunk, if it holds live data
+ * @arena:     the arena, @chunk->arena.
+ * @chunk:     a chunk found by window offset (it may be being given up).
+ * @chunk_off: a byte offset in @chunk.
+ *
+ * Context: process context; takes the arena lock, under which the page's
+ * reference is taken, so the page cannot go back to the
+ * page allocator in between.
+ * Return: the page holding @chunk_off with a reference the caller must
+ * put_page(), when it is part of a live page run or holds at least one
+ * byte of a live element; NULL otherwise.
+ */
+struct page *zcpool_arena_page(struct zcpool_arena *arena, struct zcpool_chunk *chunk,
+			       u64 chunk_off)
+{
+	struct zcpool_chunk_page *m;
+	struct page *page = NULL;
+	unsigned int idx;
+	bool live;
+
+	if (chunk_off >= (u64)zcpool_chunk_nr_pages(chunk) << PAGE_SHIFT)
+		return NULL;
+	idx = chunk_off >> PAGE_SHIFT;
+
+	spin_lock(&arena->lock);
+	m = &chunk->meta[idx];
+	switch (m->kind) {
+	case ZCPOOL_CHUNK_PAGE_RUN_HEAD:
+	case ZCPOOL_CHUNK_PAGE_RUN_TAIL:
+		live = true;
+		break;
+	case ZCPOOL_CHUNK_PAGE_SUBPAGE:
+		live = zcpool_chunk_run_page_live(m->run, idx - m->run->first_page);
+		break;
+	default:
+		live = false;
+		break;
+	}
+	if (live) {
+		page = zcpool_chunk_page(chunk, idx);
+		get_page(page);
+	}
+	spin_unlock(&arena->lock);
+	return page;
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_arena_page);
+
+/**
+ * zcpool_arena_stats_add() - add an arena's counters to a sum
+ * @arena: the arena.
+ * @sum:   where its counters are added.
+ *
+ * Context: process context; takes the arena lock, so the counters of one
+ * arena are a consistent snapshot.
+ */
+void zcpool_arena_stats_add(struct zcpool_arena *arena, struct zcpool_arena_stats *sum)
+{
+	unsigned int i;
+
+	spin_lock(&arena->lock);
+	sum->bytes_requested += arena->stats.bytes_requested;
+	sum->live += arena->stats.live;
+	sum->allocs += arena->stats.allocs;
+	sum->frees += arena->stats.frees;
+	sum->runs_live += arena->stats.runs_live;
+	for (i = 0; i < ZCPOOL_SIZECLASS_NR; i++)
+		sum->class_live[i] += arena->stats.class_live[i];
+	spin_unlock(&arena->lock);
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_arena_stats_add);

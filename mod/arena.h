@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * An arena: the locked allocation domain of a pool. It owns a set of
+ * chunks, keeps them on lists by usage, serves small sizes from subpage
+ * runs and larger ones from page runs of its chunks' buddy trees, and hands
+ * empty chunks beyond a small reserve back to its caller for release.
+ *
+ * The arena knows nothing of the pool window, limits or the page allocator's
+ * fallback: when it needs a new chunk it says so (-EAGAIN and the order it
+ * needs), and the pool brings one. That keeps the arena's lock the only lock
+ * here and leaves room for a per-CPU cache of elements by class in front of
+ * zcpool_arena_alloc() and zcpool_arena_free().
+ *
+ * Locking: the lock-order block is at the top of arena.c.
+ */
+#ifndef _ZCPOOL_ARENA_H
+#define _ZCPOOL_ARENA_H
+
+#include <linux/list.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+
+#include "chunk.h"
+#include "sizeclass.h"
+
+/*
+ * Usage lists: a chunk is on exactly one. ZCPOOL_ARENA_EMPTY holds chunks
+ * with nothing allocated; the others are named after the lowest usage (in
+ * percent of pages) they are meant for; arena.c has the bounds.
+ */
+enum zcpool_arena_usage {
+	ZCPOOL_ARENA_EMPTY,
+	ZCPOOL_ARENA_Q000,
+	ZCPOOL_ARENA_Q025,
+	ZCPOOL_ARENA_Q050,
+	ZCPOOL_ARENA_Q075,
+	ZCPOOL_ARENA_Q100,
+	ZCPOOL_ARENA_NR_USAGE,
+};
+
+/*
+ * Empty chunks an arena keeps instead of giving them back: one absorbs a
+ * workload that oscillates around a chunk boundary (without it, allocating
+ * and freeing one run there would take and give back a whole chunk each
+ * time); a second would only hold memory nobody uses.
+ */
+#define ZCPOOL_ARENA_EMPTY_RESERVE	1
+
+/**
+ * struct zcpool_arena_stats - what an arena has handed out
+ * @bytes_requested: sum of the requested sizes of live allocations.
+ * @live:            live allocations.
+ * @allocs:          allocations ever made.
+ * @frees:           allocations ever freed.
+ * @runs_live:       live page runs.
+ * @class_live:      live elements per size class.
+ */
+struct zcpool_arena_stats {
+	u64 bytes_requested;
+	u64 live;
+	u64 allocs;
+	u64 frees;
+	u64 runs_live;
+	u64 class_live[ZCPOOL_SIZECLASS_NR];
+};
+
+/**
+ * struct zcpool_arena - an allocation domain
+ * @lock:     protects everything below and every chunk and run of the arena.
+ * @usage:    chunks by usage, one list per &enum zcpool_arena_usage.
+ * @partial:  per size class, the runs with at least one free element.
+ * @nr_chunks: chunks on the lists.
+ * @nr_empty: chunks on the %ZCPOOL_ARENA_EMPTY list.
+ * @stats:    counters, exact because every change happens under @lock.
+ */
+struct zcpool_arena {
+	spinlock_t lock;	/* the arena lock: see the top of arena.c */
+	struct list_head usage[ZCPOOL_ARENA_NR_USAGE];
+	struct list_head partial[ZCPOOL_SIZECLASS_NR];
+	unsigned int nr_chunks;
+	unsigned int nr_empty;
+	struct zcpool_arena_stats stats;
+};
+
+/**
+ * struct zcpool_arena_req - one allocation request and what it got
+ * @cls:         in: the size class, or -1 for a page run.
+ * @pages:       in: a page run's length in pages (ignored for a class).
+ * @size:        in: the requested bytes, for the accounting.
+ * @spare_chunk: in: a new chunk for the arena; taken by the next
+ *               zcpool_arena_alloc() whatever it returns.
+ * @spare_run:   a subpage run descriptor kept across calls; freed by
+ *               zcpool_arena_req_done() when unused.
+ * @chunk:       out: the chunk holding the allocation.
+ * @chunk_off:   out: its byte offset in @chunk.
+ * @zero_len:    out: bytes from @chunk_off that may hold old data (0 when
+ *               the memory is fresh from the page allocator).
+ * @need_order:  out (-EAGAIN): the smallest chunk order that can serve it.
+ * @release:     out: chunks the arena gave up, which the caller must
+ *               release (zap, remove from the window, destroy) with no
+ *               lock held.
+ */
+struct zcpool_arena_req {
+	int cls;
+	unsigned int pages;
+	u64 size;
+	struct zcpool_chunk *spare_chunk;
+	struct zcpool_run *spare_run;
+	struct zcpool_chunk *chunk;
+	u64 chunk_off;
+	u64 zero_len;
+	unsigned int need_order;
+	struct list_head release;
+};
+
+void zcpool_arena_init(struct zcpool_arena *arena);
+void zcpool_arena_req_init(struct zcpool_arena_req *req, int cls, unsigned int pages, u64 size);
+void zcpool_arena_req_done(struct zcpool_arena_req *req);
+int zcpool_arena_alloc(struct zcpool_arena *arena, struct zcpool_arena_req *req);
+int zcpool_arena_free(struct zcpool_arena *arena, struct zcpool_chunk *chunk, u64 chunk_off,
+		      u64 *size, struct list_head *release);
+struct page *zcpool_arena_page(struct zcpool_arena *arena, struct zcpool_chunk *chunk,
+			       u64 chunk_off);
+void zcpool_arena_stats_add(struct zcpool_arena *arena, struct zcpool_arena_stats *sum);
+
+#endif /* _ZCPOOL_ARENA_H */

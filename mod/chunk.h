@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A chunk: 2^order physically contiguous, zeroed, memcg-charged pages taken
+ * from the page allocator, the buddy tree that hands them out as runs, and a
+ * descriptor per page saying which allocation holds it. A subpage run is the
+ * descriptor of a run cut into equal elements of one size class.
+ *
+ * Ownership: a chunk belongs to one arena of one pool and occupies one slot
+ * of the pool window. Locking: nothing here takes a lock; once a chunk is on
+ * an arena, every field below except the ones marked "fixed" is read and
+ * written under that arena's lock (see the lock-order block of arena.c).
+ * Units: pages are indices inside the chunk, offsets are bytes.
+ */
+#ifndef _ZCPOOL_CHUNK_H
+#define _ZCPOOL_CHUNK_H
+
+#include <linux/list.h>
+#include <linux/log2.h>
+#include <linux/mm_types.h>
+#include <linux/rcupdate.h>
+#include <linux/types.h>
+
+#include "buddy.h"
+#include "sizeclass.h"
+#include "subpage.h"
+
+struct zcpool_arena;
+
+/*
+ * The smallest chunk: the longest subpage run (8 pages), so that a chunk the
+ * page allocator could only give at a fallback order still serves every
+ * size class. Below it the arena fails the request with -ENOMEM instead.
+ */
+#define ZCPOOL_CHUNK_MIN_ORDER	ilog2(ZCPOOL_SIZECLASS_RUN_MAX_PAGES)
+
+/* What one page of a chunk is part of. */
+enum zcpool_chunk_page_kind {
+	ZCPOOL_CHUNK_PAGE_FREE = 0,	/* no allocation: kzalloc'd descriptors start here */
+	ZCPOOL_CHUNK_PAGE_RUN_HEAD,	/* the first page of a page run */
+	ZCPOOL_CHUNK_PAGE_RUN_TAIL,	/* a later page of a page run */
+	ZCPOOL_CHUNK_PAGE_SUBPAGE,	/* a page of a subpage run */
+};
+
+/**
+ * struct zcpool_chunk_page - what one page of a chunk holds
+ * @run:   %ZCPOOL_CHUNK_PAGE_SUBPAGE: the subpage run the page belongs to.
+ * @head:  a page run's pages: the index of its first page.
+ * @slack: %ZCPOOL_CHUNK_PAGE_RUN_HEAD: bytes of the run past the requested
+ *         size, so that free can account the requested bytes exactly.
+ * @pages: a page run's pages: its length in pages.
+ * @kind:  an &enum zcpool_chunk_page_kind.
+ * @dirty: the page has been handed out since the chunk came zeroed from the
+ *         page allocator, so a request for zeroed memory must clear it.
+ */
+struct zcpool_chunk_page {
+	union {
+		struct zcpool_run *run;
+		struct {
+			u32 head;
+			u32 slack;
+		};
+	};
+	u32 pages;
+	u8 kind;
+	bool dirty;
+};
+
+/**
+ * struct zcpool_chunk - one chunk of a pool
+ * @rcu:     frees the descriptor after a grace period: the pool finds chunks
+ *           by offset under RCU, without the arena lock (see pool.c).
+ * @arena:   the arena the chunk serves (fixed).
+ * @pages:   its first page; page i is nth_page(@pages, i) (fixed).
+ * @order:   it holds 2^@order pages, at most the pool's chunk order: less
+ *           when the page allocator could only give a fallback order (fixed).
+ * @slot:    its slot in the pool window (fixed once published).
+ * @base:    the window offset of its first page, @slot times the pool's
+ *           slot size (fixed once published).
+ * @node:    its place on one of the arena's usage lists.
+ * @usage:   which usage list (an arena.c index).
+ * @buddy:   the buddy tree of its pages; the map follows @meta.
+ * @meta:    one descriptor per page, 2^@order of them.
+ */
+struct zcpool_chunk {
+	struct rcu_head rcu;
+	struct zcpool_arena *arena;
+	struct page *pages;
+	unsigned int order;
+	unsigned long slot;
+	u64 base;
+	struct list_head node;
+	unsigned int usage;
+	struct zcpool_buddy buddy;
+	struct zcpool_chunk_page meta[];
+};
+
+/**
+ * struct zcpool_run - a subpage run: a run of pages cut into equal elements
+ * @node:       on the arena's list of runs of @cls with free elements.
+ * @chunk:      the chunk holding the run.
+ * @first_page: its first page in @chunk.
+ * @cls:        its size class.
+ * @elem_size:  zcpool_sizeclass_size(@cls).
+ * @pages:      zcpool_sizeclass_run_pages(@cls).
+ * @clean_from: elements from this index up were never handed out since the
+ *              run was made from clean pages; below it they may hold old data.
+ * @slack_bytes: width of one @slack entry: 1, 2 or 4 bytes, the smallest
+ *              that holds @elem_size - 1.
+ * @sp:         the element bitmap.
+ * @slack:      per element, the bytes of the element past the requested
+ *              size, so that free can account the requested bytes exactly.
+ * @storage:    the bitmap words, then the slack entries.
+ */
+struct zcpool_run {
+	struct list_head node;
+	struct zcpool_chunk *chunk;
+	unsigned int first_page;
+	unsigned int cls;
+	unsigned int elem_size;
+	unsigned int pages;
+	unsigned int clean_from;
+	unsigned int slack_bytes;
+	struct zcpool_subpage sp;
+	void *slack;
+	u64 storage[];
+};
+
+/**
+ * zcpool_chunk_nr_pages() - pages in a chunk
+ * @chunk: the chunk.
+ *
+ * Context: any context.
+ * Return: 2^@chunk->order.
+ */
+static inline unsigned int zcpool_chunk_nr_pages(const struct zcpool_chunk *chunk)
+{
+	return 1U << chunk->order;
+}
+
+/**
+ * zcpool_chunk_page() - one page of a chunk
+ * @chunk: the chunk.
+ * @idx:   a page index below zcpool_chunk_nr_pages().
+ *
+ * Context: any context.
+ * Return: the page's struct page.
+ */
+static inline struct page *zcpool_chunk_page(const struct zcpool_chunk *chunk, unsigned int idx)
+{
+	return nth_page(chunk->pages, idx);
+}
+
+/**
+ * zcpool_chunk_addr() - the kernel address of a byte of a chunk
+ * @chunk:  the chunk.
+ * @offset: a byte offset inside it.
+ *
+ * The pages are lowmem (GFP_KERNEL has no __GFP_HIGHMEM) and physically
+ * contiguous, so the direct map covers the whole chunk in one piece.
+ *
+ * Context: any context.
+ * Return: the address of byte @offset of the chunk.
+ */
+static inline void *zcpool_chunk_addr(const struct zcpool_chunk *chunk, u64 offset)
+{
+	return page_address(chunk->pages) + offset;
+}
+
+struct page *zcpool_chunk_alloc_pages(unsigned int order);
+void zcpool_chunk_free_pages(struct page *page, unsigned long nr_pages);
+struct zcpool_chunk *zcpool_chunk_create(struct zcpool_arena *arena, unsigned int order);
+void zcpool_chunk_destroy(struct zcpool_chunk *chunk);
+void zcpool_chunk_set_run(struct zcpool_chunk *chunk, unsigned int first, unsigned int pages,
+			  u32 slack, bool *was_dirty);
+void zcpool_chunk_clear_run(struct zcpool_chunk *chunk, unsigned int first, unsigned int pages);
+struct zcpool_run *zcpool_chunk_run_alloc(unsigned int cls);
+void zcpool_chunk_run_free(struct zcpool_run *run);
+void zcpool_chunk_run_attach(struct zcpool_chunk *chunk, struct zcpool_run *run,
+			     unsigned int first_page);
+void zcpool_chunk_run_detach(struct zcpool_run *run);
+void zcpool_chunk_run_set_slack(struct zcpool_run *run, unsigned int idx, u32 slack);
+u32 zcpool_chunk_run_slack(const struct zcpool_run *run, unsigned int idx);
+bool zcpool_chunk_run_page_live(const struct zcpool_run *run, unsigned int page);
+
+#endif /* _ZCPOOL_CHUNK_H */

@@ -1,0 +1,865 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Pools: the window, the limits, chunk growth and huge allocations, on top
+ * of the arenas (arena.c, whose top has the lock order of both files).
+ *
+ * The window. Every allocation is an {offset, size} in the pool's window,
+ * which is cut into slots of the pool's chunk size (PAGE_SIZE << chunk
+ * order). A chunk occupies one slot, at the slot's start: when the page
+ * allocator could only give a smaller chunk (a fallback order), the rest of
+ * its slot stays unused. Offsets stay simple that way (slot = offset >>
+ * slot shift, offset in the chunk = the low bits) and window space costs
+ * nothing: it is only a number range, 64 TiB of it. An xarray indexed by
+ * slot finds the chunk of an offset in O(log n), without a lock (RCU).
+ * A huge allocation (larger than a chunk) takes a run of contiguous slots,
+ * all pointing at it, and gets exactly the pages it needs, in blocks as
+ * large as the page allocator gives; it goes back to the page allocator
+ * when freed.
+ *
+ * Limits. The pages a pool holds are counted in bytes against the pool's
+ * cap and, across all pools, against the total_max_bytes parameter, by
+ * compare-and-swap loops that never let a counter pass its cap, so a
+ * chunk that would exceed either is not taken: -ENOMEM, never a warning.
+ * Before giving up on a chunk the pool tries smaller orders, which both
+ * rides out fragmentation and lets a pool fill its cap to within one
+ * smallest chunk.
+ *
+ * Stats. The arena counters change under the arena lock the allocation
+ * takes anyway, so they are exact and cost nothing extra; reading them
+ * takes each arena's lock in turn. Once per-CPU caches sit in front of the
+ * arenas, the counters of the fast path become per-CPU, summed on read.
+ */
+
+#include <linux/err.h>
+#include <linux/kernel.h>
+#include <linux/lockdep.h>
+#include <linux/log2.h>
+#include <linux/math64.h>
+#include <linux/mm.h>
+#include <linux/mutex.h>
+#include <linux/overflow.h>
+#include <linux/rcupdate.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/smp.h>
+#include <linux/spinlock.h>
+#include <linux/xarray.h>
+#include <kunit/visibility.h>
+
+#include "arena.h"
+#include "chunk.h"
+#include "compat.h"
+#include "params.h"
+#include "pool.h"
+
+/* Window entries: chunks are plain pointers, huge allocations tagged. */
+#define POOL_ENTRY_HUGE	1
+
+/**
+ * struct zcpool_huge - an allocation larger than a chunk
+ * @base:       its window offset, the start of slot @first_slot.
+ * @size:       the requested bytes.
+ * @first_slot: its first window slot.
+ * @nr_slots:   the slots it spans.
+ * @nr_pages:   the pages it holds, DIV_ROUND_UP(@size, PAGE_SIZE).
+ * @live:       set once it is published, cleared when it is freed (under
+ *              the pool's huge lock).
+ * @pages:      its pages, each with the reference the pool holds.
+ */
+struct zcpool_huge {
+	u64 base;
+	u64 size;
+	unsigned long first_slot;
+	unsigned long nr_slots;
+	unsigned long nr_pages;
+	bool live;
+	struct page *pages[];
+};
+
+/**
+ * struct zcpool_pool - a pool
+ * @chunk_order:    the preferred chunk order; slots are this big.
+ * @top_order:      the largest order asked of the page allocator.
+ * @slot_shift:     log2 of the slot size in bytes.
+ * @max_slot:       the last slot of the window.
+ * @max_bytes:      the pool's cap on @held.
+ * @release:        the config's release hook.
+ * @release_priv:   its argument.
+ * @window_lock:    serialises inserts into @window (lock order: arena.c).
+ * @window:         slot -> chunk or tagged huge allocation.
+ * @huge_lock:      protects the huge allocations and the huge counters.
+ * @huge_requested: requested bytes of live huge allocations.
+ * @huge_live:      live huge allocations.
+ * @huge_allocs:    huge allocations made.
+ * @huge_frees:     huge allocations freed.
+ * @held:           bytes of pages held.
+ * @chunks:         chunks held.
+ * @fallbacks:      chunks taken below @chunk_order.
+ * @nr_arenas:      entries of @arenas.
+ * @arenas:         the arenas; CPU n allocates from arena n % @nr_arenas.
+ */
+struct zcpool_pool {
+	unsigned int chunk_order;
+	unsigned int top_order;
+	unsigned int slot_shift;
+	unsigned long max_slot;
+	u64 max_bytes;
+	void (*release)(void *priv, u64 offset, u64 size);
+	void *release_priv;
+	struct mutex window_lock;	/* inserts into @window */
+	struct xarray window;
+	spinlock_t huge_lock;	/* the huge allocations and counters */
+	u64 huge_requested;
+	u64 huge_live;
+	u64 huge_allocs;
+	u64 huge_frees;
+	atomic64_t held;
+	atomic64_t chunks;
+	atomic64_t fallbacks;
+	unsigned int nr_arenas;
+	struct zcpool_arena arenas[];
+};
+
+/* Bytes held by all pools, against zcpool_params.total_max_bytes. */
+static atomic64_t pool_total_held = ATOMIC64_INIT(0);
+
+/* Add @bytes to @held unless that would pass @max. */
+static bool held_add(atomic64_t *held, u64 bytes, u64 max)
+{
+	s64 old = atomic64_read(held);
+
+	do {
+		if (bytes > max || (u64)old > max - bytes)
+			return false;
+	} while (!atomic64_try_cmpxchg(held, &old, old + bytes));
+	return true;
+}
+
+static bool pool_charge(struct zcpool_pool *pool, u64 bytes)
+{
+	if (!held_add(&pool->held, bytes, pool->max_bytes))
+		return false;
+	if (!held_add(&pool_total_held, bytes, READ_ONCE(zcpool_params.total_max_bytes))) {
+		atomic64_sub(bytes, &pool->held);
+		return false;
+	}
+	return true;
+}
+
+static void pool_uncharge(struct zcpool_pool *pool, u64 bytes)
+{
+	atomic64_sub(bytes, &pool->held);
+	atomic64_sub(bytes, &pool_total_held);
+}
+
+static u64 pool_slot_bytes(const struct zcpool_pool *pool)
+{
+	return 1ULL << pool->slot_shift;
+}
+
+/*
+ * A chunk for @arena of at least 2^@need_order pages, published in the
+ * window: the pool's order if the page allocator and the caps allow it,
+ * else the largest smaller one that works.
+ */
+static struct zcpool_chunk *pool_chunk_new(struct zcpool_pool *pool, struct zcpool_arena *arena,
+					   unsigned int need_order)
+{
+	unsigned int min_order = max_t(unsigned int, need_order, ZCPOOL_CHUNK_MIN_ORDER);
+	struct zcpool_chunk *chunk = NULL;
+	int order;
+	u32 slot;
+	int ret;
+
+	for (order = pool->top_order; order >= (int)min_order; order--) {
+		if (!pool_charge(pool, PAGE_SIZE << order))
+			continue;
+		chunk = zcpool_chunk_create(arena, order);
+		if (chunk)
+			break;
+		pool_uncharge(pool, PAGE_SIZE << order);
+	}
+	if (!chunk)
+		return ERR_PTR(-ENOMEM);
+
+	/*
+	 * Lookups find the chunk as soon as xa_alloc() stores it, before slot
+	 * and base are set; they never read those two (the offset's low bits
+	 * are the offset in the chunk) and find every page free until the
+	 * chunk is handed to its arena, after this returns.
+	 */
+	mutex_lock(&pool->window_lock);
+	ret = xa_alloc(&pool->window, &slot, chunk, XA_LIMIT(0, pool->max_slot),
+		       GFP_KERNEL_ACCOUNT);
+	if (!ret) {
+		chunk->slot = slot;
+		chunk->base = (u64)slot << pool->slot_shift;
+	}
+	mutex_unlock(&pool->window_lock);
+	if (ret)
+		goto err_destroy_chunk;
+
+	atomic64_inc(&pool->chunks);
+	if (order < pool->chunk_order)
+		atomic64_inc(&pool->fallbacks);
+	return chunk;
+
+err_destroy_chunk:
+	zcpool_chunk_destroy(chunk);
+	pool_uncharge(pool, PAGE_SIZE << order);
+	return ERR_PTR(-ENOMEM);
+}
+
+/* Give chunks an arena gave up back to the page allocator. */
+static void pool_release_chunks(struct zcpool_pool *pool, struct list_head *release)
+{
+	struct zcpool_chunk *chunk, *next;
+	u64 bytes;
+
+	list_for_each_entry_safe(chunk, next, release, node) {
+		list_del_init(&chunk->node);
+		bytes = (u64)zcpool_chunk_nr_pages(chunk) << PAGE_SHIFT;
+		xa_erase(&pool->window, chunk->slot);
+		if (pool->release)
+			pool->release(pool->release_priv, chunk->base, bytes);
+		zcpool_chunk_destroy(chunk);
+		pool_uncharge(pool, bytes);
+		atomic64_dec(&pool->chunks);
+	}
+}
+
+static struct zcpool_arena *pool_arena(struct zcpool_pool *pool)
+{
+	return &pool->arenas[raw_smp_processor_id() % pool->nr_arenas];
+}
+
+/*
+ * The class that serves @size at @align: the first one from @size's on
+ * whose elements are all aligned to @align (their size is a multiple of it,
+ * runs start on a page), or -1 for a page run.
+ */
+static int pool_class(u64 size, u64 align)
+{
+	int cls = zcpool_sizeclass_index(size);
+
+	if (cls < 0)
+		return -1;
+	if (align > PAGE_SIZE)
+		return -1;
+	for (; cls < ZCPOOL_SIZECLASS_NR; cls++)
+		if (!(zcpool_sizeclass_size(cls) & (align - 1)))
+			return cls;
+	return -1;
+}
+
+/*
+ * Pages of a run for @size at @align: a run of N pages starts on a
+ * multiple of roundup_pow_of_two(N) pages, so a larger alignment takes
+ * the fewest pages whose block is that large (the tree trims the rest).
+ */
+static u64 pool_run_pages(u64 size, u64 align)
+{
+	u64 pages = DIV_ROUND_UP_ULL(size, PAGE_SIZE);
+	u64 align_pages = align >> PAGE_SHIFT;
+
+	if (align_pages > 1 && roundup_pow_of_two(pages) < align_pages)
+		pages = align_pages / 2 + 1;
+	return pages;
+}
+
+static void pool_zero(struct zcpool_chunk *chunk, u64 off, u64 len)
+{
+	u64 n;
+
+	while (len) {
+		n = min_t(u64, len, PAGE_SIZE - offset_in_page(off));
+		memset(zcpool_chunk_addr(chunk, off), 0, n);
+		off += n;
+		len -= n;
+		cond_resched();
+	}
+}
+
+static void pool_huge_free_pages(struct zcpool_huge *huge, unsigned long nr_pages)
+{
+	unsigned long i;
+
+	for (i = 0; i < nr_pages; i++)
+		__free_page(huge->pages[i]);
+}
+
+/* Fill @huge->pages with blocks as large as the page allocator gives. */
+static int pool_huge_fill(struct zcpool_pool *pool, struct zcpool_huge *huge)
+{
+	unsigned int order = pool->top_order;
+	unsigned long i = 0, j;
+	struct page *page;
+
+	while (i < huge->nr_pages) {
+		if (fatal_signal_pending(current))
+			goto err_free_pages;
+		order = min_t(unsigned int, order, ilog2(huge->nr_pages - i));
+		page = zcpool_chunk_alloc_pages(order);
+		if (!page) {
+			if (!order)
+				goto err_free_pages;
+			order--;
+			continue;
+		}
+		for (j = 0; j < (1UL << order); j++)
+			huge->pages[i + j] = nth_page(page, j);
+		i += 1UL << order;
+		cond_resched();
+	}
+	return 0;
+
+err_free_pages:
+	pool_huge_free_pages(huge, i);
+	return fatal_signal_pending(current) ? -EINTR : -ENOMEM;
+}
+
+/* Find @huge->nr_slots free contiguous slots and point them at @huge. */
+static int pool_huge_publish(struct zcpool_pool *pool, struct zcpool_huge *huge)
+{
+	void *entry = xa_tag_pointer(huge, POOL_ENTRY_HUGE);
+	unsigned long start = 0, index, i;
+	int ret = 0;
+
+	mutex_lock(&pool->window_lock);
+	for (;;) {
+		if (huge->nr_slots > pool->max_slot + 1 - start) {
+			ret = -ENOMEM;
+			goto out_unlock;
+		}
+		index = start;
+		if (!xa_find(&pool->window, &index, start + huge->nr_slots - 1, XA_PRESENT))
+			break;
+		start = index + 1;
+	}
+	for (i = 0; i < huge->nr_slots; i++) {
+		ret = xa_err(xa_store(&pool->window, start + i, entry, GFP_KERNEL_ACCOUNT));
+		if (ret)
+			goto err_erase;
+	}
+	huge->first_slot = start;
+	huge->base = (u64)start << pool->slot_shift;
+	goto out_unlock;
+
+err_erase:
+	while (i--)
+		xa_erase(&pool->window, start + i);
+out_unlock:
+	mutex_unlock(&pool->window_lock);
+	return ret;
+}
+
+static void pool_huge_unpublish(struct zcpool_pool *pool, struct zcpool_huge *huge)
+{
+	unsigned long i;
+
+	for (i = 0; i < huge->nr_slots; i++)
+		xa_erase(&pool->window, huge->first_slot + i);
+}
+
+static int pool_alloc_huge(struct zcpool_pool *pool, u64 size, u64 *offset)
+{
+	unsigned long nr_pages = DIV_ROUND_UP_ULL(size, PAGE_SIZE);
+	struct zcpool_huge *huge;
+	int ret;
+
+	if (!pool_charge(pool, (u64)nr_pages << PAGE_SHIFT))
+		return -ENOMEM;
+	/* Quiet: the size comes from the caller, and the cap bounds it anyway. */
+	huge = kvzalloc(struct_size(huge, pages, nr_pages), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!huge) {
+		ret = -ENOMEM;
+		goto err_uncharge;
+	}
+	huge->size = size;
+	huge->nr_pages = nr_pages;
+	huge->nr_slots = DIV_ROUND_UP_ULL(size, pool_slot_bytes(pool));
+	ret = pool_huge_fill(pool, huge);
+	if (ret)
+		goto err_free_huge;
+	ret = pool_huge_publish(pool, huge);
+	if (ret)
+		goto err_free_pages;
+
+	spin_lock(&pool->huge_lock);
+	huge->live = true;
+	pool->huge_requested += size;
+	pool->huge_live++;
+	pool->huge_allocs++;
+	spin_unlock(&pool->huge_lock);
+	*offset = huge->base;
+	return 0;
+
+err_free_pages:
+	pool_huge_free_pages(huge, nr_pages);
+err_free_huge:
+	kvfree(huge);
+err_uncharge:
+	pool_uncharge(pool, (u64)nr_pages << PAGE_SHIFT);
+	return ret;
+}
+
+/* The live huge allocation at @slot, or NULL. */
+static struct zcpool_huge *pool_huge_at(struct zcpool_pool *pool, unsigned long slot)
+{
+	struct zcpool_huge *huge;
+	void *entry;
+
+	lockdep_assert_held(&pool->huge_lock);
+	entry = xa_load(&pool->window, slot);
+	if (!entry || xa_pointer_tag(entry) != POOL_ENTRY_HUGE)
+		return NULL;
+	huge = xa_untag_pointer(entry);
+	return huge->live ? huge : NULL;
+}
+
+static int pool_free_huge(struct zcpool_pool *pool, u64 offset)
+{
+	struct zcpool_huge *huge;
+
+	spin_lock(&pool->huge_lock);
+	huge = pool_huge_at(pool, offset >> pool->slot_shift);
+	if (!huge || huge->base != offset) {
+		spin_unlock(&pool->huge_lock);
+		return -EINVAL;
+	}
+	huge->live = false;
+	pool_huge_unpublish(pool, huge);
+	pool->huge_requested -= huge->size;
+	pool->huge_live--;
+	pool->huge_frees++;
+	spin_unlock(&pool->huge_lock);
+
+	if (pool->release)
+		pool->release(pool->release_priv, huge->base, (u64)huge->nr_pages << PAGE_SHIFT);
+	pool_huge_free_pages(huge, huge->nr_pages);
+	pool_uncharge(pool, (u64)huge->nr_pages << PAGE_SHIFT);
+	kvfree(huge);
+	return 0;
+}
+
+/**
+ * zcpool_pool_create() - create an empty pool
+ * @config: the pool's shape and limits (see &struct zcpool_pool_config).
+ *
+ * Context: process context, may sleep.
+ * Return: the pool, ERR_PTR(-EINVAL) for a config out of range (a chunk
+ * order the page allocator or the size classes cannot serve, a cap above
+ * the module's or below a page, too many arenas), or ERR_PTR(-ENOMEM).
+ */
+struct zcpool_pool *zcpool_pool_create(const struct zcpool_pool_config *config)
+{
+	unsigned int chunk_order = config->chunk_order ?: zcpool_params.chunk_order;
+	unsigned int nr_arenas = config->nr_arenas;
+	u64 max_bytes = config->max_bytes ?: zcpool_params.pool_max_bytes;
+	struct zcpool_pool *pool;
+	unsigned int i;
+
+	if (chunk_order < ZCPOOL_CHUNK_MIN_ORDER)
+		return ERR_PTR(-EINVAL);
+	if (chunk_order > ZCPOOL_MAX_PAGE_ORDER)
+		return ERR_PTR(-EINVAL);
+	if (chunk_order > ZCPOOL_BUDDY_MAX_ORDER)
+		return ERR_PTR(-EINVAL);
+	if (max_bytes > zcpool_params.pool_max_bytes)
+		return ERR_PTR(-EINVAL);
+	if (max_bytes < PAGE_SIZE)
+		return ERR_PTR(-EINVAL);
+	if (nr_arenas > ZCPOOL_POOL_MAX_ARENAS)
+		return ERR_PTR(-EINVAL);
+	if (!nr_arenas)
+		nr_arenas = min_t(unsigned int, num_online_cpus(), ZCPOOL_POOL_DEFAULT_ARENAS);
+
+	pool = kvzalloc(struct_size(pool, arenas, nr_arenas), GFP_KERNEL_ACCOUNT);
+	if (!pool)
+		return ERR_PTR(-ENOMEM);
+	pool->chunk_order = chunk_order;
+	pool->top_order = chunk_order;
+	if (config->max_page_order)
+		pool->top_order = min(chunk_order, config->max_page_order);
+	pool->slot_shift = PAGE_SHIFT + chunk_order;
+	pool->max_slot = (ZCPOOL_POOL_WINDOW_BYTES >> pool->slot_shift) - 1;
+	pool->max_bytes = max_bytes;
+	pool->release = config->release;
+	pool->release_priv = config->release_priv;
+	mutex_init(&pool->window_lock);
+	xa_init_flags(&pool->window, XA_FLAGS_ALLOC);
+	spin_lock_init(&pool->huge_lock);
+	atomic64_set(&pool->held, 0);
+	atomic64_set(&pool->chunks, 0);
+	atomic64_set(&pool->fallbacks, 0);
+	pool->nr_arenas = nr_arenas;
+	for (i = 0; i < nr_arenas; i++)
+		zcpool_arena_init(&pool->arenas[i]);
+	return pool;
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_create);
+
+/**
+ * zcpool_pool_destroy() - free a pool and everything it holds
+ * @pool: the pool; NULL or an error pointer is ignored.
+ *
+ * Live allocations are freed with it: chunks, runs, huge allocations and
+ * descriptors all go. The release hook is not called: the pool goes only
+ * when nothing maps it any more.
+ *
+ * Context: process context, may sleep; no other call on @pool may run.
+ */
+void zcpool_pool_destroy(struct zcpool_pool *pool)
+{
+	struct zcpool_chunk *chunk;
+	struct zcpool_huge *huge;
+	unsigned long index;
+	void *entry;
+
+	if (IS_ERR_OR_NULL(pool))
+		return;
+	xa_for_each(&pool->window, index, entry) {
+		if (xa_pointer_tag(entry) == POOL_ENTRY_HUGE) {
+			huge = xa_untag_pointer(entry);
+			pool_huge_unpublish(pool, huge);
+			pool_huge_free_pages(huge, huge->nr_pages);
+			pool_uncharge(pool, (u64)huge->nr_pages << PAGE_SHIFT);
+			kvfree(huge);
+		} else {
+			chunk = entry;
+			xa_erase(&pool->window, index);
+			pool_uncharge(pool, (u64)zcpool_chunk_nr_pages(chunk) << PAGE_SHIFT);
+			zcpool_chunk_destroy(chunk);
+		}
+		cond_resched();
+	}
+	xa_destroy(&pool->window);
+	mutex_destroy(&pool->window_lock);
+	kvfree(pool);
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_destroy);
+
+/* Checks shared by every allocation: -EINVAL for what no pool can serve. */
+static int pool_check_request(const struct zcpool_pool *pool, u64 size, u64 align, u32 flags)
+{
+	if (flags & ~ZCPOOL_ALLOC_VALID_FLAGS)
+		return -EINVAL;
+	if (!size)
+		return -EINVAL;
+	if (size > ZCPOOL_POOL_WINDOW_BYTES)
+		return -EINVAL;
+	if (align & (align - 1))
+		return -EINVAL;
+	if (align > pool_slot_bytes(pool))
+		return -EINVAL;
+	return 0;
+}
+
+/**
+ * zcpool_pool_alloc() - allocate memory in a pool
+ * @pool:   the pool.
+ * @size:   bytes, at least 1.
+ * @align:  the offset's alignment: 0 (none asked), or a power of two up to
+ *          the pool's chunk size. Elements of small classes are aligned to
+ *          their size's lowest set bit (16 at least), runs to a page; a
+ *          larger @align moves a small request to a class whose size is a
+ *          multiple of it, or to a page run, and a page run to a block
+ *          that big. Huge allocations start on a slot.
+ * @flags:  %ZCPOOL_ALLOC_ZERO or 0.
+ * @offset: set to the allocation's window offset on success.
+ *
+ * Requests up to %ZCPOOL_SIZECLASS_MAX_SIZE are rounded up to a size class,
+ * larger ones up to a chunk are page runs of exactly the pages they need,
+ * and larger still are huge: whole window slots, exactly the pages needed.
+ * Memory fresh from the page allocator is zero; with %ZCPOOL_ALLOC_ZERO,
+ * reused memory is cleared after the arena lock is dropped.
+ *
+ * Context: process context, may sleep (page and descriptor allocation).
+ * Return: 0; -EINVAL for a zero or impossible @size, a bad @align or an
+ * unknown flag; -ENOMEM when the pool's cap, the total cap or the page
+ * allocator refuses memory; -EINTR when a fatal signal stopped a huge
+ * allocation.
+ */
+int zcpool_pool_alloc(struct zcpool_pool *pool, u64 size, u64 align, u32 flags, u64 *offset)
+{
+	struct zcpool_arena *arena = pool_arena(pool);
+	struct zcpool_chunk *chunk;
+	struct zcpool_arena_req req;
+	u64 pages = 0;
+	int cls, ret;
+
+	ret = pool_check_request(pool, size, align, flags);
+	if (ret)
+		return ret;
+	if (!align)
+		align = 1;
+	if (size > pool_slot_bytes(pool))
+		return pool_alloc_huge(pool, size, offset);
+
+	cls = pool_class(size, align);
+	if (cls < 0) {
+		pages = pool_run_pages(size, align);
+		if (pages > (1ULL << pool->chunk_order))
+			return pool_alloc_huge(pool, size, offset);
+	}
+	zcpool_arena_req_init(&req, cls, pages, size);
+	for (;;) {
+		ret = zcpool_arena_alloc(arena, &req);
+		pool_release_chunks(pool, &req.release);
+		if (ret != -EAGAIN)
+			break;
+		chunk = pool_chunk_new(pool, arena, req.need_order);
+		if (IS_ERR(chunk)) {
+			ret = PTR_ERR(chunk);
+			break;
+		}
+		req.spare_chunk = chunk;
+	}
+	zcpool_arena_req_done(&req);
+	if (ret)
+		return ret;
+	if ((flags & ZCPOOL_ALLOC_ZERO) && req.zero_len)
+		pool_zero(req.chunk, req.chunk_off, req.zero_len);
+	*offset = req.chunk->base + req.chunk_off;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_alloc);
+
+/**
+ * zcpool_pool_free() - free an allocation
+ * @pool:   the pool.
+ * @offset: the offset zcpool_pool_alloc() returned.
+ *
+ * The pool knows the allocation's size. An offset that is not the start
+ * of a live allocation (freed already, inside one, never allocated, past
+ * the window) is refused and nothing changes. Like free(3), this does not
+ * unmap the memory from user mappings; pages go back to the page allocator
+ * only with their chunk (or huge allocation), after the release hook.
+ *
+ * Context: process context, may sleep (the release hook).
+ * Return: 0, or -EINVAL when @offset is not a live allocation's start.
+ */
+int zcpool_pool_free(struct zcpool_pool *pool, u64 offset)
+{
+	struct zcpool_chunk *chunk;
+	LIST_HEAD(release);
+	void *entry;
+	u64 size;
+	int ret;
+
+	if (offset >= ZCPOOL_POOL_WINDOW_BYTES)
+		return -EINVAL;
+	rcu_read_lock();
+	entry = xa_load(&pool->window, offset >> pool->slot_shift);
+	if (!entry) {
+		rcu_read_unlock();
+		return -EINVAL;
+	}
+	if (xa_pointer_tag(entry) == POOL_ENTRY_HUGE) {
+		rcu_read_unlock();
+		return pool_free_huge(pool, offset);
+	}
+	chunk = entry;
+	ret = zcpool_arena_free(chunk->arena, chunk, offset & (pool_slot_bytes(pool) - 1),
+				&size, &release);
+	rcu_read_unlock();
+	pool_release_chunks(pool, &release);
+	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_free);
+
+/**
+ * zcpool_pool_alloc_bulk() - allocate @count allocations of one shape
+ * @pool:    the pool.
+ * @size:    as for zcpool_pool_alloc().
+ * @align:   as for zcpool_pool_alloc().
+ * @flags:   as for zcpool_pool_alloc().
+ * @offsets: @count entries, set to the allocations' offsets.
+ * @count:   how many, at most INT_MAX.
+ *
+ * All or nothing: when one allocation fails, the ones made before it are
+ * freed again and the error is returned.
+ *
+ * Context: process context, may sleep.
+ * Return: @count; or the error of zcpool_pool_alloc(), -EINVAL for a
+ * @count above INT_MAX, -EINTR on a fatal signal, with nothing allocated.
+ */
+int zcpool_pool_alloc_bulk(struct zcpool_pool *pool, u64 size, u64 align, u32 flags,
+			   u64 *offsets, unsigned int count)
+{
+	unsigned int i;
+	int ret;
+
+	if (count > INT_MAX)
+		return -EINVAL;
+	for (i = 0; i < count; i++) {
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			goto err_free;
+		}
+		ret = zcpool_pool_alloc(pool, size, align, flags, &offsets[i]);
+		if (ret)
+			goto err_free;
+		cond_resched();
+	}
+	return count;
+
+err_free:
+	/*
+	 * Another user of the pool may have freed one of them already (it
+	 * would have had to guess the offset): that is its bug, not a warning.
+	 */
+	while (i--)
+		zcpool_pool_free(pool, offsets[i]);
+	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_alloc_bulk);
+
+/**
+ * zcpool_pool_free_bulk() - free allocations in order, up to the first bad one
+ * @pool:    the pool.
+ * @offsets: offsets zcpool_pool_alloc() returned.
+ * @count:   how many, at most INT_MAX.
+ *
+ * Frees @offsets[0], @offsets[1], ... and stops at the first offset that is
+ * not a live allocation's start (which includes a repeat of one freed just
+ * before), leaving it and all after it untouched. Validating everything
+ * first could not be kept true against concurrent frees without holding
+ * every arena lock; stopping gives the caller an exact account instead:
+ * what is before the index is freed, what is after is not.
+ *
+ * Context: process context, may sleep.
+ * Return: the number freed, @count when all were valid, else the index of
+ * the first bad offset; -EINVAL for a @count above INT_MAX.
+ */
+int zcpool_pool_free_bulk(struct zcpool_pool *pool, const u64 *offsets, unsigned int count)
+{
+	unsigned int i;
+
+	if (count > INT_MAX)
+		return -EINVAL;
+	for (i = 0; i < count; i++) {
+		if (zcpool_pool_free(pool, offsets[i]))
+			break;
+		cond_resched();
+	}
+	return i;
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_free_bulk);
+
+/**
+ * zcpool_pool_stats() - read a pool's counters
+ * @pool: the pool.
+ * @st:   filled in.
+ *
+ * Each arena's counters are a consistent snapshot (read under its lock);
+ * across arenas and the atomic counters they are not one snapshot while
+ * other calls run, and exact when none does.
+ *
+ * Context: process context; takes each arena lock and the huge lock.
+ */
+void zcpool_pool_stats(struct zcpool_pool *pool, struct zcpool_pool_stats *st)
+{
+	struct zcpool_arena_stats sum = {};
+	unsigned int i;
+
+	for (i = 0; i < pool->nr_arenas; i++)
+		zcpool_arena_stats_add(&pool->arenas[i], &sum);
+	memset(st, 0, sizeof(*st));
+	st->bytes_requested = sum.bytes_requested;
+	st->live = sum.live;
+	st->allocs = sum.allocs;
+	st->frees = sum.frees;
+	st->runs_live = sum.runs_live;
+	memcpy(st->class_live, sum.class_live, sizeof(st->class_live));
+
+	spin_lock(&pool->huge_lock);
+	st->bytes_requested += pool->huge_requested;
+	st->live += pool->huge_live;
+	st->allocs += pool->huge_allocs;
+	st->frees += pool->huge_frees;
+	st->huge_live = pool->huge_live;
+	spin_unlock(&pool->huge_lock);
+
+	st->bytes_held = atomic64_read(&pool->held);
+	st->chunks = atomic64_read(&pool->chunks);
+	st->chunk_fallbacks = atomic64_read(&pool->fallbacks);
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_stats);
+
+/**
+ * zcpool_pool_page() - the page at a window offset, if it holds live data
+ * @pool:   the pool.
+ * @offset: any byte offset in the window.
+ *
+ * For the fault handler: the page is part of a live page run or huge
+ * allocation, or holds a byte of a live small element. The reference is
+ * taken under the lock that guards the allocation state (the arena lock,
+ * or the huge lock), so the page cannot go back to the page allocator
+ * before the caller has it; the lookup of the slot itself is lockless (RCU).
+ *
+ * Context: process context (a fault handler); takes an arena lock or the
+ * huge lock, does not sleep.
+ * Return: the page with a reference the caller drops with put_page(), or
+ * NULL when the page holds no live allocation.
+ */
+struct page *zcpool_pool_page(struct zcpool_pool *pool, u64 offset)
+{
+	unsigned long slot = offset >> pool->slot_shift;
+	struct zcpool_chunk *chunk;
+	struct zcpool_huge *huge;
+	struct page *page = NULL;
+	u64 idx;
+	void *entry;
+
+	if (offset >= ZCPOOL_POOL_WINDOW_BYTES)
+		return NULL;
+	rcu_read_lock();
+	entry = xa_load(&pool->window, slot);
+	if (entry && xa_pointer_tag(entry) != POOL_ENTRY_HUGE) {
+		chunk = entry;
+		page = zcpool_arena_page(chunk->arena, chunk,
+					 offset & (pool_slot_bytes(pool) - 1));
+	}
+	rcu_read_unlock();
+	if (!entry || xa_pointer_tag(entry) != POOL_ENTRY_HUGE)
+		return page;
+
+	spin_lock(&pool->huge_lock);
+	huge = pool_huge_at(pool, slot);
+	if (huge && offset >= huge->base) {
+		idx = (offset - huge->base) >> PAGE_SHIFT;
+		if (idx < huge->nr_pages) {
+			page = huge->pages[idx];
+			get_page(page);
+		}
+	}
+	spin_unlock(&pool->huge_lock);
+	return page;
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_page);
+
+/**
+ * zcpool_pool_slot_bytes() - the size of a pool's window slots
+ * @pool: the pool.
+ *
+ * Context: any context.
+ * Return: the preferred chunk size in bytes; chunks start on multiples of it.
+ */
+u64 zcpool_pool_slot_bytes(const struct zcpool_pool *pool)
+{
+	return pool_slot_bytes(pool);
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_slot_bytes);
+
+/**
+ * zcpool_pool_total_held() - bytes of pages all pools hold together
+ *
+ * Context: any context.
+ * Return: what counts against zcpool_params.total_max_bytes.
+ */
+u64 zcpool_pool_total_held(void)
+{
+	return atomic64_read(&pool_total_held);
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_total_held);

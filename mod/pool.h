@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A pool: the in-kernel allocator API that the device, KUnit and the
+ * benchmarks use. A pool owns its chunks and hands out {offset, size}
+ * allocations in its window, an offset space cut into slots of one
+ * preferred chunk each.
+ *
+ * Units: offsets and sizes in bytes. Ownership: the pool owns every page it
+ * holds; zcpool_pool_page() lends one page with a reference. Locking: the
+ * functions below may be called concurrently on one pool, except
+ * zcpool_pool_destroy(); the lock order is at the top of arena.c.
+ */
+#ifndef _ZCPOOL_POOL_H
+#define _ZCPOOL_POOL_H
+
+#include <linux/bits.h>
+#include <linux/types.h>
+
+#include "sizeclass.h"
+
+struct page;
+struct zcpool_pool;
+
+/* Allocation flags. The uapi will mirror them. */
+#define ZCPOOL_ALLOC_ZERO		BIT(0)	/* the memory reads as zero */
+#define ZCPOOL_ALLOC_VALID_FLAGS	ZCPOOL_ALLOC_ZERO
+
+/*
+ * The most arenas a pool has. Each may keep an empty chunk in reserve, so
+ * this also bounds what an idle pool holds.
+ */
+#define ZCPOOL_POOL_MAX_ARENAS		64
+
+/*
+ * Arenas when the config leaves it to the pool: one per online CPU up to
+ * this many. Arenas spread lock contention, but each may keep an empty
+ * chunk; past 4 the per-CPU caches (a later step) take the contention.
+ */
+#define ZCPOOL_POOL_DEFAULT_ARENAS	4
+
+/*
+ * The size of every pool window: 64 TiB, far beyond any cap, so that every
+ * offset + size stays far below LLONG_MAX (mmap offsets are loff_t) and the
+ * slot index of a chunk of at least 8 pages fits the u32 of xa_alloc().
+ */
+#define ZCPOOL_POOL_WINDOW_BYTES	BIT_ULL(46)
+
+/**
+ * struct zcpool_pool_config - how to build a pool
+ * @chunk_order:    a chunk is 2^@chunk_order pages, and a window slot that
+ *                  many bytes; 0 for the chunk_order module parameter.
+ *                  %ZCPOOL_CHUNK_MIN_ORDER up to the page allocator's
+ *                  largest order.
+ * @max_page_order: the largest order the pool asks the page allocator
+ *                  for; 0 for @chunk_order. A lower value forces the
+ *                  fallback to smaller chunks, for tests.
+ * @max_bytes:      the most the pool may hold (pages taken from the page
+ *                  allocator); 0 for the pool_max_bytes module parameter,
+ *                  which is also the most it may be.
+ * @nr_arenas:      1 to %ZCPOOL_POOL_MAX_ARENAS, or 0 for the default.
+ * @release:        called before pages go back to the page allocator with
+ *                  the window range they covered, so that the device layer
+ *                  can zap it from user mappings; may sleep, called with
+ *                  no lock held; NULL when nothing maps the pool. Not
+ *                  called by zcpool_pool_destroy(), which runs when no
+ *                  mapping is left.
+ * @release_priv:   passed to @release.
+ */
+struct zcpool_pool_config {
+	unsigned int chunk_order;
+	unsigned int max_page_order;
+	u64 max_bytes;
+	unsigned int nr_arenas;
+	void (*release)(void *priv, u64 offset, u64 size);
+	void *release_priv;
+};
+
+/**
+ * struct zcpool_pool_stats - what a pool holds and has handed out
+ * @bytes_requested: sum of the requested sizes of live allocations.
+ * @bytes_held:      pages the pool holds from the page allocator, in bytes.
+ * @chunks:          chunks the pool holds (huge allocations not counted).
+ * @chunk_fallbacks: chunks taken at a smaller order than the pool's.
+ * @live:            live allocations.
+ * @allocs:          allocations made.
+ * @frees:           allocations freed.
+ * @runs_live:       live page runs.
+ * @huge_live:       live huge allocations.
+ * @class_live:      live elements per size class.
+ */
+struct zcpool_pool_stats {
+	u64 bytes_requested;
+	u64 bytes_held;
+	u64 chunks;
+	u64 chunk_fallbacks;
+	u64 live;
+	u64 allocs;
+	u64 frees;
+	u64 runs_live;
+	u64 huge_live;
+	u64 class_live[ZCPOOL_SIZECLASS_NR];
+};
+
+struct zcpool_pool *zcpool_pool_create(const struct zcpool_pool_config *config);
+void zcpool_pool_destroy(struct zcpool_pool *pool);
+int zcpool_pool_alloc(struct zcpool_pool *pool, u64 size, u64 align, u32 flags, u64 *offset);
+int zcpool_pool_free(struct zcpool_pool *pool, u64 offset);
+int zcpool_pool_alloc_bulk(struct zcpool_pool *pool, u64 size, u64 align, u32 flags,
+			   u64 *offsets, unsigned int count);
+int zcpool_pool_free_bulk(struct zcpool_pool *pool, const u64 *offsets, unsigned int count);
+void zcpool_pool_stats(struct zcpool_pool *pool, struct zcpool_pool_stats *st);
+struct page *zcpool_pool_page(struct zcpool_pool *pool, u64 offset);
+u64 zcpool_pool_slot_bytes(const struct zcpool_pool *pool);
+u64 zcpool_pool_total_held(void);
+
+#endif /* _ZCPOOL_POOL_H */

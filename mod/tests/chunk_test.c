@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit suite zcpool_chunk: chunks and subpage run descriptors (chunk.c)
+ * on their own, without an arena: the pages a chunk takes, its page
+ * descriptors, and the element bookkeeping of a run.
+ */
+
+#include <kunit/test.h>
+#include <linux/mm.h>
+#include <linux/string.h>
+
+#include "chunk.h"
+#include "sizeclass.h"
+
+static const unsigned int page_orders[] = { 0, 3, 6 };
+
+static void order_desc(const unsigned int *order, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "order %u", *order);
+}
+
+KUNIT_ARRAY_PARAM(page_order, page_orders, order_desc);
+
+static void pages_are_zeroed_and_counted_one_by_one(struct kunit *test)
+{
+	unsigned int order = *(const unsigned int *)test->param_value, i;
+	struct page *first = zcpool_chunk_alloc_pages(order), *page;
+
+	KUNIT_ASSERT_NOT_NULL(test, first);
+	for (i = 0; i < BIT(order); i++) {
+		page = nth_page(first, i);
+		KUNIT_EXPECT_EQ_MSG(test, page_ref_count(page), 1, "page %u", i);
+		KUNIT_EXPECT_FALSE(test, PageCompound(page));
+		KUNIT_EXPECT_NULL_MSG(test, memchr_inv(page_address(page), 0, PAGE_SIZE),
+				      "page %u", i);
+	}
+	zcpool_chunk_free_pages(first, BIT(order));
+}
+
+static const unsigned int chunk_orders[] = { ZCPOOL_CHUNK_MIN_ORDER, 6 };
+
+KUNIT_ARRAY_PARAM(chunk_order, chunk_orders, order_desc);
+
+static void new_chunks_have_every_page_free(struct kunit *test)
+{
+	unsigned int order = *(const unsigned int *)test->param_value, i;
+	struct zcpool_chunk *chunk = zcpool_chunk_create(NULL, order);
+
+	KUNIT_ASSERT_NOT_NULL(test, chunk);
+	KUNIT_EXPECT_EQ(test, chunk->order, order);
+	KUNIT_EXPECT_EQ(test, zcpool_chunk_nr_pages(chunk), BIT(order));
+	KUNIT_EXPECT_TRUE(test, zcpool_buddy_is_unused(&chunk->buddy));
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_largest_free(&chunk->buddy), BIT(order));
+	for (i = 0; i < BIT(order); i++) {
+		KUNIT_EXPECT_EQ(test, chunk->meta[i].kind, ZCPOOL_CHUNK_PAGE_FREE);
+		KUNIT_EXPECT_FALSE(test, chunk->meta[i].dirty);
+	}
+	KUNIT_EXPECT_PTR_EQ(test, zcpool_chunk_page(chunk, 1), nth_page(chunk->pages, 1));
+	KUNIT_EXPECT_PTR_EQ(test, zcpool_chunk_addr(chunk, PAGE_SIZE + 5),
+			    page_address(chunk->pages) + PAGE_SIZE + 5);
+	zcpool_chunk_destroy(chunk);
+}
+
+static void runs_mark_their_pages_and_report_reuse(struct kunit *test)
+{
+	struct zcpool_chunk *chunk = zcpool_chunk_create(NULL, ZCPOOL_CHUNK_MIN_ORDER);
+	bool dirty = true;
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, chunk);
+	zcpool_chunk_set_run(chunk, 2, 3, 100, &dirty);
+	KUNIT_EXPECT_FALSE(test, dirty);
+	KUNIT_EXPECT_EQ(test, chunk->meta[2].kind, ZCPOOL_CHUNK_PAGE_RUN_HEAD);
+	KUNIT_EXPECT_EQ(test, chunk->meta[2].slack, 100);
+	for (i = 3; i < 5; i++) {
+		KUNIT_EXPECT_EQ(test, chunk->meta[i].kind, ZCPOOL_CHUNK_PAGE_RUN_TAIL);
+		KUNIT_EXPECT_EQ(test, chunk->meta[i].head, 2);
+		KUNIT_EXPECT_EQ(test, chunk->meta[i].pages, 3);
+	}
+	KUNIT_EXPECT_EQ(test, chunk->meta[5].kind, ZCPOOL_CHUNK_PAGE_FREE);
+	zcpool_chunk_clear_run(chunk, 2, 3);
+	for (i = 2; i < 5; i++) {
+		KUNIT_EXPECT_EQ(test, chunk->meta[i].kind, ZCPOOL_CHUNK_PAGE_FREE);
+		KUNIT_EXPECT_TRUE(test, chunk->meta[i].dirty);
+	}
+	/* One old page is enough to need clearing. */
+	zcpool_chunk_set_run(chunk, 4, 2, 0, &dirty);
+	KUNIT_EXPECT_TRUE(test, dirty);
+	zcpool_chunk_clear_run(chunk, 4, 2);
+	zcpool_chunk_destroy(chunk);
+}
+
+struct run_case {
+	size_t size;
+	unsigned int slack_bytes;
+};
+
+static const struct run_case run_cases[] = {
+	{ 16, 1 }, { 256, 1 }, { 288, 2 }, { 11 * 512, 2 }, { ZCPOOL_SIZECLASS_MAX_SIZE, 2 },
+};
+
+static void run_case_desc(const struct run_case *c, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "class of %zu B", c->size);
+}
+
+KUNIT_ARRAY_PARAM(run, run_cases, run_case_desc);
+
+static void run_descriptors_track_elements_and_slack(struct kunit *test)
+{
+	const struct run_case *c = test->param_value;
+	int cls = zcpool_sizeclass_index(c->size);
+	struct zcpool_chunk *chunk = zcpool_chunk_create(NULL, ZCPOOL_CHUNK_MIN_ORDER);
+	struct zcpool_run *run = zcpool_chunk_run_alloc(cls);
+	unsigned int i, last, elem_pages;
+	int first;
+
+	KUNIT_ASSERT_NOT_NULL(test, chunk);
+	KUNIT_ASSERT_NOT_NULL(test, run);
+	KUNIT_EXPECT_EQ(test, run->elem_size, c->size);
+	KUNIT_EXPECT_EQ(test, run->slack_bytes, c->slack_bytes);
+	KUNIT_EXPECT_EQ(test, run->sp.nr_elems, zcpool_sizeclass_nr_elems(cls));
+	KUNIT_EXPECT_EQ(test, run->pages, zcpool_sizeclass_run_pages(cls));
+	last = run->sp.nr_elems - 1;
+	zcpool_chunk_run_set_slack(run, 0, c->size - 1);
+	KUNIT_EXPECT_EQ(test, zcpool_chunk_run_slack(run, 0), c->size - 1);
+	zcpool_chunk_run_set_slack(run, last, 1);
+	KUNIT_EXPECT_EQ(test, zcpool_chunk_run_slack(run, last), 1);
+
+	first = zcpool_buddy_alloc(&chunk->buddy, run->pages);
+	KUNIT_ASSERT_GE(test, first, 0);
+	zcpool_chunk_run_attach(chunk, run, first);
+	KUNIT_EXPECT_EQ(test, run->clean_from, 0);	/* fresh pages */
+	for (i = 0; i < run->pages; i++) {
+		KUNIT_EXPECT_EQ(test, chunk->meta[first + i].kind, ZCPOOL_CHUNK_PAGE_SUBPAGE);
+		KUNIT_EXPECT_PTR_EQ(test, chunk->meta[first + i].run, run);
+		KUNIT_EXPECT_FALSE(test, zcpool_chunk_run_page_live(run, i));
+	}
+	/* Element 0 makes live exactly the pages it touches. */
+	KUNIT_ASSERT_EQ(test, zcpool_subpage_alloc(&run->sp), 0);
+	elem_pages = DIV_ROUND_UP(c->size, PAGE_SIZE);
+	for (i = 0; i < run->pages; i++)
+		KUNIT_EXPECT_EQ_MSG(test, zcpool_chunk_run_page_live(run, i), i < elem_pages,
+				    "page %u", i);
+	KUNIT_ASSERT_EQ(test, zcpool_subpage_free(&run->sp, 0), 0);
+	zcpool_chunk_run_detach(run);
+	for (i = 0; i < run->pages; i++)
+		KUNIT_EXPECT_EQ(test, chunk->meta[first + i].kind, ZCPOOL_CHUNK_PAGE_FREE);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_free(&chunk->buddy, first, run->pages), 0);
+
+	/* The same pages again: now they may hold old data. */
+	zcpool_chunk_run_attach(chunk, run, zcpool_buddy_alloc(&chunk->buddy, run->pages));
+	KUNIT_EXPECT_EQ(test, run->clean_from, run->sp.nr_elems);
+	/* Destroying the chunk frees the run still attached to it. */
+	zcpool_chunk_destroy(chunk);
+}
+
+static void run_alloc_rejects_what_is_not_a_class(struct kunit *test)
+{
+	KUNIT_EXPECT_NULL(test, zcpool_chunk_run_alloc(ZCPOOL_SIZECLASS_NR));
+	KUNIT_EXPECT_NULL(test, zcpool_chunk_run_alloc(UINT_MAX));
+}
+
+static struct kunit_case zcpool_chunk_cases[] = {
+	KUNIT_CASE_PARAM(pages_are_zeroed_and_counted_one_by_one, page_order_gen_params),
+	KUNIT_CASE_PARAM(new_chunks_have_every_page_free, chunk_order_gen_params),
+	KUNIT_CASE(runs_mark_their_pages_and_report_reuse),
+	KUNIT_CASE_PARAM(run_descriptors_track_elements_and_slack, run_gen_params),
+	KUNIT_CASE(run_alloc_rejects_what_is_not_a_class),
+	{}
+};
+
+static struct kunit_suite zcpool_chunk_suite = {
+	.name = "zcpool_chunk",
+	.test_cases = zcpool_chunk_cases,
+};
+
+kunit_test_suite(zcpool_chunk_suite);

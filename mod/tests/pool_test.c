@@ -1,0 +1,1253 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit suite zcpool_pool: the pool API (pool.c) over the arenas (arena.c)
+ * and chunks (chunk.c).
+ *
+ * Every case works on pools built small (chunks of 16 to 64 pages), so that
+ * growing, falling back, hitting caps and draining take a handful of
+ * allocations. Data goes in and out through zcpool_pool_page(), as the
+ * fault handler will use it, so a wrong offset or a shared page shows up as
+ * a wrong byte. check_model() compares every counter of the pool with a
+ * reference model (an array of the live {offset, size}) and is called after
+ * each phase; the randomized case and the threaded case use it at the end.
+ * The randomized case prints its seed, settable with pool_seed=.
+ */
+
+#include <kunit/test.h>
+#include <linux/completion.h>
+#include <linux/cpu.h>
+#include <linux/cpumask.h>
+#include <linux/err.h>
+#include <linux/kthread.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/prandom.h>
+#include <linux/random.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/string.h>
+
+#include "arena.h"
+#include "chunk.h"
+#include "compat.h"
+#include "params.h"
+#include "pool.h"
+#include "sizeclass.h"
+
+static unsigned int pool_seed;
+module_param(pool_seed, uint, 0400);
+MODULE_PARM_DESC(pool_seed, "Seed of zcpool_pool's random cases (default 0: a new one each run)");
+
+/* Small chunks: 16 pages, so that a few allocations fill one. */
+#define SMALL_ORDER	4
+#define SMALL_CHUNK	(PAGE_SIZE << SMALL_ORDER)
+
+/* Big enough for a subpage run of every class, with room to spare. */
+#define MID_ORDER	6
+#define MID_CHUNK	(PAGE_SIZE << MID_ORDER)
+
+/* The randomized case: enough operations to reuse every chunk many times. */
+#define RANDOM_OPS		100000
+#define RANDOM_MAX_LIVE		400
+#define RANDOM_CHECK_EVERY	5000
+
+/* The threaded case, per thread: bounded so it stays fast under TCG + KASAN. */
+#define THREAD_OPS		4000
+#define THREAD_MAX_LIVE		64
+
+struct live {
+	u64 offset;
+	u64 size;
+	int cls;	/* the size class, -1 for a page run, -2 for huge */
+	u8 tag;
+};
+
+/* The reference model: what the pool must report. */
+struct model {
+	struct live *live;
+	unsigned int nr;
+	unsigned int cap;
+	u64 requested;
+	u64 runs;
+	u64 huge;
+	u64 class_live[ZCPOOL_SIZECLASS_NR];
+};
+
+struct released {
+	u64 offset;
+	u64 size;
+};
+
+/* Per-case state, torn down by pool_test_exit() even when a case aborts. */
+struct pool_ctx {
+	struct zcpool_pool *pool;
+	struct zcpool_pool *pool2;
+	u64 saved_total_max;
+	bool restore_total_max;
+	atomic_t nr_released;
+	struct released released[64];
+};
+
+#define KIND_RUN	-1
+#define KIND_HUGE	-2
+
+static void record_release(void *priv, u64 offset, u64 size)
+{
+	struct pool_ctx *ctx = priv;
+	int i = atomic_inc_return(&ctx->nr_released) - 1;
+
+	if (i < ARRAY_SIZE(ctx->released)) {
+		ctx->released[i].offset = offset;
+		ctx->released[i].size = size;
+	}
+}
+
+static int pool_test_init(struct kunit *test)
+{
+	struct pool_ctx *ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+
+	if (!ctx)
+		return -ENOMEM;
+	test->priv = ctx;
+	return 0;
+}
+
+static void pool_test_exit(struct kunit *test)
+{
+	struct pool_ctx *ctx = test->priv;
+
+	zcpool_pool_destroy(ctx->pool);
+	zcpool_pool_destroy(ctx->pool2);
+	if (ctx->restore_total_max)
+		WRITE_ONCE(zcpool_params.total_max_bytes, ctx->saved_total_max);
+}
+
+static struct zcpool_pool *new_pool(struct kunit *test, unsigned int order, u64 max_bytes,
+				    unsigned int nr_arenas)
+{
+	struct pool_ctx *ctx = test->priv;
+	struct zcpool_pool_config cfg = {
+		.chunk_order = order,
+		.max_bytes = max_bytes,
+		.nr_arenas = nr_arenas,
+		.release = record_release,
+		.release_priv = ctx,
+	};
+
+	ctx->pool = zcpool_pool_create(&cfg);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, ctx->pool);
+	return ctx->pool;
+}
+
+/* The kind zcpool_pool_alloc() documents for @size at @align (0: none). */
+static int expected_kind(u64 size, u64 align, unsigned int order)
+{
+	u64 pages = DIV_ROUND_UP_ULL(size, PAGE_SIZE), align_pages;
+	int cls = zcpool_sizeclass_index(size);
+
+	if (size > (PAGE_SIZE << order))
+		return KIND_HUGE;
+	if (cls >= 0 && align <= PAGE_SIZE) {
+		for (; cls < ZCPOOL_SIZECLASS_NR; cls++)
+			if (!align || zcpool_sizeclass_size(cls) % align == 0)
+				return cls;
+	}
+	align_pages = align >> PAGE_SHIFT;
+	if (align_pages > 1 && roundup_pow_of_two(pages) < align_pages)
+		pages = align_pages / 2 + 1;
+	return pages > BIT(order) ? KIND_HUGE : KIND_RUN;
+}
+
+/* Copy @len bytes to (@to_pool) or from the pool window, page by page. */
+static bool window_io(struct kunit *test, struct zcpool_pool *pool, u64 offset, void *buf,
+		      u64 len, bool to_pool)
+{
+	struct page *page;
+	u64 n;
+
+	while (len) {
+		n = min_t(u64, len, PAGE_SIZE - offset_in_page(offset));
+		page = zcpool_pool_page(pool, offset);
+		KUNIT_EXPECT_NOT_NULL_MSG(test, page, "no live page at offset %llu", offset);
+		if (!page)
+			return false;
+		if (to_pool)
+			memcpy(page_address(page) + offset_in_page(offset), buf, n);
+		else
+			memcpy(buf, page_address(page) + offset_in_page(offset), n);
+		put_page(page);
+		offset += n;
+		buf += n;
+		len -= n;
+	}
+	return true;
+}
+
+static bool fill(struct kunit *test, struct zcpool_pool *pool, u64 offset, u64 len, u8 byte)
+{
+	u8 buf[256];
+	u64 n;
+
+	memset(buf, byte, sizeof(buf));
+	while (len) {
+		n = min_t(u64, len, sizeof(buf));
+		if (!window_io(test, pool, offset, buf, n, true))
+			return false;
+		offset += n;
+		len -= n;
+	}
+	return true;
+}
+
+/* Whether all @len bytes at @offset read @byte. */
+static bool holds(struct kunit *test, struct zcpool_pool *pool, u64 offset, u64 len, u8 byte)
+{
+	u8 buf[256];
+	u64 n;
+
+	while (len) {
+		n = min_t(u64, len, sizeof(buf));
+		if (!window_io(test, pool, offset, buf, n, false))
+			return false;
+		if (memchr_inv(buf, byte, n)) {
+			KUNIT_FAIL(test, "bytes at %llu..%llu are not all 0x%02x", offset,
+				   offset + n - 1, byte);
+			return false;
+		}
+		offset += n;
+		len -= n;
+	}
+	return true;
+}
+
+/* Models and stats live on the heap: the debug kernels allow 1 KiB frames. */
+static struct model *new_model(struct kunit *test, unsigned int cap)
+{
+	struct model *m = kunit_kzalloc(test, sizeof(*m), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, m);
+	m->cap = cap;
+	m->live = kunit_kcalloc(test, cap, sizeof(*m->live), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, m->live);
+	return m;
+}
+
+static struct zcpool_pool_stats *new_stats(struct kunit *test)
+{
+	struct zcpool_pool_stats *st = kunit_kzalloc(test, sizeof(*st), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, st);
+	return st;
+}
+
+static void model_add(struct model *m, u64 offset, u64 size, int kind, u8 tag)
+{
+	m->live[m->nr++] = (struct live){ offset, size, kind, tag };
+	m->requested += size;
+	if (kind == KIND_HUGE)
+		m->huge++;
+	else if (kind == KIND_RUN)
+		m->runs++;
+	else
+		m->class_live[kind]++;
+}
+
+static void model_del(struct model *m, unsigned int i)
+{
+	struct live *l = &m->live[i];
+
+	m->requested -= l->size;
+	if (l->cls == KIND_HUGE)
+		m->huge--;
+	else if (l->cls == KIND_RUN)
+		m->runs--;
+	else
+		m->class_live[l->cls]--;
+	m->live[i] = m->live[--m->nr];
+}
+
+static int live_cmp(const void *a, const void *b)
+{
+	const struct live *x = a, *y = b;
+
+	if (x->offset == y->offset)
+		return 0;
+	return x->offset < y->offset ? -1 : 1;
+}
+
+/*
+ * The invariant checker: the pool's counters equal the model's, the pool
+ * holds no more than its cap, and no two live allocations overlap.
+ * Returns whether all of it held.
+ */
+static bool check_model(struct kunit *test, struct zcpool_pool *pool, struct model *m,
+			u64 max_bytes)
+{
+	struct zcpool_pool_stats *st = new_stats(test);
+	bool ok = true;
+	unsigned int i;
+
+	zcpool_pool_stats(pool, st);
+	ok &= st->live == m->nr;
+	ok &= st->bytes_requested == m->requested;
+	ok &= st->runs_live == m->runs;
+	ok &= st->huge_live == m->huge;
+	ok &= st->allocs - st->frees == st->live;
+	ok &= st->bytes_held <= max_bytes;
+	ok &= st->bytes_held >= st->chunks * (PAGE_SIZE << ZCPOOL_CHUNK_MIN_ORDER);
+	KUNIT_EXPECT_EQ(test, st->live, m->nr);
+	KUNIT_EXPECT_EQ(test, st->bytes_requested, m->requested);
+	KUNIT_EXPECT_EQ(test, st->runs_live, m->runs);
+	KUNIT_EXPECT_EQ(test, st->huge_live, m->huge);
+	KUNIT_EXPECT_EQ(test, st->allocs - st->frees, st->live);
+	KUNIT_EXPECT_LE(test, st->bytes_held, max_bytes);
+	for (i = 0; i < ZCPOOL_SIZECLASS_NR; i++) {
+		ok &= st->class_live[i] == m->class_live[i];
+		KUNIT_EXPECT_EQ_MSG(test, st->class_live[i], m->class_live[i], "class %u", i);
+	}
+
+	sort(m->live, m->nr, sizeof(*m->live), live_cmp, NULL);
+	for (i = 1; i < m->nr; i++) {
+		if (m->live[i - 1].offset + m->live[i - 1].size <= m->live[i].offset)
+			continue;
+		KUNIT_FAIL(test, "[%llu, +%llu) overlaps [%llu, +%llu)",
+			   m->live[i - 1].offset, m->live[i - 1].size,
+			   m->live[i].offset, m->live[i].size);
+		ok = false;
+	}
+	return ok;
+}
+
+static void free_all(struct kunit *test, struct zcpool_pool *pool, struct model *m)
+{
+	while (m->nr) {
+		KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, m->live[m->nr - 1].offset), 0);
+		model_del(m, m->nr - 1);
+	}
+}
+
+/* Allocate and record; fails the case on an error. */
+static u64 alloc_ok(struct kunit *test, struct zcpool_pool *pool, struct model *m,
+		    unsigned int order, u64 size, u64 align, u32 flags)
+{
+	u64 offset = U64_MAX;
+	int ret;
+
+	if (m)
+		KUNIT_ASSERT_LT(test, m->nr, m->cap);
+	ret = zcpool_pool_alloc(pool, size, align, flags, &offset);
+	KUNIT_ASSERT_EQ_MSG(test, ret, 0, "alloc of %llu B aligned %llu", size, align);
+	if (m)
+		model_add(m, offset, size, expected_kind(size, align, order), 0);
+	return offset;
+}
+
+/* --- creation and destruction ------------------------------------------ */
+
+struct bad_config_case {
+	const char *what;
+	unsigned int chunk_order;
+	u64 max_bytes;	/* U64_MAX: one more than the module allows */
+	unsigned int nr_arenas;
+};
+
+static const struct bad_config_case bad_config_cases[] = {
+	{ "chunk order below a subpage run", ZCPOOL_CHUNK_MIN_ORDER - 1, 0, 1 },
+	{ "chunk order above the page allocator", 64, 0, 1 },
+	{ "cap below a page", SMALL_ORDER, 1, 1 },
+	{ "cap above the module's", SMALL_ORDER, U64_MAX, 1 },
+	{ "too many arenas", SMALL_ORDER, 0, ZCPOOL_POOL_MAX_ARENAS + 1 },
+};
+
+static void bad_config_desc(const struct bad_config_case *c, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s", c->what);
+}
+
+KUNIT_ARRAY_PARAM(bad_config, bad_config_cases, bad_config_desc);
+
+static void create_rejects_bad_configs(struct kunit *test)
+{
+	const struct bad_config_case *c = test->param_value;
+	struct zcpool_pool_config cfg = {
+		.chunk_order = c->chunk_order,
+		.max_bytes = c->max_bytes,
+		.nr_arenas = c->nr_arenas,
+	};
+	struct zcpool_pool *pool;
+
+	if (c->max_bytes == U64_MAX)
+		cfg.max_bytes = zcpool_params.pool_max_bytes + 1;
+	pool = zcpool_pool_create(&cfg);
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(pool), -EINVAL);
+	if (!IS_ERR(pool))
+		zcpool_pool_destroy(pool);
+}
+
+static void create_defaults_to_the_module_parameters(struct kunit *test)
+{
+	struct pool_ctx *ctx = test->priv;
+	struct zcpool_pool_config cfg = {};
+	struct zcpool_pool_stats *st = new_stats(test);
+
+	ctx->pool = zcpool_pool_create(&cfg);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, ctx->pool);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_slot_bytes(ctx->pool),
+			PAGE_SIZE << zcpool_params.chunk_order);
+	zcpool_pool_stats(ctx->pool, st);
+	KUNIT_EXPECT_EQ(test, st->bytes_held, 0);
+	KUNIT_EXPECT_EQ(test, st->chunks, 0);
+	KUNIT_EXPECT_EQ(test, st->live, 0);
+}
+
+static void destroy_frees_live_allocations(struct kunit *test)
+{
+	struct pool_ctx *ctx = test->priv;
+	struct zcpool_pool *pool = new_pool(test, SMALL_ORDER, 0, 2);
+	u64 before = zcpool_pool_total_held(), offset;
+	struct zcpool_pool_stats *st = new_stats(test);
+	int cls;
+
+	for (cls = 0; cls < ZCPOOL_SIZECLASS_NR; cls += 7)
+		alloc_ok(test, pool, NULL, SMALL_ORDER, zcpool_sizeclass_size(cls), 0, 0);
+	alloc_ok(test, pool, NULL, SMALL_ORDER, 9 * PAGE_SIZE, 0, 0);
+	offset = alloc_ok(test, pool, NULL, SMALL_ORDER, 2 * SMALL_CHUNK + 1, 0, 0);
+	KUNIT_EXPECT_TRUE(test, fill(test, pool, offset, 3 * PAGE_SIZE, 0x5a));
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_total_held(), before + st->bytes_held);
+	KUNIT_EXPECT_EQ(test, st->huge_live, 1);
+
+	zcpool_pool_destroy(pool);
+	ctx->pool = NULL;
+	KUNIT_EXPECT_EQ(test, zcpool_pool_total_held(), before);
+	/* Destroy does not zap: no mapping can be left when it runs. */
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->nr_released), 0);
+}
+
+/* --- what allocations get ---------------------------------------------- */
+
+/*
+ * Every class, twice a run's worth plus one so that each class needs two
+ * runs, then page runs of awkward lengths: distinct, non-overlapping,
+ * counted in the right class, and each holds its own bytes.
+ */
+static void every_class_and_run_is_distinct_and_isolated(struct kunit *test)
+{
+	static const u64 run_sizes[] = {
+		ZCPOOL_SIZECLASS_MAX_SIZE + 1, 9 * PAGE_SIZE, 13 * PAGE_SIZE - 5,
+		16 * PAGE_SIZE, 33 * PAGE_SIZE, MID_CHUNK,
+	};
+	struct zcpool_pool *pool = new_pool(test, MID_ORDER, 0, 1);
+	unsigned int cls, i, n;
+	struct model *m;
+
+	m = new_model(test, 2048);
+	for (cls = 0; cls < ZCPOOL_SIZECLASS_NR; cls++) {
+		n = min(zcpool_sizeclass_nr_elems(cls) + 1, 40U);
+		for (i = 0; i < n; i++)
+			alloc_ok(test, pool, m, MID_ORDER,
+				 zcpool_sizeclass_size(cls) - i % 16, 0, 0);
+	}
+	for (i = 0; i < ARRAY_SIZE(run_sizes); i++)
+		alloc_ok(test, pool, m, MID_ORDER, run_sizes[i], 0, 0);
+	KUNIT_ASSERT_TRUE(test, check_model(test, pool, m, zcpool_params.pool_max_bytes));
+
+	for (i = 0; i < m->nr; i++) {
+		m->live[i].tag = i * 37 + 1;
+		KUNIT_ASSERT_TRUE(test, fill(test, pool, m->live[i].offset, m->live[i].size,
+					     m->live[i].tag));
+	}
+	for (i = 0; i < m->nr; i++)
+		KUNIT_ASSERT_TRUE(test, holds(test, pool, m->live[i].offset, m->live[i].size,
+					      m->live[i].tag));
+	free_all(test, pool, m);
+	check_model(test, pool, m, zcpool_params.pool_max_bytes);
+}
+
+struct align_case {
+	u64 size;
+	u64 align;
+};
+
+static const struct align_case align_cases[] = {
+	{ 1, 0 }, { 1, 64 }, { 16, 4096 }, { 48, 32 }, { 100, 256 }, { 3000, 1024 },
+	{ 5000, 8192 }, { 3 * 4096, 8 * 4096 }, { 1, 16 * 4096 }, { 20000, 2048 },
+	{ 65 * 4096, 64 * 4096 },
+};
+
+static void align_desc(const struct align_case *c, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%llu B aligned %llu", c->size, c->align);
+}
+
+KUNIT_ARRAY_PARAM(align, align_cases, align_desc);
+
+static void offsets_honour_the_alignment(struct kunit *test)
+{
+	const struct align_case *c = test->param_value;
+	struct zcpool_pool *pool = new_pool(test, MID_ORDER, 0, 1);
+	u64 offset, align = c->align ?: 1;
+	unsigned int i;
+	struct model *m;
+
+	m = new_model(test, 8);
+	for (i = 0; i < 5; i++) {
+		offset = alloc_ok(test, pool, m, MID_ORDER, c->size, c->align, 0);
+		KUNIT_EXPECT_EQ_MSG(test, offset % align, 0, "offset %llu", offset);
+		/* No element smaller than its class: at least 16-byte aligned. */
+		KUNIT_EXPECT_EQ(test, offset % ZCPOOL_SIZECLASS_QUANTUM, 0);
+	}
+	check_model(test, pool, m, zcpool_params.pool_max_bytes);
+	free_all(test, pool, m);
+}
+
+static void bad_requests_are_einval(struct kunit *test)
+{
+	struct zcpool_pool *pool = new_pool(test, SMALL_ORDER, 0, 1);
+	struct zcpool_pool_stats *st = new_stats(test);
+	u64 offset = 12345;
+
+	KUNIT_EXPECT_EQ(test, zcpool_pool_alloc(pool, 0, 0, 0, &offset), -EINVAL);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_alloc(pool, 64, 3, 0, &offset), -EINVAL);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_alloc(pool, 64, 2 * SMALL_CHUNK, 0, &offset), -EINVAL);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_alloc(pool, 64, 0, BIT(7), &offset), -EINVAL);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_alloc(pool, U64_MAX, 0, 0, &offset), -EINVAL);
+	KUNIT_EXPECT_EQ(test, offset, 12345);
+	/* Within the window but above the cap: a limit, not a bad request. */
+	KUNIT_EXPECT_EQ(test, zcpool_pool_alloc(pool, zcpool_params.pool_max_bytes + 1, 0, 0,
+						&offset), -ENOMEM);
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->allocs, 0);
+	KUNIT_EXPECT_EQ(test, st->bytes_held, 0);
+}
+
+/* --- free ---------------------------------------------------------------- */
+
+/* The live set of the bad-free cases, in a pool of SMALL_ORDER chunks. */
+struct bad_free_setup {
+	u64 elem;	/* a 48-byte element: its run of 85 leaves a 16-byte tail */
+	u64 elem2;
+	u64 freed;	/* an element freed again */
+	u64 run;	/* 3 pages */
+	u64 huge;	/* 2 slots and a page */
+};
+
+enum bad_free_kind {
+	BAD_DOUBLE_FREE,
+	BAD_INSIDE_ELEMENT,
+	BAD_RUN_TAIL,
+	BAD_INSIDE_RUN_PAGE,
+	BAD_INSIDE_RUN_BYTE,
+	BAD_FREE_PAGE,
+	BAD_INSIDE_HUGE,
+	BAD_HUGE_SECOND_SLOT,
+	BAD_EMPTY_SLOT,
+	BAD_PAST_WINDOW,
+	BAD_LAST_OFFSET,
+};
+
+struct bad_free_case {
+	const char *what;
+	enum bad_free_kind kind;
+};
+
+static const struct bad_free_case bad_free_cases[] = {
+	{ "double free", BAD_DOUBLE_FREE },
+	{ "inside an element", BAD_INSIDE_ELEMENT },
+	{ "unused tail of a subpage run", BAD_RUN_TAIL },
+	{ "second page of a run", BAD_INSIDE_RUN_PAGE },
+	{ "byte after a run's start", BAD_INSIDE_RUN_BYTE },
+	{ "never allocated page", BAD_FREE_PAGE },
+	{ "inside a huge allocation", BAD_INSIDE_HUGE },
+	{ "second slot of a huge allocation", BAD_HUGE_SECOND_SLOT },
+	{ "empty window slot", BAD_EMPTY_SLOT },
+	{ "past the window", BAD_PAST_WINDOW },
+	{ "last offset there is", BAD_LAST_OFFSET },
+};
+
+static void bad_free_desc(const struct bad_free_case *c, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s", c->what);
+}
+
+KUNIT_ARRAY_PARAM(bad_free, bad_free_cases, bad_free_desc);
+
+static u64 bad_offset(const struct bad_free_setup *s, enum bad_free_kind kind)
+{
+	u64 run_base = s->elem & PAGE_MASK;
+
+	switch (kind) {
+	case BAD_DOUBLE_FREE:
+		return s->freed;
+	case BAD_INSIDE_ELEMENT:
+		return s->elem + 16;
+	case BAD_RUN_TAIL:
+		return run_base + 85 * 48;
+	case BAD_INSIDE_RUN_PAGE:
+		return s->run + PAGE_SIZE;
+	case BAD_INSIDE_RUN_BYTE:
+		return s->run + 1;
+	case BAD_FREE_PAGE:
+		return s->run + 3 * PAGE_SIZE;
+	case BAD_INSIDE_HUGE:
+		return s->huge + PAGE_SIZE;
+	case BAD_HUGE_SECOND_SLOT:
+		return s->huge + SMALL_CHUNK;
+	case BAD_EMPTY_SLOT:
+		return 1000 * SMALL_CHUNK;
+	case BAD_PAST_WINDOW:
+		return ZCPOOL_POOL_WINDOW_BYTES;
+	default:
+		return U64_MAX;
+	}
+}
+
+static void free_refuses_what_is_not_an_allocation(struct kunit *test)
+{
+	const struct bad_free_case *c = test->param_value;
+	struct zcpool_pool *pool = new_pool(test, SMALL_ORDER, 0, 1);
+	struct zcpool_pool_stats *before = new_stats(test), *after = new_stats(test);
+	struct bad_free_setup s;
+	struct model *m;
+
+	m = new_model(test, 8);
+	KUNIT_ASSERT_EQ(test, zcpool_sizeclass_size(zcpool_sizeclass_index(48)), 48);
+	KUNIT_ASSERT_EQ(test, zcpool_sizeclass_nr_elems(zcpool_sizeclass_index(48)), 85);
+	s.elem = alloc_ok(test, pool, m, SMALL_ORDER, 48, 0, 0);
+	s.freed = alloc_ok(test, pool, NULL, SMALL_ORDER, 48, 0, 0);
+	s.elem2 = alloc_ok(test, pool, m, SMALL_ORDER, 40, 0, 0);
+	s.run = alloc_ok(test, pool, m, SMALL_ORDER, 3 * PAGE_SIZE, 0, 0);
+	s.huge = alloc_ok(test, pool, m, SMALL_ORDER, 2 * SMALL_CHUNK + PAGE_SIZE, 0, 0);
+	KUNIT_ASSERT_EQ(test, zcpool_pool_free(pool, s.freed), 0);
+	KUNIT_ASSERT_TRUE(test, check_model(test, pool, m, zcpool_params.pool_max_bytes));
+	KUNIT_ASSERT_TRUE(test, fill(test, pool, s.elem, 48, 0x11));
+
+	zcpool_pool_stats(pool, before);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, bad_offset(&s, c->kind)), -EINVAL);
+	zcpool_pool_stats(pool, after);
+	KUNIT_EXPECT_EQ(test, memcmp(before, after, sizeof(*before)), 0);
+	KUNIT_EXPECT_TRUE(test, holds(test, pool, s.elem, 48, 0x11));
+	check_model(test, pool, m, zcpool_params.pool_max_bytes);
+	/* Everything live is still live and frees once. */
+	free_all(test, pool, m);
+	check_model(test, pool, m, zcpool_params.pool_max_bytes);
+}
+
+/* --- zeroing, pages ------------------------------------------------------ */
+
+static const u64 zero_sizes[] = {
+	16, 200, 3000, 5000, ZCPOOL_SIZECLASS_MAX_SIZE, 5 * PAGE_SIZE + 7,
+};
+
+static void size_desc(const u64 *size, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%llu B", *size);
+}
+
+KUNIT_ARRAY_PARAM(zero_size, zero_sizes, size_desc);
+
+static void zero_flag_clears_reused_memory(struct kunit *test)
+{
+	u64 size = *(const u64 *)test->param_value;
+	struct zcpool_pool *pool = new_pool(test, MID_ORDER, 0, 1);
+	u64 first, again;
+
+	/* Fresh memory is zero with or without the flag. */
+	first = alloc_ok(test, pool, NULL, MID_ORDER, size, 0, 0);
+	KUNIT_EXPECT_TRUE(test, holds(test, pool, first, size, 0));
+	KUNIT_ASSERT_TRUE(test, fill(test, pool, first, size, 0xa5));
+	KUNIT_ASSERT_EQ(test, zcpool_pool_free(pool, first), 0);
+
+	/* Reuse without the flag is like malloc: the old bytes stay. */
+	again = alloc_ok(test, pool, NULL, MID_ORDER, size, 0, 0);
+	KUNIT_ASSERT_EQ(test, again, first);
+	KUNIT_EXPECT_TRUE(test, holds(test, pool, again, size, 0xa5));
+	KUNIT_ASSERT_EQ(test, zcpool_pool_free(pool, again), 0);
+
+	again = alloc_ok(test, pool, NULL, MID_ORDER, size, 0, ZCPOOL_ALLOC_ZERO);
+	KUNIT_ASSERT_EQ(test, again, first);
+	KUNIT_EXPECT_TRUE(test, holds(test, pool, again, size, 0));
+	KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, again), 0);
+}
+
+static void pool_page_lends_only_live_pages(struct kunit *test)
+{
+	struct zcpool_pool *pool = new_pool(test, MID_ORDER, 0, 1);
+	/* 3 pages per run, 2 elements of 11/8 pages: element 0 covers pages 0-1. */
+	int cls = zcpool_sizeclass_index(11 * PAGE_SIZE / 8);
+	struct page *page;
+	u64 run, elem;
+	int refs;
+
+	KUNIT_ASSERT_EQ(test, zcpool_sizeclass_run_pages(cls), 3);
+	run = alloc_ok(test, pool, NULL, MID_ORDER, 2 * PAGE_SIZE + 1, 0, 0);
+	page = zcpool_pool_page(pool, run + PAGE_SIZE + 17);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	refs = page_ref_count(page);
+	KUNIT_EXPECT_GE(test, refs, 2);	/* the pool's and ours */
+	put_page(page);
+	KUNIT_EXPECT_NULL(test, zcpool_pool_page(pool, run + 3 * PAGE_SIZE));
+	KUNIT_EXPECT_NULL(test, zcpool_pool_page(pool, run + MID_CHUNK));
+	KUNIT_EXPECT_NULL(test, zcpool_pool_page(pool, ZCPOOL_POOL_WINDOW_BYTES));
+	KUNIT_EXPECT_NULL(test, zcpool_pool_page(pool, U64_MAX));
+
+	elem = alloc_ok(test, pool, NULL, MID_ORDER, zcpool_sizeclass_size(cls), 0, 0);
+	KUNIT_ASSERT_EQ(test, offset_in_page(elem), 0);
+	page = zcpool_pool_page(pool, elem + PAGE_SIZE);
+	KUNIT_EXPECT_NOT_NULL(test, page);
+	if (page)
+		put_page(page);
+	/* Page 2 of the run holds only the free element 1 (and the tail). */
+	KUNIT_EXPECT_NULL(test, zcpool_pool_page(pool, elem + 2 * PAGE_SIZE));
+
+	KUNIT_ASSERT_EQ(test, zcpool_pool_free(pool, run), 0);
+	KUNIT_EXPECT_NULL(test, zcpool_pool_page(pool, run));
+	KUNIT_ASSERT_EQ(test, zcpool_pool_free(pool, elem), 0);
+	KUNIT_EXPECT_NULL(test, zcpool_pool_page(pool, elem));
+}
+
+/* --- limits, fallback, draining, huge ---------------------------------- */
+
+/* 3 chunks and half of one: the 4th chunk can only be a fallback of 8 pages. */
+static void pool_cap_stops_allocation_with_enomem(struct kunit *test)
+{
+	u64 max_bytes = 3 * SMALL_CHUNK + SMALL_CHUNK / 2, offset;
+	struct zcpool_pool *pool = new_pool(test, SMALL_ORDER, max_bytes, 1);
+	unsigned int expect = 3 * BIT(SMALL_ORDER) + BIT(SMALL_ORDER - 1);
+	struct zcpool_pool_stats *st = new_stats(test);
+	struct model *m;
+
+	m = new_model(test, expect);
+	while (m->nr < expect)
+		alloc_ok(test, pool, m, SMALL_ORDER, PAGE_SIZE, 0, 0);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_alloc(pool, PAGE_SIZE, 0, 0, &offset), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_alloc(pool, 16, 0, 0, &offset), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_alloc(pool, 3 * SMALL_CHUNK, 0, 0, &offset), -ENOMEM);
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->bytes_held, max_bytes);
+	KUNIT_EXPECT_EQ(test, st->chunks, 4);
+	KUNIT_EXPECT_EQ(test, st->chunk_fallbacks, 1);
+	check_model(test, pool, m, max_bytes);
+
+	/* A freed page is allocatable again. */
+	offset = m->live[5].offset;
+	KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, offset), 0);
+	model_del(m, 5);
+	KUNIT_EXPECT_EQ(test, alloc_ok(test, pool, m, SMALL_ORDER, PAGE_SIZE, 0, 0), offset);
+	free_all(test, pool, m);
+	check_model(test, pool, m, max_bytes);
+}
+
+static void total_cap_stops_allocation_with_enomem(struct kunit *test)
+{
+	struct pool_ctx *ctx = test->priv;
+	struct zcpool_pool *pool = new_pool(test, SMALL_ORDER, 0, 1);
+	struct zcpool_pool_stats *st = new_stats(test);
+	struct model *m;
+	u64 offset;
+
+	m = new_model(test, 2 * BIT(SMALL_ORDER));
+	ctx->saved_total_max = zcpool_params.total_max_bytes;
+	ctx->restore_total_max = true;
+	WRITE_ONCE(zcpool_params.total_max_bytes, zcpool_pool_total_held() + 2 * SMALL_CHUNK);
+	while (m->nr < 2 * BIT(SMALL_ORDER))
+		alloc_ok(test, pool, m, SMALL_ORDER, PAGE_SIZE, 0, 0);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_alloc(pool, PAGE_SIZE, 0, 0, &offset), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_alloc(pool, 2 * SMALL_CHUNK, 0, 0, &offset), -ENOMEM);
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->bytes_held, 2 * SMALL_CHUNK);
+	free_all(test, pool, m);
+	check_model(test, pool, m, 2 * SMALL_CHUNK);
+}
+
+static void max_page_order_forces_smaller_chunks(struct kunit *test)
+{
+	struct pool_ctx *ctx = test->priv;
+	struct zcpool_pool_config cfg = {
+		.chunk_order = MID_ORDER,
+		.max_page_order = SMALL_ORDER,
+		.nr_arenas = 1,
+	};
+	struct zcpool_pool_stats *st = new_stats(test);
+	struct model *m;
+	u64 offset;
+
+	m = new_model(test, 8);
+	ctx->pool = zcpool_pool_create(&cfg);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, ctx->pool);
+	alloc_ok(test, ctx->pool, m, MID_ORDER, 16, 0, 0);
+	zcpool_pool_stats(ctx->pool, st);
+	KUNIT_EXPECT_EQ(test, st->chunks, 1);
+	KUNIT_EXPECT_EQ(test, st->chunk_fallbacks, 1);
+	KUNIT_EXPECT_EQ(test, st->bytes_held, SMALL_CHUNK);
+	/* A run as big as a fallback chunk still fits one; one page more does not. */
+	offset = alloc_ok(test, ctx->pool, m, MID_ORDER, SMALL_CHUNK, 0, 0);
+	KUNIT_EXPECT_EQ(test, offset % MID_CHUNK, 0);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_alloc(ctx->pool, SMALL_CHUNK + 1, 0, 0, &offset),
+			-ENOMEM);
+	KUNIT_EXPECT_TRUE(test, check_model(test, ctx->pool, m, 2 * SMALL_CHUNK));
+	free_all(test, ctx->pool, m);
+
+	/* Below the smallest chunk nothing small can be served; huge still can. */
+	cfg.max_page_order = ZCPOOL_CHUNK_MIN_ORDER - 1;
+	ctx->pool2 = zcpool_pool_create(&cfg);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, ctx->pool2);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_alloc(ctx->pool2, 16, 0, 0, &offset), -ENOMEM);
+	offset = alloc_ok(test, ctx->pool2, NULL, MID_ORDER, MID_CHUNK + 1, 0, 0);
+	KUNIT_EXPECT_TRUE(test, fill(test, ctx->pool2, offset, MID_CHUNK + 1, 0x3c));
+	KUNIT_EXPECT_TRUE(test, holds(test, ctx->pool2, offset, MID_CHUNK + 1, 0x3c));
+	zcpool_pool_stats(ctx->pool2, st);
+	KUNIT_EXPECT_EQ(test, st->chunks, 0);
+	KUNIT_EXPECT_EQ(test, st->bytes_held, MID_CHUNK + PAGE_SIZE);
+}
+
+static void empty_chunks_drain_beyond_the_reserve(struct kunit *test)
+{
+	struct pool_ctx *ctx = test->priv;
+	struct zcpool_pool *pool = new_pool(test, SMALL_ORDER, 0, 1);
+	struct zcpool_pool_stats *st = new_stats(test);
+	unsigned int i, released;
+	struct model *m;
+
+	/* Ten chunks of runs, then ten chunks' worth of 1 KiB elements. */
+	m = new_model(test, 10 * BIT(SMALL_ORDER) * (PAGE_SIZE / 1024));
+	for (i = 0; i < 10; i++)
+		alloc_ok(test, pool, m, SMALL_ORDER, SMALL_CHUNK - PAGE_SIZE / 2, 0, 0);
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->chunks, 10);
+	free_all(test, pool, m);
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->chunks, ZCPOOL_ARENA_EMPTY_RESERVE);
+	KUNIT_EXPECT_EQ(test, st->bytes_held, ZCPOOL_ARENA_EMPTY_RESERVE * SMALL_CHUNK);
+	released = atomic_read(&ctx->nr_released);
+	KUNIT_EXPECT_EQ(test, released, 10 - ZCPOOL_ARENA_EMPTY_RESERVE);
+	for (i = 0; i < min_t(unsigned int, released, ARRAY_SIZE(ctx->released)); i++) {
+		KUNIT_EXPECT_EQ(test, ctx->released[i].size, SMALL_CHUNK);
+		KUNIT_EXPECT_EQ(test, ctx->released[i].offset % SMALL_CHUNK, 0);
+	}
+
+	while (m->nr < m->cap)
+		alloc_ok(test, pool, m, SMALL_ORDER, 1024, 0, 0);
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->chunks, 10);
+	check_model(test, pool, m, zcpool_params.pool_max_bytes);
+	free_all(test, pool, m);
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->chunks, ZCPOOL_ARENA_EMPTY_RESERVE);
+	KUNIT_EXPECT_EQ(test, st->bytes_held, ZCPOOL_ARENA_EMPTY_RESERVE * SMALL_CHUNK);
+}
+
+static void huge_allocations_take_contiguous_slots(struct kunit *test)
+{
+	struct pool_ctx *ctx = test->priv;
+	struct zcpool_pool *pool = new_pool(test, SMALL_ORDER, 0, 1);
+	u64 size = 3 * SMALL_CHUNK + SMALL_CHUNK / 2 + 1, pages = DIV_ROUND_UP(size, PAGE_SIZE);
+	u64 small, a, b;
+	struct zcpool_pool_stats *st = new_stats(test);
+	struct model *m;
+
+	m = new_model(test, 4);
+	small = alloc_ok(test, pool, m, SMALL_ORDER, 64, 0, 0);
+	a = alloc_ok(test, pool, m, SMALL_ORDER, size, 0, 0);
+	b = alloc_ok(test, pool, m, SMALL_ORDER, SMALL_CHUNK + 1, 0, 0);
+	KUNIT_EXPECT_EQ(test, a % SMALL_CHUNK, 0);
+	KUNIT_EXPECT_EQ(test, b % SMALL_CHUNK, 0);
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->bytes_held,
+			SMALL_CHUNK + (pages + BIT(SMALL_ORDER) + 1) * PAGE_SIZE);
+	KUNIT_ASSERT_TRUE(test, check_model(test, pool, m, zcpool_params.pool_max_bytes));
+
+	KUNIT_ASSERT_TRUE(test, fill(test, pool, a, size, 0x77));
+	KUNIT_ASSERT_TRUE(test, fill(test, pool, b, SMALL_CHUNK + 1, 0x88));
+	KUNIT_EXPECT_TRUE(test, holds(test, pool, a, size, 0x77));
+	KUNIT_EXPECT_TRUE(test, holds(test, pool, b, SMALL_CHUNK + 1, 0x88));
+	/* Past the last page, inside the last slot: nothing there. */
+	KUNIT_EXPECT_NULL(test, zcpool_pool_page(pool, a + pages * PAGE_SIZE));
+
+	atomic_set(&ctx->nr_released, 0);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, a), 0);
+	model_del(m, 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->nr_released), 1);
+	KUNIT_EXPECT_EQ(test, ctx->released[0].offset, a);
+	KUNIT_EXPECT_EQ(test, ctx->released[0].size, pages * PAGE_SIZE);
+	KUNIT_EXPECT_NULL(test, zcpool_pool_page(pool, a));
+	KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, a), -EINVAL);
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->bytes_held, SMALL_CHUNK + (BIT(SMALL_ORDER) + 1) * PAGE_SIZE);
+	check_model(test, pool, m, zcpool_params.pool_max_bytes);
+	/* Its slots can be reused. */
+	alloc_ok(test, pool, m, SMALL_ORDER, 3 * SMALL_CHUNK, 0, 0);
+	check_model(test, pool, m, zcpool_params.pool_max_bytes);
+	free_all(test, pool, m);
+	KUNIT_EXPECT_NULL(test, zcpool_pool_page(pool, small));
+}
+
+/* --- bulk ---------------------------------------------------------------- */
+
+static void bulk_alloc_is_all_or_nothing(struct kunit *test)
+{
+	struct zcpool_pool *pool = new_pool(test, SMALL_ORDER, 2 * SMALL_CHUNK, 1);
+	struct zcpool_pool_stats *st = new_stats(test);
+	unsigned int i, n = 100;
+	struct model *m;
+	u64 *offsets;
+
+	offsets = kunit_kcalloc(test, n, sizeof(*offsets), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, offsets);
+	m = new_model(test, n);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_alloc_bulk(pool, 100, 0, 0, offsets, 0), 0);
+	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc_bulk(pool, 100, 0, 0, offsets, n), n);
+	for (i = 0; i < n; i++)
+		model_add(m, offsets[i], 100, zcpool_sizeclass_index(100), 0);
+	KUNIT_EXPECT_TRUE(test, check_model(test, pool, m, 2 * SMALL_CHUNK));
+	free_all(test, pool, m);
+
+	/* The third chunk-sized run cannot fit the cap: the first two go back. */
+	KUNIT_EXPECT_EQ(test, zcpool_pool_alloc_bulk(pool, SMALL_CHUNK, 0, 0, offsets, 3),
+			-ENOMEM);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_alloc_bulk(pool, 16, 7, 0, offsets, 3), -EINVAL);
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->live, 0);
+	KUNIT_EXPECT_EQ(test, st->bytes_requested, 0);
+	KUNIT_EXPECT_EQ(test, st->allocs, 102);
+	KUNIT_EXPECT_LE(test, st->bytes_held, ZCPOOL_ARENA_EMPTY_RESERVE * SMALL_CHUNK);
+}
+
+static void bulk_free_stops_at_the_first_bad_offset(struct kunit *test)
+{
+	struct zcpool_pool *pool = new_pool(test, SMALL_ORDER, 0, 1);
+	struct zcpool_pool_stats *st = new_stats(test);
+	u64 offsets[12];
+
+	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc_bulk(pool, 300, 0, 0, offsets, 10), 10);
+	offsets[10] = offsets[3];	/* a repeat: a double free by then */
+	offsets[11] = offsets[9];
+	KUNIT_EXPECT_EQ(test, zcpool_pool_free_bulk(pool, offsets, 12), 10);
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->live, 0);
+
+	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc_bulk(pool, 300, 0, 0, offsets, 4), 4);
+	offsets[1] += 16;	/* inside an element */
+	KUNIT_EXPECT_EQ(test, zcpool_pool_free_bulk(pool, offsets, 4), 1);
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->live, 3);
+	offsets[1] -= 16;
+	KUNIT_EXPECT_EQ(test, zcpool_pool_free_bulk(pool, &offsets[1], 3), 3);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_free_bulk(pool, offsets, 0), 0);
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->live, 0);
+	KUNIT_EXPECT_EQ(test, st->bytes_requested, 0);
+}
+
+/* --- randomized and concurrent ----------------------------------------- */
+
+struct rnd_ops {
+	struct kunit *test;	/* NULL in threads: errors are counted instead */
+	struct zcpool_pool *pool;
+	struct rnd_state rnd;
+	struct model *m;
+	unsigned int order;
+	bool shared;	/* other threads use the pool: their offsets are unknown */
+	u64 errors;
+	u64 bad_frees;
+	u64 recent_freed[8];
+};
+
+static u32 rnd_below(struct rnd_ops *r, u32 n)
+{
+	return prandom_u32_state(&r->rnd) % n;
+}
+
+/* Mostly small sizes, some runs up to 16 pages, a few huge ones. */
+static u64 rnd_size(struct rnd_ops *r)
+{
+	u32 p = rnd_below(r, 100);
+
+	if (p < 50)
+		return 1 + rnd_below(r, 256);
+	if (p < 78)
+		return 1 + rnd_below(r, ZCPOOL_SIZECLASS_MAX_SIZE);
+	if (p < 99)
+		return ZCPOOL_SIZECLASS_MAX_SIZE + 1 + rnd_below(r, 8 * PAGE_SIZE);
+	return (PAGE_SIZE << r->order) + 1 + rnd_below(r, 2 * (PAGE_SIZE << r->order));
+}
+
+static u64 rnd_align(struct rnd_ops *r)
+{
+	if (rnd_below(r, 100) < 85)
+		return 0;
+	return 1ULL << rnd_below(r, PAGE_SHIFT + 2);
+}
+
+static bool rnd_check(struct rnd_ops *r, bool cond)
+{
+	if (!cond)
+		r->errors++;
+	return cond;
+}
+
+/* A tag byte at both ends of each allocation: overlaps corrupt them. */
+static bool rnd_tag_io(struct rnd_ops *r, const struct live *l, bool write)
+{
+	u64 ends[2] = { l->offset, l->offset + l->size - 1 };
+	struct page *page;
+	unsigned int i;
+	bool ok = true;
+	u8 *p;
+
+	for (i = 0; i < 2; i++) {
+		page = zcpool_pool_page(r->pool, ends[i]);
+		if (!rnd_check(r, page))
+			return false;
+		p = page_address(page) + offset_in_page(ends[i]);
+		if (write)
+			*p = l->tag;
+		else
+			ok &= rnd_check(r, *p == l->tag);
+		put_page(page);
+	}
+	return ok;
+}
+
+static void rnd_alloc(struct rnd_ops *r)
+{
+	u64 size = rnd_size(r), align = rnd_align(r), offset;
+	u32 flags = rnd_below(r, 10) ? 0 : ZCPOOL_ALLOC_ZERO;
+	struct page *page;
+	struct live *l;
+	int ret;
+
+	ret = zcpool_pool_alloc(r->pool, size, align, flags, &offset);
+	if (!rnd_check(r, ret == 0)) {
+		if (r->test)
+			KUNIT_FAIL(r->test, "alloc %llu B aligned %llu: %d", size, align, ret);
+		return;
+	}
+	rnd_check(r, !align || offset % align == 0);
+	if (flags) {
+		page = zcpool_pool_page(r->pool, offset);
+		if (rnd_check(r, page)) {
+			rnd_check(r, !*(u8 *)(page_address(page) + offset_in_page(offset)));
+			put_page(page);
+		}
+	}
+	model_add(r->m, offset, size, expected_kind(size, align, r->order),
+		  prandom_u32_state(&r->rnd) | 1);
+	l = &r->m->live[r->m->nr - 1];
+	rnd_tag_io(r, l, true);
+}
+
+static void rnd_free(struct rnd_ops *r)
+{
+	unsigned int i = rnd_below(r, r->m->nr);
+	struct live *l = &r->m->live[i];
+	u64 offset = l->offset;
+
+	rnd_tag_io(r, l, false);
+	rnd_check(r, zcpool_pool_free(r->pool, offset) == 0);
+	r->recent_freed[rnd_below(r, ARRAY_SIZE(r->recent_freed))] = offset;
+	model_del(r->m, i);
+}
+
+/*
+ * A free that must be refused: a recently freed offset that is not live
+ * again, or an interior one. In a shared pool another thread may own a
+ * recently freed offset by now, so only interior offsets are used there.
+ */
+static void rnd_bad_free(struct rnd_ops *r)
+{
+	u64 offset = r->recent_freed[rnd_below(r, ARRAY_SIZE(r->recent_freed))];
+	unsigned int i;
+
+	if (r->shared && !r->m->nr)
+		return;
+	if (r->m->nr && (r->shared || rnd_below(r, 2)))
+		offset = r->m->live[rnd_below(r, r->m->nr)].offset + 1;
+	for (i = 0; i < r->m->nr; i++)
+		if (r->m->live[i].offset == offset)
+			return;
+	rnd_check(r, zcpool_pool_free(r->pool, offset) == -EINVAL);
+	r->bad_frees++;
+}
+
+static void rnd_step(struct rnd_ops *r, unsigned int max_live)
+{
+	u32 p = rnd_below(r, 100);
+
+	if (p < 3)
+		rnd_bad_free(r);
+	else if (r->m->nr == max_live || (r->m->nr && p < 50))
+		rnd_free(r);
+	else
+		rnd_alloc(r);
+}
+
+static unsigned int get_seed(void)
+{
+	unsigned int seed = pool_seed;
+
+	while (!seed)
+		seed = get_random_u32();
+	return seed;
+}
+
+static void random_ops_match_a_reference_model(struct kunit *test)
+{
+	u64 max_bytes = 128ULL << 20;
+	struct zcpool_pool *pool = new_pool(test, MID_ORDER, max_bytes, 2);
+	struct rnd_ops r = { .test = test, .pool = pool, .order = MID_ORDER };
+	unsigned int seed = get_seed(), op;
+	struct zcpool_pool_stats *st = new_stats(test);
+	struct model *m;
+
+	kunit_info(test, "seed %u (replay: insmod zcpool_test.ko pool_seed=%u)", seed, seed);
+	prandom_seed_state(&r.rnd, seed);
+	m = new_model(test, RANDOM_MAX_LIVE);
+	r.m = m;
+	for (op = 0; op < RANDOM_OPS; op++) {
+		rnd_step(&r, RANDOM_MAX_LIVE);
+		KUNIT_ASSERT_EQ_MSG(test, r.errors, 0, "op %u", op);
+		if (op % RANDOM_CHECK_EVERY == 0) {
+			KUNIT_ASSERT_TRUE_MSG(test, check_model(test, pool, m, max_bytes),
+					      "op %u", op);
+			cond_resched();
+		}
+	}
+	KUNIT_ASSERT_TRUE(test, check_model(test, pool, m, max_bytes));
+	zcpool_pool_stats(pool, st);
+	kunit_info(test, "%u ops: %u live, %llu requested, %llu held in %llu chunks, %llu refused frees",
+		   RANDOM_OPS, m->nr, st->bytes_requested, st->bytes_held, st->chunks, r.bad_frees);
+	free_all(test, pool, m);
+	check_model(test, pool, m, max_bytes);
+	zcpool_pool_stats(pool, st);
+	/* Without fallbacks (the usual case) only whole chunks are left. */
+	if (!st->chunk_fallbacks)
+		KUNIT_EXPECT_EQ(test, st->bytes_held, st->chunks * MID_CHUNK);
+	KUNIT_EXPECT_LE(test, st->chunks, 2 * ZCPOOL_ARENA_EMPTY_RESERVE);
+	KUNIT_EXPECT_EQ(test, st->live, 0);
+	KUNIT_EXPECT_EQ(test, st->bytes_requested, 0);
+}
+
+struct worker {
+	struct rnd_ops r;
+	struct model *m;
+	struct completion done;
+	struct task_struct *task;
+};
+
+static int worker_fn(void *arg)
+{
+	struct worker *w = arg;
+	unsigned int op;
+
+	for (op = 0; op < THREAD_OPS && !w->r.errors; op++) {
+		rnd_step(&w->r, THREAD_MAX_LIVE);
+		cond_resched();
+	}
+	kthread_complete_and_exit(&w->done, 0);
+}
+
+static const unsigned int thread_arenas[] = { 1, 0 };
+
+static void arenas_desc(const unsigned int *n, char *desc)
+{
+	if (*n)
+		snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%u arena", *n);
+	else
+		snprintf(desc, KUNIT_PARAM_DESC_SIZE, "default arenas");
+}
+
+KUNIT_ARRAY_PARAM(thread_arenas, thread_arenas, arenas_desc);
+
+/* One thread per online CPU on one pool; the main thread frees what they left. */
+static void threads_share_a_pool_with_exact_accounting(struct kunit *test)
+{
+	unsigned int nr_arenas = *(const unsigned int *)test->param_value;
+	u64 max_bytes = 256ULL << 20;
+	struct zcpool_pool *pool = new_pool(test, SMALL_ORDER, max_bytes, nr_arenas);
+	unsigned int seed = get_seed(), cpu, n = 0, i, j;
+	struct zcpool_pool_stats *st = new_stats(test);
+	struct worker *workers;
+	struct model *all;
+
+	kunit_info(test, "seed %u (replay: insmod zcpool_test.ko pool_seed=%u)", seed, seed);
+	workers = kunit_kcalloc(test, nr_cpu_ids, sizeof(*workers), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, workers);
+	for (i = 0; i < nr_cpu_ids; i++)
+		workers[i].m = new_model(test, THREAD_MAX_LIVE);
+	cpus_read_lock();
+	for_each_online_cpu(cpu) {
+		struct worker *w = &workers[n];
+
+		w->r = (struct rnd_ops){
+			.pool = pool, .m = w->m, .order = SMALL_ORDER, .shared = true,
+		};
+		prandom_seed_state(&w->r.rnd, seed + cpu);
+		init_completion(&w->done);
+		w->task = kthread_create(worker_fn, w, "zcpool-kunit/%u", cpu);
+		if (IS_ERR(w->task))
+			break;
+		kthread_bind(w->task, cpu);
+		n++;
+	}
+	cpus_read_unlock();
+	for (i = 0; i < n; i++)
+		wake_up_process(workers[i].task);
+	for (i = 0; i < n; i++)
+		wait_for_completion(&workers[i].done);
+	KUNIT_ASSERT_GT(test, n, 0);
+	KUNIT_EXPECT_EQ(test, n, num_online_cpus());
+
+	all = new_model(test, n * THREAD_MAX_LIVE);
+	for (i = 0; i < n; i++) {
+		KUNIT_EXPECT_EQ_MSG(test, workers[i].r.errors, 0, "thread %u", i);
+		for (j = 0; j < workers[i].m->nr; j++) {
+			struct live *l = &workers[i].m->live[j];
+
+			KUNIT_EXPECT_TRUE(test, rnd_tag_io(&workers[i].r, l, false));
+			model_add(all, l->offset, l->size, l->cls, l->tag);
+		}
+	}
+	KUNIT_ASSERT_TRUE(test, check_model(test, pool, all, max_bytes));
+	zcpool_pool_stats(pool, st);
+	kunit_info(test, "%u threads x %u ops: %u live, %llu requested, %llu held",
+		   n, THREAD_OPS, all->nr, st->bytes_requested, st->bytes_held);
+	free_all(test, pool, all);
+	check_model(test, pool, all, max_bytes);
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->live, 0);
+	if (!nr_arenas)
+		nr_arenas = min_t(unsigned int, num_online_cpus(), ZCPOOL_POOL_DEFAULT_ARENAS);
+	KUNIT_EXPECT_LE(test, st->chunks, nr_arenas * ZCPOOL_ARENA_EMPTY_RESERVE);
+}
+
+static struct kunit_case zcpool_pool_cases[] = {
+	KUNIT_CASE_PARAM(create_rejects_bad_configs, bad_config_gen_params),
+	KUNIT_CASE(create_defaults_to_the_module_parameters),
+	KUNIT_CASE(destroy_frees_live_allocations),
+	KUNIT_CASE(every_class_and_run_is_distinct_and_isolated),
+	KUNIT_CASE_PARAM(offsets_honour_the_alignment, align_gen_params),
+	KUNIT_CASE(bad_requests_are_einval),
+	KUNIT_CASE_PARAM(free_refuses_what_is_not_an_allocation, bad_free_gen_params),
+	KUNIT_CASE_PARAM(zero_flag_clears_reused_memory, zero_size_gen_params),
+	KUNIT_CASE(pool_page_lends_only_live_pages),
+	KUNIT_CASE(pool_cap_stops_allocation_with_enomem),
+	KUNIT_CASE(total_cap_stops_allocation_with_enomem),
+	KUNIT_CASE(max_page_order_forces_smaller_chunks),
+	KUNIT_CASE(empty_chunks_drain_beyond_the_reserve),
+	KUNIT_CASE(huge_allocations_take_contiguous_slots),
+	KUNIT_CASE(bulk_alloc_is_all_or_nothing),
+	KUNIT_CASE(bulk_free_stops_at_the_first_bad_offset),
+	KUNIT_CASE(random_ops_match_a_reference_model),
+	KUNIT_CASE_PARAM(threads_share_a_pool_with_exact_accounting, thread_arenas_gen_params),
+	{}
+};
+
+static struct kunit_suite zcpool_pool_suite = {
+	.name = "zcpool_pool",
+	.init = pool_test_init,
+	.exit = pool_test_exit,
+	.test_cases = zcpool_pool_cases,
+};
+
+kunit_test_suite(zcpool_pool_suite);
