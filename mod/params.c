@@ -18,6 +18,7 @@
 #include <linux/sysfs.h>
 #include <kunit/visibility.h>
 
+#include "chunk.h"
 #include "compat.h"
 #include "params.h"
 
@@ -34,6 +35,8 @@ VISIBLE_IF_KUNIT int zcpool_params_parse_chunk_order(const char *val, unsigned i
 	ret = kstrtouint(val, 0, &parsed);
 	if (ret)
 		return ret;
+	if (parsed < ZCPOOL_CHUNK_MIN_ORDER)
+		return -ERANGE;
 	if (parsed > ZCPOOL_MAX_PAGE_ORDER)
 		return -ERANGE;
 	*order = parsed;
@@ -146,7 +149,7 @@ static const struct kernel_param_ops bytes_ops = {
 
 module_param_cb(chunk_order, &chunk_order_ops, &zcpool_params.chunk_order, 0444);
 MODULE_PARM_DESC(chunk_order,
-		 "Pages per chunk as a power of two (default 10 = 4 MiB with 4 KiB pages; at most the page allocator's largest order)");
+		 "Pages per chunk as a power of two (default 10 = 4 MiB with 4 KiB pages; from 3, the largest subpage run, to the page allocator's largest order)");
 
 module_param_cb(pool_max_bytes, &bytes_ops, &zcpool_params.pool_max_bytes, 0444);
 MODULE_PARM_DESC(pool_max_bytes,

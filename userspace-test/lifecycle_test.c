@@ -194,6 +194,9 @@ FIXTURE_VARIANT_ADD(bad_params, chunk_order_too_large) {
 FIXTURE_VARIANT_ADD(bad_params, chunk_order_not_a_number) {
 	.params = "chunk_order=four", .err = -EINVAL
 };
+FIXTURE_VARIANT_ADD(bad_params, chunk_order_below_a_subpage_run) {
+	.params = "chunk_order=2", .err = -ERANGE
+};
 FIXTURE_VARIANT_ADD(bad_params, chunk_order_negative) {
 	.params = "chunk_order=-1", .err = -EINVAL
 };

@@ -4,6 +4,7 @@
 #include <kunit/test.h>
 #include <linux/mm.h>
 
+#include "chunk.h"
 #include "compat.h"
 #include "params.h"
 
@@ -14,13 +15,15 @@ struct chunk_order_case {
 };
 
 static const struct chunk_order_case chunk_order_cases[] = {
-	{ "0", 0, 0 },
+	{ "3", 0, 3 },
 	{ "10\n", 0, 10 },
 	{ "0x3", 0, 3 },
 	{ "", -EINVAL, 0 },
 	{ "ten", -EINVAL, 0 },
 	{ "-1", -EINVAL, 0 },
 	{ "4 ", -EINVAL, 0 },
+	{ "0", -ERANGE, 0 },
+	{ "2", -ERANGE, 0 },
 	{ "99", -ERANGE, 0 },
 	{ "4294967296", -ERANGE, 0 },
 };
@@ -46,10 +49,14 @@ static void parse_chunk_order_accepts_only_supported_orders(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, order, c->order);
 }
 
-static void parse_chunk_order_allows_the_largest_page_order(struct kunit *test)
+static void parse_chunk_order_allows_the_smallest_and_largest_orders(struct kunit *test)
 {
 	unsigned int order = 0;
 	char text[16];
+
+	snprintf(text, sizeof(text), "%u", ZCPOOL_CHUNK_MIN_ORDER);
+	KUNIT_EXPECT_EQ(test, zcpool_params_parse_chunk_order(text, &order), 0);
+	KUNIT_EXPECT_EQ(test, order, ZCPOOL_CHUNK_MIN_ORDER);
 
 	snprintf(text, sizeof(text), "%u", ZCPOOL_MAX_PAGE_ORDER);
 	KUNIT_EXPECT_EQ(test, zcpool_params_parse_chunk_order(text, &order), 0);
@@ -169,7 +176,7 @@ static void loaded_params_are_resolved(struct kunit *test)
 static struct kunit_case zcpool_params_cases[] = {
 	KUNIT_CASE_PARAM(parse_chunk_order_accepts_only_supported_orders,
 			 chunk_order_gen_params),
-	KUNIT_CASE(parse_chunk_order_allows_the_largest_page_order),
+	KUNIT_CASE(parse_chunk_order_allows_the_smallest_and_largest_orders),
 	KUNIT_CASE_PARAM(parse_bytes_is_strict_about_syntax_and_overflow, bytes_gen_params),
 	KUNIT_CASE(resolve_derives_caps_from_ram),
 	KUNIT_CASE(resolve_pool_cap_defaults_to_the_total_cap),
