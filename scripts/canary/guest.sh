@@ -6,6 +6,7 @@ echo "zcpool-kunit: begin"
 insmod /zcpool/zcpool_canary.ko || exit 1
 echo "zcpool-kunit: end"
 echo kasan > /sys/module/zcpool_canary/parameters/trigger
+echo "zcpool-canary: kasan trigger returned"
 echo warn > /sys/module/zcpool_canary/parameters/trigger
 rmmod zcpool_canary
 exit 0
