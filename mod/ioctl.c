@@ -21,7 +21,7 @@ VISIBLE_IF_KUNIT void zcpool_ioctl_fill_info(struct zcpool_info *info)
 	memset(info, 0, sizeof(*info));
 	info->abi_major = ZCPOOL_ABI_MAJOR;
 	info->abi_minor = ZCPOOL_ABI_MINOR;
-	info->features = ZCPOOL_FEATURES_KNOWN;
+	info->features = ZCPOOL_FEATURE_INFO;
 	info->page_size = PAGE_SIZE;
 	info->chunk_order = zcpool_params.chunk_order;
 	info->pool_max_bytes = zcpool_params.pool_max_bytes;

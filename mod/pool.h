@@ -16,14 +16,14 @@
 #include <linux/bits.h>
 #include <linux/types.h>
 
+#include <linux/zcpool.h>
+
 #include "sizeclass.h"
 
 struct page;
 struct zcpool_pool;
 
-/* Allocation flags. The uapi will mirror them. */
-#define ZCPOOL_ALLOC_ZERO		BIT(0)	/* the memory reads as zero */
-#define ZCPOOL_ALLOC_VALID_FLAGS	ZCPOOL_ALLOC_ZERO
+/* Allocation flags are the uapi's: ZCPOOL_ALLOC_ZERO, ZCPOOL_ALLOC_VALID_FLAGS. */
 
 /*
  * The most arenas a pool has. Each may keep an empty chunk in reserve, so

@@ -26,12 +26,24 @@
  * Feature bits say which optional capabilities this module build offers.
  */
 #define ZCPOOL_ABI_MAJOR	1
-#define ZCPOOL_ABI_MINOR	0
+#define ZCPOOL_ABI_MINOR	1
 
 /* ZCPOOL_IOC_INFO is available (always set by any zcpool module). */
 #define ZCPOOL_FEATURE_INFO	((__u64)1 << 0)
+/* ZCPOOL_IOC_ALLOC and ZCPOOL_IOC_FREE. */
+#define ZCPOOL_FEATURE_ALLOC	((__u64)1 << 1)
+/* ZCPOOL_IOC_ALLOC_BATCH and ZCPOOL_IOC_FREE_BATCH. */
+#define ZCPOOL_FEATURE_BATCH	((__u64)1 << 2)
+/* mmap(MAP_SHARED) of the pool window. */
+#define ZCPOOL_FEATURE_MMAP	((__u64)1 << 3)
+/* ZCPOOL_IOC_STATS. */
+#define ZCPOOL_FEATURE_STATS	((__u64)1 << 4)
+/* ZCPOOL_IOC_LIMITS. */
+#define ZCPOOL_FEATURE_LIMITS	((__u64)1 << 5)
 
-#define ZCPOOL_FEATURES_KNOWN	(ZCPOOL_FEATURE_INFO)
+#define ZCPOOL_FEATURES_KNOWN	(ZCPOOL_FEATURE_INFO | ZCPOOL_FEATURE_ALLOC | \
+				 ZCPOOL_FEATURE_BATCH | ZCPOOL_FEATURE_MMAP | \
+				 ZCPOOL_FEATURE_STATS | ZCPOOL_FEATURE_LIMITS)
 
 /**
  * struct zcpool_info - what this zcpool module is and how it is configured
@@ -53,8 +65,144 @@ struct zcpool_info {
 	__u64 total_max_bytes;
 };
 
+/*
+ * The pool. Every open() of /dev/zcpool makes a new, empty pool; the fd (and
+ * its dups, fork()ed copies and SCM_RIGHTS-passed copies) and every mapping
+ * of it keep the pool alive, and the last of them to go frees everything.
+ *
+ * An allocation is a byte range [offset, offset + size) of the pool window;
+ * mmap(MAP_SHARED) with the page-aligned offset maps it. Sizes up to a chunk
+ * are served from chunks; larger ones (huge) take whole chunk-sized window
+ * slots. Errors, the same for every command:
+ *   EINVAL  a field out of range, an unknown flag, non-zero padding, an
+ *           offset that is not the start of a live allocation;
+ *   EFAULT  a bad user pointer (nothing is allocated or freed then);
+ *   EDQUOT  the pool's cap (ZCPOOL_IOC_LIMITS) or the module's total cap
+ *           (total_max_bytes) would be exceeded;
+ *   ENOMEM  the kernel had no memory (or the memory cgroup's limit was hit);
+ *   EINTR   a fatal signal stopped a large allocation;
+ *   ENOTTY  an unknown command.
+ */
+
+/* The memory reads as zero (fresh memory always does; this clears reuse). */
+#define ZCPOOL_ALLOC_ZERO		0x1U
+#define ZCPOOL_ALLOC_VALID_FLAGS	(ZCPOOL_ALLOC_ZERO)
+
+/**
+ * struct zcpool_alloc - one allocation request
+ * @size:   (in) bytes, 1 to the pool's cap.
+ * @align:  (in) 0, or a power of two up to the chunk size: the offset's
+ *          alignment. Small objects are aligned to their size class's
+ *          lowest set bit (16 at least), page runs to a page.
+ * @flags:  (in) ZCPOOL_ALLOC_* flags.
+ * @pad:    must be zero.
+ * @offset: (out) the allocation's offset in the pool window.
+ */
+struct zcpool_alloc {
+	__u64 size;
+	__u64 align;
+	__u32 flags;
+	__u32 pad;
+	__u64 offset;
+};
+
+/**
+ * struct zcpool_free - free one allocation
+ * @offset: (in) the offset ZCPOOL_IOC_ALLOC returned.
+ * @flags:  must be zero.
+ * @pad:    must be zero.
+ */
+struct zcpool_free {
+	__u64 offset;
+	__u32 flags;
+	__u32 pad;
+};
+
+/* The most entries one batch command takes. */
+#define ZCPOOL_BATCH_MAX	4096
+
+/**
+ * struct zcpool_batch - many allocations or frees in one call
+ * @items:  (in) user pointer: an array of @count struct zcpool_alloc for
+ *          ZCPOOL_IOC_ALLOC_BATCH (each entry's @offset is written), of
+ *          @count __u64 offsets for ZCPOOL_IOC_FREE_BATCH.
+ * @count:  (in) entries, 1 to ZCPOOL_BATCH_MAX.
+ * @flags:  must be zero.
+ * @done:   (out) entries carried out: entries [0, @done) succeeded, the
+ *          rest changed nothing.
+ * @error:  (out) 0 when @done == @count, else the negative errno of entry
+ *          @done, which stopped the batch.
+ *
+ * The ioctl itself fails (and changes nothing) only when this struct is
+ * bad or cannot be copied; otherwise it returns 0 and @done/@error tell.
+ */
+struct zcpool_batch {
+	__u64 items;
+	__u32 count;
+	__u32 flags;
+	__u32 done;
+	__s32 error;
+};
+
+/**
+ * struct zcpool_stats - what this pool holds
+ * @live:            (out) live allocations.
+ * @bytes_requested: (out) sum of the sizes asked for by live allocations.
+ * @bytes_held:      (out) bytes of pages the pool holds from the kernel.
+ * @chunks:          (out) chunks held (huge allocations not counted).
+ * @huge_live:       (out) live huge allocations.
+ * @runs_live:       (out) live page runs.
+ * @allocs:          (out) allocations made over the pool's life.
+ * @frees:           (out) allocations freed over the pool's life.
+ * @max_bytes:       (out) the pool's cap now.
+ * @class_live:      (in) user pointer to an array of __u64, or 0: entry i
+ *                   gets the live objects of size class i.
+ * @nr_classes:      (in) entries in @class_live; (out) the module's count
+ *                   of size classes (at most the smaller is written).
+ * @pad:             must be zero.
+ */
+struct zcpool_stats {
+	__u64 live;
+	__u64 bytes_requested;
+	__u64 bytes_held;
+	__u64 chunks;
+	__u64 huge_live;
+	__u64 runs_live;
+	__u64 allocs;
+	__u64 frees;
+	__u64 max_bytes;
+	__u64 class_live;
+	__u32 nr_classes;
+	__u32 pad;
+};
+
+/* Free zaps the freed pages from every mapping (a debug aid; slower). */
+#define ZCPOOL_POOL_ZAP_ON_FREE		0x1U
+#define ZCPOOL_POOL_VALID_FLAGS		(ZCPOOL_POOL_ZAP_ON_FREE)
+
+/**
+ * struct zcpool_limits - lower the pool's cap, set pool flags
+ * @max_bytes: (in) the new cap, 0 to keep it; it may only go down and not
+ *             below what the pool holds (EINVAL otherwise).
+ *             (out) the cap now in force.
+ * @flags:     (in) ZCPOOL_POOL_* flags to set (they cannot be cleared);
+ *             (out) the pool's flags now.
+ * @pad:       must be zero.
+ */
+struct zcpool_limits {
+	__u64 max_bytes;
+	__u32 flags;
+	__u32 pad;
+};
+
 #define ZCPOOL_IOC_TYPE		'Z'
 
 #define ZCPOOL_IOC_INFO		_IOR(ZCPOOL_IOC_TYPE, 0x80, struct zcpool_info)
+#define ZCPOOL_IOC_ALLOC	_IOWR(ZCPOOL_IOC_TYPE, 0x81, struct zcpool_alloc)
+#define ZCPOOL_IOC_FREE		_IOW(ZCPOOL_IOC_TYPE, 0x82, struct zcpool_free)
+#define ZCPOOL_IOC_ALLOC_BATCH	_IOWR(ZCPOOL_IOC_TYPE, 0x83, struct zcpool_batch)
+#define ZCPOOL_IOC_FREE_BATCH	_IOWR(ZCPOOL_IOC_TYPE, 0x84, struct zcpool_batch)
+#define ZCPOOL_IOC_STATS	_IOWR(ZCPOOL_IOC_TYPE, 0x85, struct zcpool_stats)
+#define ZCPOOL_IOC_LIMITS	_IOWR(ZCPOOL_IOC_TYPE, 0x86, struct zcpool_limits)
 
 #endif /* _UAPI_LINUX_ZCPOOL_H */
