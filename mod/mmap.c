@@ -53,9 +53,16 @@
  * removes what it inserted itself and looks again (and then finds the page
  * not live: SIGBUS, or live again in a new allocation: maps it). A fault
  * never sleeps on the release, and a release never waits for faults.
+ *
+ * The window between lookup and insert is a few hundred instructions, too
+ * narrow for a test to hit on purpose. fault_race_delay_us in debugfs
+ * (root only, 0 by default) makes every fault sleep that long between the
+ * two, so that the user-space race test does hit it, and would catch a
+ * fault that installed a page after the zap of its range.
  */
 
 #include <linux/atomic.h>
+#include <linux/delay.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/overflow.h>
@@ -65,6 +72,9 @@
 #include "mmap.h"
 #include "pool.h"
 
+/* Set through debugfs (stats.c) by tests: see the top of this file. */
+u32 zcpool_mmap_fault_race_delay_us;
+
 static vm_fault_t zcpool_mmap_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
@@ -73,6 +83,7 @@ static vm_fault_t zcpool_mmap_fault(struct vm_fault *vmf)
 	unsigned long addr = vmf->address & PAGE_MASK;
 	struct page *page;
 	int seq, ret;
+	u32 delay;
 
 	if (vmf->pgoff >= ZCPOOL_POOL_WINDOW_BYTES >> PAGE_SHIFT)
 		return VM_FAULT_SIGBUS;
@@ -81,6 +92,9 @@ static vm_fault_t zcpool_mmap_fault(struct vm_fault *vmf)
 		page = zcpool_pool_page(zf->pool, offset);
 		if (!page)
 			return VM_FAULT_SIGBUS;
+		delay = READ_ONCE(zcpool_mmap_fault_race_delay_us);
+		if (unlikely(delay))
+			usleep_range(delay, delay + delay / 4 + 1);
 		ret = vm_insert_page(vma, addr, page);
 		/* The PTE, when inserted, holds a reference of its own. */
 		put_page(page);
