@@ -711,11 +711,21 @@ static int parse_options(int argc, char **argv, struct options *o)
 		}
 		v = strtoul(optarg, NULL, 0);
 		switch (c) {
-		case 'f': o->file_bytes = v << 20; break;
-		case 'p': o->passes = v; break;
-		case 'r': o->runs = v; break;
-		case 'b': o->buffer_bytes = v << 10; break;
-		case 'n': o->buffers = v; break;
+		case 'f':
+			o->file_bytes = v << 20;
+			break;
+		case 'p':
+			o->passes = v;
+			break;
+		case 'r':
+			o->runs = v;
+			break;
+		case 'b':
+			o->buffer_bytes = v << 10;
+			break;
+		case 'n':
+			o->buffers = v;
+			break;
 		}
 	}
 	if (!o->passes || !o->runs || o->runs > MAX_RUNS || !o->buffers ||
@@ -768,6 +778,8 @@ int main(int argc, char **argv)
 	printf("data: %zu MiB file on brd/ext4, read %u times = %" PRIu64 " MiB per run, "
 	       "%zu KiB buffers, %u runs each, alternating\n",
 	       o.file_bytes >> 20, o.passes, total >> 20, o.buffer_bytes >> 10, o.runs);
+	printf("zero-copy: the reader's pool holds %u buffers; the worker maps the same pages "
+	       "through the pool fd it got over the unix socket\n", o.buffers);
 
 	for (i = 0; i < o.runs; i++) {
 		if (run_pipeline(0, path, &o, &copy[i]) ||
