@@ -564,7 +564,14 @@ static void expect_io_efault(struct __test_metadata *_metadata, struct io_env *e
 {
 	struct zc_completions done = { 0 };
 	struct iovec iov = { .iov_base = data, .iov_len = size };
+	unsigned char *filler = calloc(1, size);
 	int one = 1, tx, rx, pipefd[2];
+
+	/* File data to read: a read at the end of the file would not touch memory. */
+	ASSERT_NE(NULL, filler);
+	ASSERT_EQ((ssize_t)size, pwrite(env->plain, filler, size, 0));
+	ASSERT_EQ(0, fsync(env->plain));
+	free(filler);
 
 	EXPECT_EQ(-1, pwrite(env->direct, data, size, 0));
 	EXPECT_EQ(EFAULT, errno);
