@@ -35,6 +35,7 @@
 
 #include "kselftest_harness.h"
 #include "zcpool_util.h"
+#include "zcpool_pool.h"
 #include "zcpool_io.h"
 
 /* Kernels from this one on let GUP decide on io_uring fixed buffers. */
@@ -209,6 +210,54 @@ TEST_F(odirect, fresh_pool_pages_reach_the_file_as_zeros)
 	free(plain);
 	zc_buf_unmap(&fresh);
 	EXPECT_EQ(0, zc_buf_free(self->env.pool, &fresh));
+}
+
+/*
+ * A huge allocation spans several chunks: contiguous in the window, not in
+ * physical memory. One O_DIRECT request across a chunk boundary pins pages
+ * of both chunks.
+ */
+FIXTURE(huge) {
+	struct io_env env;
+};
+
+FIXTURE_SETUP(huge)
+{
+	io_env_setup(_metadata, &self->env);
+}
+
+FIXTURE_TEARDOWN(huge)
+{
+	io_env_teardown(&self->env);
+}
+
+TEST_F(huge, odirect_across_a_chunk_boundary)
+{
+	enum { SPAN = 1 << 20 };
+	struct zc_buf huge, view;
+	unsigned char *plain;
+	size_t chunk, at;
+
+	chunk = zc_chunk_bytes(self->env.pool);
+	ASSERT_NE(0, chunk);
+	ASSERT_EQ(0, zc_buf_alloc(self->env.pool, chunk + SPAN, 0, &huge));
+	at = chunk - SPAN / 2;
+	zc_fill(huge.data + at, SPAN, seed + 7);
+	ASSERT_EQ(SPAN, pwrite(self->env.direct, huge.data + at, SPAN, 0))
+		TH_LOG("O_DIRECT write across chunks: %s", strerror(errno));
+	plain = read_plain(_metadata, self->env.plain, SPAN);
+	ASSERT_NE(NULL, plain);
+	EXPECT_EQ(-1, zc_check(plain, SPAN, seed + 7));
+	free(plain);
+
+	memset(huge.data + at, 0, SPAN);
+	ASSERT_EQ(SPAN, pread(self->env.direct, huge.data + at, SPAN, 0))
+		TH_LOG("O_DIRECT read across chunks: %s", strerror(errno));
+	ASSERT_EQ(0, zc_buf_map(self->env.pool, huge.offset, chunk + SPAN, &view));
+	EXPECT_EQ(-1, zc_check(view.data + at, SPAN, seed + 7));
+	zc_buf_unmap(&view);
+	zc_buf_unmap(&huge);
+	EXPECT_EQ(0, zc_buf_free(self->env.pool, &huge));
 }
 
 /* --- MSG_ZEROCOPY ---------------------------------------------------------- */
