@@ -734,4 +734,54 @@ TEST_F(io, another_pools_bytes_never_reach_io)
 	close(pool_b);
 }
 
+/*
+ * FREE leaves a mapping in place (like free(3)); if the pool then gives the
+ * chunk back, the pages are zapped first. Either way, IO from the stale
+ * mapping sends the pool's own old bytes or fails with EFAULT, and never
+ * what another pool wrote into memory it got afterwards.
+ */
+TEST_F(io, freed_but_mapped_memory_never_carries_another_pools_bytes)
+{
+	enum { OTHER_CHUNKS = 4 };
+	struct zc_buf stale, other[OTHER_CHUNKS];
+	unsigned char *plain;
+	size_t chunk, i;
+	int pool_b;
+	ssize_t n;
+
+	chunk = zc_chunk_bytes(self->env.pool);
+	ASSERT_NE(0, chunk);
+	ASSERT_EQ(0, zc_buf_alloc(self->env.pool, chunk, 0, &stale));
+	memset(stale.data, 0x11, chunk);
+	ASSERT_EQ(0, zc_buf_free(self->env.pool, &stale));
+
+	pool_b = open(ZCPOOL_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, pool_b);
+	for (i = 0; i < OTHER_CHUNKS; i++) {
+		ASSERT_EQ(0, zc_buf_alloc(pool_b, chunk, 0, &other[i]));
+		memset(other[i].data, 0xbb, chunk);
+	}
+
+	n = pwrite(self->env.direct, stale.data, 1 << 20, 0);
+	if (n < 0) {
+		EXPECT_EQ(EFAULT, errno);
+		ksft_print_msg("stale mapping: zapped, IO fails with EFAULT\n");
+	} else {
+		ASSERT_EQ(1 << 20, n);
+		plain = read_plain(_metadata, self->env.plain, 1 << 20);
+		ASSERT_NE(NULL, plain);
+		for (i = 0; i < 1 << 20; i++)
+			if (plain[i] != 0x11)
+				break;
+		EXPECT_EQ(1 << 20, i) TH_LOG("byte %zu is 0x%02x", i, plain[i]);
+		free(plain);
+		ksft_print_msg("stale mapping: still the pool's own bytes\n");
+	}
+
+	for (i = 0; i < OTHER_CHUNKS; i++)
+		zc_buf_unmap(&other[i]);
+	close(pool_b);
+	zc_buf_unmap(&stale);
+}
+
 TEST_HARNESS_MAIN
