@@ -580,6 +580,8 @@ TEST_F(io, io_uring_fixed_buffer_from_pool_memory)
 		ASSERT_EQ(0, zc_buf_map(self->env.pool, buf.offset, SIZE, &view));
 		EXPECT_EQ(-1, zc_check(view.data + SIZE / 2, SIZE / 2, seed + 4));
 		zc_buf_unmap(&view);
+		ksft_print_msg("io_uring: kernel %d.%d pins pool memory as a fixed buffer; WRITE_FIXED and READ_FIXED ran\n",
+			       version / 1000, version % 1000);
 	}
 	uring_exit(&u);
 	zc_buf_unmap(&buf);
