@@ -742,7 +742,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 int main(int argc, char **argv)
 {
 	struct options o = {
-		.file_bytes = 8 << 20, .passes = 8, .runs = 5,
+		.file_bytes = 8 << 20, .passes = 6, .runs = 5,
 		.buffer_bytes = 256 << 10, .buffers = 8,
 	};
 	struct run_result copy[MAX_RUNS], zc[MAX_RUNS];
