@@ -25,6 +25,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -54,6 +55,12 @@ struct options {
 	unsigned int runs;	/* runs per pipeline */
 	size_t buffer_bytes;
 	unsigned int buffers;	/* pool buffers in flight (zero-copy) */
+	/*
+	 * --one-cpu: every process of both pipelines on CPU 0, so that the
+	 * throughput follows the CPU work each spends per byte rather than how
+	 * well its stages overlap on several CPUs.
+	 */
+	unsigned int one_cpu;
 };
 
 /* A 64-bit Fletcher sum over whole words: cheap, and it sees reordering. */
@@ -84,6 +91,7 @@ struct stage_result {
 	uint64_t messages;	/* messages on the unix socket */
 	struct csum sum;
 	uint32_t zc_sends, zc_copied, zc_notes;
+	double last_byte;	/* the sink: when the last byte arrived */
 };
 
 struct run_result {
@@ -111,6 +119,35 @@ static double now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * The clock runs from the moment every process of a pipeline has set up
+ * (buffers allocated and touched, the pool mapped, sockets connected) to
+ * the sink's last byte: what is compared is moving the data, not the
+ * one-off cost of starting a pipeline. Each stage process says it is
+ * ready on one pipe and waits for the start on another.
+ */
+static int ready_fd = -1, go_fd = -1;
+
+static void wait_for_start(void)
+{
+	char c = 0;
+
+	if (ready_fd < 0)
+		return;
+	if (write(ready_fd, &c, 1) != 1 || read(go_fd, &c, 1) != 1)
+		_exit(1);
+	ready_fd = -1;
+}
+
+/* Fault every page of a buffer in now, before the clock runs. */
+static void touch_pages(void *buf, size_t len)
+{
+	size_t page = zc_page_size(), i;
+
+	for (i = 0; i < len; i += page)
+		((volatile char *)buf)[i] = ((volatile char *)buf)[i];
 }
 
 static int fail(struct stage_result *r, const char *what)
@@ -170,9 +207,11 @@ static int run_sink(int lsn, const struct options *o, struct stage_result *r)
 
 	if (!buf)
 		return fail(r, "sink: malloc");
+	touch_pages(buf, o->buffer_bytes);
 	fd = accept(lsn, NULL, NULL);
 	if (fd < 0)
 		return fail(r, "sink: accept");
+	wait_for_start();
 	for (;;) {
 		n = recv_full(fd, buf, o->buffer_bytes);
 		if (n < 0)
@@ -183,6 +222,7 @@ static int run_sink(int lsn, const struct options *o, struct stage_result *r)
 		r->bytes += n;
 		r->copied += n;
 	}
+	r->last_byte = now();
 	close(fd);
 	free(buf);
 	return 0;
@@ -219,6 +259,8 @@ static int copy_reader(const char *path, int unix_fd, const struct options *o,
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || !buf)
 		return fail(r, "reader: open");
+	touch_pages(buf, o->buffer_bytes);
+	wait_for_start();
 	for (pass = 0; pass < o->passes; pass++) {
 		if (lseek(fd, 0, SEEK_SET))
 			return fail(r, "reader: lseek");
@@ -246,6 +288,8 @@ static int copy_worker(int unix_fd, int lsn, const struct options *o,
 
 	if (tcp < 0 || !buf)
 		return fail(r, "worker: connect");
+	touch_pages(buf, o->buffer_bytes);
+	wait_for_start();
 	for (;;) {
 		n = recv_full(unix_fd, buf, o->buffer_bytes);
 		if (n < 0)
@@ -324,12 +368,14 @@ static int zc_reader(const char *path, int unix_fd, const struct options *o,
 			return fail(r, "reader: pool buffer");
 		table.offset[i] = bufs[i].offset;
 		free_list[nr_free++] = i;
+		touch_pages(bufs[i].data, o->buffer_bytes);
 	}
 	if (send_with_fd(unix_fd, &table, sizeof(table), pool))
 		return fail(r, "reader: pass the pool fd");
 	fd = open(path, O_RDONLY | O_DIRECT | O_CLOEXEC);
 	if (fd < 0)
 		return fail(r, "reader: open O_DIRECT");
+	wait_for_start();
 
 	for (pass = 0; pass < o->passes; pass++) {
 		for (off = 0; off < (off_t)o->file_bytes; off += n) {
@@ -405,12 +451,14 @@ static int zc_worker(int unix_fd, int lsn, const struct options *o,
 		errno = -zc_buf_map(pool, table.offset[i], table.size, &bufs[i]);
 		if (errno)
 			return fail(r, "worker: map the reader's pool");
+		touch_pages(bufs[i].data, table.size);
 	}
 	tcp = tcp_connect(lsn);
 	if (tcp < 0)
 		return fail(r, "worker: connect");
 	if (setsockopt(tcp, SOL_SOCKET, SO_ZEROCOPY, &one, sizeof(one)))
 		return fail(r, "worker: SO_ZEROCOPY");
+	wait_for_start();
 
 	pfd[0].fd = unix_fd;
 	pfd[0].events = POLLIN;
@@ -482,6 +530,7 @@ struct stage_ctx {
 	const struct options *o;
 	int unix_fd, lsn, result_fd;
 	int unused[2];	/* fds of the parent this stage must not hold open */
+	int ready_fd, go_fd;
 };
 
 static int stage_main(void *arg)
@@ -491,6 +540,8 @@ static int stage_main(void *arg)
 	/* A stage holding the other end of the unix socket would never see EOF. */
 	close(c->unused[0]);
 	close(c->unused[1]);
+	ready_fd = c->ready_fd;
+	go_fd = c->go_fd;
 	errno = 0;
 	switch (c->stage) {
 	case READER:
@@ -505,6 +556,7 @@ static int stage_main(void *arg)
 		run_sink(c->lsn, c->o, &c->r);
 		break;
 	}
+	wait_for_start();	/* a stage that failed early must not hold the others */
 	if (write_all(c->result_fd, &c->r, sizeof(c->r)))
 		_exit(1);
 	return 0;
@@ -526,7 +578,8 @@ static int run_pipeline(int zero_copy, const char *path, const struct options *o
 	struct sockaddr_in addr = { .sin_family = AF_INET };
 	struct stage_ctx ctx[NR_STAGES];
 	struct stage_result *out[NR_STAGES] = { &res->reader, &res->worker, &res->sink };
-	int sv[2], results[2], lsn, s, status, ret = 0;
+	int sv[2], results[2], ready[2], go[2], lsn, s, status, ret = 0;
+	char start_bytes[NR_STAGES] = { 0 };
 	pid_t pid[NR_STAGES];
 	double start;
 
@@ -536,7 +589,8 @@ static int run_pipeline(int zero_copy, const char *path, const struct options *o
 		return -errno;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
 		return -errno;
-	start = now();
+	if (pipe2(ready, O_CLOEXEC) || pipe2(go, O_CLOEXEC))
+		return -errno;
 	for (s = 0; s < NR_STAGES; s++) {
 		if (pipe2(results, O_CLOEXEC))
 			return -errno;
@@ -550,6 +604,8 @@ static int run_pipeline(int zero_copy, const char *path, const struct options *o
 		ctx[s].unused[1] = s == WORKER ? -1 : sv[1];
 		ctx[s].lsn = lsn;
 		ctx[s].result_fd = results[1];
+		ctx[s].ready_fd = ready[1];
+		ctx[s].go_fd = go[0];
 		pid[s] = spawn(&ctx[s]);
 		if (pid[s] < 0)
 			return -errno;
@@ -559,6 +615,16 @@ static int run_pipeline(int zero_copy, const char *path, const struct options *o
 	close(sv[0]);
 	close(sv[1]);
 	close(lsn);
+	close(ready[1]);
+	close(go[0]);
+	for (s = 0; s < NR_STAGES; s++)
+		if (read(ready[0], &start_bytes[s], 1) != 1)
+			break;
+	start = now();
+	if (write_all(go[1], start_bytes, sizeof(start_bytes)))
+		ret = -EPIPE;
+	close(ready[0]);
+	close(go[1]);
 	for (s = 0; s < NR_STAGES; s++) {
 		memset(out[s], 0, sizeof(*out[s]));
 		if (read(ctx[s].result_fd, out[s], sizeof(*out[s])) != sizeof(*out[s])) {
@@ -572,7 +638,7 @@ static int run_pipeline(int zero_copy, const char *path, const struct options *o
 		    WEXITSTATUS(status))
 			ret = -ECHILD;
 	}
-	res->seconds = now() - start;
+	res->seconds = res->sink.last_byte - start;
 	for (s = 0; s < NR_STAGES; s++) {
 		if (out[s]->error) {
 			fprintf(stderr, "zcpool_demo: %s: %s\n", out[s]->what,
@@ -683,7 +749,7 @@ static double median(double *v, unsigned int n)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: zcpool_demo [--file-mib N] [--passes N] [--runs N] "
-		"[--buffer-kib N] [--buffers N]\n");
+		"[--buffer-kib N] [--buffers N] [--one-cpu]\n");
 }
 
 static int parse_options(int argc, char **argv, struct options *o)
@@ -694,6 +760,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "runs", required_argument, NULL, 'r' },
 		{ "buffer-kib", required_argument, NULL, 'b' },
 		{ "buffers", required_argument, NULL, 'n' },
+		{ "one-cpu", no_argument, NULL, '1' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -704,6 +771,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 		if (c == 'h') {
 			usage(stdout);
 			exit(0);
+		}
+		if (c == '1') {
+			o->one_cpu = 1;
+			continue;
 		}
 		if (c == '?' || !optarg) {
 			usage(stderr);
@@ -742,11 +813,11 @@ static int parse_options(int argc, char **argv, struct options *o)
 int main(int argc, char **argv)
 {
 	struct options o = {
-		.file_bytes = 8 << 20, .passes = 6, .runs = 5,
+		.file_bytes = 8 << 20, .passes = 4, .runs = 9,
 		.buffer_bytes = 256 << 10, .buffers = 8,
 	};
 	struct run_result copy[MAX_RUNS], zc[MAX_RUNS];
-	double copy_rate[MAX_RUNS], zc_rate[MAX_RUNS], copy_mib, zc_mib;
+	double copy_rate[MAX_RUNS], zc_rate[MAX_RUNS], ratio[MAX_RUNS], copy_mib, zc_mib;
 	char path[128];
 	const char *dir;
 	struct csum want;
@@ -759,6 +830,14 @@ int main(int argc, char **argv)
 	if (print_info())
 		return 1;
 	signal(SIGPIPE, SIG_IGN);
+	if (o.one_cpu) {
+		cpu_set_t cpu0;
+
+		CPU_ZERO(&cpu0);
+		CPU_SET(0, &cpu0);
+		if (sched_setaffinity(0, sizeof(cpu0), &cpu0))
+			perror("zcpool_demo: sched_setaffinity");
+	}
 	ret = zc_io_fs_ready(&dir);
 	if (!ret)
 		ret = zc_loopback_up();
@@ -776,22 +855,33 @@ int main(int argc, char **argv)
 	total = (uint64_t)o.file_bytes * o.passes;
 	printf("\npipeline: reader -> unix socket -> worker (checksum) -> loopback TCP -> sink\n");
 	printf("data: %zu MiB file on brd/ext4, read %u times = %" PRIu64 " MiB per run, "
-	       "%zu KiB buffers, %u runs each, alternating\n",
-	       o.file_bytes >> 20, o.passes, total >> 20, o.buffer_bytes >> 10, o.runs);
+	       "%zu KiB buffers, %u pairs of runs, %s\n",
+	       o.file_bytes >> 20, o.passes, total >> 20, o.buffer_bytes >> 10, o.runs,
+	       o.one_cpu ? "every process on CPU 0" : "all CPUs");
 	printf("zero-copy: the reader's pool holds %u buffers; the worker maps the same pages "
 	       "through the pool fd it got over the unix socket\n", o.buffers);
 
+	/*
+	 * Pairs of runs, one of each pipeline, the order swapped every pair:
+	 * the host's load drifts, and a pair's two runs see nearly the same.
+	 */
 	for (i = 0; i < o.runs; i++) {
-		if (run_pipeline(0, path, &o, &copy[i]) ||
-		    verify("read/write", &copy[i], &want, total))
-			return 1;
-		if (run_pipeline(1, path, &o, &zc[i]) ||
-		    verify("zero-copy", &zc[i], &want, total))
-			return 1;
+		int first = i % 2, k;
+
+		for (k = 0; k < 2; k++) {
+			int zero_copy = first ^ k;
+			struct run_result *res = zero_copy ? &zc[i] : &copy[i];
+			const char *name = zero_copy ? "zero-copy" : "read/write";
+
+			if (run_pipeline(zero_copy, path, &o, res) ||
+			    verify(name, res, &want, total))
+				return 1;
+		}
 		copy_rate[i] = total / copy[i].seconds / (1 << 20);
 		zc_rate[i] = total / zc[i].seconds / (1 << 20);
-		printf("  run %u: read/write %7.1f MiB/s   zero-copy %7.1f MiB/s\n",
-		       i + 1, copy_rate[i], zc_rate[i]);
+		ratio[i] = zc_rate[i] / copy_rate[i];
+		printf("  pair %u: read/write %7.1f MiB/s   zero-copy %7.1f MiB/s   ratio %.2f\n",
+		       i + 1, copy_rate[i], zc_rate[i], ratio[i]);
 	}
 	copy_mib = median(copy_rate, o.runs);
 	zc_mib = median(zc_rate, o.runs);
@@ -815,8 +905,8 @@ int main(int argc, char **argv)
 	       zc[0].worker.zc_sends, zc[0].worker.zc_notes, zc[0].worker.zc_copied);
 	printf("data verified: worker and sink checksums equal the file's in all %u runs\n",
 	       2 * o.runs);
-	printf("\nzero-copy / read-write throughput: %.2fx (median of %u runs each, same boot)\n",
-	       zc_mib / copy_mib, o.runs);
+	printf("\nzero-copy / read-write throughput: %.2fx (median of %u paired runs, same boot)\n",
+	       median(ratio, o.runs), o.runs);
 	unlink(path);
 	return 0;
 }
