@@ -1,0 +1,959 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mmap of zcpool pools: what one mapping writes every other mapping of the
+ * same pool reads (two mappings, fork, SCM_RIGHTS), another pool never sees
+ * it, pages without a live allocation raise SIGBUS, new memory reads zero,
+ * and the VMA operations (partial munmap, mremap, mprotect, madvise) keep
+ * all of that true. Runs with zcpool.ko loaded.
+ *
+ * Every test pins itself to CPU 0, so that all its allocations come from one
+ * arena and the pool's counters are exact: after the last free the pool
+ * keeps one empty chunk (ZCPOOL_ARENA_EMPTY_RESERVE) if it ever had one.
+ * Every test ends with the pool's counters and the global debugfs counters
+ * checked against what it did.
+ */
+#include <stddef.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "zcpool_util.h"
+
+/* Empty chunks an arena keeps (mod/arena.h). */
+#define EMPTY_RESERVE	1
+
+FIXTURE(pool) {
+	int fd;
+	uint64_t page;		/* bytes per page */
+	uint64_t chunk;		/* bytes per chunk and per window slot */
+	unsigned int nr_classes;
+	uint64_t window;	/* bytes of the pool window */
+};
+
+FIXTURE_SETUP(pool)
+{
+	struct zcpool_info info;
+
+	ASSERT_EQ(0, zc_pin_cpu0()) TH_LOG("pinning the test to CPU 0 must work");
+	ASSERT_EQ(0, zc_global("pools")) TH_LOG("no pool may exist when a test starts");
+	ASSERT_EQ(0, zc_global("bytes_held"))
+		TH_LOG("no pool memory may be held when a test starts");
+	self->fd = zc_open();
+	ASSERT_LE(0, self->fd) TH_LOG("open(%s) must work: %s", ZCPOOL_DEV, strerror(-self->fd));
+	ASSERT_EQ(0, zc_ioctl(self->fd, ZCPOOL_IOC_INFO, &info));
+	ASSERT_EQ(ZCPOOL_FEATURE_MMAP, info.features & ZCPOOL_FEATURE_MMAP)
+		TH_LOG("the module must offer mmap");
+	self->page = info.page_size;
+	self->chunk = (uint64_t)info.page_size << info.chunk_order;
+	self->nr_classes = zc_nr_classes(info.page_size);
+	self->window = 1ULL << 46;
+}
+
+FIXTURE_TEARDOWN(pool)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+static uint64_t page_down(FIXTURE_DATA(pool) *self, uint64_t off)
+{
+	return off & ~(self->page - 1);
+}
+
+static uint64_t page_up(FIXTURE_DATA(pool) *self, uint64_t off)
+{
+	return (off + self->page - 1) & ~(self->page - 1);
+}
+
+static char *map_at(int fd, uint64_t off, uint64_t len, int prot)
+{
+	void *p = mmap(NULL, len, prot, MAP_SHARED, fd, off);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* mmap's errno for a request, 0 if it worked (the mapping is undone then). */
+static int map_err(int fd, uint64_t off, uint64_t len, int prot, int flags)
+{
+	void *p = mmap(NULL, len, prot, flags, fd, off);
+
+	if (p == MAP_FAILED)
+		return errno;
+	munmap(p, len);
+	return 0;
+}
+
+/* The pool's counters are exactly these; class_live is all zero. */
+static void expect_stats(struct __test_metadata *_metadata, FIXTURE_DATA(pool) *self, int fd,
+			 uint64_t live, uint64_t requested, uint64_t runs, uint64_t huge,
+			 uint64_t allocs, uint64_t frees)
+{
+	uint64_t class_live[256];
+	struct zcpool_stats st;
+	unsigned int i;
+
+	ASSERT_EQ(0, zc_stats(fd, &st, class_live, 256));
+	EXPECT_EQ(live, st.live) TH_LOG("live allocations");
+	EXPECT_EQ(requested, st.bytes_requested) TH_LOG("bytes requested by live allocations");
+	EXPECT_EQ(runs, st.runs_live) TH_LOG("live page runs");
+	EXPECT_EQ(huge, st.huge_live) TH_LOG("live huge allocations");
+	EXPECT_EQ(allocs, st.allocs) TH_LOG("allocations over the pool's life");
+	EXPECT_EQ(frees, st.frees) TH_LOG("frees over the pool's life");
+	EXPECT_EQ(self->nr_classes, st.nr_classes) TH_LOG("the module's count of size classes");
+	if (!live)
+		for (i = 0; i < self->nr_classes && i < 256; i++)
+			EXPECT_EQ(0, class_live[i]) TH_LOG("class %u must have no live objects", i);
+}
+
+/*
+ * After the last free: nothing live, and the pool holds exactly @chunks
+ * full-size chunks (huge allocations went back when freed).
+ */
+static void expect_drained(struct __test_metadata *_metadata, FIXTURE_DATA(pool) *self, int fd,
+			   uint64_t allocs, uint64_t chunks)
+{
+	struct zcpool_stats st;
+
+	expect_stats(_metadata, self, fd, 0, 0, 0, 0, allocs, allocs);
+	ASSERT_EQ(0, zc_stats(fd, &st, NULL, 0));
+	EXPECT_EQ(chunks, st.chunks) TH_LOG("chunks kept after the last free");
+	EXPECT_EQ(chunks * self->chunk, st.bytes_held) TH_LOG("bytes held after the last free");
+}
+
+/* After every fd and mapping of every pool is gone: nothing is held anywhere. */
+static void expect_global_baseline(struct __test_metadata *_metadata)
+{
+	EXPECT_EQ(0, zc_global("pools")) TH_LOG("pools left after the last fd and mapping went");
+	EXPECT_EQ(0, zc_global("bytes_held"))
+		TH_LOG("bytes still held after the last fd and mapping went");
+}
+
+/*
+ * Write a pattern through one mapping of [off, off + size) and read it back
+ * through a second one; the memory must read zero before.
+ */
+static void roundtrip(struct __test_metadata *_metadata, FIXTURE_DATA(pool) *self,
+		      uint64_t off, uint64_t size, unsigned int tag)
+{
+	uint64_t start = page_down(self, off);
+	uint64_t len = page_up(self, off + size) - start;
+	char *a = map_at(self->fd, start, len, PROT_READ | PROT_WRITE);
+	char *b = map_at(self->fd, start, len, PROT_READ | PROT_WRITE);
+
+	ASSERT_NE(NULL, a) TH_LOG("mmap of [0x%llx, +0x%llx) must work: %s",
+				  (unsigned long long)start, (unsigned long long)len,
+				  strerror(errno));
+	ASSERT_NE(NULL, b) TH_LOG("a second mmap of the same range must work");
+	ASSERT_NE(a, b);
+	EXPECT_EQ(-1, zc_check_zero(a + (off - start), size))
+		TH_LOG("new memory at 0x%llx (size %llu) must read zero",
+		       (unsigned long long)off, (unsigned long long)size);
+	zc_fill(a + (off - start), off, size, tag);
+	EXPECT_EQ(-1, zc_check(b + (off - start), off, size, tag))
+		TH_LOG("bytes written through one mapping at 0x%llx (size %llu) must read back through the other",
+		       (unsigned long long)off, (unsigned long long)size);
+	EXPECT_EQ(0, munmap(a, len));
+	EXPECT_EQ(0, munmap(b, len));
+}
+
+/* Every size class: the class's own size and the smallest size rounded to it. */
+TEST_F(pool, every_size_class_through_two_mappings)
+{
+	uint64_t offs[2 * 256], sizes[2 * 256], requested = 0;
+	uint64_t class_live[256];
+	struct zcpool_stats st;
+	unsigned int i, n = 0;
+
+	for (i = 0; i < self->nr_classes; i++) {
+		sizes[n] = zc_class_size(i);
+		sizes[n + 1] = i ? zc_class_size(i - 1) + 1 : 1;
+		ASSERT_EQ(0, zc_alloc(self->fd, sizes[n], 0, 0, &offs[n]))
+			TH_LOG("allocating %llu bytes (class %u) must work",
+			       (unsigned long long)sizes[n], i);
+		ASSERT_EQ(0, zc_alloc(self->fd, sizes[n + 1], 0, 0, &offs[n + 1]));
+		requested += sizes[n] + sizes[n + 1];
+		n += 2;
+	}
+	ASSERT_EQ(0, zc_stats(self->fd, &st, class_live, 256));
+	EXPECT_EQ(n, st.live);
+	EXPECT_EQ(requested, st.bytes_requested);
+	EXPECT_EQ(0, st.runs_live) TH_LOG("small sizes must not make page runs");
+	for (i = 0; i < self->nr_classes; i++)
+		EXPECT_EQ(2, class_live[i]) TH_LOG("class %u (%llu bytes) must count both objects",
+						    i, (unsigned long long)zc_class_size(i));
+	for (i = 0; i < n; i++)
+		roundtrip(_metadata, self, offs[i], sizes[i], i);
+	for (i = 0; i < n; i++)
+		ASSERT_EQ(0, zc_free(self->fd, offs[i]));
+	expect_drained(_metadata, self, self->fd, n, EMPTY_RESERVE);
+	close(self->fd);
+	self->fd = -1;
+	expect_global_baseline(_metadata);
+}
+
+/* Page runs from just above the largest class to a whole chunk, and huge sizes. */
+TEST_F(pool, runs_and_huge_through_two_mappings)
+{
+	const uint64_t max_small = zc_class_size(self->nr_classes - 1);
+	const uint64_t run_sizes[] = {
+		max_small + 1, max_small + self->page, 16 * self->page - 1,
+		self->chunk / 2 + 1, self->chunk,
+	};
+	const uint64_t huge_sizes[] = {
+		self->chunk + 1, 2 * self->chunk + 3 * self->page,
+	};
+	uint64_t off, requested = 0, huge_pages = 0;
+	struct zcpool_stats st;
+	unsigned int i, allocs = 0;
+
+	for (i = 0; i < sizeof(run_sizes) / sizeof(run_sizes[0]); i++) {
+		ASSERT_EQ(0, zc_alloc(self->fd, run_sizes[i], 0, 0, &off));
+		EXPECT_EQ(0, off % self->page) TH_LOG("page runs start on a page");
+		expect_stats(_metadata, self, self->fd, 1, run_sizes[i], 1, 0, allocs + 1, allocs);
+		roundtrip(_metadata, self, off, run_sizes[i], 100 + i);
+		ASSERT_EQ(0, zc_free(self->fd, off));
+		allocs++;
+	}
+	expect_drained(_metadata, self, self->fd, allocs, EMPTY_RESERVE);
+
+	for (i = 0; i < sizeof(huge_sizes) / sizeof(huge_sizes[0]); i++) {
+		ASSERT_EQ(0, zc_alloc(self->fd, huge_sizes[i], 0, 0, &off));
+		EXPECT_EQ(0, off % self->chunk) TH_LOG("huge allocations start on a window slot");
+		requested = huge_sizes[i];
+		huge_pages = page_up(self, huge_sizes[i]);
+		expect_stats(_metadata, self, self->fd, 1, requested, 0, 1, allocs + 1, allocs);
+		ASSERT_EQ(0, zc_stats(self->fd, &st, NULL, 0));
+		EXPECT_EQ(EMPTY_RESERVE * self->chunk + huge_pages, st.bytes_held)
+			TH_LOG("a huge allocation holds exactly the pages it needs");
+		roundtrip(_metadata, self, off, huge_sizes[i], 200 + i);
+		ASSERT_EQ(0, zc_free(self->fd, off));
+		allocs++;
+	}
+	expect_drained(_metadata, self, self->fd, allocs, EMPTY_RESERVE);
+	close(self->fd);
+	self->fd = -1;
+	expect_global_baseline(_metadata);
+}
+
+/* A second pool's mapping of the same window offset sees nothing of the first. */
+TEST_F(pool, another_pool_does_not_see_the_data)
+{
+	const uint64_t size = 4 * self->page;
+	uint64_t off, off_b;
+	char *a, *b;
+	int fd_b;
+
+	ASSERT_EQ(0, zc_alloc(self->fd, size, 0, 0, &off));
+	a = map_at(self->fd, off, size, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, a);
+	zc_fill(a, off, size, 1);
+
+	fd_b = zc_open();
+	ASSERT_LE(0, fd_b);
+	b = map_at(fd_b, off, size, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, b) TH_LOG("mapping a range with no allocation yet must work");
+	EXPECT_EQ(SIGBUS, zc_read_sig(b))
+		TH_LOG("pool B has nothing at 0x%llx: reading it must raise SIGBUS",
+		       (unsigned long long)off);
+	ASSERT_EQ(0, zc_alloc(fd_b, size, 0, 0, &off_b));
+	EXPECT_EQ(0, munmap(b, size));
+	b = map_at(fd_b, off_b, size, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, b);
+	EXPECT_EQ(-1, zc_check_zero(b, size)) TH_LOG("pool B's new memory must read zero");
+	zc_fill(b, off_b, size, 2);
+	EXPECT_EQ(-1, zc_check(a, off, size, 1)) TH_LOG("pool B's writes must not reach pool A");
+
+	EXPECT_EQ(0, munmap(a, size));
+	EXPECT_EQ(0, munmap(b, size));
+	ASSERT_EQ(0, zc_free(fd_b, off_b));
+	expect_drained(_metadata, self, fd_b, 1, EMPTY_RESERVE);
+	ASSERT_EQ(0, zc_free(self->fd, off));
+	expect_drained(_metadata, self, self->fd, 1, EMPTY_RESERVE);
+	close(fd_b);
+	close(self->fd);
+	self->fd = -1;
+	expect_global_baseline(_metadata);
+}
+
+FIXTURE_VARIANT(bad_map) {
+	uint64_t off;		/* in pages from the window's end when from_end */
+	int from_end;
+	uint64_t pages;
+	int prot;
+	int flags;
+	int err;
+};
+
+/* Requests mmap must refuse, each with one thing wrong. */
+FIXTURE(bad_map) {
+	int fd;
+	uint64_t page;
+};
+
+FIXTURE_SETUP(bad_map)
+{
+	self->fd = zc_open();
+	ASSERT_LE(0, self->fd);
+	self->page = sysconf(_SC_PAGESIZE);
+}
+
+FIXTURE_TEARDOWN(bad_map)
+{
+	close(self->fd);
+}
+
+FIXTURE_VARIANT_ADD(bad_map, private) {
+	.off = 0, .pages = 1, .prot = PROT_READ, .flags = MAP_PRIVATE, .err = EINVAL,
+};
+FIXTURE_VARIANT_ADD(bad_map, private_write) {
+	.off = 0, .pages = 1, .prot = PROT_READ | PROT_WRITE, .flags = MAP_PRIVATE, .err = EINVAL,
+};
+FIXTURE_VARIANT_ADD(bad_map, at_the_end_of_the_window) {
+	.off = 0, .from_end = 1, .pages = 1, .prot = PROT_READ, .flags = MAP_SHARED, .err = EINVAL,
+};
+FIXTURE_VARIANT_ADD(bad_map, across_the_end_of_the_window) {
+	.off = 1, .from_end = 1, .pages = 2, .prot = PROT_READ, .flags = MAP_SHARED, .err = EINVAL,
+};
+FIXTURE_VARIANT_ADD(bad_map, far_past_the_end) {
+	.off = 1ULL << 40, .pages = 1, .prot = PROT_READ, .flags = MAP_SHARED, .err = EINVAL,
+};
+/* offset + length wraps around 2^64: the core refuses it before the driver. */
+FIXTURE_VARIANT_ADD(bad_map, offset_plus_length_overflows) {
+	.off = ~0ULL >> 12, .pages = 2, .prot = PROT_READ, .flags = MAP_SHARED, .err = EOVERFLOW,
+};
+FIXTURE_VARIANT_ADD(bad_map, zero_length) {
+	.off = 0, .pages = 0, .prot = PROT_READ, .flags = MAP_SHARED, .err = EINVAL,
+};
+
+TEST_F(bad_map, refused)
+{
+	uint64_t off = variant->off * self->page;
+
+	if (variant->from_end)
+		off = (1ULL << 46) - off;
+	EXPECT_EQ(variant->err, map_err(self->fd, off, variant->pages * self->page,
+					variant->prot, variant->flags))
+		TH_LOG("mmap(offset 0x%llx, %llu pages) must fail with %s",
+		       (unsigned long long)off, (unsigned long long)variant->pages,
+		       strerror(variant->err));
+}
+
+/* The last page of the window can be mapped (and holds nothing). */
+TEST_F(pool, last_page_of_the_window)
+{
+	char *p = map_at(self->fd, self->window - self->page, self->page, PROT_READ);
+
+	ASSERT_NE(NULL, p) TH_LOG("the window's last page must be mappable: %s", strerror(errno));
+	EXPECT_EQ(SIGBUS, zc_read_sig(p)) TH_LOG("no allocation there: SIGBUS");
+	EXPECT_EQ(0, munmap(p, self->page));
+	expect_drained(_metadata, self, self->fd, 0, 0);
+}
+
+TEST_F(pool, unaligned_offset_refused)
+{
+	uint64_t off;
+
+	ASSERT_EQ(0, zc_alloc(self->fd, 64, 0, 0, &off));
+	EXPECT_EQ(EINVAL, map_err(self->fd, page_down(self, off) + 16, self->page,
+				  PROT_READ, MAP_SHARED))
+		TH_LOG("an offset that is not page-aligned must be EINVAL");
+	EXPECT_EQ(EINVAL, map_err(self->fd, self->page / 2, self->page, PROT_READ, MAP_SHARED));
+	ASSERT_EQ(0, zc_free(self->fd, off));
+	expect_drained(_metadata, self, self->fd, 1, EMPTY_RESERVE);
+}
+
+/* A pool fd opened read-only maps read-only, and mprotect cannot add write. */
+TEST_F(pool, read_only_fd)
+{
+	int fd = open(ZCPOOL_DEV, O_RDONLY | O_CLOEXEC);
+	char *p;
+
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(EACCES, map_err(fd, 0, self->page, PROT_READ | PROT_WRITE, MAP_SHARED))
+		TH_LOG("a writable shared mapping of a read-only fd must be EACCES");
+	p = map_at(fd, 0, self->page, PROT_READ);
+	ASSERT_NE(NULL, p) TH_LOG("a read-only mapping of a read-only fd must work");
+	EXPECT_EQ(EACCES, mprotect(p, self->page, PROT_READ | PROT_WRITE) ? errno : 0)
+		TH_LOG("mprotect must not make a read-only fd's mapping writable");
+	EXPECT_EQ(0, munmap(p, self->page));
+	close(fd);
+}
+
+TEST_F(pool, mprotect)
+{
+	const uint64_t size = 2 * self->page;
+	uint64_t off;
+	char *p, *q;
+
+	ASSERT_EQ(0, zc_alloc(self->fd, size, 0, 0, &off));
+	p = map_at(self->fd, off, size, PROT_READ);
+	q = map_at(self->fd, off, size, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, p);
+	ASSERT_NE(NULL, q);
+	EXPECT_EQ(0, zc_read_sig(p)) TH_LOG("a read-only mapping of a live run must read");
+	EXPECT_EQ(SIGSEGV, zc_write_sig(p, 1)) TH_LOG("writing a PROT_READ mapping must SIGSEGV");
+	ASSERT_EQ(0, mprotect(p, size, PROT_READ | PROT_WRITE));
+	zc_fill(p, off, size, 3);
+	EXPECT_EQ(-1, zc_check(q, off, size, 3)) TH_LOG("writes after mprotect must be shared");
+	ASSERT_EQ(0, mprotect(p + self->page, self->page, PROT_NONE));
+	EXPECT_EQ(SIGSEGV, zc_read_sig(p + self->page)) TH_LOG("PROT_NONE must SIGSEGV");
+	EXPECT_EQ(0, zc_read_sig(p)) TH_LOG("the other half keeps its protection");
+	ASSERT_EQ(0, mprotect(p + self->page, self->page, PROT_READ));
+	EXPECT_EQ(-1, zc_check(p, off, size, 3)) TH_LOG("the data survives mprotect");
+	EXPECT_EQ(0, munmap(p, size));
+	EXPECT_EQ(0, munmap(q, size));
+	ASSERT_EQ(0, zc_free(self->fd, off));
+	expect_drained(_metadata, self, self->fd, 1, EMPTY_RESERVE);
+}
+
+/* Unmapping the head, the tail and the middle leaves the rest working. */
+TEST_F(pool, partial_munmap)
+{
+	const uint64_t pages = 8, size = pages * self->page;
+	uint64_t off, i;
+	char *p, *q;
+
+	ASSERT_EQ(0, zc_alloc(self->fd, size, 0, 0, &off));
+	p = map_at(self->fd, off, size, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, p);
+	zc_fill(p, off, size, 4);
+	ASSERT_EQ(0, munmap(p, self->page));				/* head */
+	ASSERT_EQ(0, munmap(p + 7 * self->page, self->page));		/* tail */
+	ASSERT_EQ(0, munmap(p + 3 * self->page, 2 * self->page));	/* middle */
+	for (i = 0; i < pages; i++) {
+		int gone = i == 0 || i == 7 || i == 3 || i == 4;
+
+		EXPECT_EQ(gone ? SIGSEGV : 0, zc_read_sig(p + i * self->page))
+			TH_LOG("page %llu must be %s", (unsigned long long)i,
+			       gone ? "unmapped" : "still mapped");
+		if (!gone)
+			EXPECT_EQ(-1, zc_check(p + i * self->page, off + i * self->page,
+					       self->page, 4))
+				TH_LOG("page %llu must keep its data", (unsigned long long)i);
+	}
+	/* Writes through what is left are seen by a new mapping. */
+	zc_fill(p + 5 * self->page, off + 5 * self->page, self->page, 5);
+	q = map_at(self->fd, off, size, PROT_READ);
+	ASSERT_NE(NULL, q);
+	EXPECT_EQ(-1, zc_check(q + 5 * self->page, off + 5 * self->page, self->page, 5));
+	EXPECT_EQ(-1, zc_check(q, off, self->page, 4)) TH_LOG("unmapping must not touch the data");
+	EXPECT_EQ(0, munmap(q, size));
+
+	/* The fragments keep the pool alive after the fd is closed. */
+	ASSERT_EQ(0, zc_free(self->fd, off));
+	expect_drained(_metadata, self, self->fd, 1, EMPTY_RESERVE);
+	close(self->fd);
+	self->fd = -1;
+	EXPECT_EQ(1, zc_global("pools")) TH_LOG("the mapping fragments hold the pool");
+	EXPECT_EQ(0, munmap(p + self->page, 2 * self->page));
+	EXPECT_EQ(1, zc_global("pools")) TH_LOG("one fragment still holds the pool");
+	EXPECT_EQ(0, munmap(p + 5 * self->page, 2 * self->page));
+	expect_global_baseline(_metadata);
+}
+
+TEST_F(pool, mremap_shrink_and_move)
+{
+	const uint64_t size = 4 * self->page;
+	uint64_t off;
+	char *p, *q, *r;
+
+	ASSERT_EQ(0, zc_alloc(self->fd, size, 0, 0, &off));
+	p = map_at(self->fd, off, size, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, p);
+	zc_fill(p, off, size, 6);
+
+	q = mremap(p, size, 2 * self->page, 0);
+	ASSERT_EQ(p, q) TH_LOG("shrinking in place must work: %s", strerror(errno));
+	EXPECT_EQ(-1, zc_check(q, off, 2 * self->page, 6));
+	EXPECT_EQ(SIGSEGV, zc_read_sig(p + 2 * self->page)) TH_LOG("the cut-off part is unmapped");
+
+	/* Move to a place reserved for it. */
+	r = mmap(NULL, 2 * self->page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, r);
+	q = mremap(p, 2 * self->page, 2 * self->page, MREMAP_MAYMOVE | MREMAP_FIXED, r);
+	ASSERT_EQ(r, q) TH_LOG("moving the mapping must work: %s", strerror(errno));
+	EXPECT_EQ(SIGSEGV, zc_read_sig(p)) TH_LOG("the old address is unmapped after the move");
+	EXPECT_EQ(-1, zc_check(q, off, 2 * self->page, 6)) TH_LOG("the data moves with the mapping");
+	zc_fill(q, off, 2 * self->page, 7);
+	p = map_at(self->fd, off, 2 * self->page, PROT_READ);
+	ASSERT_NE(NULL, p);
+	EXPECT_EQ(-1, zc_check(p, off, 2 * self->page, 7)) TH_LOG("the moved mapping still shares");
+	EXPECT_EQ(0, munmap(p, 2 * self->page));
+	EXPECT_EQ(0, munmap(q, 2 * self->page));
+	ASSERT_EQ(0, zc_free(self->fd, off));
+	expect_drained(_metadata, self, self->fd, 1, EMPTY_RESERVE);
+	close(self->fd);
+	self->fd = -1;
+	expect_global_baseline(_metadata);
+}
+
+/*
+ * Growing a mapping: the window is a file of fixed contents, so the grown
+ * part maps the next pages of the window, live or not.
+ */
+TEST_F(pool, mremap_grow)
+{
+	const uint64_t size = 4 * self->page;
+	uint64_t off;
+	char *p, *q;
+
+	ASSERT_EQ(0, zc_alloc(self->fd, size, 0, 0, &off));
+	p = map_at(self->fd, off, 2 * self->page, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, p);
+	zc_fill(p, off, 2 * self->page, 8);
+	q = mremap(p, 2 * self->page, size, MREMAP_MAYMOVE);
+	ASSERT_NE(MAP_FAILED, q) TH_LOG("growing the mapping must work: %s", strerror(errno));
+	EXPECT_EQ(-1, zc_check(q, off, 2 * self->page, 8));
+	EXPECT_EQ(-1, zc_check_zero(q + 2 * self->page, 2 * self->page))
+		TH_LOG("the grown part maps the rest of the run, still zero");
+	EXPECT_EQ(0, munmap(q, size));
+	ASSERT_EQ(0, zc_free(self->fd, off));
+	expect_drained(_metadata, self, self->fd, 1, EMPTY_RESERVE);
+}
+
+/* MADV_DONTNEED drops the page table entries; the next access maps the same pages. */
+TEST_F(pool, madvise_dontneed_then_refault)
+{
+	const uint64_t size = 3 * self->page;
+	uint64_t off;
+	char *p;
+
+	ASSERT_EQ(0, zc_alloc(self->fd, size, 0, 0, &off));
+	p = map_at(self->fd, off, size, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, p);
+	zc_fill(p, off, size, 9);
+	ASSERT_EQ(0, madvise(p, size, MADV_DONTNEED));
+	EXPECT_EQ(-1, zc_check(p, off, size, 9)) TH_LOG("shared pool memory survives MADV_DONTNEED");
+	/* Freed and dropped: the next fault finds no live allocation. */
+	ASSERT_EQ(0, zc_free(self->fd, off));
+	ASSERT_EQ(0, madvise(p, size, MADV_DONTNEED));
+	EXPECT_EQ(SIGBUS, zc_read_sig(p)) TH_LOG("a re-fault after the free must raise SIGBUS");
+	EXPECT_EQ(SIGBUS, zc_read_sig(p + 2 * self->page));
+	EXPECT_EQ(0, munmap(p, size));
+	expect_drained(_metadata, self, self->fd, 1, EMPTY_RESERVE);
+}
+
+/* The mapping exists before fork: the child writes, the parent reads. */
+TEST_F(pool, fork_after_map)
+{
+	const uint64_t size = 5 * self->page + 100;
+	uint64_t off, len;
+	int status;
+	pid_t pid;
+	char *p;
+
+	ASSERT_EQ(0, zc_alloc(self->fd, size, 0, 0, &off));
+	len = page_up(self, size);
+	p = map_at(self->fd, off, len, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, p);
+	zc_fill(p, off, size, 10);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		if (zc_check(p, off, size, 10) != -1)
+			_exit(2);
+		zc_fill(p, off, size, 11);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("the child must see the parent's data (status 0x%x)", status);
+	EXPECT_EQ(-1, zc_check(p, off, size, 11)) TH_LOG("the parent must see the child's writes");
+	EXPECT_EQ(0, munmap(p, len));
+	ASSERT_EQ(0, zc_free(self->fd, off));
+	expect_drained(_metadata, self, self->fd, 1, EMPTY_RESERVE);
+	close(self->fd);
+	self->fd = -1;
+	expect_global_baseline(_metadata);
+}
+
+/*
+ * fork first: the child allocates in the shared pool and maps, the parent
+ * maps the child's allocation and reads it; the child frees it at the end.
+ */
+TEST_F(pool, fork_before_map)
+{
+	const uint64_t size = 2 * self->page;
+	int to_parent[2], to_child[2], status;
+	uint64_t off;
+	pid_t pid;
+	char *p, c;
+
+	ASSERT_EQ(0, pipe(to_parent));
+	ASSERT_EQ(0, pipe(to_child));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		if (zc_alloc(self->fd, size, 0, 0, &off))
+			_exit(2);
+		p = map_at(self->fd, off, size, PROT_READ | PROT_WRITE);
+		if (!p)
+			_exit(3);
+		zc_fill(p, off, size, 12);
+		if (write(to_parent[1], &off, sizeof(off)) != sizeof(off))
+			_exit(4);
+		if (read(to_child[0], &c, 1) != 1)	/* the parent wrote its part */
+			_exit(5);
+		if (zc_check(p + self->page, off + self->page, self->page, 13) != -1)
+			_exit(6);
+		_exit(zc_free(self->fd, off) ? 7 : 0);
+	}
+	ASSERT_EQ(sizeof(off), read(to_parent[0], &off, sizeof(off)));
+	p = map_at(self->fd, off, size, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, p);
+	EXPECT_EQ(-1, zc_check(p, off, self->page, 12)) TH_LOG("the parent must see the child's data");
+	zc_fill(p + self->page, off + self->page, self->page, 13);
+	ASSERT_EQ(1, write(to_child[1], "w", 1));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("the child must see the parent's writes and free (status 0x%x)", status);
+	EXPECT_EQ(0, munmap(p, size));
+	expect_drained(_metadata, self, self->fd, 1, EMPTY_RESERVE);
+	close(self->fd);
+	self->fd = -1;
+	expect_global_baseline(_metadata);
+}
+
+/* A process that never opened the device gets the pool over a unix socket. */
+TEST_F(pool, scm_rights_to_another_process)
+{
+	const uint64_t size = 3 * self->page;
+	int sv[2], status, fd;
+	uint64_t off;
+	pid_t pid;
+	char *p;
+
+	/* The child is forked before it could inherit anything of the pool. */
+	close(self->fd);
+	self->fd = -1;
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		close(sv[0]);
+		fd = zc_recv_fd(sv[1]);
+		if (fd < 0)
+			_exit(2);
+		if (read(sv[1], &off, sizeof(off)) != sizeof(off))
+			_exit(3);
+		p = map_at(fd, off, size, PROT_READ | PROT_WRITE);
+		if (!p)
+			_exit(4);
+		if (zc_check(p, off, size, 14) != -1)
+			_exit(5);
+		zc_fill(p + self->page, off + self->page, self->page, 15);
+		_exit(0);
+	}
+	close(sv[1]);
+	self->fd = zc_open();
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, zc_alloc(self->fd, size, 0, 0, &off));
+	p = map_at(self->fd, off, size, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, p);
+	zc_fill(p, off, size, 14);
+	ASSERT_EQ(0, zc_send_fd(sv[0], self->fd));
+	ASSERT_EQ(sizeof(off), write(sv[0], &off, sizeof(off)));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("the receiver must map the passed fd and read the same bytes (status 0x%x)",
+		       status);
+	EXPECT_EQ(-1, zc_check(p, off, self->page, 14));
+	EXPECT_EQ(-1, zc_check(p + self->page, off + self->page, self->page, 15))
+		TH_LOG("the sender must see the receiver's writes");
+	close(sv[0]);
+	EXPECT_EQ(0, munmap(p, size));
+	ASSERT_EQ(0, zc_free(self->fd, off));
+	expect_drained(_metadata, self, self->fd, 1, EMPTY_RESERVE);
+	close(self->fd);
+	self->fd = -1;
+	expect_global_baseline(_metadata);
+}
+
+/* Pages with no live allocation raise SIGBUS, wherever they are. */
+TEST_F(pool, sigbus_without_a_live_allocation)
+{
+	uint64_t run, small, far = 1ULL << 40;
+	char *p;
+
+	ASSERT_EQ(0, zc_alloc(self->fd, self->page, 0, 0, &run));
+	ASSERT_EQ(0, zc_alloc(self->fd, 16, 0, 0, &small));
+	ASSERT_EQ(0, run % self->chunk) TH_LOG("a fresh pool's first run starts its first chunk");
+	p = map_at(self->fd, run, self->chunk, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, p);
+	EXPECT_EQ(0, zc_write_sig(p, 1)) TH_LOG("the live run must be writable");
+	EXPECT_EQ(SIGBUS, zc_read_sig(p + self->chunk - self->page))
+		TH_LOG("a free page inside a chunk must raise SIGBUS on read");
+	EXPECT_EQ(SIGBUS, zc_write_sig(p + self->chunk - self->page, 1))
+		TH_LOG("and on write");
+	EXPECT_EQ(0, zc_read_sig(p + (page_down(self, small) - run)))
+		TH_LOG("the page of a live 16-byte object maps");
+	EXPECT_EQ(0, munmap(p, self->chunk));
+
+	p = map_at(self->fd, run + self->chunk, self->page, PROT_READ);
+	ASSERT_NE(NULL, p);
+	EXPECT_EQ(SIGBUS, zc_read_sig(p)) TH_LOG("a window slot without a chunk raises SIGBUS");
+	EXPECT_EQ(0, munmap(p, self->page));
+	p = map_at(self->fd, far, self->page, PROT_READ);
+	ASSERT_NE(NULL, p);
+	EXPECT_EQ(SIGBUS, zc_read_sig(p)) TH_LOG("1 TiB into the window: SIGBUS");
+	EXPECT_EQ(0, munmap(p, self->page));
+
+	/* A fresh mapping of freed memory finds nothing. */
+	ASSERT_EQ(0, zc_free(self->fd, run));
+	ASSERT_EQ(0, zc_free(self->fd, small));
+	p = map_at(self->fd, run, self->page, PROT_READ);
+	ASSERT_NE(NULL, p);
+	EXPECT_EQ(SIGBUS, zc_read_sig(p)) TH_LOG("a freed run must raise SIGBUS when faulted");
+	EXPECT_EQ(0, munmap(p, self->page));
+	p = map_at(self->fd, page_down(self, small), self->page, PROT_READ);
+	ASSERT_NE(NULL, p);
+	EXPECT_EQ(SIGBUS, zc_read_sig(p)) TH_LOG("a page whose objects are all freed raises SIGBUS");
+	EXPECT_EQ(0, munmap(p, self->page));
+	expect_drained(_metadata, self, self->fd, 2, EMPTY_RESERVE);
+}
+
+/* The tail of a huge allocation's last slot holds no pages: SIGBUS there. */
+TEST_F(pool, sigbus_past_a_huge_allocation)
+{
+	const uint64_t size = self->chunk + 2 * self->page;
+	uint64_t off;
+	char *p;
+
+	ASSERT_EQ(0, zc_alloc(self->fd, size, 0, 0, &off));
+	p = map_at(self->fd, off, 2 * self->chunk, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, p);
+	EXPECT_EQ(0, zc_write_sig(p + size - 1, 1)) TH_LOG("the huge allocation's last byte");
+	EXPECT_EQ(SIGBUS, zc_read_sig(p + size)) TH_LOG("the page after it must raise SIGBUS");
+	EXPECT_EQ(SIGBUS, zc_read_sig(p + 2 * self->chunk - 1));
+	/* Freeing a huge allocation gives its pages back: they are zapped first. */
+	ASSERT_EQ(0, zc_free(self->fd, off));
+	EXPECT_EQ(SIGBUS, zc_read_sig(p)) TH_LOG("a freed huge allocation's pages must be unmapped");
+	EXPECT_EQ(SIGBUS, zc_read_sig(p + size - 1));
+	EXPECT_EQ(0, munmap(p, 2 * self->chunk));
+	expect_drained(_metadata, self, self->fd, 1, 0);
+}
+
+/* With ZCPOOL_POOL_ZAP_ON_FREE a free unmaps what it freed at once. */
+TEST_F(pool, zap_on_free)
+{
+	struct zcpool_limits lim;
+	uint64_t run, a, b;
+	char *p, *q;
+
+	ASSERT_EQ(0, zc_limits(self->fd, 0, ZCPOOL_POOL_ZAP_ON_FREE, &lim));
+	EXPECT_EQ(ZCPOOL_POOL_ZAP_ON_FREE, lim.flags) TH_LOG("the flag must be reported set");
+	ASSERT_EQ(0, zc_alloc(self->fd, 2 * self->page, 0, 0, &run));
+	p = map_at(self->fd, run, 2 * self->page, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, p);
+	zc_fill(p, run, 2 * self->page, 16);
+	ASSERT_EQ(0, zc_free(self->fd, run));
+	EXPECT_EQ(SIGBUS, zc_read_sig(p)) TH_LOG("a freed run must be unmapped at once");
+	EXPECT_EQ(SIGBUS, zc_read_sig(p + self->page));
+	EXPECT_EQ(0, munmap(p, 2 * self->page));
+
+	/* Two objects on one page: freeing one leaves the other reachable. */
+	ASSERT_EQ(0, zc_alloc(self->fd, 64, 0, 0, &a));
+	ASSERT_EQ(0, zc_alloc(self->fd, 64, 0, 0, &b));
+	ASSERT_EQ(page_down(self, a), page_down(self, b)) TH_LOG("both objects share a page");
+	q = map_at(self->fd, page_down(self, a), self->page, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, q);
+	zc_fill(q + (b - page_down(self, b)), b, 64, 17);
+	ASSERT_EQ(0, zc_free(self->fd, a));
+	EXPECT_EQ(0, zc_read_sig(q + (b - page_down(self, b))))
+		TH_LOG("the page still holds a live object");
+	EXPECT_EQ(-1, zc_check(q + (b - page_down(self, b)), b, 64, 17));
+	ASSERT_EQ(0, zc_free(self->fd, b));
+	EXPECT_EQ(SIGBUS, zc_read_sig(q)) TH_LOG("the last object's free unmaps the page");
+	EXPECT_EQ(0, munmap(q, self->page));
+	expect_drained(_metadata, self, self->fd, 3, EMPTY_RESERVE);
+	ASSERT_EQ(0, zc_limits(self->fd, 0, 0, &lim));
+	EXPECT_EQ(ZCPOOL_POOL_ZAP_ON_FREE, lim.flags) TH_LOG("pool flags cannot be cleared");
+}
+
+/*
+ * Pool A writes everywhere, frees, closes and unmaps; pool B's new memory
+ * (chunks, runs and a huge allocation) reads zero.
+ */
+TEST_F(pool, new_memory_reads_zero_across_pools)
+{
+	const uint64_t sizes[] = { self->chunk, self->chunk, self->chunk + 5 * self->page };
+	uint64_t off[3], len[3];
+	unsigned int i, round;
+	int fd;
+	char *p[3];
+
+	for (round = 0; round < 2; round++) {
+		fd = round ? self->fd : zc_open();
+		ASSERT_LE(0, fd);
+		for (i = 0; i < 3; i++) {
+			ASSERT_EQ(0, zc_alloc(fd, sizes[i], 0, 0, &off[i]));
+			len[i] = page_up(self, sizes[i]);
+			p[i] = map_at(fd, off[i], len[i], PROT_READ | PROT_WRITE);
+			ASSERT_NE(NULL, p[i]);
+			EXPECT_EQ(-1, zc_check_zero(p[i], sizes[i]))
+				TH_LOG("pool %c: new memory of %llu bytes must read zero",
+				       round ? 'B' : 'A', (unsigned long long)sizes[i]);
+			memset(p[i], 0xa5, sizes[i]);
+		}
+		for (i = 0; i < 3; i++) {
+			ASSERT_EQ(0, zc_free(fd, off[i]));
+			EXPECT_EQ(0, munmap(p[i], len[i]));
+		}
+		expect_drained(_metadata, self, fd, 3, EMPTY_RESERVE);
+		close(fd);
+	}
+	self->fd = -1;
+	expect_global_baseline(_metadata);
+}
+
+/* Reused memory within a pool is like malloc, unless ZCPOOL_ALLOC_ZERO asks. */
+TEST_F(pool, alloc_zero_clears_reused_memory)
+{
+	const uint64_t sizes[] = { 48, 3000, 3 * self->page };
+	uint64_t off, off2, start, len;
+	unsigned int i;
+	char *p;
+
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(0, zc_alloc(self->fd, sizes[i], 0, 0, &off));
+		start = page_down(self, off);
+		len = page_up(self, off + sizes[i]) - start;
+		p = map_at(self->fd, start, len, PROT_READ | PROT_WRITE);
+		ASSERT_NE(NULL, p);
+		memset(p + (off - start), 0x5a, sizes[i]);
+		ASSERT_EQ(0, zc_free(self->fd, off));
+		ASSERT_EQ(0, zc_alloc(self->fd, sizes[i], 0, ZCPOOL_ALLOC_ZERO, &off2));
+		ASSERT_EQ(off, off2) TH_LOG("the freed place is reused first");
+		EXPECT_EQ(-1, zc_check_zero(p + (off - start), sizes[i]))
+			TH_LOG("ZCPOOL_ALLOC_ZERO must clear %llu reused bytes",
+			       (unsigned long long)sizes[i]);
+		ASSERT_EQ(0, zc_free(self->fd, off2));
+		EXPECT_EQ(0, munmap(p, len));
+	}
+	expect_drained(_metadata, self, self->fd, 6, EMPTY_RESERVE);
+}
+
+/* Each page of a stale mapping is the old pool's data, zero, or gone; never another pool's. */
+static void expect_only_own_or_nothing(struct __test_metadata *_metadata, FIXTURE_DATA(pool) *self,
+				       char *p, uint64_t off, uint64_t len, unsigned int tag)
+{
+	char *page = malloc(self->page);
+	uint64_t i, bad = 0, gone = 0;
+
+	ASSERT_NE(NULL, page);
+	for (i = 0; i < len; i += self->page) {
+		if (zc_read_sig(p + i)) {
+			gone++;
+			continue;
+		}
+		memcpy(page, p + i, self->page);
+		if (zc_check(page, off + i, self->page, tag) != -1 &&
+		    zc_check_zero(page, self->page) != -1)
+			bad++;
+	}
+	EXPECT_EQ(0, bad) TH_LOG("%llu of %llu stale pages at 0x%llx show bytes that are neither the pool's own nor zero (%llu gone)",
+				 (unsigned long long)bad, (unsigned long long)(len / self->page),
+				 (unsigned long long)off, (unsigned long long)gone);
+	free(page);
+}
+
+/*
+ * Pool A frees while its mappings stay; its memory goes back to the kernel
+ * (the huge allocation and the chunk beyond the reserve); pool B takes and
+ * fills as much memory. A's stale mappings never show B's data.
+ */
+TEST_F(pool, freed_but_mapped_never_shows_another_pool)
+{
+	const uint64_t sizes[] = { self->chunk, self->chunk, 3 * self->chunk };
+	uint64_t off[3], offb[3];
+	unsigned int i;
+	char *p[3], *q;
+	int fd_b;
+
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(0, zc_alloc(self->fd, sizes[i], 0, 0, &off[i]));
+		p[i] = map_at(self->fd, off[i], sizes[i], PROT_READ | PROT_WRITE);
+		ASSERT_NE(NULL, p[i]);
+		zc_fill(p[i], off[i], sizes[i], 18);
+	}
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, zc_free(self->fd, off[i]));
+	expect_drained(_metadata, self, self->fd, 3, EMPTY_RESERVE);
+	EXPECT_EQ(EMPTY_RESERVE * self->chunk, zc_global("bytes_held"))
+		TH_LOG("A's freed chunk beyond the reserve and its huge allocation went back");
+
+	fd_b = zc_open();
+	ASSERT_LE(0, fd_b);
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(0, zc_alloc(fd_b, sizes[i], 0, 0, &offb[i]));
+		q = map_at(fd_b, offb[i], sizes[i], PROT_READ | PROT_WRITE);
+		ASSERT_NE(NULL, q);
+		EXPECT_EQ(-1, zc_check_zero(q, sizes[i])) TH_LOG("B's new memory reads zero");
+		memset(q, 0xbb, sizes[i]);
+		EXPECT_EQ(0, munmap(q, sizes[i]));
+	}
+	for (i = 0; i < 3; i++)
+		expect_only_own_or_nothing(_metadata, self, p[i], off[i], sizes[i], 18);
+	EXPECT_EQ(SIGBUS, zc_read_sig(p[2])) TH_LOG("A's freed huge allocation is unmapped");
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(0, zc_free(fd_b, offb[i]));
+		EXPECT_EQ(0, munmap(p[i], sizes[i]));
+	}
+	expect_drained(_metadata, self, fd_b, 3, EMPTY_RESERVE);
+	close(fd_b);
+	close(self->fd);
+	self->fd = -1;
+	expect_global_baseline(_metadata);
+}
+
+/* get_user_pages works on pool memory: write() from it, process_vm_readv/writev. */
+TEST_F(pool, gup_pipe_and_process_vm)
+{
+	const uint64_t size = 8 * self->page;
+	char *buf = malloc(size);
+	struct iovec local, remote;
+	int pipefd[2];
+	uint64_t off, done;
+	ssize_t n;
+	char *p;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, zc_alloc(self->fd, size, 0, 0, &off));
+	p = map_at(self->fd, off, size, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, p);
+	zc_fill(p, off, size, 19);
+
+	ASSERT_EQ(0, pipe(pipefd));
+	ASSERT_EQ(0, fcntl(pipefd[1], F_SETFL, O_NONBLOCK));
+	for (done = 0; done < size; done += n) {
+		n = write(pipefd[1], p + done, size - done);
+		ASSERT_LT(0, n) TH_LOG("write() from pool memory must work: %s", strerror(errno));
+		ASSERT_EQ(n, read(pipefd[0], buf + done, n));
+	}
+	EXPECT_EQ(-1, zc_check(buf, off, size, 19)) TH_LOG("the pipe must carry the pool's bytes");
+
+	/* The kernel reads and writes the mapping through another mm's view of it. */
+	memset(buf, 0, size);
+	local = (struct iovec){ .iov_base = buf, .iov_len = size };
+	remote = (struct iovec){ .iov_base = p, .iov_len = size };
+	EXPECT_EQ(size, process_vm_readv(getpid(), &local, 1, &remote, 1, 0))
+		TH_LOG("process_vm_readv of pool memory must work: %s", strerror(errno));
+	EXPECT_EQ(-1, zc_check(buf, off, size, 19));
+	zc_fill(buf, off, size, 20);
+	EXPECT_EQ(size, process_vm_writev(getpid(), &local, 1, &remote, 1, 0))
+		TH_LOG("process_vm_writev into pool memory must work: %s", strerror(errno));
+	EXPECT_EQ(-1, zc_check(p, off, size, 20));
+
+	/* A page with no live allocation cannot be pinned either. */
+	ASSERT_EQ(0, zc_free(self->fd, off));
+	ASSERT_EQ(0, madvise(p, size, MADV_DONTNEED));
+	EXPECT_EQ(-1, write(pipefd[1], p, self->page)) TH_LOG("write() from freed memory must fail");
+	EXPECT_EQ(EFAULT, errno);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	EXPECT_EQ(0, munmap(p, size));
+	free(buf);
+	expect_drained(_metadata, self, self->fd, 1, EMPTY_RESERVE);
+}
+
+TEST_HARNESS_MAIN
