@@ -16,6 +16,7 @@
 #include <linux/zcpool.h>
 
 #include "kselftest_harness.h"
+#include "zcpool_pool.h"
 #include "zcpool_util.h"
 
 FIXTURE(mod) {
@@ -157,7 +158,7 @@ static int fill_a_pool(int fd, void **maps, uint64_t *lens)
 	uint64_t sizes[3], off;
 	int i;
 
-	if (zc_ioctl(fd, ZCPOOL_IOC_INFO, &info))
+	if (ioctl(fd, ZCPOOL_IOC_INFO, &info))
 		return -1;
 	sizes[0] = 100;
 	sizes[1] = 5 * page;

@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
+#include "zcpool_pool.h"
 #include "zcpool_util.h"
 
 /* Empty chunks an arena keeps (mod/arena.h). */
@@ -40,7 +41,7 @@ FIXTURE_SETUP(pool)
 		TH_LOG("no pool memory may be held when a test starts");
 	self->fd = zc_open();
 	ASSERT_LE(0, self->fd) TH_LOG("open(%s) must work: %s", ZCPOOL_DEV, strerror(-self->fd));
-	ASSERT_EQ(0, zc_ioctl(self->fd, ZCPOOL_IOC_INFO, &info));
+	ASSERT_EQ(0, ioctl(self->fd, ZCPOOL_IOC_INFO, &info));
 	ASSERT_EQ(ZCPOOL_FEATURE_MMAP, info.features & ZCPOOL_FEATURE_MMAP)
 		TH_LOG("the module must offer mmap");
 	self->page = info.page_size;
@@ -88,11 +89,11 @@ static void expect_stats(struct __test_metadata *_metadata, FIXTURE_DATA(pool) *
 			 uint64_t live, uint64_t requested, uint64_t runs, uint64_t huge,
 			 uint64_t allocs, uint64_t frees)
 {
-	uint64_t class_live[256];
+	uint64_t class_live[ZC_MAX_CLASSES];
 	struct zcpool_stats st;
 	unsigned int i;
 
-	ASSERT_EQ(0, zc_stats(fd, &st, class_live, 256));
+	ASSERT_EQ(0, zc_stats(fd, &st, class_live));
 	EXPECT_EQ(live, st.live) TH_LOG("live allocations");
 	EXPECT_EQ(requested, st.bytes_requested) TH_LOG("bytes requested by live allocations");
 	EXPECT_EQ(runs, st.runs_live) TH_LOG("live page runs");
@@ -101,7 +102,7 @@ static void expect_stats(struct __test_metadata *_metadata, FIXTURE_DATA(pool) *
 	EXPECT_EQ(frees, st.frees) TH_LOG("frees over the pool's life");
 	EXPECT_EQ(self->nr_classes, st.nr_classes) TH_LOG("the module's count of size classes");
 	if (!live)
-		for (i = 0; i < self->nr_classes && i < 256; i++)
+		for (i = 0; i < self->nr_classes && i < ZC_MAX_CLASSES; i++)
 			EXPECT_EQ(0, class_live[i]) TH_LOG("class %u must have no live objects", i);
 }
 
@@ -115,7 +116,7 @@ static void expect_drained(struct __test_metadata *_metadata, FIXTURE_DATA(pool)
 	struct zcpool_stats st;
 
 	expect_stats(_metadata, self, fd, 0, 0, 0, 0, allocs, allocs);
-	ASSERT_EQ(0, zc_stats(fd, &st, NULL, 0));
+	ASSERT_EQ(0, zc_stats(fd, &st, NULL));
 	EXPECT_EQ(chunks, st.chunks) TH_LOG("chunks kept after the last free");
 	EXPECT_EQ(chunks * self->chunk, st.bytes_held) TH_LOG("bytes held after the last free");
 }
@@ -159,8 +160,8 @@ static void roundtrip(struct __test_metadata *_metadata, FIXTURE_DATA(pool) *sel
 /* Every size class: the class's own size and the smallest size rounded to it. */
 TEST_F(pool, every_size_class_through_two_mappings)
 {
-	uint64_t offs[2 * 256], sizes[2 * 256], requested = 0;
-	uint64_t class_live[256];
+	uint64_t offs[2 * ZC_MAX_CLASSES], sizes[2 * ZC_MAX_CLASSES], requested = 0;
+	uint64_t class_live[ZC_MAX_CLASSES];
 	struct zcpool_stats st;
 	unsigned int i, n = 0;
 
@@ -174,7 +175,7 @@ TEST_F(pool, every_size_class_through_two_mappings)
 		requested += sizes[n] + sizes[n + 1];
 		n += 2;
 	}
-	ASSERT_EQ(0, zc_stats(self->fd, &st, class_live, 256));
+	ASSERT_EQ(0, zc_stats(self->fd, &st, class_live));
 	EXPECT_EQ(n, st.live);
 	EXPECT_EQ(requested, st.bytes_requested);
 	EXPECT_EQ(0, st.runs_live) TH_LOG("small sizes must not make page runs");
@@ -222,7 +223,7 @@ TEST_F(pool, runs_and_huge_through_two_mappings)
 		requested = huge_sizes[i];
 		huge_pages = page_up(self, huge_sizes[i]);
 		expect_stats(_metadata, self, self->fd, 1, requested, 0, 1, allocs + 1, allocs);
-		ASSERT_EQ(0, zc_stats(self->fd, &st, NULL, 0));
+		ASSERT_EQ(0, zc_stats(self->fd, &st, NULL));
 		EXPECT_EQ(EMPTY_RESERVE * self->chunk + huge_pages, st.bytes_held)
 			TH_LOG("a huge allocation holds exactly the pages it needs");
 		roundtrip(_metadata, self, off, huge_sizes[i], 200 + i);

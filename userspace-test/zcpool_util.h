@@ -83,50 +83,6 @@ static inline int zc_open(void)
 	return fd < 0 ? -errno : fd;
 }
 
-/* The ioctl wrappers return 0 or -errno, never -1. */
-static inline int zc_ioctl(int fd, unsigned long cmd, void *arg)
-{
-	return ioctl(fd, cmd, arg) ? -errno : 0;
-}
-
-static inline int zc_alloc(int fd, uint64_t size, uint64_t align, uint32_t flags,
-			   uint64_t *offset)
-{
-	struct zcpool_alloc req = { .size = size, .align = align, .flags = flags };
-	int ret = zc_ioctl(fd, ZCPOOL_IOC_ALLOC, &req);
-
-	if (!ret)
-		*offset = req.offset;
-	return ret;
-}
-
-static inline int zc_free(int fd, uint64_t offset)
-{
-	struct zcpool_free req = { .offset = offset };
-
-	return zc_ioctl(fd, ZCPOOL_IOC_FREE, &req);
-}
-
-/* Pool stats; @class_live (or NULL) gets @nr entries of per-class counts. */
-static inline int zc_stats(int fd, struct zcpool_stats *st, uint64_t *class_live, uint32_t nr)
-{
-	memset(st, 0, sizeof(*st));
-	st->class_live = (uintptr_t)class_live;
-	st->nr_classes = class_live ? nr : 0;
-	return zc_ioctl(fd, ZCPOOL_IOC_STATS, st);
-}
-
-/* Lower the cap (0 keeps it) and set pool flags; the result in *out if not NULL. */
-static inline int zc_limits(int fd, uint64_t max_bytes, uint32_t flags, struct zcpool_limits *out)
-{
-	struct zcpool_limits req = { .max_bytes = max_bytes, .flags = flags };
-	int ret = zc_ioctl(fd, ZCPOOL_IOC_LIMITS, &req);
-
-	if (!ret && out)
-		*out = req;
-	return ret;
-}
-
 /*
  * Size classes, as the module computes them (mod/sizeclass.c): 16 B steps up
  * to 128 B, then 8 steps per power of two up to 8 pages.
