@@ -12,6 +12,7 @@
  * Every test ends with the pool's counters and the global debugfs counters
  * checked against what it did.
  */
+#include <pthread.h>
 #include <stddef.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -31,7 +32,8 @@ FIXTURE(pool) {
 	uint64_t window;	/* bytes of the pool window */
 };
 
-FIXTURE_SETUP(pool)
+/* Shared by the fixtures: pin to CPU 0, check the baseline, open a pool. */
+static void open_test_pool(struct __test_metadata *_metadata, FIXTURE_DATA(pool) *self)
 {
 	struct zcpool_info info;
 
@@ -48,6 +50,11 @@ FIXTURE_SETUP(pool)
 	self->chunk = (uint64_t)info.page_size << info.chunk_order;
 	self->nr_classes = zc_nr_classes(info.page_size);
 	self->window = 1ULL << 46;
+}
+
+FIXTURE_SETUP(pool)
+{
+	open_test_pool(_metadata, self);
 }
 
 FIXTURE_TEARDOWN(pool)
@@ -955,6 +962,114 @@ TEST_F(pool, gup_pipe_and_process_vm)
 	EXPECT_EQ(0, munmap(p, size));
 	free(buf);
 	expect_drained(_metadata, self, self->fd, 1, EMPTY_RESERVE);
+}
+
+/*
+ * A fault that finds a live allocation must not install its page after the
+ * allocation was freed and zapped: a thread keeps faulting the first page
+ * of an allocation in (SIGBUS while nothing is there) while the main thread
+ * allocates and frees it over and over; after each free, /proc/self/pagemap
+ * must show the page not present. A stale entry would keep a page the pool
+ * no longer counts, and another allocation at the same offset would then
+ * not be what this mapping shows.
+ */
+static __thread sigjmp_buf race_env;
+static volatile int race_stop;
+
+static void race_sigbus(int sig)
+{
+	siglongjmp(race_env, sig);
+}
+
+static void *race_faulter(void *arg)
+{
+	volatile char *p = arg;
+	unsigned long faults = 0;
+
+	while (!race_stop) {
+		if (!sigsetjmp(race_env, 1))
+			(void)p[0];
+		faults++;
+	}
+	return (void *)faults;
+}
+
+static int page_present(int pagemap, const void *addr, uint64_t page)
+{
+	uint64_t entry;
+
+	if (pread(pagemap, &entry, sizeof(entry), (uintptr_t)addr / page * sizeof(entry)) !=
+	    sizeof(entry))
+		return -1;
+	return !!(entry >> 63);
+}
+
+FIXTURE(race) {
+	FIXTURE_DATA(pool) pool;
+};
+
+FIXTURE_VARIANT(race) {
+	int huge;	/* huge allocations, else page runs with ZAP_ON_FREE */
+	int rounds;
+};
+
+FIXTURE_VARIANT_ADD(race, run) { .huge = 0, .rounds = 3000 };
+FIXTURE_VARIANT_ADD(race, huge) { .huge = 1, .rounds = 300 };
+
+FIXTURE_SETUP(race)
+{
+	open_test_pool(_metadata, &self->pool);
+}
+
+FIXTURE_TEARDOWN(race)
+{
+	if (self->pool.fd >= 0)
+		close(self->pool.fd);
+}
+
+TEST_F_TIMEOUT(race, fault_races_free, 300)
+{
+	FIXTURE_DATA(pool) *pool = &self->pool;
+	uint64_t size = variant->huge ? pool->chunk + pool->page : pool->page;
+	struct sigaction sa = { .sa_handler = race_sigbus };
+	unsigned long stale = 0, faults;
+	uint64_t off, first = ~0ULL;
+	pthread_t thread;
+	void *ret;
+	char *p;
+	int pagemap, i;
+
+	if (!variant->huge)
+		ASSERT_EQ(0, zc_limits(pool->fd, 0, ZCPOOL_POOL_ZAP_ON_FREE, NULL));
+	/* The same offset comes back every round: map it once. */
+	ASSERT_EQ(0, zc_alloc(pool->fd, size, 0, 0, &first));
+	ASSERT_EQ(0, zc_free(pool->fd, first));
+	p = map_at(pool->fd, first, pool->page, PROT_READ);
+	ASSERT_NE(NULL, p);
+	pagemap = open("/proc/self/pagemap", O_RDONLY);
+	ASSERT_LE(0, pagemap);
+	sigemptyset(&sa.sa_mask);
+	ASSERT_EQ(0, sigaction(SIGBUS, &sa, NULL));
+	race_stop = 0;
+	ASSERT_EQ(0, pthread_create(&thread, NULL, race_faulter, p));
+	for (i = 0; i < variant->rounds; i++) {
+		ASSERT_EQ(0, zc_alloc(pool->fd, size, 0, 0, &off));
+		ASSERT_EQ(first, off) TH_LOG("the freed offset must be reused");
+		ASSERT_EQ(0, zc_free(pool->fd, off));
+		if (page_present(pagemap, p, pool->page) != 0)
+			stale++;
+	}
+	race_stop = 1;
+	ASSERT_EQ(0, pthread_join(thread, &ret));
+	faults = (unsigned long)ret;
+	ksft_print_msg("fault_races_free(%s): %d rounds, %lu faults, %lu stale\n",
+		       variant->huge ? "huge" : "run", variant->rounds, faults, stale);
+	EXPECT_EQ(0, stale) TH_LOG("after a free (and its zap) no mapping may still show the page");
+	signal(SIGBUS, SIG_DFL);
+	close(pagemap);
+	EXPECT_EQ(0, munmap(p, pool->page));
+	expect_drained(_metadata, pool, pool->fd, variant->rounds + 1,
+		       variant->huge ? 0 : EMPTY_RESERVE);
 }
 
 TEST_HARNESS_MAIN
