@@ -23,6 +23,31 @@ FIXTURE(mod) {
 	int unused;
 };
 
+/*
+ * After a failed test: close every fd and mapping of the device this
+ * process still has, so that the module unloads and the next test starts
+ * clean instead of failing for this one.
+ */
+static struct {
+	void *addr;
+	size_t len;
+} test_maps[64];
+static unsigned int nr_test_maps;
+
+static void unload_whatever_is_left(void)
+{
+	int tries;
+
+	while (nr_test_maps) {
+		nr_test_maps--;
+		munmap(test_maps[nr_test_maps].addr, test_maps[nr_test_maps].len);
+	}
+	syscall(SYS_close_range, 3, ~0U, 0);
+	for (tries = 0; zc_module_loaded() && tries < 100; tries++)
+		if (zc_unload())
+			usleep(10000);
+}
+
 FIXTURE_SETUP(mod)
 {
 	ASSERT_FALSE(zc_module_loaded()) TH_LOG("zcpool must not be loaded when a test starts");
@@ -30,8 +55,7 @@ FIXTURE_SETUP(mod)
 
 FIXTURE_TEARDOWN(mod)
 {
-	if (zc_module_loaded())
-		zc_unload();
+	unload_whatever_is_left();
 }
 
 TEST_F(mod, load_and_unload_twice)
@@ -171,6 +195,8 @@ static int fill_a_pool(int fd, void **maps, uint64_t *lens)
 			       off & ~(page - 1));
 		if (maps[i] == MAP_FAILED)
 			return -1;
+		if (nr_test_maps < 64)
+			test_maps[nr_test_maps++] = (typeof(test_maps[0])){ maps[i], lens[i] };
 		heads[i] = off & (page - 1);
 		memset((char *)maps[i] + heads[i], 0x77, sizes[i]);
 	}
@@ -199,6 +225,7 @@ TEST_F(mod, unload_refused_while_only_a_mapping_is_left)
 			TH_LOG("unload refused while %d of 3 mappings are left", 3 - i);
 		EXPECT_EQ(0, munmap(maps[i], lens[i]));
 	}
+	nr_test_maps = 0;
 	expect_baseline_and_unload(_metadata);
 }
 
@@ -267,8 +294,7 @@ FIXTURE_SETUP(death)
 
 FIXTURE_TEARDOWN(death)
 {
-	if (zc_module_loaded())
-		zc_unload();
+	unload_whatever_is_left();
 }
 
 /*
@@ -375,6 +401,7 @@ TEST_F_TIMEOUT(mod, load_unload_cycles, 1800)
 		close(fd);
 		for (i = 0; i < 3; i++)
 			ASSERT_EQ(0, munmap(maps[i], lens[i]));
+		nr_test_maps = 0;
 		ASSERT_EQ(0, zc_global("pools")) TH_LOG("cycle %ld: no pool left", n + 1);
 		ASSERT_EQ(0, zc_global("bytes_held")) TH_LOG("cycle %ld: nothing held", n + 1);
 		ASSERT_EQ(0, zc_unload()) TH_LOG("unload %ld of %ld must work", n + 1, cycles);
