@@ -214,8 +214,12 @@ TEST_F(pool, runs_and_huge_through_two_mappings)
 	struct zcpool_stats st;
 	unsigned int i, allocs = 0;
 
+	/*
+	 * Each run reuses the pages of the one before, which (like malloc)
+	 * keep their bytes: ZCPOOL_ALLOC_ZERO asks for zero.
+	 */
 	for (i = 0; i < sizeof(run_sizes) / sizeof(run_sizes[0]); i++) {
-		ASSERT_EQ(0, zc_alloc(self->fd, run_sizes[i], 0, 0, &off));
+		ASSERT_EQ(0, zc_alloc(self->fd, run_sizes[i], 0, i ? ZCPOOL_ALLOC_ZERO : 0, &off));
 		EXPECT_EQ(0, off % self->page) TH_LOG("page runs start on a page");
 		expect_stats(_metadata, self, self->fd, 1, run_sizes[i], 1, 0, allocs + 1, allocs);
 		roundtrip(_metadata, self, off, run_sizes[i], 100 + i);
@@ -496,25 +500,32 @@ TEST_F(pool, mremap_shrink_and_move)
 }
 
 /*
- * Growing a mapping: the window is a file of fixed contents, so the grown
- * part maps the next pages of the window, live or not.
+ * Growing a mapping is refused (VM_DONTEXPAND): a mapping never reaches
+ * past the range mmap() checked. The mapping stays as it was.
  */
-TEST_F(pool, mremap_grow)
+TEST_F(pool, mremap_grow_refused)
 {
 	const uint64_t size = 4 * self->page;
 	uint64_t off;
 	char *p, *q;
 
 	ASSERT_EQ(0, zc_alloc(self->fd, size, 0, 0, &off));
-	p = map_at(self->fd, off, 2 * self->page, PROT_READ | PROT_WRITE);
-	ASSERT_NE(NULL, p);
+	/* Map into the head of a reserved range, so nothing else follows it. */
+	p = mmap(NULL, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	q = mmap(p, 2 * self->page, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, self->fd, off);
+	ASSERT_EQ(p, q);
 	zc_fill(p, off, 2 * self->page, 8);
 	q = mremap(p, 2 * self->page, size, MREMAP_MAYMOVE);
-	ASSERT_NE(MAP_FAILED, q) TH_LOG("growing the mapping must work: %s", strerror(errno));
-	EXPECT_EQ(-1, zc_check(q, off, 2 * self->page, 8));
-	EXPECT_EQ(-1, zc_check_zero(q + 2 * self->page, 2 * self->page))
-		TH_LOG("the grown part maps the rest of the run, still zero");
-	EXPECT_EQ(0, munmap(q, size));
+	EXPECT_EQ(MAP_FAILED, q) TH_LOG("growing a pool mapping must be refused");
+	EXPECT_EQ(EFAULT, errno) TH_LOG("mremap refuses to grow a VM_DONTEXPAND mapping with EFAULT");
+	ASSERT_EQ(0, munmap(p + 2 * self->page, 2 * self->page));
+	q = mremap(p, 2 * self->page, size, 0);
+	EXPECT_EQ(MAP_FAILED, q) TH_LOG("growing in place, with room to grow, must be refused too");
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(-1, zc_check(p, off, 2 * self->page, 8)) TH_LOG("the mapping is unchanged");
+	EXPECT_EQ(SIGSEGV, zc_read_sig(p + 2 * self->page)) TH_LOG("and no larger");
+	EXPECT_EQ(0, munmap(p, 2 * self->page));
 	ASSERT_EQ(0, zc_free(self->fd, off));
 	expect_drained(_metadata, self, self->fd, 1, EMPTY_RESERVE);
 }
