@@ -30,6 +30,7 @@
 
 #include "dev.h"
 #include "ioctl.h"
+#include "mmap.h"
 #include "pool.h"
 
 /* The pseudo filesystem's magic: "zcpl". */
@@ -54,13 +55,14 @@ static struct file_system_type zcpool_fs_type = {
 
 static int zcpool_dev_open(struct inode *inode, struct file *file)
 {
-	struct zcpool_pool_config config = {};
+	struct zcpool_pool_config config = { .release = zcpool_mmap_release };
 	struct zcpool_file *zf;
 	int ret;
 
 	zf = kzalloc(sizeof(*zf), GFP_KERNEL_ACCOUNT);
 	if (!zf)
 		return -ENOMEM;
+	config.release_priv = zf;
 	zf->inode = alloc_anon_inode(zcpool_dev_mnt->mnt_sb);
 	if (IS_ERR(zf->inode)) {
 		ret = PTR_ERR(zf->inode);
@@ -98,6 +100,7 @@ static const struct file_operations zcpool_dev_fops = {
 	.owner = THIS_MODULE,
 	.open = zcpool_dev_open,
 	.release = zcpool_dev_release,
+	.mmap = zcpool_mmap,
 	.unlocked_ioctl = zcpool_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 };

@@ -22,11 +22,14 @@ struct zcpool_pool;
  *         unmap_mapping_range() on it reaches exactly this pool's mappings.
  *         NULL for pools built by KUnit, which nothing maps.
  * @flags: ZCPOOL_POOL_* flags; they are only ever set (atomic_or()).
+ * @zap_seq: bumped by every zap, so that a fault that raced with one sees
+ *         it (the protocol is at the top of mmap.c).
  */
 struct zcpool_file {
 	struct zcpool_pool *pool;
 	struct inode *inode;
 	atomic_t flags;
+	atomic_t zap_seq;
 };
 
 int zcpool_dev_init(void);
