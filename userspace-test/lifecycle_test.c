@@ -164,6 +164,7 @@ static void expect_baseline_and_unload(struct __test_metadata *_metadata)
 {
 	EXPECT_EQ(0, zc_global("pools")) TH_LOG("no pool may be left");
 	EXPECT_EQ(0, zc_global("bytes_held")) TH_LOG("no pool memory may be held");
+	EXPECT_EQ(0, zc_global("total_held")) TH_LOG("the total_max_bytes count must be 0");
 	EXPECT_EQ(0, zc_unload()) TH_LOG("the module must unload once nothing holds it");
 	EXPECT_FALSE(zc_module_loaded());
 }

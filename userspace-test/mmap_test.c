@@ -41,6 +41,8 @@ static void open_test_pool(struct __test_metadata *_metadata, FIXTURE_DATA(pool)
 	ASSERT_EQ(0, zc_global("pools")) TH_LOG("no pool may exist when a test starts");
 	ASSERT_EQ(0, zc_global("bytes_held"))
 		TH_LOG("no pool memory may be held when a test starts");
+	ASSERT_EQ(0, zc_global("total_held"))
+		TH_LOG("the total_max_bytes count must be 0 when a test starts");
 	self->fd = zc_open();
 	ASSERT_LE(0, self->fd) TH_LOG("open(%s) must work: %s", ZCPOOL_DEV, strerror(-self->fd));
 	ASSERT_EQ(0, ioctl(self->fd, ZCPOOL_IOC_INFO, &info));
@@ -134,6 +136,8 @@ static void expect_global_baseline(struct __test_metadata *_metadata)
 	EXPECT_EQ(0, zc_global("pools")) TH_LOG("pools left after the last fd and mapping went");
 	EXPECT_EQ(0, zc_global("bytes_held"))
 		TH_LOG("bytes still held after the last fd and mapping went");
+	EXPECT_EQ(0, zc_global("total_held"))
+		TH_LOG("the total_max_bytes count must be back to 0 too");
 }
 
 /*
