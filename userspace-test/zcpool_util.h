@@ -182,10 +182,14 @@ static inline int zc_recv_fd(int sock)
 
 /*
  * Touching memory that may fault: zc_touch() reads (or writes) one byte and
- * says which signal, if any, the access raised: 0, SIGBUS or SIGSEGV.
+ * says which signal, if any, the access raised: 0, SIGBUS or SIGSEGV. The
+ * handlers are installed for each touch, or once for many between
+ * zc_catch_faults(1) and zc_catch_faults(0).
  */
 static sigjmp_buf zc_fault_env;
 static volatile sig_atomic_t zc_fault_armed;
+static int zc_fault_kept;
+static struct sigaction zc_old_bus, zc_old_segv;
 
 static void zc_fault_handler(int sig)
 {
@@ -197,15 +201,33 @@ static void zc_fault_handler(int sig)
 	siglongjmp(zc_fault_env, sig);
 }
 
-static inline int zc_touch(volatile char *addr, int write, char val, char *out)
+static inline void zc_fault_handlers(int install)
 {
 	struct sigaction sa = { .sa_handler = zc_fault_handler };
-	struct sigaction old_bus, old_segv;
+
+	if (install) {
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGBUS, &sa, &zc_old_bus);
+		sigaction(SIGSEGV, &sa, &zc_old_segv);
+	} else {
+		sigaction(SIGBUS, &zc_old_bus, NULL);
+		sigaction(SIGSEGV, &zc_old_segv, NULL);
+	}
+}
+
+static inline void zc_catch_faults(int on)
+{
+	zc_fault_kept = on;
+	zc_fault_handlers(on);
+}
+
+static inline int zc_touch(volatile char *addr, int write, char val, char *out)
+{
 	int sig;
 
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGBUS, &sa, &old_bus);
-	sigaction(SIGSEGV, &sa, &old_segv);
+	if (!zc_fault_kept)
+		zc_fault_handlers(1);
+	/* Save the mask: the jump out of the handler must unblock its signal. */
 	sig = sigsetjmp(zc_fault_env, 1);
 	if (!sig) {
 		zc_fault_armed = 1;
@@ -217,8 +239,8 @@ static inline int zc_touch(volatile char *addr, int write, char val, char *out)
 			(void)*addr;
 	}
 	zc_fault_armed = 0;
-	sigaction(SIGBUS, &old_bus, NULL);
-	sigaction(SIGSEGV, &old_segv, NULL);
+	if (!zc_fault_kept)
+		zc_fault_handlers(0);
 	return sig;
 }
 
