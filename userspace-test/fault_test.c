@@ -278,10 +278,11 @@ TEST_F(fault, memory_leaving_the_pool_is_zapped)
 /*
  * Faults racing with zaps. One thread allocates and frees chunk-sized
  * runs (each round takes a chunk and gives one back) in a pool with
- * ZAP_ON_FREE, while the others touch every page of the window range
- * through one mapping. At the end nothing is live: every page of that
- * mapping must fault. A fault that installed a page after the zap of its
- * range would leave it readable.
+ * ZAP_ON_FREE, while the others touch random pages of the window through
+ * one mapping; debugfs makes every fault sleep between its lookup and its
+ * insert, so frees and releases land in that window. At the end nothing is
+ * live: every page of the mapping must fault. A fault that installed a
+ * page after the zap of its range would leave it readable.
  */
 struct race {
 	uint8_t *map;
@@ -313,13 +314,37 @@ static void *race_toucher(void *arg)
 	return NULL;
 }
 
-TEST_F(fault, faults_racing_with_zaps_never_keep_a_page)
+#define RACE_DELAY	ZCPOOL_DEBUGFS "fault_race_delay_us"
+
+FIXTURE(race) {
+	int fd;
+	uint64_t chunk;
+	long page;
+};
+
+FIXTURE_SETUP(race)
+{
+	self->fd = open(ZCPOOL_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd);
+	self->chunk = zc_chunk_bytes(self->fd);
+	self->page = getpagesize();
+	catch_sigbus();
+	ASSERT_EQ(0, zc_write_ull(RACE_DELAY, 200));
+}
+
+FIXTURE_TEARDOWN(race)
+{
+	zc_write_ull(RACE_DELAY, 0);
+	close(self->fd);
+}
+
+TEST_F(race, faults_racing_with_zaps_never_keep_a_page)
 {
 	/* Rounds stop after ROUND_SECONDS: emulated CPUs are slow. */
 	enum { THREADS = 3, ROUNDS = 300, ROUND_SECONDS = 8 };
-	time_t start = time(NULL);
 	const char *env = getenv("ZCPOOL_SEED");
 	struct race r = { .page = self->page };
+	time_t start = time(NULL);
 	pthread_t threads[THREADS];
 	uint64_t offs[3], i;
 	struct zcpool_stats st;
@@ -337,6 +362,7 @@ TEST_F(fault, faults_racing_with_zaps_never_keep_a_page)
 		ASSERT_EQ(0, zc_alloc(self->fd, self->chunk, 0, 0, &offs[0]));
 		ASSERT_EQ(0, zc_alloc(self->fd, self->chunk, 0, 0, &offs[1]));
 		ASSERT_EQ(0, zc_alloc(self->fd, 5 * self->page, 0, 0, &offs[2]));
+		usleep(1000);
 		ASSERT_EQ(0, zc_free(self->fd, offs[i % 2]));
 		ASSERT_EQ(0, zc_free(self->fd, offs[2]));
 		ASSERT_EQ(0, zc_free(self->fd, offs[1 - i % 2]));
@@ -351,6 +377,7 @@ TEST_F(fault, faults_racing_with_zaps_never_keep_a_page)
 	EXPECT_LT(0, r.faulted);
 	ASSERT_EQ(0, zc_stats(self->fd, &st, NULL));
 	ASSERT_EQ(0, st.live);
+	ASSERT_EQ(0, zc_write_ull(RACE_DELAY, 0));
 	for (i = 0; i < r.len; i += self->page)
 		if (touch(r.map + i, 0, 0, NULL) != SIGBUS)
 			leaked++;

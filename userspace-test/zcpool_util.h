@@ -22,6 +22,7 @@
 
 #define ZCPOOL_DEV	"/dev/zcpool"
 #define ZCPOOL_PARAMS	"/sys/module/zcpool/parameters/"
+#define ZCPOOL_DEBUGFS	"/sys/kernel/debug/zcpool/"
 
 /* Read an unsigned number from a sysfs file; -1 (all ones) if unreadable. */
 static inline unsigned long long zc_read_ull(const char *path)
@@ -43,6 +44,20 @@ static inline unsigned long long zc_param(const char *name)
 
 	snprintf(path, sizeof(path), ZCPOOL_PARAMS "%s", name);
 	return zc_read_ull(path);
+}
+
+/* Write a number to a file (sysfs, debugfs); 0 or the errno. */
+static inline int zc_write_ull(const char *path, unsigned long long val)
+{
+	FILE *f = fopen(path, "w");
+	int ret;
+
+	if (!f)
+		return errno;
+	ret = fprintf(f, "%llu\n", val) < 0 ? EIO : 0;
+	if (fclose(f) && !ret)
+		ret = errno;
+	return ret;
 }
 
 static inline int zc_module_loaded(void)
@@ -100,17 +115,15 @@ static inline uint64_t zc_class_size(unsigned int idx)
 }
 
 /*
- * Global stats in debugfs: /sys/kernel/debug/zcpool/stats holds one
- * "name value" (or "name: value") line per counter. ~0 if absent.
+ * A module-wide counter from debugfs: ZCPOOL_DEBUGFS "stats" holds one
+ * "name value" line per counter. ~0 if absent.
  */
-#define ZCPOOL_DEBUGFS_STATS	"/sys/kernel/debug/zcpool/stats"
-
 static inline unsigned long long zc_global(const char *name)
 {
 	unsigned long long val, found = ~0ULL;
 	size_t len = strlen(name);
 	char line[256];
-	FILE *f = fopen(ZCPOOL_DEBUGFS_STATS, "r");
+	FILE *f = fopen(ZCPOOL_DEBUGFS "stats", "r");
 
 	if (!f)
 		return ~0ULL;
