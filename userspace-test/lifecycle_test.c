@@ -272,6 +272,33 @@ TEST_F(mod, unload_refused_while_a_receiver_maps_the_passed_pool)
 	expect_baseline_and_unload(_metadata);
 }
 
+/*
+ * An fd sent over a unix socket and not received yet is a reference too:
+ * the module stays until the socket (and the fd in it) is gone.
+ */
+TEST_F(mod, unload_refused_while_the_fd_is_in_flight)
+{
+	uint64_t lens[3];
+	void *maps[3];
+	int sv[2], fd, i;
+
+	ASSERT_EQ(0, zc_load(""));
+	fd = zc_open();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, fill_a_pool(fd, maps, lens));
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, munmap(maps[i], lens[i]));
+	nr_test_maps = 0;
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	ASSERT_EQ(0, zc_send_fd(sv[0], fd));
+	close(fd);
+	EXPECT_EQ(1, zc_global("pools")) TH_LOG("the fd in flight holds the pool");
+	EXPECT_EQ(-EAGAIN, zc_unload()) TH_LOG("unload must be refused while the fd is in flight");
+	close(sv[0]);
+	close(sv[1]);
+	expect_baseline_and_unload(_metadata);
+}
+
 FIXTURE(death) {
 	int unused;
 };
