@@ -1019,16 +1019,23 @@ TEST_F(pool, gup_proc_mem_and_vmsplice)
 }
 
 /*
- * A fault that finds a live allocation must not install its page after the
- * allocation was freed and zapped: a thread keeps faulting the first page
- * of an allocation in (SIGBUS while nothing is there) while the main thread
- * allocates and frees it over and over; after each free, /proc/self/pagemap
- * must show the page not present. A stale entry would keep a page the pool
- * no longer counts, and another allocation at the same offset would then
- * not be what this mapping shows.
+ * A fault that finds a live allocation must not leave its page mapped after
+ * the allocation was freed and zapped: a thread on another CPU keeps
+ * faulting the first page of an allocation in (SIGBUS while nothing is
+ * there), with debugfs's fault_race_delay_us widening the window between
+ * the fault's lookup and its insert, while the main thread allocates and
+ * frees it at the same offset over and over. After each free the page may
+ * still be mapped for as long as a racing fault takes to notice and undo
+ * its insert; once the faulter has made two more accesses, any fault that
+ * raced the free has finished, and /proc/self/pagemap must show the page
+ * not present. A stale entry would keep a page the pool no longer counts,
+ * and a new allocation at the same offset would not be what it shows.
  */
+#define RACE_DELAY_US	100
+
 static __thread sigjmp_buf race_env;
 static volatile int race_stop;
+static volatile unsigned long race_accesses;
 
 static void race_sigbus(int sig)
 {
@@ -1038,14 +1045,13 @@ static void race_sigbus(int sig)
 static void *race_faulter(void *arg)
 {
 	volatile char *p = arg;
-	unsigned long faults = 0;
 
 	while (!race_stop) {
 		if (!sigsetjmp(race_env, 1))
 			(void)p[0];
-		faults++;
+		race_accesses++;
 	}
-	return (void *)faults;
+	return NULL;
 }
 
 static int page_present(int pagemap, const void *addr, uint64_t page)
@@ -1058,6 +1064,20 @@ static int page_present(int pagemap, const void *addr, uint64_t page)
 	return !!(entry >> 63);
 }
 
+/* Wait until the faulter finished the access it is in and one more; 0 on timeout. */
+static int race_settle(void)
+{
+	unsigned long seen = race_accesses;
+	int waited;
+
+	for (waited = 0; race_accesses < seen + 2; waited++) {
+		if (waited > 100000)
+			return 0;
+		usleep(10);
+	}
+	return 1;
+}
+
 FIXTURE(race) {
 	FIXTURE_DATA(pool) pool;
 };
@@ -1067,7 +1087,7 @@ FIXTURE_VARIANT(race) {
 	int rounds;
 };
 
-FIXTURE_VARIANT_ADD(race, run) { .huge = 0, .rounds = 1000 };
+FIXTURE_VARIANT_ADD(race, run) { .huge = 0, .rounds = 500 };
 FIXTURE_VARIANT_ADD(race, huge) { .huge = 1, .rounds = 100 };
 
 FIXTURE_SETUP(race)
@@ -1077,6 +1097,7 @@ FIXTURE_SETUP(race)
 
 FIXTURE_TEARDOWN(race)
 {
+	zc_write_ull(ZCPOOL_DEBUGFS "fault_race_delay_us", 0);
 	if (self->pool.fd >= 0)
 		close(self->pool.fd);
 }
@@ -1086,10 +1107,11 @@ TEST_F_TIMEOUT(race, fault_races_free, 300)
 	FIXTURE_DATA(pool) *pool = &self->pool;
 	uint64_t size = variant->huge ? pool->chunk + pool->page : pool->page;
 	struct sigaction sa = { .sa_handler = race_sigbus };
-	unsigned long stale = 0, faults;
+	unsigned long stale = 0, transient = 0;
 	uint64_t off, first = ~0ULL;
+	pthread_attr_t attr;
 	pthread_t thread;
-	void *ret;
+	cpu_set_t cpus;
 	char *p;
 	int pagemap, i;
 
@@ -1104,21 +1126,34 @@ TEST_F_TIMEOUT(race, fault_races_free, 300)
 	ASSERT_LE(0, pagemap);
 	sigemptyset(&sa.sa_mask);
 	ASSERT_EQ(0, sigaction(SIGBUS, &sa, NULL));
+	ASSERT_EQ(0, zc_write_ull(ZCPOOL_DEBUGFS "fault_race_delay_us", RACE_DELAY_US));
+
+	/* The faulter runs on the other CPU when there is one; this thread stays on CPU 0. */
+	ASSERT_EQ(0, pthread_attr_init(&attr));
+	CPU_ZERO(&cpus);
+	CPU_SET(sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 1 : 0, &cpus);
+	ASSERT_EQ(0, pthread_attr_setaffinity_np(&attr, sizeof(cpus), &cpus));
 	race_stop = 0;
-	ASSERT_EQ(0, pthread_create(&thread, NULL, race_faulter, p));
+	race_accesses = 0;
+	ASSERT_EQ(0, pthread_create(&thread, &attr, race_faulter, p));
 	for (i = 0; i < variant->rounds; i++) {
 		ASSERT_EQ(0, zc_alloc(pool->fd, size, 0, 0, &off));
 		ASSERT_EQ(first, off) TH_LOG("the freed offset must be reused");
+		ASSERT_TRUE(race_settle()) TH_LOG("the faulter must keep going");
 		ASSERT_EQ(0, zc_free(pool->fd, off));
+		if (page_present(pagemap, p, pool->page) == 0)
+			continue;
+		transient++;
+		ASSERT_TRUE(race_settle()) TH_LOG("the faulter must keep going");
 		if (page_present(pagemap, p, pool->page) != 0)
 			stale++;
 	}
 	race_stop = 1;
-	ASSERT_EQ(0, pthread_join(thread, &ret));
-	faults = (unsigned long)ret;
-	ksft_print_msg("fault_races_free(%s): %d rounds, %lu faults, %lu stale\n",
-		       variant->huge ? "huge" : "run", variant->rounds, faults, stale);
-	EXPECT_EQ(0, stale) TH_LOG("after a free (and its zap) no mapping may still show the page");
+	ASSERT_EQ(0, pthread_join(thread, NULL));
+	ksft_print_msg("fault_races_free(%s): %d rounds, %lu accesses, %lu mapped right after the free, %lu stale\n",
+		       variant->huge ? "huge" : "run", variant->rounds, race_accesses, transient,
+		       stale);
+	EXPECT_EQ(0, stale) TH_LOG("once racing faults are done, no freed page may stay mapped");
 	signal(SIGBUS, SIG_DFL);
 	close(pagemap);
 	EXPECT_EQ(0, munmap(p, pool->page));
