@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <time.h>
+#include <sys/prctl.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -340,6 +341,11 @@ TEST_F(death, everything_comes_back)
 	pid_t pid, sharer = 0;
 	char c;
 
+	/*
+	 * Orphans are reparented here, not to init, so that the sharer's exit
+	 * (and with it its last pool references) is complete once reaped.
+	 */
+	ASSERT_EQ(0, prctl(PR_SET_CHILD_SUBREAPER, 1));
 	ASSERT_EQ(0, pipe(ready));
 	ASSERT_EQ(0, pipe(go));
 	pid = fork();
@@ -391,9 +397,10 @@ TEST_F(death, everything_comes_back)
 	} else {
 		EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	}
-	/* The sharer is reparented to init; wait until its pool references go. */
-	for (i = 0; i < 500 && zc_global("pools"); i++)
-		usleep(10000);
+	/* The sharer was reparented to this process: reap it too. */
+	while (waitpid(-1, &status, 0) > 0)
+		EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == variant->sig);
+	EXPECT_EQ(ECHILD, errno);
 	close(ready[0]);
 	close(go[1]);
 	expect_baseline_and_unload(_metadata);
