@@ -23,8 +23,11 @@
 #include "zcpool_pool.h"
 #include "zcpool_util.h"
 
-/* Empty chunks an arena keeps (mod/arena.h). */
+/* Empty chunks an arena keeps (ZCPOOL_ARENA_EMPTY_RESERVE, mod/arena.h). */
 #define EMPTY_RESERVE	1
+
+/* Bytes of every pool window (ZCPOOL_POOL_WINDOW_BYTES, mod/pool.h). */
+#define WINDOW_BYTES	(1ULL << 46)
 
 FIXTURE(pool) {
 	int fd;
@@ -53,7 +56,7 @@ static void open_test_pool(struct __test_metadata *_metadata, FIXTURE_DATA(pool)
 	self->page = info.page_size;
 	self->chunk = (uint64_t)info.page_size << info.chunk_order;
 	self->nr_classes = zc_nr_classes(info.page_size);
-	self->window = 1ULL << 46;
+	self->window = WINDOW_BYTES;
 }
 
 FIXTURE_SETUP(pool)
@@ -61,10 +64,14 @@ FIXTURE_SETUP(pool)
 	open_test_pool(_metadata, self);
 }
 
+static void expect_global_baseline(struct __test_metadata *_metadata);
+
+/* Every test leaves nothing behind: no pool, no memory held, module-wide. */
 FIXTURE_TEARDOWN(pool)
 {
 	if (self->fd >= 0)
 		close(self->fd);
+	expect_global_baseline(_metadata);
 }
 
 static uint64_t page_down(FIXTURE_DATA(pool) *self, uint64_t off)
@@ -95,7 +102,7 @@ static int map_err(int fd, uint64_t off, uint64_t len, int prot, int flags)
 	return 0;
 }
 
-/* The pool's counters are exactly these; class_live is all zero. */
+/* The pool's counters are exactly these (and with nothing live, every class count is 0). */
 static void expect_stats(struct __test_metadata *_metadata, FIXTURE_DATA(pool) *self, int fd,
 			 uint64_t live, uint64_t requested, uint64_t runs, uint64_t huge,
 			 uint64_t allocs, uint64_t frees)
@@ -294,7 +301,7 @@ TEST_F(pool, another_pool_does_not_see_the_data)
 }
 
 FIXTURE_VARIANT(bad_map) {
-	uint64_t off;		/* in pages from the window's end when from_end */
+	uint64_t off;		/* in pages; counted back from the window's end when from_end */
 	int from_end;
 	uint64_t pages;
 	int prot;
@@ -348,7 +355,7 @@ TEST_F(bad_map, refused)
 	uint64_t off = variant->off * self->page;
 
 	if (variant->from_end)
-		off = (1ULL << 46) - off;
+		off = WINDOW_BYTES - off;
 	EXPECT_EQ(variant->err, map_err(self->fd, off, variant->pages * self->page,
 					variant->prot, variant->flags))
 		TH_LOG("mmap(offset 0x%llx, %llu pages) must fail with %s",
@@ -1102,6 +1109,7 @@ FIXTURE_TEARDOWN(race)
 	zc_write_ull(ZCPOOL_DEBUGFS "fault_race_delay_us", 0);
 	if (self->pool.fd >= 0)
 		close(self->pool.fd);
+	expect_global_baseline(_metadata);
 }
 
 TEST_F_TIMEOUT(race, fault_races_free, 300)
