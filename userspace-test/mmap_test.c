@@ -1096,8 +1096,8 @@ FIXTURE_VARIANT(race) {
 	int rounds;
 };
 
-FIXTURE_VARIANT_ADD(race, run) { .huge = 0, .rounds = 1000 };
-FIXTURE_VARIANT_ADD(race, huge) { .huge = 1, .rounds = 200 };
+FIXTURE_VARIANT_ADD(race, run) { .huge = 0, .rounds = 500 };
+FIXTURE_VARIANT_ADD(race, huge) { .huge = 1, .rounds = 60 };
 
 FIXTURE_SETUP(race)
 {
