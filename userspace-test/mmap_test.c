@@ -1097,7 +1097,7 @@ FIXTURE_VARIANT(race) {
 };
 
 FIXTURE_VARIANT_ADD(race, run) { .huge = 0, .rounds = 500 };
-FIXTURE_VARIANT_ADD(race, huge) { .huge = 1, .rounds = 60 };
+FIXTURE_VARIANT_ADD(race, huge) { .huge = 1, .rounds = 30 };
 
 FIXTURE_SETUP(race)
 {
