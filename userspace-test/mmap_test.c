@@ -803,6 +803,64 @@ TEST_F(pool, zap_on_free)
 }
 
 /*
+ * A zap reaches every process's mapping of the pool: a forked child and a
+ * receiver of the fd each map and read the run; the parent frees it with
+ * ZAP_ON_FREE; both then fault on it (SIGBUS).
+ */
+TEST_F(pool, zap_reaches_every_process)
+{
+	const uint64_t size = 2 * self->page;
+	int go[2], done[2], sv[2], status, fd, n;
+	pid_t pids[2];
+	uint64_t off;
+	char *p, c;
+
+	ASSERT_EQ(0, zc_limits(self->fd, 0, ZCPOOL_POOL_ZAP_ON_FREE, NULL));
+	ASSERT_EQ(0, zc_alloc(self->fd, size, 0, 0, &off));
+	p = map_at(self->fd, off, size, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, p);
+	zc_fill(p, off, size, 21);
+	ASSERT_EQ(0, pipe(go));
+	ASSERT_EQ(0, pipe(done));
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	for (n = 0; n < 2; n++) {
+		pids[n] = fork();
+		ASSERT_LE(0, pids[n]);
+		if (pids[n])
+			continue;
+		/* Child 0 inherits the mapping; child 1 maps the fd it receives. */
+		if (n == 1) {
+			munmap(p, size);
+			fd = zc_recv_fd(sv[1]);
+			p = fd < 0 ? NULL : map_at(fd, off, size, PROT_READ);
+			if (!p)
+				_exit(2);
+		}
+		if (zc_check(p, off, size, 21) != -1)
+			_exit(3);
+		if (write(done[1], "m", 1) != 1 || read(go[0], &c, 1) != 1)
+			_exit(4);
+		_exit(zc_read_sig(p) == SIGBUS && zc_read_sig(p + self->page) == SIGBUS ? 0 : 5);
+	}
+	ASSERT_EQ(0, zc_send_fd(sv[0], self->fd));
+	for (n = 0; n < 2; n++)
+		ASSERT_EQ(1, read(done[0], &c, 1)) TH_LOG("both children must map and read the run");
+	ASSERT_EQ(0, zc_free(self->fd, off));
+	ASSERT_EQ(2, write(go[1], "gg", 2));
+	for (n = 0; n < 2; n++) {
+		ASSERT_EQ(pids[n], waitpid(pids[n], &status, 0));
+		EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+			TH_LOG("child %d (%s) must fault on the freed run after the zap (status 0x%x)",
+			       n, n ? "fd received" : "forked mapping", status);
+	}
+	EXPECT_EQ(SIGBUS, zc_read_sig(p)) TH_LOG("and so must the parent");
+	close(sv[0]);
+	close(sv[1]);
+	EXPECT_EQ(0, munmap(p, size));
+	expect_drained(_metadata, self, self->fd, 1, EMPTY_RESERVE);
+}
+
+/*
  * Pool A writes everywhere, frees, closes and unmaps; pool B's new memory
  * (chunks, runs and a huge allocation) reads zero.
  */
