@@ -581,7 +581,7 @@ FIXTURE_TEARDOWN(fi)
 	fflush(stdout);
 }
 
-TEST_F(fi, fail_nth_walks_every_site)
+TEST_F_TIMEOUT(fi, fail_nth_walks_every_site, 600)
 {
 	const struct site sites[] = {
 		{ "open", setup_none, act_open, check_open, 0, 0 },
@@ -696,7 +696,7 @@ static void drain(struct model *m)
 	model_close(m);
 }
 
-TEST_F(fi, random_failslab_and_fail_page_alloc)
+TEST_F_TIMEOUT(fi, random_failslab_and_fail_page_alloc, 300)
 {
 	unsigned long ops = zc_env_ulong("ZCPOOL_OPS", 1500) / 2;
 	uint64_t seed = zc_seed();
@@ -723,7 +723,7 @@ TEST_F(fi, random_failslab_and_fail_page_alloc)
 	EXPECT_LT(0, fi.enomem);	/* the injection reached zcpool */
 }
 
-TEST_F(fi, random_fail_usercopy)
+TEST_F_TIMEOUT(fi, random_fail_usercopy, 300)
 {
 	unsigned long ops = zc_env_ulong("ZCPOOL_OPS", 1500) / 2;
 	uint64_t seed = zc_seed() ^ 0x5555;
@@ -748,7 +748,10 @@ TEST_F(fi, random_fail_usercopy)
 }
 
 /* Runs last: every pool of the tests above is closed by now. */
-TEST_F(fi, nothing_leaks)
+ZC_SCALE_TIMEOUT(fi, random_failslab_and_fail_page_alloc)
+ZC_SCALE_TIMEOUT(fi, random_fail_usercopy)
+
+TEST_F_TIMEOUT(fi, nothing_leaks, 120)
 {
 	char line[256];
 	unsigned long reports = 0;

@@ -963,7 +963,19 @@ static void drain(int p)
 		MISMATCH("pool %d: not empty at the end", p);
 }
 
-TEST(model_fuzz)
+FIXTURE(fuzz) {
+	int unused;
+};
+
+FIXTURE_SETUP(fuzz)
+{
+}
+
+FIXTURE_TEARDOWN(fuzz)
+{
+}
+
+TEST_F_TIMEOUT(fuzz, model_fuzz, 600)
 {
 	unsigned long ops = zc_env_ulong("ZCPOOL_OPS", 1500), op;
 	uint64_t seed = zc_seed();
@@ -1041,5 +1053,7 @@ TEST(model_fuzz)
 	EXPECT_EQ(0, g.mismatches) TH_LOG("replay with ZCPOOL_SEED=%#llx ZCPOOL_OPS=%lu",
 					  (unsigned long long)seed, ops);
 }
+
+ZC_SCALE_TIMEOUT(fuzz, model_fuzz)
 
 TEST_HARNESS_MAIN

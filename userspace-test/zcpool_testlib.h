@@ -87,6 +87,23 @@ static inline void zc_figures(const char *fmt, ...)
 	fflush(stdout);
 }
 
+/*
+ * Lengthen a harness test's timeout for long runs (make soak sets
+ * ZCPOOL_SECONDS or a large ZCPOOL_OPS); after the harness's own
+ * constructors, before main().
+ */
+#define ZC_SCALE_TIMEOUT(fixture, test)					\
+	static void __attribute__((constructor(65535)))			\
+	zc_scale_##fixture##_##test(void)				\
+	{								\
+		unsigned long secs = zc_env_ulong("ZCPOOL_SECONDS", 0);	\
+		unsigned long ops = zc_env_ulong("ZCPOOL_OPS", 0);	\
+									\
+		_##fixture##_##test##_object.timeout += 2 * secs;	\
+		if (ops > 1500)						\
+			_##fixture##_##test##_object.timeout *= ops / 1500 + 1; \
+	}
+
 /* --- the pool ioctls, returning 0 or -errno ------------------------------- */
 
 static inline int zc_ioctl(int fd, unsigned long cmd, void *arg)
