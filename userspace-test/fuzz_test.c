@@ -21,7 +21,9 @@
  * Ends with both pools emptied: STATS back to zero, nothing live.
  *
  * ZCPOOL_SEED replays a run (the seed is printed first); ZCPOOL_OPS sets the
- * operation count (default 1500). One "zcpool-figures:" line sums it up.
+ * operation count (default 1500), or ZCPOOL_SECONDS a duration (make soak;
+ * a replay then needs the op count it printed). One "zcpool-figures:" line
+ * sums it up.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -978,6 +980,7 @@ FIXTURE_TEARDOWN(fuzz)
 TEST_F_TIMEOUT(fuzz, model_fuzz, 600)
 {
 	unsigned long ops = zc_env_ulong("ZCPOOL_OPS", 1500), op;
+	unsigned long secs = zc_env_ulong("ZCPOOL_SECONDS", 0);
 	uint64_t seed = zc_seed();
 	struct zcpool_info info;
 	double t0 = zc_now();
@@ -1005,7 +1008,7 @@ TEST_F_TIMEOUT(fuzz, model_fuzz, 600)
 		open_pool(p);
 	ASSERT_EQ(0, g.mismatches);
 
-	for (op = 0; op < ops; op++) {
+	for (op = 0; secs ? zc_now() < t0 + secs : op < ops; op++) {
 		unsigned int r = zc_rng_below(&g.rng, 1000);
 
 		p = zc_rng_below(&g.rng, 4) == 0;	/* pool B a quarter of the time */
@@ -1046,7 +1049,7 @@ TEST_F_TIMEOUT(fuzz, model_fuzz, 600)
 		close(g.pools[p].fd);
 	}
 	zc_figures("fuzz: %lu ops in %.0f s (%lu alloc, %lu free, %lu batch, %lu bad, %lu stats, %lu limits, %lu vm, %lu fork, %lu fd-pass, %lu reopen, %lu sigbus probes, %lu ghost pages), %llu bytes verified, seed %#llx, %lu mismatches",
-		   ops, zc_now() - t0, g.n_alloc, g.n_free, g.n_batch, g.n_bad, g.n_stats,
+		   op, zc_now() - t0, g.n_alloc, g.n_free, g.n_batch, g.n_bad, g.n_stats,
 		   g.n_limits, g.n_map, g.n_fork, g.n_pass, g.n_reopen, g.n_sigbus,
 		   g.n_ghost_reads, (unsigned long long)g.bytes_checked,
 		   (unsigned long long)seed, g.mismatches);

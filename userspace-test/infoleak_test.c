@@ -34,7 +34,12 @@
 #define STACK_FILL_CLANG 0xaaaaaaaaaaaaaaaaULL
 #define OTHER_MARK	0x4f54484552504f4fULL	/* "OOPREHTO" */
 
+/*
+ * A SKIP() in FIXTURE_SETUP does not stop the test body in the 6.1 harness:
+ * each body checks self->skipped first.
+ */
 FIXTURE(leak) {
+	bool skipped;
 	int fd;
 	uint64_t page, chunk;
 	unsigned long bytes_checked, words_checked;
@@ -55,9 +60,11 @@ FIXTURE_SETUP(leak)
 	if ((info.features & (ZCPOOL_FEATURE_ALLOC | ZCPOOL_FEATURE_BATCH | ZCPOOL_FEATURE_MMAP |
 			      ZCPOOL_FEATURE_STATS | ZCPOOL_FEATURE_LIMITS)) !=
 	    (ZCPOOL_FEATURE_ALLOC | ZCPOOL_FEATURE_BATCH | ZCPOOL_FEATURE_MMAP |
-	     ZCPOOL_FEATURE_STATS | ZCPOOL_FEATURE_LIMITS))
+	     ZCPOOL_FEATURE_STATS | ZCPOOL_FEATURE_LIMITS)) {
+		self->skipped = true;
 		SKIP(return, "the module lacks a command (features %#llx)",
 		     (unsigned long long)info.features);
+	}
 	self->page = info.page_size;
 	self->chunk = (uint64_t)info.page_size << info.chunk_order;
 }
@@ -105,6 +112,9 @@ TEST_F(leak, every_ioctl_output_byte_is_written)
 {
 	unsigned long checked = 0;
 	int bad = 0, run;
+
+	if (self->skipped)
+		return;
 
 	/* INFO: all out. */
 	{
@@ -298,6 +308,9 @@ TEST_F(leak, new_memory_reads_zero)
 	uint64_t bad = 0, off;
 	unsigned int i, round;
 
+	if (self->skipped)
+		return;
+
 	for (round = 0; round < 3; round++) {
 		int fd = open(ZCPOOL_DEV, O_RDWR | O_CLOEXEC);
 
@@ -347,6 +360,9 @@ TEST_F(leak, freed_but_mapped_never_shows_another_pool)
 	uint64_t len = self->chunk;
 	uint64_t *m;
 	int other_fd, round;
+
+	if (self->skipped)
+		return;
 
 	for (round = 0; round < 4; round++) {
 		ASSERT_EQ(0, zc_alloc(self->fd, len, 0, 0, &off));
