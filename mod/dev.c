@@ -26,11 +26,14 @@
 #include <linux/module.h>
 #include <linux/mount.h>
 #include <linux/pseudo_fs.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 
 #include "dev.h"
 #include "ioctl.h"
+#include "mmap.h"
 #include "pool.h"
+#include "stats.h"
 
 /* The pseudo filesystem's magic: "zcpl". */
 #define ZCPOOL_FS_MAGIC	0x7a63706c
@@ -54,13 +57,14 @@ static struct file_system_type zcpool_fs_type = {
 
 static int zcpool_dev_open(struct inode *inode, struct file *file)
 {
-	struct zcpool_pool_config config = {};
+	struct zcpool_pool_config config = { .release = zcpool_mmap_release };
 	struct zcpool_file *zf;
 	int ret;
 
 	zf = kzalloc(sizeof(*zf), GFP_KERNEL_ACCOUNT);
 	if (!zf)
 		return -ENOMEM;
+	config.release_priv = zf;
 	zf->inode = alloc_anon_inode(zcpool_dev_mnt->mnt_sb);
 	if (IS_ERR(zf->inode)) {
 		ret = PTR_ERR(zf->inode);
@@ -73,6 +77,7 @@ static int zcpool_dev_open(struct inode *inode, struct file *file)
 	}
 	file->f_mapping = zf->inode->i_mapping;
 	file->private_data = zf;
+	zcpool_stats_add_pool(zf);
 	/* Offsets name places in the pool window, not a stream position. */
 	return nonseekable_open(inode, file);
 
@@ -88,18 +93,26 @@ static int zcpool_dev_release(struct inode *inode, struct file *file)
 {
 	struct zcpool_file *zf = file->private_data;
 
+	zcpool_stats_del_pool(zf);
 	zcpool_pool_destroy(zf->pool);
 	iput(zf->inode);
 	kfree(zf);
 	return 0;
 }
 
+static void zcpool_dev_show_fdinfo(struct seq_file *m, struct file *file)
+{
+	zcpool_stats_show_fdinfo(m, file->private_data);
+}
+
 static const struct file_operations zcpool_dev_fops = {
 	.owner = THIS_MODULE,
 	.open = zcpool_dev_open,
 	.release = zcpool_dev_release,
+	.mmap = zcpool_mmap,
 	.unlocked_ioctl = zcpool_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
+	.show_fdinfo = zcpool_dev_show_fdinfo,
 };
 
 static struct miscdevice zcpool_dev_misc = {

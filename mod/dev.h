@@ -7,6 +7,7 @@
 #define _ZCPOOL_DEV_H
 
 #include <linux/atomic.h>
+#include <linux/list.h>
 #include <linux/types.h>
 
 struct inode;
@@ -22,11 +23,16 @@ struct zcpool_pool;
  *         unmap_mapping_range() on it reaches exactly this pool's mappings.
  *         NULL for pools built by KUnit, which nothing maps.
  * @flags: ZCPOOL_POOL_* flags; they are only ever set (atomic_or()).
+ * @zap_seq: bumped by every zap, so that a fault that raced with one sees
+ *         it (the protocol is at the top of mmap.c).
+ * @stats_node: on the list of open pools that debugfs sums (stats.c).
  */
 struct zcpool_file {
 	struct zcpool_pool *pool;
 	struct inode *inode;
 	atomic_t flags;
+	atomic_t zap_seq;
+	struct list_head stats_node;
 };
 
 int zcpool_dev_init(void);

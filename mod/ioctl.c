@@ -32,6 +32,7 @@
 
 #include "dev.h"
 #include "ioctl.h"
+#include "mmap.h"
 #include "params.h"
 #include "pool.h"
 
@@ -44,7 +45,7 @@ VISIBLE_IF_KUNIT void zcpool_ioctl_fill_info(struct zcpool_info *info)
 	info->abi_major = ZCPOOL_ABI_MAJOR;
 	info->abi_minor = ZCPOOL_ABI_MINOR;
 	info->features = ZCPOOL_FEATURE_INFO | ZCPOOL_FEATURE_ALLOC | ZCPOOL_FEATURE_BATCH |
-			 ZCPOOL_FEATURE_STATS | ZCPOOL_FEATURE_LIMITS;
+			 ZCPOOL_FEATURE_MMAP | ZCPOOL_FEATURE_STATS | ZCPOOL_FEATURE_LIMITS;
 	info->page_size = PAGE_SIZE;
 	info->chunk_order = zcpool_params.chunk_order;
 	info->pool_max_bytes = zcpool_params.pool_max_bytes;
@@ -99,12 +100,24 @@ EXPORT_SYMBOL_IF_KUNIT(zcpool_ioctl_alloc_one);
  * @zf:     the pool's file.
  * @offset: the allocation's offset.
  *
+ * With %ZCPOOL_POOL_ZAP_ON_FREE the freed bytes' pages are zapped from
+ * every mapping, so that a use after free faults (SIGBUS, unless the page
+ * is still or again part of a live allocation).
+ *
  * Context: process context, may sleep.
  * Return: 0, or -EINVAL when @offset is not a live allocation's start.
  */
 VISIBLE_IF_KUNIT int zcpool_ioctl_free_offset(struct zcpool_file *zf, u64 offset)
 {
-	return zcpool_pool_free(zf->pool, offset);
+	u64 size;
+	int ret;
+
+	ret = zcpool_pool_free_size(zf->pool, offset, &size);
+	if (ret)
+		return ret;
+	if (atomic_read(&zf->flags) & ZCPOOL_POOL_ZAP_ON_FREE)
+		zcpool_mmap_zap(zf, offset, size);
+	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(zcpool_ioctl_free_offset);
 
@@ -231,7 +244,7 @@ static long zcpool_ioctl_alloc(struct zcpool_file *zf, struct zcpool_alloc __use
 	if (ret)
 		return ret;
 	if (copy_to_user(uarg, &req, sizeof(req))) {
-		zcpool_pool_free(zf->pool, req.offset);
+		zcpool_ioctl_free_offset(zf, req.offset);
 		return -EFAULT;
 	}
 	return 0;
@@ -293,7 +306,7 @@ static long zcpool_ioctl_alloc_batch(struct zcpool_file *zf, struct zcpool_batch
 		if (ret)
 			break;
 		if (put_user(req.offset, &items[i].offset)) {
-			zcpool_pool_free(zf->pool, req.offset);
+			zcpool_ioctl_free_offset(zf, req.offset);
 			ret = -EFAULT;
 			break;
 		}
@@ -305,7 +318,7 @@ static long zcpool_ioctl_alloc_batch(struct zcpool_file *zf, struct zcpool_batch
 	ret = 0;
 	if (copy_to_user(uarg, &batch, sizeof(batch))) {
 		while (i--)
-			zcpool_pool_free(zf->pool, offsets[i]);
+			zcpool_ioctl_free_offset(zf, offsets[i]);
 		ret = -EFAULT;
 	}
 	kvfree(offsets);

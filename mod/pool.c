@@ -423,7 +423,7 @@ static struct zcpool_huge *pool_huge_at(struct zcpool_pool *pool, unsigned long 
 	return huge->live ? huge : NULL;
 }
 
-static int pool_free_huge(struct zcpool_pool *pool, u64 offset)
+static int pool_free_huge(struct zcpool_pool *pool, u64 offset, u64 *size)
 {
 	struct zcpool_huge *huge;
 
@@ -444,6 +444,7 @@ static int pool_free_huge(struct zcpool_pool *pool, u64 offset)
 		pool->release(pool->release_priv, huge->base, (u64)huge->nr_pages << PAGE_SHIFT);
 	pool_huge_free_pages(huge, huge->nr_pages);
 	pool_uncharge(pool, (u64)huge->nr_pages << PAGE_SHIFT);
+	*size = huge->size;
 	kvfree(huge);
 	return 0;
 }
@@ -632,9 +633,10 @@ int zcpool_pool_alloc(struct zcpool_pool *pool, u64 size, u64 align, u32 flags, 
 EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_alloc);
 
 /**
- * zcpool_pool_free() - free an allocation
+ * zcpool_pool_free_size() - free an allocation and tell its size
  * @pool:   the pool.
  * @offset: the offset zcpool_pool_alloc() returned.
+ * @size:   set to the size the allocation was requested with, on success.
  *
  * The pool knows the allocation's size. An offset that is not the start
  * of a live allocation (freed already, inside one, never allocated, past
@@ -645,12 +647,11 @@ EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_alloc);
  * Context: process context, may sleep (the release hook).
  * Return: 0, or -EINVAL when @offset is not a live allocation's start.
  */
-int zcpool_pool_free(struct zcpool_pool *pool, u64 offset)
+int zcpool_pool_free_size(struct zcpool_pool *pool, u64 offset, u64 *size)
 {
 	struct zcpool_chunk *chunk;
 	LIST_HEAD(release);
 	void *entry;
-	u64 size;
 	int ret;
 
 	if (offset >= ZCPOOL_POOL_WINDOW_BYTES)
@@ -663,14 +664,32 @@ int zcpool_pool_free(struct zcpool_pool *pool, u64 offset)
 	}
 	if (xa_pointer_tag(entry) == POOL_ENTRY_HUGE) {
 		rcu_read_unlock();
-		return pool_free_huge(pool, offset);
+		return pool_free_huge(pool, offset, size);
 	}
 	chunk = entry;
 	ret = zcpool_arena_free(chunk->arena, chunk, offset & (pool_slot_bytes(pool) - 1),
-				&size, &release);
+				size, &release);
 	rcu_read_unlock();
 	pool_release_chunks(pool, &release);
 	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_free_size);
+
+/**
+ * zcpool_pool_free() - free an allocation
+ * @pool:   the pool.
+ * @offset: the offset zcpool_pool_alloc() returned.
+ *
+ * As zcpool_pool_free_size(), for callers that need not know the size.
+ *
+ * Context: process context, may sleep (the release hook).
+ * Return: 0, or -EINVAL when @offset is not a live allocation's start.
+ */
+int zcpool_pool_free(struct zcpool_pool *pool, u64 offset)
+{
+	u64 size;
+
+	return zcpool_pool_free_size(pool, offset, &size);
 }
 EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_free);
 

@@ -672,6 +672,8 @@ TEST_F(pool, alloc_batch_reports_the_cap)
 	struct zcpool_batch batch = { 0 };
 	struct snapshot s;
 
+	ASSERT_EQ(0, zc_pin_to_one_cpu());
+
 	ASSERT_EQ(0, zc_limits(self->fd, 2 * self->chunk, 0, NULL));
 	memset(items, 0, sizeof(items));
 	items[0].size = self->chunk;
@@ -958,6 +960,7 @@ TEST_F(pool, limits_refuse_a_cap_below_what_the_pool_holds)
 	struct snapshot s;
 	uint64_t offset;
 
+	ASSERT_EQ(0, zc_pin_to_one_cpu());
 	ASSERT_EQ(0, zc_alloc(self->fd, 16, 0, 0, &offset));
 	snap(_metadata, self->fd, &s);
 	ASSERT_LT(self->page, s.st.bytes_held);
@@ -1009,6 +1012,8 @@ TEST_F(pool, pool_cap_is_edquot_and_changes_nothing)
 {
 	uint64_t a, b, c;
 
+	ASSERT_EQ(0, zc_pin_to_one_cpu());
+
 	ASSERT_EQ(0, zc_limits(self->fd, 2 * self->chunk, 0, NULL));
 	ASSERT_EQ(0, zc_alloc(self->fd, self->chunk, 0, 0, &a));
 	ASSERT_EQ(0, zc_alloc(self->fd, self->chunk, 0, 0, &b));
@@ -1046,6 +1051,7 @@ TEST(total_cap_is_edquot)
 	b = open(ZCPOOL_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, a);
 	ASSERT_LE(0, b);
+	ASSERT_EQ(0, zc_pin_to_one_cpu());
 	chunk = zc_chunk_bytes(a);
 	ASSERT_EQ(1 << 20, chunk);
 	EXPECT_EQ(0, zc_alloc(a, 4 * chunk, 0, 0, &off));

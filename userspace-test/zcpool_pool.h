@@ -4,6 +4,7 @@
 #define _ZCPOOL_POOL_TEST_H
 
 #include <errno.h>
+#include <sched.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -61,6 +62,19 @@ static inline uint64_t zc_chunk_bytes(int fd)
 	if (ioctl(fd, ZCPOOL_IOC_INFO, &info))
 		return 0;
 	return (uint64_t)info.page_size << info.chunk_order;
+}
+
+/*
+ * Run on one CPU only: a pool's arenas are chosen by CPU, each with its own
+ * chunks, so tests that count chunks or fill a cap must stay in one arena.
+ */
+static inline int zc_pin_to_one_cpu(void)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	return sched_setaffinity(0, sizeof(set), &set) ? errno : 0;
 }
 
 #endif /* _ZCPOOL_POOL_TEST_H */

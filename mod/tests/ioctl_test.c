@@ -42,6 +42,7 @@ static void info_features_are_known_and_include_info(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, info.features & ZCPOOL_FEATURE_BATCH);
 	KUNIT_EXPECT_TRUE(test, info.features & ZCPOOL_FEATURE_STATS);
 	KUNIT_EXPECT_TRUE(test, info.features & ZCPOOL_FEATURE_LIMITS);
+	KUNIT_EXPECT_TRUE(test, info.features & ZCPOOL_FEATURE_MMAP);
 	KUNIT_EXPECT_EQ(test, info.features & ~ZCPOOL_FEATURES_KNOWN, 0);
 }
 
