@@ -986,6 +986,7 @@ TEST_F_TIMEOUT(fuzz, model_fuzz, 600)
 {
 	unsigned long ops = zc_env_ulong("ZCPOOL_OPS", 600), op;
 	unsigned long secs = zc_env_ulong("ZCPOOL_SECONDS", 0);
+	long long pools, held;
 	uint64_t seed = zc_seed();
 	struct zcpool_info info;
 	double t0 = zc_now();
@@ -1056,11 +1057,16 @@ TEST_F_TIMEOUT(fuzz, model_fuzz, 600)
 		drain(p);
 		close(g.pools[p].fd);
 	}
-	zc_figures("fuzz: %lu ops in %.0f s (%lu alloc, %lu free, %lu batch, %lu bad, %lu stats, %lu limits, %lu vm, %lu fork, %lu fd-pass, %lu reopen, %lu sigbus probes, %lu ghost pages), %llu bytes verified, seed %#llx, %lu mismatches",
+	/* Every pool is gone: the module holds no page (debugfs, when there). */
+	pools = zc_global("pools");
+	held = zc_global("total_held");
+	if (pools > 0 || held > 0)
+		MISMATCH("after the last close: %lld pools, %lld bytes held", pools, held);
+	zc_figures("fuzz: %lu ops in %.0f s (%lu alloc, %lu free, %lu batch, %lu bad, %lu stats, %lu limits, %lu vm, %lu fork, %lu fd-pass, %lu reopen, %lu sigbus probes, %lu ghost pages), %llu bytes verified, seed %#llx, %lu mismatches, %lld pages leaked",
 		   op, zc_now() - t0, g.n_alloc, g.n_free, g.n_batch, g.n_bad, g.n_stats,
 		   g.n_limits, g.n_map, g.n_fork, g.n_pass, g.n_reopen, g.n_sigbus,
 		   g.n_ghost_reads, (unsigned long long)g.bytes_checked,
-		   (unsigned long long)seed, g.mismatches);
+		   (unsigned long long)seed, g.mismatches, held < 0 ? held : held / (long long)g.page);
 	EXPECT_EQ(0, g.mismatches) TH_LOG("replay with ZCPOOL_SEED=%#llx ZCPOOL_OPS=%lu",
 					  (unsigned long long)seed, ops);
 }

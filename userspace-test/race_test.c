@@ -405,6 +405,7 @@ TEST_F_TIMEOUT(race, threads_and_processes_share_one_pool, 600)
 	pthread_t tids[MAX_WORKERS];
 	pid_t pids[NR_PROCS];
 	uint64_t seed = zc_seed();
+	long long held;
 	double t0 = zc_now();
 	int status, ret;
 
@@ -439,15 +440,18 @@ TEST_F_TIMEOUT(race, threads_and_processes_share_one_pool, 600)
 		EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	}
 	check_accounting(_metadata, pool_fd, 0, 0);
-	zc_figures("concurrency: %u threads + %d processes on %ld CPUs, %llu ops in %.0f s (%llu allocs, %llu frees, %llu maps, %llu dups closed, %llu forks), seed %#llx, %llu mismatches, pool back to 0 live / 0 bytes",
+	close(pool_fd);
+	held = zc_global("total_held");
+	zc_figures("concurrency: %u threads + %d processes on %ld CPUs, %llu ops in %.0f s (%llu allocs, %llu frees, %llu maps, %llu dups closed, %llu forks), seed %#llx, %llu mismatches, pool back to 0 live / 0 bytes, %lld pages leaked",
 		   nr_threads, NR_PROCS, sysconf(_SC_NPROCESSORS_ONLN),
 		   (unsigned long long)tally->ops, zc_now() - t0,
 		   (unsigned long long)tally->allocs, (unsigned long long)tally->frees,
 		   (unsigned long long)tally->maps, (unsigned long long)tally->dups,
 		   (unsigned long long)tally->forks, (unsigned long long)seed,
-		   (unsigned long long)tally->mismatches);
+		   (unsigned long long)tally->mismatches,
+		   held < 0 ? held : held / (long long)page_size);
 	EXPECT_EQ(0, tally->mismatches);
-	close(pool_fd);
+	EXPECT_GE(0, held) TH_LOG("the module still holds %lld bytes with no pool open", held);
 }
 
 ZC_SCALE_TIMEOUT(race, threads_and_processes_share_one_pool)
@@ -579,6 +583,7 @@ TEST_F_TIMEOUT(race, uffd_stalls_batch_copies, 300)
 	int ret, dupfd;
 	uint8_t *map;
 	double t0 = zc_now();
+	long long held;
 
 	ret = setup_pool(_metadata);
 	ASSERT_LE(0, ret);
@@ -719,12 +724,15 @@ TEST_F_TIMEOUT(race, uffd_stalls_batch_copies, 300)
 	}
 	stall_fini(&s);
 	check_accounting(_metadata, pool_fd, 0, 0);
-	zc_figures("uffd races: %u rounds x 3 stalled copies (free batch vs frees+close+munmap, alloc batch vs cap, stats vs alloc/free), %lu stalls in %.0f s, %llu allocs, %llu frees, %llu mismatches, pool back to 0 live",
+	close(pool_fd);
+	held = zc_global("total_held");
+	zc_figures("uffd races: %u rounds x 3 stalled copies (free batch vs frees+close+munmap, alloc batch vs cap, stats vs alloc/free), %lu stalls in %.0f s, %llu allocs, %llu frees, %llu mismatches, pool back to 0 live, %lld pages leaked",
 		   rounds, s.stalls, zc_now() - t0, (unsigned long long)tally->allocs,
-		   (unsigned long long)tally->frees, (unsigned long long)tally->mismatches);
+		   (unsigned long long)tally->frees, (unsigned long long)tally->mismatches,
+		   held < 0 ? held : held / (long long)page_size);
 	EXPECT_EQ(3 * rounds, s.stalls);
 	EXPECT_EQ(0, tally->mismatches);
-	close(pool_fd);
+	EXPECT_GE(0, held) TH_LOG("the module still holds %lld bytes with no pool open", held);
 }
 
 TEST_HARNESS_MAIN

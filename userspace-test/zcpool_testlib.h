@@ -221,6 +221,26 @@ static inline int zc_probe(volatile uint8_t *addr, int write)
 	return sig;
 }
 
+/* --- zcpool's module-wide counters (debugfs) ---------------------------------- */
+
+#define ZC_DEBUGFS_STATS	"/sys/kernel/debug/zcpool/stats"
+
+/* The value of one "name value" line of the debugfs stats; -1 if unreadable. */
+static inline long long zc_global(const char *name)
+{
+	char line[128], key[64];
+	long long val, found = -1;
+	FILE *f = fopen(ZC_DEBUGFS_STATS, "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63s %lld", key, &val) == 2 && !strcmp(key, name))
+			found = val;
+	fclose(f);
+	return found;
+}
+
 /* --- small file helpers ----------------------------------------------------- */
 
 /* Write a string to a file (sysfs, debugfs, procfs); 0 or -errno. */
