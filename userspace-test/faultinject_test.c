@@ -675,8 +675,12 @@ static unsigned long random_ops(struct zc_rng *rng, struct model *m, unsigned lo
 			classify("free batch", act_free_batch(m, NULL));
 		} else if (r < 88) {
 			classify("stats", act_stats(m, NULL));
-		} else if (m->nr && fi.has_mmap) {
-			/* map, touch every page (the fault path), unmap */
+		} else if (m->nr && fi.has_mmap && !usercopy) {
+			/*
+			 * map, touch every page (the fault path), unmap; not
+			 * under fail_usercopy, which would fail the probe's
+			 * own sigaction() and has no copy in the fault path
+			 */
 			struct model one = { .fd = m->fd, .nr = 1 };
 			uint8_t *p;
 			uint64_t o, len;

@@ -41,9 +41,10 @@
 #define MAX_GHOSTS		32
 /* The model keeps each pool below this many requested bytes. */
 #define POOL_BUDGET		(48ULL << 20)
-/* Patterns cover the first 64 KiB, then 64 bytes of each page and the end. */
-#define FULL_PATTERN_BYTES	65536
+/* Patterns cover the first 4 KiB, 64 bytes of some 32 pages, and the end. */
+#define FULL_PATTERN_BYTES	4096
 #define PAGE_PATTERN_BYTES	64
+#define SAMPLED_PAGES		32
 #define MAX_BATCH		64
 #define MAX_REPORTS		20
 /* 8 bytes pool B writes at the start of every 16 it owns. */
@@ -129,22 +130,25 @@ static uint8_t pool_byte(int p, uint64_t tag, uint64_t i)
 }
 
 /*
- * Visit the checked bytes of [0, size) that the mapping covers: all of the
- * first 64 KiB, then the first 64 bytes of every page and the last 64.
+ * Visit the checked bytes of [0, size) that the mapping covers: the first
+ * page's worth, the last 64 bytes, and the first 64 bytes of about 32 pages
+ * spread over the rest (each page touched is a fault: they are what a slow
+ * debug kernel spends its time on).
  */
 static uint64_t walk(int p, struct alloc *a, uint64_t tag, bool write, bool zero)
 {
 	uint64_t start = a->map_off > a->off ? a->map_off - a->off : 0;
 	uint64_t end = min_t(uint64_t, a->size, a->map_off + a->map_len - a->off);
 	uint64_t tail = a->size > PAGE_PATTERN_BYTES ? a->size - PAGE_PATTERN_BYTES : 0;
+	uint64_t stride = page_up(a->size / SAMPLED_PAGES + 1);
 	uint64_t i, bad = ~0ULL;
 
 	for (i = start; i < end; i++) {
 		uint8_t *at = a->map + (a->off + i - a->map_off);
 		uint8_t want;
 
-		if (i >= FULL_PATTERN_BYTES && (a->off + i) % g.page >= PAGE_PATTERN_BYTES &&
-		    i < tail) {
+		if (i >= FULL_PATTERN_BYTES && i < tail &&
+		    ((a->off + i) % g.page >= PAGE_PATTERN_BYTES || (a->off + i) % stride >= g.page)) {
 			/* on to the next page's start, or the tail */
 			i = min_t(uint64_t, page_up(a->off + i + 1) - a->off, tail) - 1;
 			continue;
@@ -239,12 +243,12 @@ static uint64_t random_size(void)
 	} else if (r < 60) {
 		lo = 1;
 		hi = g.small_max;
-	} else if (r < 96) {
+	} else if (r < 98) {
 		lo = g.small_max + 1;
 		hi = g.chunk;
 	} else {
 		lo = g.chunk + 1;
-		hi = 3 * g.chunk;
+		hi = 2 * g.chunk;
 	}
 	/* log-uniform in [lo, hi]: every magnitude equally often */
 	bits = 64 - __builtin_clzll(hi);

@@ -98,18 +98,22 @@ static uint64_t random_size(struct zc_rng *r)
 	case 1: case 2: case 3: return 1 + zc_rng_below(r, 8 * page_size);
 	case 4: case 5: return 8 * page_size + 1 + zc_rng_below(r, 64 * page_size);
 	case 6: return 1 + zc_rng_below(r, chunk_size);
-	default: return zc_rng_below(r, 16) ? 1 + zc_rng_below(r, 4096)
+	default: return zc_rng_below(r, 32) ? 1 + zc_rng_below(r, 4096)
 					    : chunk_size + 1 + zc_rng_below(r, chunk_size);
 	}
 }
 
-/* Pattern bytes at the start and end of the buffer, and at each page start. */
+/*
+ * Pattern bytes at the start and end of the buffer, and at the start of up
+ * to 8 pages spread over it (each page touched is a fault, the slow part
+ * on a debug kernel).
+ */
 static void touch(struct buf *b, bool write)
 {
 	uint8_t *base = b->map + (b->off - b->map_off);
-	uint64_t pos, i;
+	uint64_t stride = page_up(b->size / 8 + 1), pos, i;
 
-	for (pos = 0; pos < b->size; pos = page_up(b->off + pos + 1) - b->off) {
+	for (pos = 0; pos < b->size; pos = pos + stride - (b->off + pos) % page_size) {
 		for (i = pos; i < b->size && i < pos + 32; i++) {
 			uint8_t want = zc_pattern_byte(b->tag, i);
 
