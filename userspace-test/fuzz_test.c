@@ -21,7 +21,7 @@
  * Ends with both pools emptied: STATS back to zero, nothing live.
  *
  * ZCPOOL_SEED replays a run (the seed is printed first); ZCPOOL_OPS sets the
- * operation count (default 600), or ZCPOOL_SECONDS a duration (make soak;
+ * operation count (default 400), or ZCPOOL_SECONDS a duration (make soak;
  * a replay then needs the op count it printed). One "zcpool-figures:" line
  * sums it up.
  */
@@ -988,7 +988,7 @@ FIXTURE_TEARDOWN(fuzz)
 
 TEST_F_TIMEOUT(fuzz, model_fuzz, 600)
 {
-	unsigned long ops = zc_env_ulong("ZCPOOL_OPS", 600), op;
+	unsigned long ops = zc_env_ulong("ZCPOOL_OPS", 400), op;
 	unsigned long secs = zc_env_ulong("ZCPOOL_SECONDS", 0);
 	long long pools, held;
 	uint64_t seed = zc_seed();

@@ -739,4 +739,57 @@ TEST_F_TIMEOUT(race, uffd_stalls_batch_copies, 300)
 	EXPECT_GE(0, held) TH_LOG("the module still holds %lld bytes with no pool open", held);
 }
 
+/*
+ * FREE_BATCH must not report -EFAULT ("nothing changed", says the uapi)
+ * after it freed entries. Its offsets sit on a userfaultfd page and the
+ * batch struct on a page of its own; while the kernel is stalled reading
+ * the offsets, the struct's page is unmapped, so writing done/error back
+ * at the end fails. Either the ioctl returns 0 (done/error lost with the
+ * page, the entries freed) or -EFAULT with every entry still live; the
+ * caller must be able to tell which entries are gone.
+ */
+TEST_F_TIMEOUT(race, free_batch_result_lost_is_not_efault_after_freeing, 60)
+{
+	struct zcpool_batch *batch;
+	struct stalled_call call;
+	struct zcpool_stats st;
+	uint64_t offs[8];
+	struct stall s;
+	unsigned int i;
+	int ret;
+
+	ret = setup_pool(_metadata);
+	ASSERT_LE(0, ret);
+	if (ret)
+		SKIP(return, "the module has no batches");
+	ret = stall_init(&s);
+	if (ret == -ENOSYS || ret == -EPERM)
+		SKIP(return, "no userfaultfd here (%d)", ret);
+	ASSERT_EQ(0, ret);
+	for (i = 0; i < 8; i++)
+		ASSERT_EQ(0, zc_alloc(pool_fd, 100 + i, 0, 0, &offs[i]));
+	memcpy(s.content, offs, sizeof(offs));
+	batch = mmap(NULL, page_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, batch);
+	memset(batch, 0, sizeof(*batch));
+	batch->items = (uintptr_t)s.area;
+	batch->count = 8;
+	stalled_start(&call, pool_fd, ZCPOOL_IOC_FREE_BATCH, batch);
+	stall_wait(&s);
+	ASSERT_EQ(0, munmap(batch, page_size));
+	stall_release(&s);
+	pthread_join(call.thread, NULL);
+	stall_fini(&s);
+	ASSERT_EQ(0, zc_stats(pool_fd, &st, NULL, 0));
+	zc_figures("free batch, result page unmapped mid-call: ioctl %d, %llu of 8 still live",
+		   call.ret, (unsigned long long)st.live);
+	if (call.ret == -EFAULT) {
+		EXPECT_EQ(8, st.live) TH_LOG("-EFAULT says nothing changed, but %llu of 8 were freed",
+					    (unsigned long long)(8 - st.live));
+	} else {
+		EXPECT_EQ(0, call.ret);
+	}
+	close(pool_fd);
+}
+
 TEST_HARNESS_MAIN
