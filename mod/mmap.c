@@ -42,23 +42,25 @@
  *	zap_seq++				page = lookup (live?)
  *	smp_mb()				insert PTE (under the PT lock)
  *	unmap_mapping_range()			smp_mb()
- *						zap_seq == seq ? done : zap, retry
+ *						zap_seq == seq ? done : zap it
  *
- * The increment comes after the pool state changed, under the pool's own
- * locks, so a lookup that still saw the page live read zap_seq before the
- * increment. Between the release's increment-then-zap and the fault's
- * insert-then-recheck, full barriers on both sides (and the page table
- * lock they both take) make at least one side see the other: either the
- * zap finds the PTE and removes it, or the fault sees zap_seq moved,
- * removes what it inserted itself and looks again (and then finds the page
- * not live: SIGBUS, or live again in a new allocation: maps it). A fault
- * never sleeps on the release, and a release never waits for faults.
+ * A lookup that saw the page live took the lock (arena or huge lock)
+ * before the release changed the pool's state under it, and the increment
+ * follows that change, so such a fault read zap_seq before the increment
+ * (the read is an acquire, ordered before the lookup). Between the
+ * release's increment-then-zap and the fault's insert-then-recheck, full
+ * barriers on both sides make at least one see the other: either the zap
+ * finds the PTE and removes it, or the fault sees zap_seq moved and removes
+ * what it inserted itself; the access then faults again and looks afresh
+ * (and finds the page not live: SIGBUS, or live again in a new allocation:
+ * maps it). A fault never sleeps on a release, a release never waits for
+ * faults, and a false alarm (a zap of another range) costs one refault.
  *
  * The window between lookup and insert is a few hundred instructions, too
  * narrow for a test to hit on purpose. fault_race_delay_us in debugfs
- * (root only, 0 by default) makes every fault sleep that long between the
- * two, so that the user-space race test does hit it, and would catch a
- * fault that installed a page after the zap of its range.
+ * (root only, 0 by default, at most 10 ms) makes every fault sleep that
+ * long between the two, so that the user-space race test does hit it; it
+ * reports leaked pages when the recheck is taken out.
  */
 
 #include <linux/atomic.h>
@@ -75,6 +77,9 @@
 /* Set through debugfs (stats.c) by tests: see the top of this file. */
 u32 zcpool_mmap_fault_race_delay_us;
 
+/* A longer sleep than any race test needs would only hang the faulting task. */
+#define MMAP_FAULT_RACE_DELAY_MAX_US	10000
+
 static vm_fault_t zcpool_mmap_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
@@ -87,28 +92,34 @@ static vm_fault_t zcpool_mmap_fault(struct vm_fault *vmf)
 
 	if (vmf->pgoff >= ZCPOOL_POOL_WINDOW_BYTES >> PAGE_SHIFT)
 		return VM_FAULT_SIGBUS;
-	for (;;) {
-		seq = atomic_read_acquire(&zf->zap_seq);
-		page = zcpool_pool_page(zf->pool, offset);
-		if (!page)
-			return VM_FAULT_SIGBUS;
-		delay = READ_ONCE(zcpool_mmap_fault_race_delay_us);
-		if (unlikely(delay))
-			usleep_range(delay, delay + delay / 4 + 1);
-		ret = vm_insert_page(vma, addr, page);
-		/* The PTE, when inserted, holds a reference of its own. */
-		put_page(page);
-		/* -EBUSY: another thread mapped it first; it is checked the same way. */
-		if (ret == -ENOMEM)
-			return VM_FAULT_OOM;
-		if (ret && ret != -EBUSY)
-			return VM_FAULT_SIGBUS;
-		smp_mb();	/* the PTE before zap_seq: see the top of this file */
-		if (atomic_read(&zf->zap_seq) == seq)
-			return VM_FAULT_NOPAGE;
-		unmap_mapping_range(vma->vm_file->f_mapping, offset, PAGE_SIZE, 1);
-		cond_resched();
+	seq = atomic_read_acquire(&zf->zap_seq);
+	page = zcpool_pool_page(zf->pool, offset);
+	if (!page)
+		return VM_FAULT_SIGBUS;
+	delay = READ_ONCE(zcpool_mmap_fault_race_delay_us);
+	if (unlikely(delay)) {
+		delay = min_t(u32, delay, MMAP_FAULT_RACE_DELAY_MAX_US);
+		usleep_range(delay, delay + delay / 4 + 1);
 	}
+	ret = vm_insert_page(vma, addr, page);
+	/* The PTE, when inserted, holds a reference of its own. */
+	put_page(page);
+	/* -EBUSY: another thread mapped it first; it is checked the same way. */
+	if (ret == -ENOMEM)
+		return VM_FAULT_OOM;
+	if (ret && ret != -EBUSY)
+		return VM_FAULT_SIGBUS;
+	smp_mb();	/* the PTE before zap_seq: see the top of this file */
+	if (atomic_read(&zf->zap_seq) != seq) {
+		/*
+		 * A zap ran meanwhile and may have missed the PTE: remove it.
+		 * The access faults again and looks the page up afresh; the
+		 * retry goes through the exception return (or GUP's loop),
+		 * where signals are seen, so a stream of zaps cannot trap it.
+		 */
+		unmap_mapping_range(vma->vm_file->f_mapping, offset, PAGE_SIZE, 1);
+	}
+	return VM_FAULT_NOPAGE;
 }
 
 static const struct vm_operations_struct zcpool_mmap_vm_ops = {

@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -52,6 +53,31 @@ static int touch(volatile uint8_t *p, int write, uint8_t val, uint8_t *seen)
 	else
 		(void)*p;
 	return 0;
+}
+
+/*
+ * PTEs present in [@p, @p + @len), from /proc/self/pagemap (bit 63), without
+ * touching the pages; -1 when pagemap cannot be read.
+ */
+static long present_ptes(void *p, uint64_t len)
+{
+	long page = getpagesize(), present = 0;
+	uint64_t entry, i;
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	for (i = 0; i < len / page; i++) {
+		off_t where = ((uintptr_t)p / page + i) * sizeof(entry);
+
+		if (pread(fd, &entry, sizeof(entry), where) != sizeof(entry)) {
+			present = -1;
+			break;
+		}
+		present += entry >> 63;
+	}
+	close(fd);
+	return present;
 }
 
 static void *map(int fd, uint64_t offset, size_t len)
@@ -281,8 +307,9 @@ TEST_F(fault, memory_leaving_the_pool_is_zapped)
  * ZAP_ON_FREE, while the others touch random pages of the window through
  * one mapping; debugfs makes every fault sleep between its lookup and its
  * insert, so frees and releases land in that window. At the end nothing is
- * live: every page of the mapping must fault. A fault that installed a
- * page after the zap of its range would leave it readable.
+ * live and every free zapped: no PTE of the mapping may be left (pagemap
+ * says, without faulting). A fault that installed a page after the zap of
+ * its range would leave one.
  */
 struct race {
 	uint8_t *map;
@@ -338,9 +365,9 @@ FIXTURE_TEARDOWN(race)
 	close(self->fd);
 }
 
-TEST_F(race, faults_racing_with_zaps_never_keep_a_page)
+/* Rounds stop after ROUND_SECONDS; the harness's 30 s are too few on debug kernels. */
+TEST_F_TIMEOUT(race, faults_racing_with_zaps_never_keep_a_page, 120)
 {
-	/* Rounds stop after ROUND_SECONDS: emulated CPUs are slow. */
 	enum { THREADS = 3, ROUNDS = 300, ROUND_SECONDS = 8 };
 	const char *env = getenv("ZCPOOL_SEED");
 	struct race r = { .page = self->page };
@@ -348,7 +375,7 @@ TEST_F(race, faults_racing_with_zaps_never_keep_a_page)
 	pthread_t threads[THREADS];
 	uint64_t offs[3], i;
 	struct zcpool_stats st;
-	int t, leaked = 0;
+	int t;
 
 	r.seed = env ? strtoul(env, NULL, 0) : (unsigned int)time(NULL);
 	TH_LOG("seed %u (ZCPOOL_SEED replays it)", r.seed);
@@ -372,37 +399,41 @@ TEST_F(race, faults_racing_with_zaps_never_keep_a_page)
 		pthread_join(threads[t], NULL);
 	TH_LOG("%llu rounds, %lu touches, %lu faults", (unsigned long long)i, r.touched,
 	       r.faulted);
-	EXPECT_LT(10, i);
+	EXPECT_LE(3, i);
 	EXPECT_LT(0, r.touched);
 	EXPECT_LT(0, r.faulted);
 	ASSERT_EQ(0, zc_stats(self->fd, &st, NULL));
 	ASSERT_EQ(0, st.live);
-	ASSERT_EQ(0, zc_write_ull(RACE_DELAY, 0));
-	for (i = 0; i < r.len; i += self->page)
-		if (touch(r.map + i, 0, 0, NULL) != SIGBUS)
-			leaked++;
-	EXPECT_EQ(0, leaked);
+	EXPECT_EQ(0, present_ptes(r.map, r.len));
 	munmap(r.map, r.len);
 }
 
-/* get_user_pages() works on pool pages: process_vm_readv() pins them. */
+/*
+ * get_user_pages() works on pool pages: vmsplice() pins them into a pipe
+ * by reference, so a change made after the splice is what the reader gets.
+ */
 TEST_F(fault, get_user_pages_works_on_pool_pages)
 {
-	uint64_t offset;
 	uint8_t *p, buf[64];
-	struct iovec local = { .iov_base = buf, .iov_len = sizeof(buf) };
-	struct iovec remote;
+	struct iovec iov;
+	uint64_t offset;
+	int pipefd[2];
 
 	ASSERT_EQ(0, zc_alloc(self->fd, self->page, 0, 0, &offset));
 	p = map(self->fd, offset, self->page);
 	ASSERT_NE(MAP_FAILED, p);
 	memset(p, 0x3c, self->page);
-	remote.iov_base = p + 100;
-	remote.iov_len = sizeof(buf);
-	memset(buf, 0, sizeof(buf));
-	ASSERT_EQ(sizeof(buf), process_vm_readv(getpid(), &local, 1, &remote, 1, 0));
-	EXPECT_EQ(0x3c, buf[0]);
-	EXPECT_EQ(0x3c, buf[sizeof(buf) - 1]);
+	EXPECT_EQ(1, present_ptes(p, self->page));
+	ASSERT_EQ(0, pipe(pipefd));
+	iov.iov_base = p + 100;
+	iov.iov_len = sizeof(buf);
+	ASSERT_EQ(sizeof(buf), vmsplice(pipefd[1], &iov, 1, 0));
+	memset(p, 0x7e, self->page);
+	ASSERT_EQ(sizeof(buf), read(pipefd[0], buf, sizeof(buf)));
+	EXPECT_EQ(0x7e, buf[0]);
+	EXPECT_EQ(0x7e, buf[sizeof(buf) - 1]);
+	close(pipefd[0]);
+	close(pipefd[1]);
 	munmap(p, self->page);
 }
 

@@ -260,7 +260,8 @@ static void stats_report_the_pool_and_every_byte(struct kunit *test)
 {
 	struct zcpool_file *zf = test->priv;
 	struct zcpool_pool_stats *st = kunit_kzalloc(test, sizeof(*st), GFP_KERNEL);
-	struct zcpool_alloc req = { .size = 3 * PAGE_SIZE };
+	/* Above ZCPOOL_SIZECLASS_MAX_SIZE: a page run. */
+	struct zcpool_alloc req = { .size = ZCPOOL_SIZECLASS_MAX_SIZE + PAGE_SIZE };
 	struct zcpool_stats in = { .class_live = 0x1000, .nr_classes = 2 };
 	struct zcpool_stats out, clean;
 
@@ -273,7 +274,7 @@ static void stats_report_the_pool_and_every_byte(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, memcmp(&out, &clean, sizeof(out)), 0);
 	KUNIT_EXPECT_EQ(test, out.live, 1);
 	KUNIT_EXPECT_EQ(test, out.runs_live, 1);
-	KUNIT_EXPECT_EQ(test, out.bytes_requested, 3 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, out.bytes_requested, ZCPOOL_SIZECLASS_MAX_SIZE + PAGE_SIZE);
 	KUNIT_EXPECT_EQ(test, out.bytes_held, IOCTL_TEST_CHUNK);
 	KUNIT_EXPECT_EQ(test, out.chunks, 1);
 	KUNIT_EXPECT_EQ(test, out.allocs, 1);
