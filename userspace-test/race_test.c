@@ -19,7 +19,7 @@
  *    did (entries [0, done) only), and the counters must add up.
  *
  * ZCPOOL_SEED replays the random choices; ZCPOOL_OPS is the operations per
- * worker (default 300); ZCPOOL_SECONDS, if set, runs the workers that long
+ * worker (default 200); ZCPOOL_SECONDS, if set, runs the workers that long
  * instead (make soak). Scheduling is not replayable; the counts are exact
  * whatever the interleaving.
  */
@@ -97,8 +97,10 @@ static uint64_t random_size(struct zc_rng *r)
 	case 0: return 1 + zc_rng_below(r, 128);
 	case 1: case 2: case 3: return 1 + zc_rng_below(r, 8 * page_size);
 	case 4: case 5: return 8 * page_size + 1 + zc_rng_below(r, 64 * page_size);
-	case 6: return 1 + zc_rng_below(r, chunk_size);
-	default: return zc_rng_below(r, 32) ? 1 + zc_rng_below(r, 4096)
+	/* Chunk-sized and huge ones make and release whole chunks: rarer. */
+	case 6: return zc_rng_below(r, 8) ? 1 + zc_rng_below(r, 16 * page_size)
+					  : 1 + zc_rng_below(r, chunk_size);
+	default: return zc_rng_below(r, 64) ? 1 + zc_rng_below(r, 4096)
 					    : chunk_size + 1 + zc_rng_below(r, chunk_size);
 	}
 }
@@ -365,7 +367,7 @@ static int setup_pool(struct __test_metadata *_metadata)
 	if (tally == MAP_FAILED)
 		return -1;
 	memset(tally, 0, sizeof(*tally));
-	ops_per_worker = zc_env_ulong("ZCPOOL_OPS", 300);
+	ops_per_worker = zc_env_ulong("ZCPOOL_OPS", 200);
 	deadline = zc_env_ulong("ZCPOOL_SECONDS", 0) ? zc_now() + zc_env_ulong("ZCPOOL_SECONDS", 0)
 						     : 0;
 	has_mmap = info.features & ZCPOOL_FEATURE_MMAP;
