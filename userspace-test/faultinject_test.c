@@ -102,9 +102,31 @@ static void injection_reset(void)
 	attr_set("fail_page_alloc", "min-order", "1");
 }
 
+/*
+ * Turn this task's injection on or off. Turning it off is itself a write
+ * that fail_usercopy may fail: retry until the file reads back what was
+ * asked.
+ */
 static void make_it_fail(bool on)
 {
-	zc_write_file("/proc/self/make-it-fail", on ? "1" : "0");
+	char buf[8];
+	int tries;
+	FILE *f;
+
+	for (tries = 0; tries < 1000; tries++) {
+		if (zc_write_file("/proc/self/make-it-fail", on ? "1" : "0"))
+			continue;
+		f = fopen("/proc/self/make-it-fail", "r");
+		if (!f)
+			continue;
+		buf[0] = 0;
+		if (!fgets(buf, sizeof(buf), f))
+			buf[0] = 0;
+		fclose(f);
+		if (buf[0] == (on ? '1' : '0'))
+			return;
+	}
+	MISMATCH("cannot turn make-it-fail %s", on ? "on" : "off");
 }
 
 /* --- fail-nth --------------------------------------------------------------- */
