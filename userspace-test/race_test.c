@@ -19,7 +19,7 @@
  *    did (entries [0, done) only), and the counters must add up.
  *
  * ZCPOOL_SEED replays the random choices; ZCPOOL_OPS is the operations per
- * worker (default 200); ZCPOOL_SECONDS, if set, runs the workers that long
+ * worker (default 150); ZCPOOL_SECONDS, if set, runs the workers that long
  * instead (make soak). Scheduling is not replayable; the counts are exact
  * whatever the interleaving.
  */
@@ -367,7 +367,7 @@ static int setup_pool(struct __test_metadata *_metadata)
 	if (tally == MAP_FAILED)
 		return -1;
 	memset(tally, 0, sizeof(*tally));
-	ops_per_worker = zc_env_ulong("ZCPOOL_OPS", 200);
+	ops_per_worker = zc_env_ulong("ZCPOOL_OPS", 150);
 	deadline = zc_env_ulong("ZCPOOL_SECONDS", 0) ? zc_now() + zc_env_ulong("ZCPOOL_SECONDS", 0)
 						     : 0;
 	has_mmap = info.features & ZCPOOL_FEATURE_MMAP;
