@@ -806,9 +806,9 @@ TEST_F_TIMEOUT(fi, nothing_leaks, 60)
 
 	if (self->skipped)
 		return;
-	pools = zc_global("pools");
-	held = zc_global("total_held");
-	live = zc_global("live");
+	pools = zc_debugfs_value("pools");
+	held = zc_debugfs_value("total_held");
+	live = zc_debugfs_value("live");
 	if (pools < 0)
 		SKIP(return, "no %s", ZC_DEBUGFS_STATS);
 	zc_figures("faultinject leaks: %lld pools, %lld live, %lld pages held by the module after the fault runs",

@@ -126,7 +126,7 @@ static uint8_t pool_byte(int p, uint64_t tag, uint64_t i)
 
 	if (p == 1 && i % 16 < 8)
 		return ((uint8_t *)&mark)[i % 8];
-	return zc_pattern_byte(tag, i);
+	return zc_tag_pattern_byte(tag, i);
 }
 
 /*
@@ -1062,8 +1062,8 @@ TEST_F_TIMEOUT(fuzz, model_fuzz, 600)
 		close(g.pools[p].fd);
 	}
 	/* Every pool is gone: the module holds no page (debugfs, when there). */
-	pools = zc_global("pools");
-	held = zc_global("total_held");
+	pools = zc_debugfs_value("pools");
+	held = zc_debugfs_value("total_held");
 	if (pools > 0 || held > 0)
 		MISMATCH("after the last close: %lld pools, %lld bytes held", pools, held);
 	zc_figures("fuzz: %lu ops in %.0f s (%lu alloc, %lu free, %lu batch, %lu bad, %lu stats, %lu limits, %lu vm, %lu fork, %lu fd-pass, %lu reopen, %lu sigbus probes, %lu ghost pages), %llu bytes verified, seed %#llx, %lu mismatches, %lld pages leaked",

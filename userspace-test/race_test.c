@@ -117,7 +117,7 @@ static void touch(struct buf *b, bool write)
 
 	for (pos = 0; pos < b->size; pos = pos + stride - (b->off + pos) % page_size) {
 		for (i = pos; i < b->size && i < pos + 32; i++) {
-			uint8_t want = zc_pattern_byte(b->tag, i);
+			uint8_t want = zc_tag_pattern_byte(b->tag, i);
 
 			if (write)
 				base[i] = want;
@@ -130,7 +130,7 @@ static void touch(struct buf *b, bool write)
 		}
 	}
 	for (i = b->size > 32 ? b->size - 32 : 0; i < b->size; i++) {
-		uint8_t want = zc_pattern_byte(b->tag, i);
+		uint8_t want = zc_tag_pattern_byte(b->tag, i);
 
 		if (write)
 			base[i] = want;
@@ -447,7 +447,7 @@ TEST_F_TIMEOUT(race, threads_and_processes_share_one_pool, 600)
 	}
 	check_accounting(_metadata, pool_fd, 0, 0);
 	close(pool_fd);
-	held = zc_global("total_held");
+	held = zc_debugfs_value("total_held");
 	zc_figures("concurrency: %u threads + %d processes on %ld CPUs, %llu ops in %.0f s (%llu allocs, %llu frees, %llu maps, %llu dups closed, %llu forks), seed %#llx, %llu mismatches, pool back to 0 live / 0 bytes, %lld pages leaked",
 		   nr_threads, NR_PROCS, sysconf(_SC_NPROCESSORS_ONLN),
 		   (unsigned long long)tally->ops, zc_now() - t0,
@@ -731,7 +731,7 @@ TEST_F_TIMEOUT(race, uffd_stalls_batch_copies, 300)
 	stall_fini(&s);
 	check_accounting(_metadata, pool_fd, 0, 0);
 	close(pool_fd);
-	held = zc_global("total_held");
+	held = zc_debugfs_value("total_held");
 	zc_figures("uffd races: %u rounds x 3 stalled copies (free batch vs frees+close+munmap, alloc batch vs cap, stats vs alloc/free), %lu stalls in %.0f s, %llu allocs, %llu frees, %llu mismatches, pool back to 0 live, %lld pages leaked",
 		   rounds, s.stalls, zc_now() - t0, (unsigned long long)tally->allocs,
 		   (unsigned long long)tally->frees, (unsigned long long)tally->mismatches,

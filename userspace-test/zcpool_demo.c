@@ -702,7 +702,7 @@ static int make_data_file(const char *path, const struct options *o, struct csum
 
 	if (!data)
 		return -ENOMEM;
-	zc_fill(data, o->file_bytes, DEMO_SEED);
+	zc_io_fill(data, o->file_bytes, DEMO_SEED);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0 || write_all(fd, data, o->file_bytes) || fsync(fd)) {
 		free(data);

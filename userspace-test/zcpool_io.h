@@ -117,7 +117,7 @@ static inline uint64_t zc_rand_next(uint64_t *state)
 }
 
 /* Fill @len bytes with the stream of @seed; the same seed gives the same bytes. */
-static inline void zc_fill(void *buf, size_t len, uint64_t seed)
+static inline void zc_io_fill(void *buf, size_t len, uint64_t seed)
 {
 	uint64_t state = seed | 1, word;
 	unsigned char *p = buf;
@@ -131,8 +131,8 @@ static inline void zc_fill(void *buf, size_t len, uint64_t seed)
 	memcpy(p + i, &word, len - i);
 }
 
-/* Index of the first byte that differs from zc_fill(@seed), or -1. */
-static inline long zc_check(const void *buf, size_t len, uint64_t seed)
+/* Index of the first byte that differs from zc_io_fill(@seed), or -1. */
+static inline long zc_io_check(const void *buf, size_t len, uint64_t seed)
 {
 	unsigned char *want = malloc(len + 8);
 	const unsigned char *got = buf;
@@ -141,7 +141,7 @@ static inline long zc_check(const void *buf, size_t len, uint64_t seed)
 
 	if (!want)
 		return 0;	/* cannot tell: report a mismatch, never a pass */
-	zc_fill(want, len, seed);
+	zc_io_fill(want, len, seed);
 	if (memcmp(want, got, len)) {
 		for (i = 0; i < len; i++) {
 			if (want[i] != got[i]) {

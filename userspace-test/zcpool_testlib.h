@@ -156,7 +156,7 @@ static inline int zc_info(int fd, struct zcpool_info *info)
 
 /* --- data patterns: byte i of an allocation with tag t -------------------- */
 
-static inline uint8_t zc_pattern_byte(uint64_t tag, uint64_t i)
+static inline uint8_t zc_tag_pattern_byte(uint64_t tag, uint64_t i)
 {
 	uint64_t z = tag * 0x9e3779b97f4a7c15ULL + i;
 
@@ -170,7 +170,7 @@ static inline void zc_pattern_fill(uint8_t *p, uint64_t len, uint64_t tag)
 	uint64_t i;
 
 	for (i = 0; i < len; i++)
-		p[i] = zc_pattern_byte(tag, i);
+		p[i] = zc_tag_pattern_byte(tag, i);
 }
 
 /* The first index in [0, len) whose byte differs from the pattern, or len. */
@@ -179,7 +179,7 @@ static inline uint64_t zc_pattern_check(const uint8_t *p, uint64_t len, uint64_t
 	uint64_t i;
 
 	for (i = 0; i < len; i++)
-		if (p[i] != zc_pattern_byte(tag, i))
+		if (p[i] != zc_tag_pattern_byte(tag, i))
 			return i;
 	return len;
 }
@@ -226,7 +226,7 @@ static inline int zc_probe(volatile uint8_t *addr, int write)
 #define ZC_DEBUGFS_STATS	"/sys/kernel/debug/zcpool/stats"
 
 /* The value of one "name value" line of the debugfs stats; -1 if unreadable. */
-static inline long long zc_global(const char *name)
+static inline long long zc_debugfs_value(const char *name)
 {
 	char line[128], key[64];
 	long long val, found = -1;

@@ -171,14 +171,14 @@ TEST_F(odirect, write_from_pool_then_read_into_pool)
 	unsigned char *plain;
 
 	ASSERT_EQ(0, zc_buf_alloc(self->env.pool, size, variant->align, &src));
-	zc_fill(src.data, size, s);
+	zc_io_fill(src.data, size, s);
 	ASSERT_EQ((ssize_t)size, pwrite(self->env.direct, src.data, size, 0))
 		TH_LOG("O_DIRECT write from pool memory: %s", strerror(errno));
 
 	/* The write reached the file: the page cache reads it from the disk. */
 	plain = read_plain(_metadata, self->env.plain, size);
 	ASSERT_NE(NULL, plain);
-	EXPECT_EQ(-1, zc_check(plain, size, s));
+	EXPECT_EQ(-1, zc_io_check(plain, size, s));
 	free(plain);
 
 	/* Read into pages never touched before: GUP faults them in for the IO. */
@@ -186,8 +186,8 @@ TEST_F(odirect, write_from_pool_then_read_into_pool)
 	ASSERT_EQ((ssize_t)size, pread(self->env.direct, dst.data, size, 0))
 		TH_LOG("O_DIRECT read into pool memory: %s", strerror(errno));
 	ASSERT_EQ(0, zc_buf_map(self->env.pool, dst.offset, size, &view));
-	EXPECT_EQ(-1, zc_check(view.data, size, s));
-	EXPECT_EQ(-1, zc_check(src.data, size, s));
+	EXPECT_EQ(-1, zc_io_check(view.data, size, s));
+	EXPECT_EQ(-1, zc_io_check(src.data, size, s));
 
 	zc_buf_unmap(&view);
 	zc_buf_unmap(&dst);
@@ -242,19 +242,19 @@ TEST_F(huge, odirect_across_a_chunk_boundary)
 	ASSERT_NE(0, chunk);
 	ASSERT_EQ(0, zc_buf_alloc(self->env.pool, chunk + SPAN, 0, &huge));
 	at = chunk - SPAN / 2;
-	zc_fill(huge.data + at, SPAN, seed + 7);
+	zc_io_fill(huge.data + at, SPAN, seed + 7);
 	ASSERT_EQ(SPAN, pwrite(self->env.direct, huge.data + at, SPAN, 0))
 		TH_LOG("O_DIRECT write across chunks: %s", strerror(errno));
 	plain = read_plain(_metadata, self->env.plain, SPAN);
 	ASSERT_NE(NULL, plain);
-	EXPECT_EQ(-1, zc_check(plain, SPAN, seed + 7));
+	EXPECT_EQ(-1, zc_io_check(plain, SPAN, seed + 7));
 	free(plain);
 
 	memset(huge.data + at, 0, SPAN);
 	ASSERT_EQ(SPAN, pread(self->env.direct, huge.data + at, SPAN, 0))
 		TH_LOG("O_DIRECT read across chunks: %s", strerror(errno));
 	ASSERT_EQ(0, zc_buf_map(self->env.pool, huge.offset, chunk + SPAN, &view));
-	EXPECT_EQ(-1, zc_check(view.data + at, SPAN, seed + 7));
+	EXPECT_EQ(-1, zc_io_check(view.data + at, SPAN, seed + 7));
 	zc_buf_unmap(&view);
 	zc_buf_unmap(&huge);
 	EXPECT_EQ(0, zc_buf_free(self->env.pool, &huge));
@@ -286,7 +286,7 @@ TEST_F(io, msg_zerocopy_over_loopback_tcp_completes_every_send)
 	size_t off;
 
 	ASSERT_EQ(0, zc_buf_alloc(self->env.pool, SIZE, 0, &buf));
-	zc_fill(buf.data, SIZE, seed);
+	zc_io_fill(buf.data, SIZE, seed);
 	ret = zc_tcp_pair(&tx, &rx);
 	ASSERT_EQ(0, ret) TH_LOG("loopback TCP: %s", strerror(-ret));
 	ASSERT_EQ(0, setsockopt(tx, SOL_SOCKET, SO_ZEROCOPY, &one, sizeof(one)));
@@ -298,7 +298,7 @@ TEST_F(io, msg_zerocopy_over_loopback_tcp_completes_every_send)
 					 strerror(-ret));
 	}
 	ASSERT_EQ(SIZE, receiver_join(&rcv));
-	EXPECT_EQ(-1, zc_check(rcv.buf, SIZE, seed));
+	EXPECT_EQ(-1, zc_io_check(rcv.buf, SIZE, seed));
 
 	ret = zc_reap_all(tx, &done, 10000);
 	EXPECT_EQ(0, ret) TH_LOG("completions: %u of %u ids", done.done, done.next_id);
@@ -355,7 +355,7 @@ TEST_F(splice, vmsplice_pool_pages_then_splice_out)
 	ssize_t n, m;
 
 	ASSERT_EQ(0, zc_buf_alloc(self->env.pool, SIZE, 0, &buf));
-	zc_fill(buf.data, SIZE, seed + 1);
+	zc_io_fill(buf.data, SIZE, seed + 1);
 	ASSERT_EQ(0, pipe2(pipefd, O_CLOEXEC));
 	if (variant->to_socket) {
 		ret = zc_tcp_pair(&tx, &rx);
@@ -382,7 +382,7 @@ TEST_F(splice, vmsplice_pool_pages_then_splice_out)
 
 	if (variant->to_socket) {
 		ASSERT_EQ(SIZE, receiver_join(&rcv));
-		EXPECT_EQ(-1, zc_check(rcv.buf, SIZE, seed + 1));
+		EXPECT_EQ(-1, zc_io_check(rcv.buf, SIZE, seed + 1));
 		free(rcv.buf);
 		close(tx);
 		close(rx);
@@ -390,7 +390,7 @@ TEST_F(splice, vmsplice_pool_pages_then_splice_out)
 		unsigned char *plain = read_plain(_metadata, self->env.plain, SIZE);
 
 		ASSERT_NE(NULL, plain);
-		EXPECT_EQ(-1, zc_check(plain, SIZE, seed + 1));
+		EXPECT_EQ(-1, zc_io_check(plain, SIZE, seed + 1));
 		free(plain);
 	}
 	close(pipefd[0]);
@@ -414,17 +414,17 @@ TEST_F(io, pipe_holds_the_pool_pages_not_a_copy)
 
 	ASSERT_EQ(0, zc_buf_alloc(self->env.pool, SIZE, 0, &buf));
 	ASSERT_EQ(0, zc_buf_map(self->env.pool, buf.offset, SIZE, &view));
-	zc_fill(buf.data, SIZE, seed + 2);
+	zc_io_fill(buf.data, SIZE, seed + 2);
 	ASSERT_EQ(0, pipe2(pipefd, O_CLOEXEC));
 	iov.iov_base = buf.data;
 	iov.iov_len = SIZE;
 	ASSERT_EQ(SIZE, vmsplice(pipefd[1], &iov, 1, 0));
 
-	zc_fill(view.data, SIZE, seed + 3);
+	zc_io_fill(view.data, SIZE, seed + 3);
 	out = malloc(SIZE);
 	ASSERT_NE(NULL, out);
 	ASSERT_EQ(SIZE, read(pipefd[0], out, SIZE));
-	EXPECT_EQ(-1, zc_check(out, SIZE, seed + 3));
+	EXPECT_EQ(-1, zc_io_check(out, SIZE, seed + 3));
 
 	free(out);
 	close(pipefd[0]);
@@ -551,7 +551,7 @@ static void uring_round_trip(struct __test_metadata *_metadata, struct uring *u,
 {
 	size_t half = size / 2;
 
-	zc_fill(buf, half, s);
+	zc_io_fill(buf, half, s);
 	EXPECT_EQ((int)half, uring_rw_fixed(u, IORING_OP_WRITE_FIXED, file, buf, half, 0));
 	EXPECT_EQ((int)half, uring_rw_fixed(u, IORING_OP_READ_FIXED, file, buf + half, half, 0));
 }
@@ -578,7 +578,7 @@ TEST_F(io, io_uring_fixed_buffer_from_pool_memory)
 		ASSERT_EQ(0, ret) TH_LOG("registering pool memory: %s", strerror(-ret));
 		uring_round_trip(_metadata, &u, self->env.direct, buf.data, SIZE, seed + 4);
 		ASSERT_EQ(0, zc_buf_map(self->env.pool, buf.offset, SIZE, &view));
-		EXPECT_EQ(-1, zc_check(view.data + SIZE / 2, SIZE / 2, seed + 4));
+		EXPECT_EQ(-1, zc_io_check(view.data + SIZE / 2, SIZE / 2, seed + 4));
 		zc_buf_unmap(&view);
 		ksft_print_msg("io_uring: kernel %d.%d pins pool memory as a fixed buffer; WRITE_FIXED and READ_FIXED ran\n",
 			       version / 1000, version % 1000);
@@ -602,7 +602,7 @@ TEST_F(io, io_uring_fixed_buffer_from_anonymous_memory)
 	ASSERT_EQ(0, ret) TH_LOG("io_uring_setup: %s", strerror(-ret));
 	ASSERT_EQ(0, uring_register_buffer(&u, anon, SIZE));
 	uring_round_trip(_metadata, &u, self->env.direct, anon, SIZE, seed + 5);
-	EXPECT_EQ(-1, zc_check(anon + SIZE / 2, SIZE / 2, seed + 5));
+	EXPECT_EQ(-1, zc_io_check(anon + SIZE / 2, SIZE / 2, seed + 5));
 	uring_exit(&u);
 	munmap(anon, SIZE);
 }
@@ -662,7 +662,7 @@ TEST_F(io, io_after_free_with_zap_on_free_is_efault)
 
 	ASSERT_EQ(0, ioctl(self->env.pool, ZCPOOL_IOC_LIMITS, &lim));
 	ASSERT_EQ(0, zc_buf_alloc(self->env.pool, SIZE, 0, &buf));
-	zc_fill(buf.data, SIZE, seed + 6);	/* every page mapped now */
+	zc_io_fill(buf.data, SIZE, seed + 6);	/* every page mapped now */
 	ASSERT_EQ(0, zc_buf_free(self->env.pool, &buf));
 	expect_io_efault(_metadata, &self->env, buf.data, SIZE);
 	zc_buf_unmap(&buf);
