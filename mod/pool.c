@@ -855,6 +855,25 @@ int zcpool_pool_set_max_bytes(struct zcpool_pool *pool, u64 max_bytes)
 EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_set_max_bytes);
 
 /**
+ * zcpool_pool_restore_max_bytes() - take back one zcpool_pool_set_max_bytes()
+ * @pool:    the pool.
+ * @lowered: the cap that call set.
+ * @old:     the cap that was in force before it.
+ *
+ * For a caller that lowered the cap and then could not report it (the
+ * LIMITS ioctl whose result cannot be copied out, which must then change
+ * nothing): the cap goes back to @old unless it moved again meanwhile, in
+ * which case the later lowering stands.
+ *
+ * Context: any context.
+ */
+void zcpool_pool_restore_max_bytes(struct zcpool_pool *pool, u64 lowered, u64 old)
+{
+	try_cmpxchg64(&pool->max_bytes, &lowered, old);
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_restore_max_bytes);
+
+/**
  * zcpool_pool_page() - the page at a window offset, if it holds live data
  * @pool:   the pool.
  * @offset: any byte offset in the window.

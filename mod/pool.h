@@ -112,6 +112,7 @@ int zcpool_pool_free_bulk(struct zcpool_pool *pool, const u64 *offsets, unsigned
 void zcpool_pool_stats(struct zcpool_pool *pool, struct zcpool_pool_stats *st);
 u64 zcpool_pool_max_bytes(const struct zcpool_pool *pool);
 int zcpool_pool_set_max_bytes(struct zcpool_pool *pool, u64 max_bytes);
+void zcpool_pool_restore_max_bytes(struct zcpool_pool *pool, u64 lowered, u64 old);
 struct page *zcpool_pool_page(struct zcpool_pool *pool, u64 offset);
 u64 zcpool_pool_slot_bytes(const struct zcpool_pool *pool);
 u64 zcpool_pool_total_held(void);
