@@ -816,7 +816,10 @@ static void empty_chunks_drain_beyond_the_reserve(struct kunit *test)
 	zcpool_pool_stats(pool, st);
 	KUNIT_EXPECT_EQ(test, st->chunks, 10);
 	free_all(test, pool, m);
+	/* The per-CPU caches keep the last runs freed until drained. */
+	zcpool_pool_drain_caches(pool);
 	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->cached, 0);
 	KUNIT_EXPECT_EQ(test, st->chunks, ZCPOOL_ARENA_EMPTY_RESERVE);
 	KUNIT_EXPECT_EQ(test, st->bytes_held, ZCPOOL_ARENA_EMPTY_RESERVE * SMALL_CHUNK);
 	released = atomic_read(&ctx->nr_released);
@@ -832,6 +835,7 @@ static void empty_chunks_drain_beyond_the_reserve(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st->chunks, 10);
 	check_model(test, pool, m, zcpool_params.pool_max_bytes);
 	free_all(test, pool, m);
+	zcpool_pool_drain_caches(pool);
 	zcpool_pool_stats(pool, st);
 	KUNIT_EXPECT_EQ(test, st->chunks, ZCPOOL_ARENA_EMPTY_RESERVE);
 	KUNIT_EXPECT_EQ(test, st->bytes_held, ZCPOOL_ARENA_EMPTY_RESERVE * SMALL_CHUNK);
@@ -906,6 +910,7 @@ static void bulk_alloc_is_all_or_nothing(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, zcpool_pool_alloc_bulk(pool, SMALL_CHUNK, 0, 0, offsets, 3),
 			-ENOMEM);
 	KUNIT_EXPECT_EQ(test, zcpool_pool_alloc_bulk(pool, 16, 7, 0, offsets, 3), -EINVAL);
+	zcpool_pool_drain_caches(pool);
 	zcpool_pool_stats(pool, st);
 	KUNIT_EXPECT_EQ(test, st->live, 0);
 	KUNIT_EXPECT_EQ(test, st->bytes_requested, 0);
@@ -1119,7 +1124,9 @@ static void random_ops_match_a_reference_model(struct kunit *test)
 		   RANDOM_OPS, m->nr, st->bytes_requested, st->bytes_held, st->chunks, r.bad_frees);
 	free_all(test, pool, m);
 	check_model(test, pool, m, max_bytes);
+	zcpool_pool_drain_caches(pool);
 	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->cached, 0);
 	/* Without fallbacks (the usual case) only whole chunks are left. */
 	if (!st->chunk_fallbacks)
 		KUNIT_EXPECT_EQ(test, st->bytes_held, st->chunks * MID_CHUNK);
@@ -1214,6 +1221,7 @@ static void threads_share_a_pool_with_exact_accounting(struct kunit *test)
 		   n, THREAD_OPS, all->nr, st->bytes_requested, st->bytes_held);
 	free_all(test, pool, all);
 	check_model(test, pool, all, max_bytes);
+	zcpool_pool_drain_caches(pool);
 	zcpool_pool_stats(pool, st);
 	KUNIT_EXPECT_EQ(test, st->live, 0);
 	if (!nr_arenas)
