@@ -344,8 +344,9 @@ static int arena_alloc_locked(struct zcpool_arena *arena, struct zcpool_arena_re
  *         @req->spare_chunk is added to the arena first.
  *
  * Allocates up to @req->want objects of one shape into @req->objs under one
- * hold of the lock, from the arena's chunks, busiest first. It stops early,
- * with what it has, rather than sleep or grow. When it has nothing and no
+ * hold of the lock (dropped only to allocate a run descriptor), from the
+ * arena's chunks, busiest first. It stops early, with what it has, rather
+ * than grow the arena. When it has nothing and no
  * chunk has room, it does not take pages itself: it returns -EAGAIN with
  * the chunk order it needs in @req->need_order, and the caller brings a
  * chunk at least that big in @req->spare_chunk and calls again. Empty
@@ -354,9 +355,10 @@ static int arena_alloc_locked(struct zcpool_arena *arena, struct zcpool_arena_re
  * (zcpool_chunk_hand_out()) or keeps them in a per-CPU cache.
  *
  * Context: process context, may sleep (the lock is dropped to allocate a
- * run descriptor when nothing was allocated yet); takes the arena lock.
+ * run descriptor); takes the arena lock.
  * Return: 0 with @req->nr >= 1 objects; -EAGAIN when the arena needs a
- * chunk; -ENOMEM when a run descriptor could not be allocated.
+ * chunk; -ENOMEM when a run descriptor could not be allocated for the
+ * first object.
  */
 int zcpool_arena_alloc(struct zcpool_arena *arena, struct zcpool_arena_req *req)
 {
@@ -374,17 +376,19 @@ int zcpool_arena_alloc(struct zcpool_arena *arena, struct zcpool_arena_req *req)
 		ret = arena_alloc_locked(arena, req);
 		if (!ret)
 			continue;
-		if (req->nr) {
+		/* A batch stops short rather than grow the arena. */
+		if (ret == -EAGAIN && req->nr) {
 			ret = 0;
 			break;
 		}
 		if (ret != ARENA_NEED_RUN)
 			break;
+		/* What the batch holds is out of the arena: safe to unlock. */
 		spin_unlock(&arena->lock);
 		req->spare_run = zcpool_chunk_run_alloc(req->cls);
 		spin_lock(&arena->lock);
 		if (!req->spare_run) {
-			ret = -ENOMEM;
+			ret = req->nr ? 0 : -ENOMEM;
 			break;
 		}
 	}

@@ -263,10 +263,11 @@ err_destroy_chunk:
 	return ERR_PTR(-ENOMEM);
 }
 
-/* Give chunks an arena gave up back to the page allocator. */
-static void pool_release_chunks(struct zcpool_pool *pool, struct list_head *release)
+/* Give chunks an arena gave up back to the page allocator; returns their pages. */
+static unsigned long pool_release_chunks(struct zcpool_pool *pool, struct list_head *release)
 {
 	struct zcpool_chunk *chunk, *next;
+	unsigned long pages = 0;
 	u64 bytes;
 
 	list_for_each_entry_safe(chunk, next, release, node) {
@@ -280,7 +281,9 @@ static void pool_release_chunks(struct zcpool_pool *pool, struct list_head *rele
 		atomic64_dec(&pool->chunks);
 		atomic64_dec(&pool->chunk_orders[chunk->order]);
 		atomic64_add(bytes >> PAGE_SHIFT, &pool->pages_returned);
+		pages += bytes >> PAGE_SHIFT;
 	}
+	return pages;
 }
 
 static struct zcpool_arena *pool_arena(struct zcpool_pool *pool)
@@ -1055,9 +1058,8 @@ unsigned long zcpool_pool_reclaim(struct zcpool_pool *pool)
 
 	freed = zcpool_cache_drain(&pool->cache, &release);
 	for (i = 0; i < pool->nr_arenas; i++)
-		freed += zcpool_arena_release_empty(&pool->arenas[i], &release);
-	pool_release_chunks(pool, &release);
-	return freed;
+		zcpool_arena_release_empty(&pool->arenas[i], &release);
+	return freed + pool_release_chunks(pool, &release);
 }
 EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_reclaim);
 
