@@ -887,11 +887,18 @@ static void empty_chunks_drain_beyond_the_reserve(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st->bytes_held, ZCPOOL_ARENA_EMPTY_RESERVE * SMALL_CHUNK);
 }
 
-/* Chunks on the usage lists, as counted by the stats. */
-static void expect_usage(struct kunit *test, struct zcpool_pool *pool, const u64 *want,
-			 const char *step)
+/*
+ * Chunks on the usage lists, as counted by the stats: @empty, @q25, @q50
+ * and @q100 on theirs, none on q000 and q075 (never used below).
+ */
+static void expect_usage(struct kunit *test, struct zcpool_pool *pool, const char *step,
+			 u64 empty, u64 q25, u64 q50, u64 q100)
 {
 	struct zcpool_pool_stats *st = new_stats(test);
+	u64 want[ZCPOOL_ARENA_NR_USAGE] = {
+		[ZCPOOL_ARENA_EMPTY] = empty, [ZCPOOL_ARENA_Q025] = q25,
+		[ZCPOOL_ARENA_Q050] = q50, [ZCPOOL_ARENA_Q100] = q100,
+	};
 	unsigned int i;
 
 	zcpool_pool_stats(pool, st);
@@ -911,38 +918,36 @@ static void chunks_move_between_usage_lists_and_drain(struct kunit *test)
 	struct zcpool_pool *pool = new_pool(test, MID_ORDER, 0, 1);
 	struct zcpool_pool_stats *st = new_stats(test);
 	u64 half = MID_CHUNK / 2, r1, r2, r3, r4;
-	enum { E = ZCPOOL_ARENA_EMPTY, Q25 = ZCPOOL_ARENA_Q025, Q50 = ZCPOOL_ARENA_Q050,
-	       Q100 = ZCPOOL_ARENA_Q100 };
 
 	KUNIT_ASSERT_LT(test, zcpool_cache_slot(-1, half / PAGE_SIZE), 0);
 	r1 = alloc_ok(test, pool, NULL, MID_ORDER, half, 0, 0);
-	expect_usage(test, pool, (u64[]){ [Q25] = 1, [E] = 0 }, "one half");
+	expect_usage(test, pool, "one half", 0, 1, 0, 0);
 	r2 = alloc_ok(test, pool, NULL, MID_ORDER, half, 0, 0);
 	KUNIT_EXPECT_EQ(test, r2 / MID_CHUNK, r1 / MID_CHUNK);
-	expect_usage(test, pool, (u64[]){ [Q100] = 1, [E] = 0 }, "full");
+	expect_usage(test, pool, "full", 0, 0, 0, 1);
 	r3 = alloc_ok(test, pool, NULL, MID_ORDER, half, 0, 0);
 	KUNIT_EXPECT_NE(test, r3 / MID_CHUNK, r1 / MID_CHUNK);
-	expect_usage(test, pool, (u64[]){ [Q25] = 1, [Q100] = 1 }, "second chunk");
+	expect_usage(test, pool, "second chunk", 0, 1, 0, 1);
 	zcpool_pool_stats(pool, st);
 	KUNIT_EXPECT_EQ(test, st->run_orders[MID_ORDER - 1], 3);
 	KUNIT_EXPECT_EQ(test, st->chunk_orders[MID_ORDER], 2);
 
 	/* Both at 50%: one came down (q050), one came up (q025). */
 	KUNIT_ASSERT_EQ(test, zcpool_pool_free(pool, r1), 0);
-	expect_usage(test, pool, (u64[]){ [Q25] = 1, [Q50] = 1 }, "first drains");
+	expect_usage(test, pool, "first drains", 0, 1, 1, 0);
 	/* The busier list is scanned first: the first chunk takes it. */
 	r4 = alloc_ok(test, pool, NULL, MID_ORDER, half, 0, 0);
 	KUNIT_EXPECT_EQ(test, r4, r1);
-	expect_usage(test, pool, (u64[]){ [Q25] = 1, [Q100] = 1 }, "refilled");
+	expect_usage(test, pool, "refilled", 0, 1, 0, 1);
 
 	KUNIT_ASSERT_EQ(test, zcpool_pool_free(pool, r3), 0);
-	expect_usage(test, pool, (u64[]){ [E] = 1, [Q100] = 1 }, "second empty");
+	expect_usage(test, pool, "second empty", 1, 0, 0, 1);
 	KUNIT_ASSERT_EQ(test, zcpool_pool_free(pool, r2), 0);
-	expect_usage(test, pool, (u64[]){ [E] = 1, [Q50] = 1 }, "first half");
+	expect_usage(test, pool, "first half", 1, 0, 1, 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->nr_released), 0);
 	KUNIT_ASSERT_EQ(test, zcpool_pool_free(pool, r4), 0);
 	/* Two empty chunks, a reserve of one: one goes back, through the hook. */
-	expect_usage(test, pool, (u64[]){ [E] = ZCPOOL_ARENA_EMPTY_RESERVE }, "drained");
+	expect_usage(test, pool, "drained", ZCPOOL_ARENA_EMPTY_RESERVE, 0, 0, 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->nr_released), 2 - ZCPOOL_ARENA_EMPTY_RESERVE);
 	zcpool_pool_stats(pool, st);
 	KUNIT_EXPECT_EQ(test, st->run_orders[MID_ORDER - 1], 0);
