@@ -315,7 +315,6 @@ static int arena_alloc_elem(struct zcpool_arena *arena, struct zcpool_arena_req 
 	obj->off = (run->first_page << PAGE_SHIFT) + idx * run->elem_size;
 	obj->dirty_len = idx < run->clean_from ? run->elem_size : 0;
 	run->clean_from = max_t(unsigned int, run->clean_from, idx + 1);
-	arena->stats.class_live[req->cls]++;
 	return 0;
 }
 
@@ -429,7 +428,6 @@ static int arena_free_elem(struct zcpool_arena *arena, struct zcpool_run *run, u
 		return -EINVAL;
 	if (zcpool_subpage_free(&run->sp, idx))
 		return -EINVAL;
-	arena->stats.class_live[run->cls]--;
 	if (!zcpool_subpage_is_empty(&run->sp)) {
 		if (was_full)
 			list_add(&run->node, &arena->partial[run->cls]);
@@ -638,8 +636,6 @@ void zcpool_arena_stats_add(struct zcpool_arena *arena, struct zcpool_arena_stat
 	sum->allocs += arena->stats.allocs;
 	sum->frees += arena->stats.frees;
 	sum->runs_live += arena->stats.runs_live;
-	for (i = 0; i < ZCPOOL_SIZECLASS_NR; i++)
-		sum->class_live[i] += arena->stats.class_live[i];
 	for (i = 0; i < ZCPOOL_ARENA_NR_USAGE; i++)
 		list_for_each_entry(chunk, &arena->usage[i], node)
 			sum->usage[i]++;

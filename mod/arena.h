@@ -53,7 +53,6 @@ enum zcpool_arena_usage {
  * @allocs:     allocations ever made.
  * @frees:      allocations ever freed.
  * @runs_live:  page runs out of the arena.
- * @class_live: elements out of the arena, per size class.
  * @usage:      chunks per usage list (filled by zcpool_arena_stats_add()
  *              only).
  */
@@ -62,7 +61,6 @@ struct zcpool_arena_stats {
 	u64 allocs;
 	u64 frees;
 	u64 runs_live;
-	u64 class_live[ZCPOOL_SIZECLASS_NR];
 	u64 usage[ZCPOOL_ARENA_NR_USAGE];
 };
 

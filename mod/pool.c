@@ -962,7 +962,7 @@ static void pool_sum_pcpu(struct zcpool_pool *pool, struct zcpool_pool_stats *st
  */
 void zcpool_pool_stats(struct zcpool_pool *pool, struct zcpool_pool_stats *st)
 {
-	struct zcpool_arena_stats *sum;
+	struct zcpool_arena_stats sum = {};
 	unsigned long cached_bytes;
 	unsigned int i;
 
@@ -970,13 +970,10 @@ void zcpool_pool_stats(struct zcpool_pool *pool, struct zcpool_pool_stats *st)
 	pool_sum_pcpu(pool, st);
 	st->live = st->allocs - st->frees;
 
-	sum = kzalloc(sizeof(*sum), GFP_KERNEL);
-	if (sum) {
-		for (i = 0; i < pool->nr_arenas; i++)
-			zcpool_arena_stats_add(&pool->arenas[i], sum);
-		memcpy(st->chunk_usage, sum->usage, sizeof(st->chunk_usage));
-		kfree(sum);
-	}
+	for (i = 0; i < pool->nr_arenas; i++)
+		zcpool_arena_stats_add(&pool->arenas[i], &sum);
+	memcpy(st->chunk_usage, sum.usage, sizeof(st->chunk_usage));
+	st->arena_live = sum.live;
 
 	st->cached = zcpool_cache_count(&pool->cache, &cached_bytes);
 	st->bytes_cached = cached_bytes;

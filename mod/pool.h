@@ -98,8 +98,11 @@ struct zcpool_pool_config {
  * @runs_live:       live page runs.
  * @huge_live:       live huge allocations.
  * @cached:          allocations waiting in per-CPU caches (not live).
+ * @arena_live:      allocations out of the arenas: @live ones that are not
+ *                   huge, plus @cached ones.
  * @cache_hits:      allocations served from a per-CPU cache.
- * @cache_misses:    allocations of a cached shape that went to an arena.
+ * @cache_misses:    allocations of a cached shape that went to an arena
+ *                   (failed ones too).
  * @class_live:      live elements per size class.
  * @run_orders:      live page runs per order_base_2(pages).
  * @chunk_orders:    chunks held per order.
@@ -121,6 +124,7 @@ struct zcpool_pool_stats {
 	u64 runs_live;
 	u64 huge_live;
 	u64 cached;
+	u64 arena_live;
 	u64 cache_hits;
 	u64 cache_misses;
 	u64 class_live[ZCPOOL_SIZECLASS_NR];
