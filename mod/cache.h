@@ -39,9 +39,10 @@
 
 /*
  * A magazine holds about this many bytes, between 2 and 16 allocations:
- * 16 of the small classes (enough to ride out bursts, 128 magazines of
- * 16 B entries cost 2 KiB per CPU), 2 of the large ones (so a refill still
- * brings one extra and a full magazine still keeps one).
+ * 16 of the small classes (enough to ride out bursts), 2 of the large ones
+ * (so a refill still brings one extra and a full magazine still keeps
+ * one). With 4 KiB pages that is about 500 entries of 16 B in all, some
+ * 10 KiB per CPU per pool with the magazine headers.
  */
 #define ZCPOOL_CACHE_MAG_BYTES		4096
 #define ZCPOOL_CACHE_MAG_MIN		2
