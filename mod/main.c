@@ -11,6 +11,7 @@
 #include "dev.h"
 #include "params.h"
 #include "shrinker.h"
+#include "stats.h"
 
 static int __init zcpool_init(void)
 {
@@ -19,9 +20,10 @@ static int __init zcpool_init(void)
 	ret = zcpool_params_init();
 	if (ret)
 		return ret;
+	zcpool_stats_init();
 	ret = zcpool_shrinker_init();
 	if (ret)
-		return ret;
+		goto err_stats;
 	ret = zcpool_dev_init();
 	if (ret)
 		goto err_shrinker;
@@ -32,6 +34,8 @@ static int __init zcpool_init(void)
 
 err_shrinker:
 	zcpool_shrinker_exit();
+err_stats:
+	zcpool_stats_exit();
 	return ret;
 }
 
@@ -39,6 +43,7 @@ static void __exit zcpool_exit(void)
 {
 	zcpool_dev_exit();
 	zcpool_shrinker_exit();
+	zcpool_stats_exit();
 }
 
 module_init(zcpool_init);
