@@ -655,20 +655,24 @@ static int pool_arena_alloc(struct zcpool_pool *pool, struct zcpool_arena *arena
 		pool_release_chunks(pool, &req->release);
 		if (ret != -EAGAIN)
 			break;
-		chunk = pool_chunk_new(pool, arena, req->need_order);
-		if (!IS_ERR(chunk)) {
-			req->spare_chunk = chunk;
-			continue;
-		}
-		ret = PTR_ERR(chunk);
 		/*
-		 * At a cap or out of pages, what the caches hold is all there
-		 * is to get: give it back to the arenas and try once more, so
-		 * that caching never turns into -ENOMEM.
+		 * Before the pool grows, the caches give back what they hold:
+		 * a cached run may be all that keeps a chunk from serving this
+		 * request, a drain costs far less than a new chunk, and at a
+		 * cap or out of pages it is all there is to get. So caching
+		 * never costs a chunk, nor turns into -EDQUOT or -ENOMEM.
 		 */
-		if (drained || !zcpool_pool_drain_caches(pool))
+		if (!drained) {
+			drained = true;
+			if (zcpool_pool_drain_caches(pool))
+				continue;
+		}
+		chunk = pool_chunk_new(pool, arena, req->need_order);
+		if (IS_ERR(chunk)) {
+			ret = PTR_ERR(chunk);
 			break;
-		drained = true;
+		}
+		req->spare_chunk = chunk;
 	}
 	zcpool_arena_req_done(req);
 	return ret;
