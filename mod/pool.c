@@ -31,6 +31,7 @@
  */
 
 #include <linux/err.h>
+#include <linux/export.h>
 #include <linux/kernel.h>
 #include <linux/lockdep.h>
 #include <linux/log2.h>
@@ -497,7 +498,7 @@ struct zcpool_pool *zcpool_pool_create(const struct zcpool_pool_config *config)
 		zcpool_arena_init(&pool->arenas[i]);
 	return pool;
 }
-EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_create);
+EXPORT_SYMBOL_NS_GPL(zcpool_pool_create, ZCPOOL);
 
 /**
  * zcpool_pool_destroy() - free a pool and everything it holds
@@ -537,7 +538,7 @@ void zcpool_pool_destroy(struct zcpool_pool *pool)
 	mutex_destroy(&pool->window_lock);
 	kvfree(pool);
 }
-EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_destroy);
+EXPORT_SYMBOL_NS_GPL(zcpool_pool_destroy, ZCPOOL);
 
 /* Checks shared by every allocation: -EINVAL for what no pool can serve. */
 static int pool_check_request(const struct zcpool_pool *pool, u64 size, u64 align, u32 flags)
@@ -623,7 +624,7 @@ int zcpool_pool_alloc(struct zcpool_pool *pool, u64 size, u64 align, u32 flags, 
 	*offset = req.chunk->base + req.chunk_off;
 	return 0;
 }
-EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_alloc);
+EXPORT_SYMBOL_NS_GPL(zcpool_pool_alloc, ZCPOOL);
 
 /**
  * zcpool_pool_free() - free an allocation
@@ -666,7 +667,7 @@ int zcpool_pool_free(struct zcpool_pool *pool, u64 offset)
 	pool_release_chunks(pool, &release);
 	return ret;
 }
-EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_free);
+EXPORT_SYMBOL_NS_GPL(zcpool_pool_free, ZCPOOL);
 
 /**
  * zcpool_pool_alloc_bulk() - allocate @count allocations of one shape
@@ -713,7 +714,7 @@ err_free:
 		zcpool_pool_free(pool, offsets[i]);
 	return ret;
 }
-EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_alloc_bulk);
+EXPORT_SYMBOL_NS_GPL(zcpool_pool_alloc_bulk, ZCPOOL);
 
 /**
  * zcpool_pool_free_bulk() - free allocations in order, up to the first bad one
@@ -745,7 +746,7 @@ int zcpool_pool_free_bulk(struct zcpool_pool *pool, const u64 *offsets, unsigned
 	}
 	return i;
 }
-EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_free_bulk);
+EXPORT_SYMBOL_NS_GPL(zcpool_pool_free_bulk, ZCPOOL);
 
 /**
  * zcpool_pool_stats() - read a pool's counters
@@ -785,7 +786,7 @@ void zcpool_pool_stats(struct zcpool_pool *pool, struct zcpool_pool_stats *st)
 	st->chunks = atomic64_read(&pool->chunks);
 	st->chunk_fallbacks = atomic64_read(&pool->fallbacks);
 }
-EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_stats);
+EXPORT_SYMBOL_NS_GPL(zcpool_pool_stats, ZCPOOL);
 
 /**
  * zcpool_pool_page() - the page at a window offset, if it holds live data
