@@ -341,13 +341,19 @@ static int time_run(const struct impl *impl, size_t size, unsigned long iters, u
 	return ret;
 }
 
-/* Double until a run takes a quarter of the target, then scale to it. */
+/*
+ * One untimed iteration to warm up (first faults, chunks taken), then
+ * double until a run takes a quarter of the target, and scale to it.
+ */
 static int calibrate(const struct impl *impl, size_t size, unsigned long *iters)
 {
 	uint64_t target = (uint64_t)rep_ms * 1000000, ns = 0;
 	unsigned long n;
 	int ret;
 
+	ret = time_run(impl, size, 1, &ns);
+	if (ret)
+		return ret;
 	for (n = 1; n < MAX_ITERS; n *= 2) {
 		ret = time_run(impl, size, n, &ns);
 		if (ret)

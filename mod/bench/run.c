@@ -203,9 +203,10 @@ err_stop:
  * @job:       the job; job->iters is set.
  * @target_ns: the wanted length of one run.
  *
- * Doubles the iterations until a run takes a quarter of @target_ns, then
- * scales to the target. The runs also warm the allocator up: caches
- * filled, chunks taken, before anything is timed.
+ * First one untimed iteration warms the allocator up (caches filled,
+ * chunks taken), so that its one-time costs do not shrink the count; then
+ * the iterations double until a run takes a quarter of @target_ns, and
+ * are scaled to the target.
  *
  * Context: process context, may sleep.
  * Return: 0, or the error of zcpool_bench_run().
@@ -215,6 +216,10 @@ int zcpool_bench_calibrate(struct zcpool_bench_job *job, u64 target_ns)
 	u64 wall = 0;
 	int ret;
 
+	job->iters = 1;
+	ret = zcpool_bench_run(job, &wall);
+	if (ret)
+		return ret;
 	for (job->iters = 1; job->iters < BENCH_MAX_ITERS; job->iters *= 2) {
 		ret = zcpool_bench_run(job, &wall);
 		if (ret)
