@@ -7,7 +7,8 @@
  *   echo all > /sys/kernel/debug/zcpool_bench/run     # or "speed", "trace"
  *   cat /sys/kernel/debug/zcpool_bench/results
  * The write returns when the run is over. The module parameters (writable
- * in /sys/module/zcpool_bench/parameters/) shape the next run.
+ * in /sys/module/zcpool_bench/parameters/) shape the next run; sizes and
+ * only narrow it down, e.g. to trace one allocator at one size.
  *
  * Results, one line each, "key=value" separated by spaces:
  *   begin kernel=R cpus=N init_on_alloc=0|1 reps=N rep_ms=N depth=N batch=N seed=N
@@ -41,6 +42,8 @@
 /* Room for every line of a run. */
 #define BENCH_RESULTS_BYTES	(64 * 1024)
 #define BENCH_MAX_REPS		31
+/* The largest object: a chunk, so that no size measures huge allocations. */
+#define BENCH_MAX_SIZE		(4UL << 20)
 
 static unsigned int reps = 5;
 module_param(reps, uint, 0644);
@@ -66,7 +69,16 @@ static unsigned long trace_ops = 20000;
 module_param(trace_ops, ulong, 0644);
 MODULE_PARM_DESC(trace_ops, "steps of the memory efficiency trace after its ramp (default 20000)");
 
-static const size_t bench_sizes[] = { 64, 1024, 4096, 16384, 65536, 1048576 };
+#define BENCH_MAX_SIZES		8
+
+static unsigned long sizes[BENCH_MAX_SIZES] = { 64, 1024, 4096, 16384, 65536, 1048576 };
+static unsigned int nr_sizes = 6;
+module_param_array(sizes, ulong, &nr_sizes, 0644);
+MODULE_PARM_DESC(sizes, "object sizes in bytes (default 64,1024,4096,16384,65536,1048576)");
+
+static char *only;
+module_param(only, charp, 0644);
+MODULE_PARM_DESC(only, "measure only the allocator of this name (default: all)");
 
 static struct dentry *bench_dir;
 static DEFINE_MUTEX(bench_lock);	/* one run at a time; the results buffer */
@@ -114,7 +126,7 @@ static const char *const workload_names[] = {
 
 /* One size, one workload, one CPU count: every allocator, reps interleaved. */
 static int bench_group(struct bench_slot *slots, enum zcpool_bench_workload workload,
-		       unsigned int nr_cpus, size_t size)
+		       unsigned int nr_cpus, unsigned long size)
 {
 	unsigned int per_iter = workload == ZCPOOL_BENCH_PAIR ? depth : batch;
 	unsigned int i, r;
@@ -125,6 +137,10 @@ static int bench_group(struct bench_slot *slots, enum zcpool_bench_workload work
 
 		memset(s, 0, sizeof(*s));
 		s->impl = zcpool_bench_impls[i];
+		if (only && *only && strcmp(only, s->impl->name)) {
+			s->error = -ENOENT;
+			continue;
+		}
 		if (s->impl->fits && !s->impl->fits(size)) {
 			s->error = -EOPNOTSUPP;
 			continue;
@@ -162,9 +178,9 @@ static int bench_group(struct bench_slot *slots, enum zcpool_bench_workload work
 
 		if (s->set_up && s->impl->teardown)
 			s->impl->teardown(&s->ctx);
-		if (ret)
+		if (ret || s->error == -ENOENT)
 			continue;
-		bench_out("%s workload=%s cpus=%u size=%zu impl=%s",
+		bench_out("%s workload=%s cpus=%u size=%lu impl=%s",
 			  s->error ? "skip" : "result", workload_names[workload], nr_cpus,
 			  size, s->impl->name);
 		if (s->error) {
@@ -195,8 +211,8 @@ static int bench_speed(void)
 		for (c = 0; c < ARRAY_SIZE(cpu_counts) && !ret; c++) {
 			if (c && cpu_counts[c] == cpu_counts[0])
 				break;
-			for (z = 0; z < ARRAY_SIZE(bench_sizes) && !ret; z++)
-				ret = bench_group(slots, workload, cpu_counts[c], bench_sizes[z]);
+			for (z = 0; z < nr_sizes && !ret; z++)
+				ret = bench_group(slots, workload, cpu_counts[c], sizes[z]);
 		}
 	}
 	kfree(slots);
@@ -221,6 +237,7 @@ static ssize_t bench_run_write(struct file *file, const char __user *ubuf, size_
 			       loff_t *ppos)
 {
 	bool speed, trace;
+	unsigned int i;
 	char what[16];
 	int ret = 0;
 
@@ -236,6 +253,9 @@ static ssize_t bench_run_write(struct file *file, const char __user *ubuf, size_
 		return -EINVAL;
 	if (!reps || reps > BENCH_MAX_REPS || !rep_ms || !depth || !batch)
 		return -ERANGE;
+	for (i = 0; i < nr_sizes; i++)
+		if (!sizes[i] || sizes[i] > BENCH_MAX_SIZE)
+			return -ERANGE;
 
 	if (mutex_lock_interruptible(&bench_lock))
 		return -EINTR;
