@@ -2,32 +2,226 @@
 /*
  * ioctl commands of /dev/zcpool: one zcpool_ioctl_<cmd>() per command.
  *
- * Every command copies its whole struct in (or builds it whole on the stack,
- * zeroed), checks every field, acts, and copies the whole struct out, so no
- * uninitialised byte ever reaches user space. Unknown commands, including a
- * known number with the wrong size or direction, are -ENOTTY.
+ * Every command copies its whole struct in, checks every field (unknown
+ * flags and non-zero padding are -EINVAL), acts, and copies the whole
+ * struct out, built from zero, so no uninitialised byte ever reaches user
+ * space. Unknown commands, including a known number with the wrong size or
+ * direction, are -ENOTTY.
+ *
+ * "Fails and changes nothing": a command that can fail after acting makes
+ * sure it will be able to report first. ALLOC frees the allocation when
+ * its offset cannot be copied out; the commands that change the pool and
+ * then write a struct back (the batches, LIMITS) first write the struct
+ * back unchanged, so a read-only or unmapped struct is -EFAULT before
+ * anything happens. Only another thread unmapping the struct during the
+ * call can make the final copy fail: an ALLOC_BATCH then frees what it
+ * made, a FREE_BATCH cannot unfree (the frees stand, -EFAULT).
+ *
+ * The checks live in the zcpool_ioctl_*_one() helpers, which act on
+ * kernel copies of the structs, so that KUnit can drive them without a
+ * user address space; the command functions only add the copies.
  */
 
+#include <linux/kernel.h>
 #include <linux/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 #include <kunit/visibility.h>
 
+#include "dev.h"
 #include "ioctl.h"
+#include "mmap.h"
 #include "params.h"
+#include "pool.h"
+
+/* Offsets a FREE_BATCH copies in at a time: 256 bytes of stack. */
+#define IOCTL_FREE_BATCH_BLOCK	32
 
 VISIBLE_IF_KUNIT void zcpool_ioctl_fill_info(struct zcpool_info *info)
 {
 	memset(info, 0, sizeof(*info));
 	info->abi_major = ZCPOOL_ABI_MAJOR;
 	info->abi_minor = ZCPOOL_ABI_MINOR;
-	info->features = ZCPOOL_FEATURE_INFO;
+	info->features = ZCPOOL_FEATURE_INFO | ZCPOOL_FEATURE_ALLOC | ZCPOOL_FEATURE_BATCH |
+			 ZCPOOL_FEATURE_MMAP | ZCPOOL_FEATURE_STATS | ZCPOOL_FEATURE_LIMITS;
 	info->page_size = PAGE_SIZE;
 	info->chunk_order = zcpool_params.chunk_order;
 	info->pool_max_bytes = zcpool_params.pool_max_bytes;
 	info->total_max_bytes = zcpool_params.total_max_bytes;
 }
 EXPORT_SYMBOL_IF_KUNIT(zcpool_ioctl_fill_info);
+
+/*
+ * A request the pool could never serve is -EINVAL: a size above the cap
+ * (which only goes down) or an alignment beyond a chunk. A request that
+ * fits the cap but not what is left under it is -EDQUOT, from the pool.
+ */
+static int ioctl_check_alloc(const struct zcpool_file *zf, const struct zcpool_alloc *req)
+{
+	if (req->flags & ~ZCPOOL_ALLOC_VALID_FLAGS)
+		return -EINVAL;
+	if (req->pad)
+		return -EINVAL;
+	if (!req->size)
+		return -EINVAL;
+	if (req->size > zcpool_pool_max_bytes(zf->pool))
+		return -EINVAL;
+	if (req->align & (req->align - 1))
+		return -EINVAL;
+	if (req->align > zcpool_pool_slot_bytes(zf->pool))
+		return -EINVAL;
+	return 0;
+}
+
+/**
+ * zcpool_ioctl_alloc_one() - check and carry out one allocation request
+ * @zf:  the pool's file.
+ * @req: the request, copied in; @req->offset is set on success.
+ *
+ * Context: process context, may sleep.
+ * Return: 0, -EINVAL for a bad field, or the pool's error (-EDQUOT,
+ * -ENOMEM, -EINTR); nothing is allocated on error.
+ */
+VISIBLE_IF_KUNIT int zcpool_ioctl_alloc_one(struct zcpool_file *zf, struct zcpool_alloc *req)
+{
+	int ret;
+
+	ret = ioctl_check_alloc(zf, req);
+	if (ret)
+		return ret;
+	return zcpool_pool_alloc(zf->pool, req->size, req->align, req->flags, &req->offset);
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_ioctl_alloc_one);
+
+/**
+ * zcpool_ioctl_free_offset() - free one allocation of a pool's file
+ * @zf:     the pool's file.
+ * @offset: the allocation's offset.
+ *
+ * With %ZCPOOL_POOL_ZAP_ON_FREE the freed bytes' pages are zapped from
+ * every mapping, so that a use after free faults (SIGBUS, unless the page
+ * is still or again part of a live allocation).
+ *
+ * Context: process context, may sleep.
+ * Return: 0, or -EINVAL when @offset is not a live allocation's start.
+ */
+VISIBLE_IF_KUNIT int zcpool_ioctl_free_offset(struct zcpool_file *zf, u64 offset)
+{
+	u64 size;
+	int ret;
+
+	ret = zcpool_pool_free_size(zf->pool, offset, &size);
+	if (ret)
+		return ret;
+	if (atomic_read(&zf->flags) & ZCPOOL_POOL_ZAP_ON_FREE)
+		zcpool_mmap_zap(zf, offset, size);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_ioctl_free_offset);
+
+/**
+ * zcpool_ioctl_free_one() - check and carry out one free request
+ * @zf:  the pool's file.
+ * @req: the request, copied in.
+ *
+ * Context: process context, may sleep.
+ * Return: 0, or -EINVAL for a flag, padding, or an offset that is not a
+ * live allocation's start (nothing is freed then).
+ */
+VISIBLE_IF_KUNIT int zcpool_ioctl_free_one(struct zcpool_file *zf, const struct zcpool_free *req)
+{
+	if (req->flags)
+		return -EINVAL;
+	if (req->pad)
+		return -EINVAL;
+	return zcpool_ioctl_free_offset(zf, req->offset);
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_ioctl_free_one);
+
+/**
+ * zcpool_ioctl_check_batch() - check a batch header
+ * @batch: the header, copied in; @batch->done and @batch->error are (out).
+ *
+ * Context: any context.
+ * Return: 0, or -EINVAL for a count of 0 or above %ZCPOOL_BATCH_MAX, or a flag.
+ */
+VISIBLE_IF_KUNIT int zcpool_ioctl_check_batch(const struct zcpool_batch *batch)
+{
+	if (!batch->count)
+		return -EINVAL;
+	if (batch->count > ZCPOOL_BATCH_MAX)
+		return -EINVAL;
+	if (batch->flags)
+		return -EINVAL;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_ioctl_check_batch);
+
+/**
+ * zcpool_ioctl_stats_one() - check a stats request and fill in the answer
+ * @zf: the pool's file.
+ * @in: the request, copied in.
+ * @out: set to the whole answer (its @class_live pointer is @in's).
+ * @st: set to the pool's counters, whose class_live the caller copies out.
+ *
+ * Context: process context; takes the pool's locks in turn.
+ * Return: 0, or -EINVAL for non-zero padding.
+ */
+VISIBLE_IF_KUNIT int zcpool_ioctl_stats_one(struct zcpool_file *zf, const struct zcpool_stats *in,
+					    struct zcpool_stats *out, struct zcpool_pool_stats *st)
+{
+	if (in->pad)
+		return -EINVAL;
+	zcpool_pool_stats(zf->pool, st);
+	memset(out, 0, sizeof(*out));
+	out->live = st->live;
+	out->bytes_requested = st->bytes_requested;
+	out->bytes_held = st->bytes_held;
+	out->chunks = st->chunks;
+	out->huge_live = st->huge_live;
+	out->runs_live = st->runs_live;
+	out->allocs = st->allocs;
+	out->frees = st->frees;
+	out->max_bytes = zcpool_pool_max_bytes(zf->pool);
+	out->class_live = in->class_live;
+	out->nr_classes = ZCPOOL_SIZECLASS_NR;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_ioctl_stats_one);
+
+/**
+ * zcpool_ioctl_limits_one() - check and apply a limits request
+ * @zf:  the pool's file.
+ * @lim: the request, copied in; set to the limits in force on success.
+ *
+ * All or nothing: the cap is checked (and lowered) before any flag is set.
+ *
+ * Context: any context.
+ * Return: 0, or -EINVAL for an unknown flag, padding, or a cap above the
+ * current one or below what the pool holds.
+ */
+VISIBLE_IF_KUNIT int zcpool_ioctl_limits_one(struct zcpool_file *zf, struct zcpool_limits *lim)
+{
+	int ret;
+
+	if (lim->flags & ~ZCPOOL_POOL_VALID_FLAGS)
+		return -EINVAL;
+	if (lim->pad)
+		return -EINVAL;
+	if (lim->max_bytes) {
+		ret = zcpool_pool_set_max_bytes(zf->pool, lim->max_bytes);
+		if (ret)
+			return ret;
+	}
+	atomic_or(lim->flags, &zf->flags);
+	memset(lim, 0, sizeof(*lim));
+	lim->max_bytes = zcpool_pool_max_bytes(zf->pool);
+	lim->flags = atomic_read(&zf->flags);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_ioctl_limits_one);
 
 static long zcpool_ioctl_info(void __user *uarg)
 {
@@ -39,6 +233,177 @@ static long zcpool_ioctl_info(void __user *uarg)
 	return 0;
 }
 
+static long zcpool_ioctl_alloc(struct zcpool_file *zf, struct zcpool_alloc __user *uarg)
+{
+	struct zcpool_alloc req;
+	int ret;
+
+	if (copy_from_user(&req, uarg, sizeof(req)))
+		return -EFAULT;
+	ret = zcpool_ioctl_alloc_one(zf, &req);
+	if (ret)
+		return ret;
+	if (copy_to_user(uarg, &req, sizeof(req))) {
+		zcpool_ioctl_free_offset(zf, req.offset);
+		return -EFAULT;
+	}
+	return 0;
+}
+
+static long zcpool_ioctl_free(struct zcpool_file *zf, struct zcpool_free __user *uarg)
+{
+	struct zcpool_free req;
+
+	if (copy_from_user(&req, uarg, sizeof(req)))
+		return -EFAULT;
+	return zcpool_ioctl_free_one(zf, &req);
+}
+
+/* Copy a batch header in and check it, then prove it can be written back. */
+static int ioctl_batch_begin(struct zcpool_batch *batch, struct zcpool_batch __user *uarg)
+{
+	int ret;
+
+	if (copy_from_user(batch, uarg, sizeof(*batch)))
+		return -EFAULT;
+	ret = zcpool_ioctl_check_batch(batch);
+	if (ret)
+		return ret;
+	batch->done = 0;
+	batch->error = 0;
+	if (copy_to_user(uarg, batch, sizeof(*batch)))
+		return -EFAULT;
+	return 0;
+}
+
+static long zcpool_ioctl_alloc_batch(struct zcpool_file *zf, struct zcpool_batch __user *uarg)
+{
+	struct zcpool_alloc __user *items;
+	struct zcpool_batch batch;
+	struct zcpool_alloc req;
+	unsigned int i;
+	u64 *offsets;
+	int ret;
+
+	ret = ioctl_batch_begin(&batch, uarg);
+	if (ret)
+		return ret;
+	/* Kept to undo the batch should the header become unwritable. */
+	offsets = kvmalloc_array(batch.count, sizeof(*offsets), GFP_KERNEL_ACCOUNT);
+	if (!offsets)
+		return -ENOMEM;
+	items = u64_to_user_ptr(batch.items);
+	for (i = 0; i < batch.count; i++) {
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		if (copy_from_user(&req, &items[i], sizeof(req))) {
+			ret = -EFAULT;
+			break;
+		}
+		ret = zcpool_ioctl_alloc_one(zf, &req);
+		if (ret)
+			break;
+		if (put_user(req.offset, &items[i].offset)) {
+			zcpool_ioctl_free_offset(zf, req.offset);
+			ret = -EFAULT;
+			break;
+		}
+		offsets[i] = req.offset;
+		cond_resched();
+	}
+	batch.done = i;
+	batch.error = ret;
+	ret = 0;
+	if (copy_to_user(uarg, &batch, sizeof(batch))) {
+		while (i--)
+			zcpool_ioctl_free_offset(zf, offsets[i]);
+		ret = -EFAULT;
+	}
+	kvfree(offsets);
+	return ret;
+}
+
+static long zcpool_ioctl_free_batch(struct zcpool_file *zf, struct zcpool_batch __user *uarg)
+{
+	u64 block[IOCTL_FREE_BATCH_BLOCK];
+	struct zcpool_batch batch;
+	unsigned int i = 0, n, j;
+	u64 __user *items;
+	int ret;
+
+	ret = ioctl_batch_begin(&batch, uarg);
+	if (ret)
+		return ret;
+	items = u64_to_user_ptr(batch.items);
+	while (i < batch.count && !ret) {
+		n = min_t(unsigned int, batch.count - i, IOCTL_FREE_BATCH_BLOCK);
+		if (copy_from_user(block, &items[i], n * sizeof(*block))) {
+			ret = -EFAULT;
+			break;
+		}
+		for (j = 0; j < n; j++, i++) {
+			ret = zcpool_ioctl_free_offset(zf, block[j]);
+			if (ret)
+				break;
+		}
+		cond_resched();
+	}
+	batch.done = i;
+	batch.error = ret;
+	if (copy_to_user(uarg, &batch, sizeof(batch)))
+		return -EFAULT;
+	return 0;
+}
+
+static long zcpool_ioctl_stats(struct zcpool_file *zf, struct zcpool_stats __user *uarg)
+{
+	struct zcpool_stats in, out;
+	struct zcpool_pool_stats *st;
+	u32 nr;
+	int ret;
+
+	if (copy_from_user(&in, uarg, sizeof(in)))
+		return -EFAULT;
+	/* Too large for the stack next to the rest of an ioctl's frame. */
+	st = kmalloc(sizeof(*st), GFP_KERNEL);
+	if (!st)
+		return -ENOMEM;
+	ret = zcpool_ioctl_stats_one(zf, &in, &out, st);
+	if (ret)
+		goto out_free;
+	nr = min_t(u32, in.nr_classes, ZCPOOL_SIZECLASS_NR);
+	ret = -EFAULT;
+	if (in.class_live && nr &&
+	    copy_to_user(u64_to_user_ptr(in.class_live), st->class_live, nr * sizeof(u64)))
+		goto out_free;
+	if (copy_to_user(uarg, &out, sizeof(out)))
+		goto out_free;
+	ret = 0;
+out_free:
+	kfree(st);
+	return ret;
+}
+
+static long zcpool_ioctl_limits(struct zcpool_file *zf, struct zcpool_limits __user *uarg)
+{
+	struct zcpool_limits lim;
+	int ret;
+
+	if (copy_from_user(&lim, uarg, sizeof(lim)))
+		return -EFAULT;
+	/* Unchanged, so that a struct that cannot be written back changes nothing. */
+	if (copy_to_user(uarg, &lim, sizeof(lim)))
+		return -EFAULT;
+	ret = zcpool_ioctl_limits_one(zf, &lim);
+	if (ret)
+		return ret;
+	if (copy_to_user(uarg, &lim, sizeof(lim)))
+		return -EFAULT;
+	return 0;
+}
+
 /**
  * zcpool_ioctl() - dispatch an ioctl on a /dev/zcpool file
  * @file: the open /dev/zcpool file.
@@ -46,7 +411,8 @@ static long zcpool_ioctl_info(void __user *uarg)
  * @arg:  user pointer to the command's struct.
  *
  * Context: process context, may sleep.
- * Return: 0 on success, a negative errno on failure (nothing changed then).
+ * Return: 0 on success, a negative errno on failure (nothing changed then);
+ * see uapi/linux/zcpool.h for each errno.
  */
 long zcpool_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
@@ -55,6 +421,18 @@ long zcpool_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	switch (cmd) {
 	case ZCPOOL_IOC_INFO:
 		return zcpool_ioctl_info(uarg);
+	case ZCPOOL_IOC_ALLOC:
+		return zcpool_ioctl_alloc(file->private_data, uarg);
+	case ZCPOOL_IOC_FREE:
+		return zcpool_ioctl_free(file->private_data, uarg);
+	case ZCPOOL_IOC_ALLOC_BATCH:
+		return zcpool_ioctl_alloc_batch(file->private_data, uarg);
+	case ZCPOOL_IOC_FREE_BATCH:
+		return zcpool_ioctl_free_batch(file->private_data, uarg);
+	case ZCPOOL_IOC_STATS:
+		return zcpool_ioctl_stats(file->private_data, uarg);
+	case ZCPOOL_IOC_LIMITS:
+		return zcpool_ioctl_limits(file->private_data, uarg);
 	default:
 		return -ENOTTY;
 	}

@@ -10,6 +10,7 @@
 
 #include "dev.h"
 #include "params.h"
+#include "stats.h"
 
 static int __init zcpool_init(void)
 {
@@ -18,18 +19,24 @@ static int __init zcpool_init(void)
 	ret = zcpool_params_init();
 	if (ret)
 		return ret;
+	zcpool_stats_init();
 	ret = zcpool_dev_init();
 	if (ret)
-		return ret;
+		goto err_stats;
 	pr_info("ABI %u.%u, chunk order %u, pool cap %llu, total cap %llu bytes\n",
 		ZCPOOL_ABI_MAJOR, ZCPOOL_ABI_MINOR, zcpool_params.chunk_order,
 		zcpool_params.pool_max_bytes, zcpool_params.total_max_bytes);
 	return 0;
+
+err_stats:
+	zcpool_stats_exit();
+	return ret;
 }
 
 static void __exit zcpool_exit(void)
 {
 	zcpool_dev_exit();
+	zcpool_stats_exit();
 }
 
 module_init(zcpool_init);

@@ -19,7 +19,9 @@
  * Limits. The pages a pool holds are counted in bytes against the pool's
  * cap and, across all pools, against the total_max_bytes parameter, by
  * compare-and-swap loops that never let a counter pass its cap, so a
- * chunk that would exceed either is not taken: -ENOMEM, never a warning.
+ * chunk that would exceed either is not taken: -EDQUOT, never a warning
+ * (-ENOMEM is kept for the page allocator, or the memcg, saying no). The
+ * pool's cap may be lowered while the pool is in use, never raised.
  * Before giving up on a chunk the pool tries smaller orders, which both
  * rides out fragmentation and lets a pool fill its cap to within one
  * smallest chunk.
@@ -138,7 +140,7 @@ static bool held_add(atomic64_t *held, u64 bytes, u64 max)
 
 static bool pool_charge(struct zcpool_pool *pool, u64 bytes)
 {
-	if (!held_add(&pool->held, bytes, pool->max_bytes))
+	if (!held_add(&pool->held, bytes, READ_ONCE(pool->max_bytes)))
 		return false;
 	if (!held_add(&pool_total_held, bytes, READ_ONCE(zcpool_params.total_max_bytes))) {
 		atomic64_sub(bytes, &pool->held);
@@ -168,20 +170,24 @@ static struct zcpool_chunk *pool_chunk_new(struct zcpool_pool *pool, struct zcpo
 {
 	unsigned int min_order = max_t(unsigned int, need_order, ZCPOOL_CHUNK_MIN_ORDER);
 	struct zcpool_chunk *chunk = NULL;
+	int err = -ENOMEM;
 	int order;
 	u32 slot;
 	int ret;
 
 	for (order = pool->top_order; order >= (int)min_order; order--) {
-		if (!pool_charge(pool, PAGE_SIZE << order))
+		if (!pool_charge(pool, PAGE_SIZE << order)) {
+			err = -EDQUOT;
 			continue;
+		}
 		chunk = zcpool_chunk_create(arena, order);
 		if (chunk)
 			break;
 		pool_uncharge(pool, PAGE_SIZE << order);
+		err = -ENOMEM;
 	}
 	if (!chunk)
-		return ERR_PTR(-ENOMEM);
+		return ERR_PTR(err);
 
 	/*
 	 * Lookups find the chunk as soon as xa_alloc() stores it, before slot
@@ -369,7 +375,7 @@ static int pool_alloc_huge(struct zcpool_pool *pool, u64 size, u64 *offset)
 	int ret;
 
 	if (!pool_charge(pool, (u64)nr_pages << PAGE_SHIFT))
-		return -ENOMEM;
+		return -EDQUOT;
 	/* Quiet: the size comes from the caller, and the cap bounds it anyway. */
 	huge = kvzalloc(struct_size(huge, pages, nr_pages), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!huge) {
@@ -418,7 +424,7 @@ static struct zcpool_huge *pool_huge_at(struct zcpool_pool *pool, unsigned long 
 	return huge->live ? huge : NULL;
 }
 
-static int pool_free_huge(struct zcpool_pool *pool, u64 offset)
+static int pool_free_huge(struct zcpool_pool *pool, u64 offset, u64 *size)
 {
 	struct zcpool_huge *huge;
 
@@ -439,6 +445,7 @@ static int pool_free_huge(struct zcpool_pool *pool, u64 offset)
 		pool->release(pool->release_priv, huge->base, (u64)huge->nr_pages << PAGE_SHIFT);
 	pool_huge_free_pages(huge, huge->nr_pages);
 	pool_uncharge(pool, (u64)huge->nr_pages << PAGE_SHIFT);
+	*size = huge->size;
 	kvfree(huge);
 	return 0;
 }
@@ -577,9 +584,9 @@ static int pool_check_request(const struct zcpool_pool *pool, u64 size, u64 alig
  *
  * Context: process context, may sleep (page and descriptor allocation).
  * Return: 0; -EINVAL for a zero or impossible @size, a bad @align or an
- * unknown flag; -ENOMEM when the pool's cap, the total cap or the page
- * allocator refuses memory; -EINTR when a fatal signal stopped a huge
- * allocation.
+ * unknown flag; -EDQUOT when the pool's cap or the total cap would be
+ * passed; -ENOMEM when the page allocator (or the memcg) refuses; -EINTR
+ * when a fatal signal stopped a huge allocation.
  */
 int zcpool_pool_alloc(struct zcpool_pool *pool, u64 size, u64 align, u32 flags, u64 *offset)
 {
@@ -627,9 +634,10 @@ int zcpool_pool_alloc(struct zcpool_pool *pool, u64 size, u64 align, u32 flags, 
 EXPORT_SYMBOL_NS_GPL(zcpool_pool_alloc, ZCPOOL);
 
 /**
- * zcpool_pool_free() - free an allocation
+ * zcpool_pool_free_size() - free an allocation and tell its size
  * @pool:   the pool.
  * @offset: the offset zcpool_pool_alloc() returned.
+ * @size:   set to the size the allocation was requested with, on success.
  *
  * The pool knows the allocation's size. An offset that is not the start
  * of a live allocation (freed already, inside one, never allocated, past
@@ -640,12 +648,11 @@ EXPORT_SYMBOL_NS_GPL(zcpool_pool_alloc, ZCPOOL);
  * Context: process context, may sleep (the release hook).
  * Return: 0, or -EINVAL when @offset is not a live allocation's start.
  */
-int zcpool_pool_free(struct zcpool_pool *pool, u64 offset)
+int zcpool_pool_free_size(struct zcpool_pool *pool, u64 offset, u64 *size)
 {
 	struct zcpool_chunk *chunk;
 	LIST_HEAD(release);
 	void *entry;
-	u64 size;
 	int ret;
 
 	if (offset >= ZCPOOL_POOL_WINDOW_BYTES)
@@ -658,14 +665,32 @@ int zcpool_pool_free(struct zcpool_pool *pool, u64 offset)
 	}
 	if (xa_pointer_tag(entry) == POOL_ENTRY_HUGE) {
 		rcu_read_unlock();
-		return pool_free_huge(pool, offset);
+		return pool_free_huge(pool, offset, size);
 	}
 	chunk = entry;
 	ret = zcpool_arena_free(chunk->arena, chunk, offset & (pool_slot_bytes(pool) - 1),
-				&size, &release);
+				size, &release);
 	rcu_read_unlock();
 	pool_release_chunks(pool, &release);
 	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_free_size);
+
+/**
+ * zcpool_pool_free() - free an allocation
+ * @pool:   the pool.
+ * @offset: the offset zcpool_pool_alloc() returned.
+ *
+ * As zcpool_pool_free_size(), for callers that need not know the size.
+ *
+ * Context: process context, may sleep (the release hook).
+ * Return: 0, or -EINVAL when @offset is not a live allocation's start.
+ */
+int zcpool_pool_free(struct zcpool_pool *pool, u64 offset)
+{
+	u64 size;
+
+	return zcpool_pool_free_size(pool, offset, &size);
 }
 EXPORT_SYMBOL_NS_GPL(zcpool_pool_free, ZCPOOL);
 
@@ -787,6 +812,48 @@ void zcpool_pool_stats(struct zcpool_pool *pool, struct zcpool_pool_stats *st)
 	st->chunk_fallbacks = atomic64_read(&pool->fallbacks);
 }
 EXPORT_SYMBOL_NS_GPL(zcpool_pool_stats, ZCPOOL);
+
+/**
+ * zcpool_pool_max_bytes() - a pool's cap
+ * @pool: the pool.
+ *
+ * Context: any context.
+ * Return: the most bytes of pages @pool may hold now.
+ */
+u64 zcpool_pool_max_bytes(const struct zcpool_pool *pool)
+{
+	return READ_ONCE(pool->max_bytes);
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_max_bytes);
+
+/**
+ * zcpool_pool_set_max_bytes() - lower a pool's cap
+ * @pool:      the pool.
+ * @max_bytes: the new cap: at most the current one, at least what the
+ *             pool holds.
+ *
+ * A cap only goes down, so a pool handed to a less trusted process can be
+ * confined first. Concurrent lowerings each succeed or fail as a whole
+ * (compare-and-swap); a chunk charged while this runs may leave the pool
+ * holding more than the new cap, which then only refuses new charges.
+ *
+ * Context: any context.
+ * Return: 0, or -EINVAL when @max_bytes is above the current cap or below
+ * what the pool holds.
+ */
+int zcpool_pool_set_max_bytes(struct zcpool_pool *pool, u64 max_bytes)
+{
+	u64 old = READ_ONCE(pool->max_bytes);
+
+	do {
+		if (max_bytes > old)
+			return -EINVAL;
+		if (max_bytes < (u64)atomic64_read(&pool->held))
+			return -EINVAL;
+	} while (!try_cmpxchg64(&pool->max_bytes, &old, max_bytes));
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_set_max_bytes);
 
 /**
  * zcpool_pool_page() - the page at a window offset, if it holds live data

@@ -110,10 +110,13 @@ struct zcpool_pool *zcpool_pool_create(const struct zcpool_pool_config *config);
 void zcpool_pool_destroy(struct zcpool_pool *pool);
 int zcpool_pool_alloc(struct zcpool_pool *pool, u64 size, u64 align, u32 flags, u64 *offset);
 int zcpool_pool_free(struct zcpool_pool *pool, u64 offset);
+int zcpool_pool_free_size(struct zcpool_pool *pool, u64 offset, u64 *size);
 int zcpool_pool_alloc_bulk(struct zcpool_pool *pool, u64 size, u64 align, u32 flags,
 			   u64 *offsets, unsigned int count);
 int zcpool_pool_free_bulk(struct zcpool_pool *pool, const u64 *offsets, unsigned int count);
 void zcpool_pool_stats(struct zcpool_pool *pool, struct zcpool_pool_stats *st);
+u64 zcpool_pool_max_bytes(const struct zcpool_pool *pool);
+int zcpool_pool_set_max_bytes(struct zcpool_pool *pool, u64 max_bytes);
 struct page *zcpool_pool_page(struct zcpool_pool *pool, u64 offset);
 u64 zcpool_pool_slot_bytes(const struct zcpool_pool *pool);
 u64 zcpool_pool_total_held(void);

@@ -32,7 +32,7 @@ run() {
 run lifecycle_test
 
 insmod "$ZCPOOL_KO" || { echo "zcpool-test: insmod failed"; exit 1; }
-for t in info_test; do
+for t in info_test alloc_test fault_test stats_test; do
 	run $t
 done
 rmmod zcpool || { echo "zcpool-test: rmmod failed after the tests"; fail=1; }

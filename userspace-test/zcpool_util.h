@@ -14,6 +14,7 @@
 
 #define ZCPOOL_DEV	"/dev/zcpool"
 #define ZCPOOL_PARAMS	"/sys/module/zcpool/parameters/"
+#define ZCPOOL_DEBUGFS	"/sys/kernel/debug/zcpool/"
 
 /* Read an unsigned number from a sysfs file; -1 (all ones) if unreadable. */
 static inline unsigned long long zc_read_ull(const char *path)
@@ -35,6 +36,20 @@ static inline unsigned long long zc_param(const char *name)
 
 	snprintf(path, sizeof(path), ZCPOOL_PARAMS "%s", name);
 	return zc_read_ull(path);
+}
+
+/* Write a number to a file (sysfs, debugfs); 0 or the errno. */
+static inline int zc_write_ull(const char *path, unsigned long long val)
+{
+	FILE *f = fopen(path, "w");
+	int ret;
+
+	if (!f)
+		return errno;
+	ret = fprintf(f, "%llu\n", val) < 0 ? EIO : 0;
+	if (fclose(f) && !ret)
+		ret = errno;
+	return ret;
 }
 
 static inline int zc_module_loaded(void)

@@ -515,7 +515,7 @@ static void bad_requests_are_einval(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, offset, 12345);
 	/* Within the window but above the cap: a limit, not a bad request. */
 	KUNIT_EXPECT_EQ(test, zcpool_pool_alloc(pool, zcpool_params.pool_max_bytes + 1, 0, 0,
-						&offset), -ENOMEM);
+						&offset), -EDQUOT);
 	zcpool_pool_stats(pool, st);
 	KUNIT_EXPECT_EQ(test, st->allocs, 0);
 	KUNIT_EXPECT_EQ(test, st->bytes_held, 0);
@@ -709,7 +709,7 @@ static void pool_page_lends_only_live_pages(struct kunit *test)
 /* --- limits, fallback, draining, huge ---------------------------------- */
 
 /* 3 chunks and half of one: the 4th chunk can only be a fallback of 8 pages. */
-static void pool_cap_stops_allocation_with_enomem(struct kunit *test)
+static void pool_cap_stops_allocation_with_edquot(struct kunit *test)
 {
 	u64 max_bytes = 3 * SMALL_CHUNK + SMALL_CHUNK / 2, offset;
 	struct zcpool_pool *pool = new_pool(test, SMALL_ORDER, max_bytes, 1);
@@ -720,9 +720,9 @@ static void pool_cap_stops_allocation_with_enomem(struct kunit *test)
 	m = new_model(test, expect);
 	while (m->nr < expect)
 		alloc_ok(test, pool, m, SMALL_ORDER, PAGE_SIZE, 0, 0);
-	KUNIT_EXPECT_EQ(test, zcpool_pool_alloc(pool, PAGE_SIZE, 0, 0, &offset), -ENOMEM);
-	KUNIT_EXPECT_EQ(test, zcpool_pool_alloc(pool, 16, 0, 0, &offset), -ENOMEM);
-	KUNIT_EXPECT_EQ(test, zcpool_pool_alloc(pool, 3 * SMALL_CHUNK, 0, 0, &offset), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_alloc(pool, PAGE_SIZE, 0, 0, &offset), -EDQUOT);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_alloc(pool, 16, 0, 0, &offset), -EDQUOT);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_alloc(pool, 3 * SMALL_CHUNK, 0, 0, &offset), -EDQUOT);
 	zcpool_pool_stats(pool, st);
 	KUNIT_EXPECT_EQ(test, st->bytes_held, max_bytes);
 	KUNIT_EXPECT_EQ(test, st->chunks, 4);
@@ -738,7 +738,26 @@ static void pool_cap_stops_allocation_with_enomem(struct kunit *test)
 	check_model(test, pool, m, max_bytes);
 }
 
-static void total_cap_stops_allocation_with_enomem(struct kunit *test)
+static void pool_cap_is_lowered_never_raised(struct kunit *test)
+{
+	struct zcpool_pool *pool = new_pool(test, SMALL_ORDER, 4 * SMALL_CHUNK, 1);
+	u64 offset;
+
+	KUNIT_EXPECT_EQ(test, zcpool_pool_max_bytes(pool), 4 * SMALL_CHUNK);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_set_max_bytes(pool, 4 * SMALL_CHUNK + 1), -EINVAL);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_set_max_bytes(pool, U64_MAX), -EINVAL);
+	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(pool, 16, 0, 0, &offset), 0);
+	/* One chunk is held now: the cap cannot go below it. */
+	KUNIT_EXPECT_EQ(test, zcpool_pool_set_max_bytes(pool, SMALL_CHUNK - 1), -EINVAL);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_max_bytes(pool), 4 * SMALL_CHUNK);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_set_max_bytes(pool, SMALL_CHUNK), 0);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_max_bytes(pool), SMALL_CHUNK);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_alloc(pool, SMALL_CHUNK, 0, 0, &offset), -EDQUOT);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_set_max_bytes(pool, 2 * SMALL_CHUNK), -EINVAL);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_max_bytes(pool), SMALL_CHUNK);
+}
+
+static void total_cap_stops_allocation_with_edquot(struct kunit *test)
 {
 	struct pool_ctx *ctx = test->priv;
 	struct zcpool_pool *pool = new_pool(test, SMALL_ORDER, 0, 1);
@@ -752,8 +771,8 @@ static void total_cap_stops_allocation_with_enomem(struct kunit *test)
 	WRITE_ONCE(zcpool_params.total_max_bytes, zcpool_pool_total_held() + 2 * SMALL_CHUNK);
 	while (m->nr < 2 * BIT(SMALL_ORDER))
 		alloc_ok(test, pool, m, SMALL_ORDER, PAGE_SIZE, 0, 0);
-	KUNIT_EXPECT_EQ(test, zcpool_pool_alloc(pool, PAGE_SIZE, 0, 0, &offset), -ENOMEM);
-	KUNIT_EXPECT_EQ(test, zcpool_pool_alloc(pool, 2 * SMALL_CHUNK, 0, 0, &offset), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_alloc(pool, PAGE_SIZE, 0, 0, &offset), -EDQUOT);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_alloc(pool, 2 * SMALL_CHUNK, 0, 0, &offset), -EDQUOT);
 	zcpool_pool_stats(pool, st);
 	KUNIT_EXPECT_EQ(test, st->bytes_held, 2 * SMALL_CHUNK);
 	free_all(test, pool, m);
@@ -904,7 +923,7 @@ static void bulk_alloc_is_all_or_nothing(struct kunit *test)
 
 	/* The third chunk-sized run cannot fit the cap: the first two go back. */
 	KUNIT_EXPECT_EQ(test, zcpool_pool_alloc_bulk(pool, SMALL_CHUNK, 0, 0, offsets, 3),
-			-ENOMEM);
+			-EDQUOT);
 	KUNIT_EXPECT_EQ(test, zcpool_pool_alloc_bulk(pool, 16, 7, 0, offsets, 3), -EINVAL);
 	zcpool_pool_stats(pool, st);
 	KUNIT_EXPECT_EQ(test, st->live, 0);
@@ -1231,8 +1250,9 @@ static struct kunit_case zcpool_pool_cases[] = {
 	KUNIT_CASE_PARAM(free_refuses_what_is_not_an_allocation, bad_free_gen_params),
 	KUNIT_CASE_PARAM(zero_flag_clears_reused_memory, zero_size_gen_params),
 	KUNIT_CASE(pool_page_lends_only_live_pages),
-	KUNIT_CASE(pool_cap_stops_allocation_with_enomem),
-	KUNIT_CASE(total_cap_stops_allocation_with_enomem),
+	KUNIT_CASE(pool_cap_stops_allocation_with_edquot),
+	KUNIT_CASE(pool_cap_is_lowered_never_raised),
+	KUNIT_CASE(total_cap_stops_allocation_with_edquot),
 	KUNIT_CASE(max_page_order_forces_smaller_chunks),
 	KUNIT_CASE(empty_chunks_drain_beyond_the_reserve),
 	KUNIT_CASE(huge_allocations_take_contiguous_slots),

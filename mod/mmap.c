@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mmap of a pool window: MAP_SHARED of any page-aligned range, faulted in
+ * page by page as ordinary refcounted pages.
+ *
+ * Mapping. A mapping may cover any page-aligned range of the window
+ * (ZCPOOL_POOL_WINDOW_BYTES); it is refused with -EINVAL when private
+ * (there is nothing to copy on write from: the pool is the only copy) or
+ * when it reaches past the window. Nothing is mapped at mmap() time: each
+ * page is faulted in when touched, so a large mapping of a sparse window
+ * costs nothing. A page that holds no live allocation raises SIGBUS.
+ *
+ * Pages. The fault handler inserts the pool's page with vm_insert_page():
+ * a normal PTE of a refcounted page with file rmap, not a special PTE, so
+ * get_user_pages() works on it (O_DIRECT, vmsplice, MSG_ZEROCOPY, RDMA,
+ * io_uring from the kernels that let GUP decide). The VMA is VM_MIXEDMAP
+ * (vm_insert_page() needs it to run under the read mmap lock of a fault),
+ * never VM_PFNMAP or VM_IO. It is also VM_DONTEXPAND: mremap() may move or
+ * shrink a mapping but not grow it, so a mapping never reaches past the
+ * range mmap() checked. fork() copies the PTEs (VM_MIXEDMAP mappings are
+ * copied eagerly) and the child shares the pages, as MAP_SHARED promises.
+ *
+ * Zapping. Every mapping of a pool is linked into the pool's own
+ * address_space (dev.c), so unmap_mapping_range() on a window range
+ * removes exactly that pool's PTEs for it. The pool calls zcpool_mmap_zap()
+ * through its release hook before a chunk or huge allocation goes back to
+ * the page allocator, and the FREE commands call it on the freed range when
+ * the pool has %ZCPOOL_POOL_ZAP_ON_FREE.
+ *
+ * The fault-versus-zap race. A fault looks a page up (under the arena
+ * lock, with a reference) and then inserts it; a release between the two
+ * would zap before the insert and leave a PTE to a page the pool no longer
+ * has. The page itself is safe (the PTE holds a reference), but the
+ * mapping would reach memory the pool gave back. The fault cannot hold a
+ * lock across the insert that the release takes: the insert may allocate a
+ * page table and so enter reclaim, which may release chunks. Instead a
+ * per-pool counter, zap_seq, orders the two like a seqcount:
+ *
+ *	release (zcpool_mmap_zap)		fault
+ *	-------------------------		-----
+ *	pool state changed (pages not live)	seq = zap_seq
+ *	zap_seq++				page = lookup (live?)
+ *	smp_mb()				insert PTE (under the PT lock)
+ *	unmap_mapping_range()			smp_mb()
+ *						zap_seq == seq ? done : zap it
+ *
+ * A lookup that saw the page live took the lock (arena or huge lock)
+ * before the release changed the pool's state under it, and the increment
+ * follows that change, so such a fault read zap_seq before the increment
+ * (the read is an acquire, ordered before the lookup). Between the
+ * release's increment-then-zap and the fault's insert-then-recheck, full
+ * barriers on both sides make at least one see the other: either the zap
+ * finds the PTE and removes it, or the fault sees zap_seq moved and removes
+ * what it inserted itself; the access then faults again and looks afresh
+ * (and finds the page not live: SIGBUS, or live again in a new allocation:
+ * maps it). A fault never sleeps on a release, a release never waits for
+ * faults, and a false alarm (a zap of another range) costs one refault.
+ *
+ * The window between lookup and insert is a few hundred instructions, too
+ * narrow for a test to hit on purpose. fault_race_delay_us in debugfs
+ * (root only, 0 by default, at most 10 ms) makes every fault sleep that
+ * long between the two, so that the user-space race test does hit it; it
+ * reports leaked pages when the recheck is taken out.
+ */
+
+#include <linux/atomic.h>
+#include <linux/delay.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/overflow.h>
+
+#include "compat.h"
+#include "dev.h"
+#include "mmap.h"
+#include "pool.h"
+
+/* Set through debugfs (stats.c) by tests: see the top of this file. */
+u32 zcpool_mmap_fault_race_delay_us;
+
+/* A longer sleep than any race test needs would only hang the faulting task. */
+#define MMAP_FAULT_RACE_DELAY_MAX_US	10000
+
+static vm_fault_t zcpool_mmap_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct zcpool_file *zf = vma->vm_file->private_data;
+	u64 offset = (u64)vmf->pgoff << PAGE_SHIFT;
+	unsigned long addr = vmf->address & PAGE_MASK;
+	struct page *page;
+	int seq, ret;
+	u32 delay;
+
+	if (vmf->pgoff >= ZCPOOL_POOL_WINDOW_BYTES >> PAGE_SHIFT)
+		return VM_FAULT_SIGBUS;
+	seq = atomic_read_acquire(&zf->zap_seq);
+	page = zcpool_pool_page(zf->pool, offset);
+	if (!page)
+		return VM_FAULT_SIGBUS;
+	delay = READ_ONCE(zcpool_mmap_fault_race_delay_us);
+	if (unlikely(delay)) {
+		delay = min_t(u32, delay, MMAP_FAULT_RACE_DELAY_MAX_US);
+		usleep_range(delay, delay + delay / 4 + 1);
+	}
+	ret = vm_insert_page(vma, addr, page);
+	/* The PTE, when inserted, holds a reference of its own. */
+	put_page(page);
+	/* -EBUSY: another thread mapped it first; it is checked the same way. */
+	if (ret == -ENOMEM)
+		return VM_FAULT_OOM;
+	if (ret && ret != -EBUSY)
+		return VM_FAULT_SIGBUS;
+	smp_mb();	/* the PTE before zap_seq: see the top of this file */
+	if (atomic_read(&zf->zap_seq) != seq) {
+		/*
+		 * A zap ran meanwhile and may have missed the PTE: remove it.
+		 * The access faults again and looks the page up afresh; the
+		 * retry goes through the exception return (or GUP's loop),
+		 * where signals are seen, so a stream of zaps cannot trap it.
+		 */
+		unmap_mapping_range(vma->vm_file->f_mapping, offset, PAGE_SIZE, 1);
+	}
+	return VM_FAULT_NOPAGE;
+}
+
+static const struct vm_operations_struct zcpool_mmap_vm_ops = {
+	.fault = zcpool_mmap_fault,
+};
+
+/**
+ * zcpool_mmap() - map a range of a pool's window
+ * @file: the pool's file.
+ * @vma:  the new mapping; vm_pgoff is the window offset in pages.
+ *
+ * Context: process context, mmap lock held for writing.
+ * Return: 0, or -EINVAL for a private mapping or a range that reaches
+ * past the window.
+ */
+int zcpool_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	u64 len = vma->vm_end - vma->vm_start;
+	u64 start, end;
+
+	/* VM_MAYSHARE: a read-only fd turns MAP_SHARED's VM_SHARED off. */
+	if (!(vma->vm_flags & VM_MAYSHARE))
+		return -EINVAL;
+	if (vma->vm_pgoff >= ZCPOOL_POOL_WINDOW_BYTES >> PAGE_SHIFT)
+		return -EINVAL;
+	start = (u64)vma->vm_pgoff << PAGE_SHIFT;
+	if (check_add_overflow(start, len, &end))
+		return -EINVAL;
+	if (end > ZCPOOL_POOL_WINDOW_BYTES)
+		return -EINVAL;
+	zcpool_vm_flags_set(vma, VM_MIXEDMAP | VM_DONTEXPAND);
+	vma->vm_ops = &zcpool_mmap_vm_ops;
+	return 0;
+}
+
+/**
+ * zcpool_mmap_zap() - remove a window range from every mapping of a pool
+ * @zf:     the pool's file.
+ * @offset: the range's start in the window, in bytes.
+ * @size:   its length in bytes; every page it touches is zapped.
+ *
+ * Call it after the pool stopped treating the range as live; a fault
+ * racing with it either is zapped here or zaps itself (see the top of
+ * this file). Pages that other allocations still use fault back in.
+ *
+ * Context: process context, may sleep; no zcpool lock held.
+ */
+void zcpool_mmap_zap(struct zcpool_file *zf, u64 offset, u64 size)
+{
+	u64 start = round_down(offset, PAGE_SIZE);
+	u64 end = round_up(offset + size, PAGE_SIZE);
+
+	if (!zf->inode)
+		return;
+	atomic_inc(&zf->zap_seq);
+	smp_mb__after_atomic();	/* zap_seq before the PTEs: see the top of this file */
+	unmap_mapping_range(zf->inode->i_mapping, start, end - start, 1);
+}
+
+/**
+ * zcpool_mmap_release() - the pool's release hook: zap what goes back
+ * @priv:   the pool's &struct zcpool_file.
+ * @offset: the window range whose pages go back to the page allocator.
+ * @size:   its length in bytes.
+ *
+ * Context: process context, may sleep; called by the pool with no lock held.
+ */
+void zcpool_mmap_release(void *priv, u64 offset, u64 size)
+{
+	zcpool_mmap_zap(priv, offset, size);
+}

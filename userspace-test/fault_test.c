@@ -1,0 +1,440 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Faults on a pool mapping: what mmap() accepts, SIGBUS on pages with no
+ * live allocation, zapping when memory leaves the pool (chunk release, huge
+ * free, ZCPOOL_POOL_ZAP_ON_FREE), the race between faults and zaps under
+ * threads, and get_user_pages on pool pages. Runs with zcpool.ko loaded.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <linux/zcpool.h>
+
+#include "kselftest_harness.h"
+#include "zcpool_pool.h"
+#include "zcpool_util.h"
+
+#define WINDOW_BYTES	(1ULL << 46)
+
+static __thread sigjmp_buf *fault_jmp;
+
+static void on_sigbus(int sig)
+{
+	siglongjmp(*fault_jmp, 1);
+}
+
+static void catch_sigbus(void)
+{
+	struct sigaction sa = { .sa_handler = on_sigbus };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, NULL);
+}
+
+/* Read (or write @val to) *@p: 0, or SIGBUS when the access faulted. */
+static int touch(volatile uint8_t *p, int write, uint8_t val, uint8_t *seen)
+{
+	sigjmp_buf jmp;
+
+	fault_jmp = &jmp;
+	if (sigsetjmp(jmp, 1))
+		return SIGBUS;
+	if (write)
+		*p = val;
+	else if (seen)
+		*seen = *p;
+	else
+		(void)*p;
+	return 0;
+}
+
+/*
+ * PTEs present in [@p, @p + @len), from /proc/self/pagemap (bit 63), without
+ * touching the pages; -1 when pagemap cannot be read.
+ */
+static long present_ptes(void *p, uint64_t len)
+{
+	long page = getpagesize(), present = 0;
+	uint64_t entry, i;
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	for (i = 0; i < len / page; i++) {
+		off_t where = ((uintptr_t)p / page + i) * sizeof(entry);
+
+		if (pread(fd, &entry, sizeof(entry), where) != sizeof(entry)) {
+			present = -1;
+			break;
+		}
+		present += entry >> 63;
+	}
+	close(fd);
+	return present;
+}
+
+static void *map(int fd, uint64_t offset, size_t len)
+{
+	return mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, offset);
+}
+
+FIXTURE(fault) {
+	int fd;
+	uint64_t chunk;
+	long page;
+};
+
+FIXTURE_SETUP(fault)
+{
+	self->fd = open(ZCPOOL_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd);
+	self->chunk = zc_chunk_bytes(self->fd);
+	self->page = getpagesize();
+	catch_sigbus();
+}
+
+FIXTURE_TEARDOWN(fault)
+{
+	close(self->fd);
+}
+
+TEST_F(fault, info_reports_mmap)
+{
+	struct zcpool_info info;
+
+	ASSERT_EQ(0, ioctl(self->fd, ZCPOOL_IOC_INFO, &info));
+	EXPECT_TRUE(info.features & ZCPOOL_FEATURE_MMAP);
+}
+
+TEST_F(fault, private_mappings_are_einval)
+{
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, self->page, PROT_READ, MAP_PRIVATE, self->fd, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, self->page, PROT_READ | PROT_WRITE, MAP_PRIVATE,
+				   self->fd, 0));
+	EXPECT_EQ(EINVAL, errno);
+}
+
+TEST_F(fault, ranges_past_the_window_are_einval)
+{
+	void *p;
+
+	EXPECT_EQ(MAP_FAILED, map(self->fd, WINDOW_BYTES, self->page));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(MAP_FAILED, map(self->fd, WINDOW_BYTES - self->page, 2 * self->page));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(MAP_FAILED, map(self->fd, 0x7ffffffffffff000ULL, self->page));
+	EXPECT_EQ(EINVAL, errno);
+	/* The window's last page is fine. */
+	p = map(self->fd, WINDOW_BYTES - self->page, self->page);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(SIGBUS, touch(p, 0, 0, NULL));
+	munmap(p, self->page);
+}
+
+TEST_F(fault, mappings_do_not_grow)
+{
+	uint8_t *p = map(self->fd, 0, 2 * self->page);
+
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(MAP_FAILED, mremap(p, 2 * self->page, 4 * self->page, MREMAP_MAYMOVE));
+	EXPECT_EQ(EFAULT, errno);
+	munmap(p, 2 * self->page);
+}
+
+TEST_F(fault, pages_without_a_live_allocation_are_sigbus)
+{
+	uint64_t offset;
+	uint8_t *p;
+
+	p = map(self->fd, 0, self->chunk);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(SIGBUS, touch(p, 0, 0, NULL));
+	ASSERT_EQ(0, zc_alloc(self->fd, 2 * self->page, 0, 0, &offset));
+	ASSERT_EQ(0, offset);
+	EXPECT_EQ(0, touch(p, 1, 1, NULL));
+	EXPECT_EQ(0, touch(p + 2 * self->page - 1, 1, 1, NULL));
+	/* The page after the run and far into the chunk hold nothing. */
+	EXPECT_EQ(SIGBUS, touch(p + 2 * self->page, 0, 0, NULL));
+	EXPECT_EQ(SIGBUS, touch(p + self->chunk - 1, 1, 1, NULL));
+	munmap(p, self->chunk);
+}
+
+TEST_F(fault, data_is_shared_between_mappings_and_fresh_memory_is_zero)
+{
+	uint64_t sizes[] = { 100, 5000, 3 * self->page, self->chunk + self->page };
+	unsigned int i;
+	uint64_t offset, j;
+
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		uint64_t base, len;
+		uint8_t *a, *b;
+
+		ASSERT_EQ(0, zc_alloc(self->fd, sizes[i], 0, 0, &offset));
+		base = offset & ~(uint64_t)(self->page - 1);
+		len = (offset + sizes[i] - base + self->page - 1) & ~(uint64_t)(self->page - 1);
+		a = map(self->fd, base, len);
+		b = map(self->fd, base, len);
+		ASSERT_NE(MAP_FAILED, a);
+		ASSERT_NE(MAP_FAILED, b);
+		for (j = 0; j < sizes[i]; j++)
+			ASSERT_EQ(0, a[offset - base + j]);
+		for (j = 0; j < sizes[i]; j++)
+			a[offset - base + j] = (uint8_t)(j * 7 + i);
+		for (j = 0; j < sizes[i]; j++)
+			ASSERT_EQ((uint8_t)(j * 7 + i), b[offset - base + j]);
+		munmap(a, len);
+		munmap(b, len);
+	}
+}
+
+TEST_F(fault, a_read_only_fd_maps_shared_read_only)
+{
+	int fd = open(ZCPOOL_DEV, O_RDONLY | O_CLOEXEC);
+	uint64_t offset;
+	uint8_t *p, v = 1;
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, zc_alloc(fd, self->page, 0, 0, &offset));
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, self->page, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+				   offset));
+	EXPECT_EQ(EACCES, errno);
+	p = mmap(NULL, self->page, PROT_READ, MAP_SHARED, fd, offset);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(0, touch(p, 0, 0, &v));
+	EXPECT_EQ(0, v);
+	munmap(p, self->page);
+	close(fd);
+}
+
+/* Like free(3): without ZAP_ON_FREE, what was mapped stays mapped. */
+TEST_F(fault, free_does_not_unmap_by_default)
+{
+	uint64_t keep, offset;
+	uint8_t *p;
+
+	ASSERT_EQ(0, zc_pin_to_one_cpu());
+	ASSERT_EQ(0, zc_alloc(self->fd, self->page, 0, 0, &keep));
+	ASSERT_EQ(0, zc_alloc(self->fd, self->page, 0, 0, &offset));
+	p = map(self->fd, offset, self->page);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(0, touch(p, 1, 5, NULL));
+	ASSERT_EQ(0, zc_free(self->fd, offset));
+	EXPECT_EQ(0, touch(p, 0, 0, NULL));
+	munmap(p, self->page);
+	/* A new mapping faults: the page holds no live allocation. */
+	p = map(self->fd, offset, self->page);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(SIGBUS, touch(p, 0, 0, NULL));
+	munmap(p, self->page);
+}
+
+TEST_F(fault, zap_on_free_makes_a_use_after_free_fault)
+{
+	uint64_t keep, run, elem, elem2;
+	uint8_t *p, *e;
+
+	ASSERT_EQ(0, zc_pin_to_one_cpu());
+	ASSERT_EQ(0, zc_limits(self->fd, 0, ZCPOOL_POOL_ZAP_ON_FREE, NULL));
+	ASSERT_EQ(0, zc_alloc(self->fd, self->page, 0, 0, &keep));	/* keeps the chunk */
+	ASSERT_EQ(0, zc_alloc(self->fd, 2 * self->page, 0, 0, &run));
+	ASSERT_EQ(0, zc_alloc(self->fd, 64, 0, 0, &elem));
+	ASSERT_EQ(0, zc_alloc(self->fd, 64, 0, 0, &elem2));
+	ASSERT_EQ(elem / self->page, elem2 / self->page);
+	p = map(self->fd, run, 2 * self->page);
+	e = map(self->fd, elem & ~(uint64_t)(self->page - 1), self->page);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_NE(MAP_FAILED, e);
+	EXPECT_EQ(0, touch(p + self->page, 1, 1, NULL));
+	EXPECT_EQ(0, touch(e, 0, 0, NULL));
+	ASSERT_EQ(0, zc_free(self->fd, run));
+	EXPECT_EQ(SIGBUS, touch(p, 0, 0, NULL));
+	EXPECT_EQ(SIGBUS, touch(p + self->page, 0, 0, NULL));
+	/* The element's page still holds elem2: it faults back in. */
+	ASSERT_EQ(0, zc_free(self->fd, elem));
+	EXPECT_EQ(0, touch(e + (elem2 & (self->page - 1)), 0, 0, NULL));
+	ASSERT_EQ(0, zc_free(self->fd, elem2));
+	EXPECT_EQ(SIGBUS, touch(e, 0, 0, NULL));
+	munmap(p, 2 * self->page);
+	munmap(e, self->page);
+}
+
+/* Pages that go back to the kernel are zapped from every mapping. */
+TEST_F(fault, memory_leaving_the_pool_is_zapped)
+{
+	uint64_t huge, a, b;
+	struct zcpool_stats st;
+	uint8_t *h, *w;
+	int faults;
+
+	ASSERT_EQ(0, zc_alloc(self->fd, self->chunk + self->page, 0, 0, &huge));
+	h = map(self->fd, huge, self->chunk + self->page);
+	ASSERT_NE(MAP_FAILED, h);
+	EXPECT_EQ(0, touch(h, 1, 1, NULL));
+	EXPECT_EQ(0, touch(h + self->chunk, 1, 1, NULL));
+	ASSERT_EQ(0, zc_free(self->fd, huge));
+	EXPECT_EQ(SIGBUS, touch(h, 0, 0, NULL));
+	EXPECT_EQ(SIGBUS, touch(h + self->chunk, 0, 0, NULL));
+	munmap(h, self->chunk + self->page);
+
+	/* Two chunk-sized runs, two chunks; freeing both gives one back. */
+	ASSERT_EQ(0, zc_pin_to_one_cpu());
+	ASSERT_EQ(0, zc_alloc(self->fd, self->chunk, 0, 0, &a));
+	ASSERT_EQ(0, zc_alloc(self->fd, self->chunk, 0, 0, &b));
+	w = map(self->fd, 0, 4 * self->chunk);
+	ASSERT_NE(MAP_FAILED, w);
+	EXPECT_EQ(0, touch(w + a, 1, 1, NULL));
+	EXPECT_EQ(0, touch(w + b, 1, 1, NULL));
+	ASSERT_EQ(0, zc_free(self->fd, a));
+	ASSERT_EQ(0, zc_free(self->fd, b));
+	ASSERT_EQ(0, zc_stats(self->fd, &st, NULL));
+	EXPECT_EQ(1, st.chunks);
+	faults = (touch(w + a, 0, 0, NULL) == SIGBUS) + (touch(w + b, 0, 0, NULL) == SIGBUS);
+	EXPECT_EQ(1, faults);
+	munmap(w, 4 * self->chunk);
+}
+
+/*
+ * Faults racing with zaps. One thread allocates and frees chunk-sized
+ * runs (each round takes a chunk and gives one back) in a pool with
+ * ZAP_ON_FREE, while the others touch random pages of the window through
+ * one mapping; debugfs makes every fault sleep between its lookup and its
+ * insert, so frees and releases land in that window. At the end nothing is
+ * live and every free zapped: no PTE of the mapping may be left (pagemap
+ * says, without faulting). A fault that installed a page after the zap of
+ * its range would leave one.
+ */
+struct race {
+	uint8_t *map;
+	uint64_t len;
+	long page;
+	volatile int stop;
+	unsigned long touched;
+	unsigned long faulted;
+	unsigned int seed;
+};
+
+static void *race_toucher(void *arg)
+{
+	struct race *r = arg;
+	unsigned int seed = __sync_fetch_and_add(&r->seed, 1);
+	unsigned long touched = 0, faulted = 0;
+	uint64_t off;
+
+	catch_sigbus();
+	while (!r->stop) {
+		off = (uint64_t)(rand_r(&seed) % (r->len / r->page)) * r->page;
+		if (touch(r->map + off, rand_r(&seed) & 1, 0x5a, NULL))
+			faulted++;
+		else
+			touched++;
+	}
+	__sync_fetch_and_add(&r->touched, touched);
+	__sync_fetch_and_add(&r->faulted, faulted);
+	return NULL;
+}
+
+#define RACE_DELAY	ZCPOOL_DEBUGFS "fault_race_delay_us"
+
+FIXTURE(race) {
+	int fd;
+	uint64_t chunk;
+	long page;
+};
+
+FIXTURE_SETUP(race)
+{
+	self->fd = open(ZCPOOL_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd);
+	self->chunk = zc_chunk_bytes(self->fd);
+	self->page = getpagesize();
+	catch_sigbus();
+	ASSERT_EQ(0, zc_write_ull(RACE_DELAY, 200));
+}
+
+FIXTURE_TEARDOWN(race)
+{
+	zc_write_ull(RACE_DELAY, 0);
+	close(self->fd);
+}
+
+/* Rounds stop after ROUND_SECONDS; the harness's 30 s are too few on debug kernels. */
+TEST_F_TIMEOUT(race, faults_racing_with_zaps_never_keep_a_page, 120)
+{
+	enum { THREADS = 3, ROUNDS = 300, ROUND_SECONDS = 8 };
+	const char *env = getenv("ZCPOOL_SEED");
+	struct race r = { .page = self->page };
+	time_t start = time(NULL);
+	pthread_t threads[THREADS];
+	uint64_t offs[3], i;
+	struct zcpool_stats st;
+	int t;
+
+	r.seed = env ? strtoul(env, NULL, 0) : (unsigned int)time(NULL);
+	TH_LOG("seed %u (ZCPOOL_SEED replays it)", r.seed);
+	ASSERT_EQ(0, zc_limits(self->fd, 0, ZCPOOL_POOL_ZAP_ON_FREE, NULL));
+	r.len = 4 * self->chunk;
+	r.map = map(self->fd, 0, r.len);
+	ASSERT_NE(MAP_FAILED, r.map);
+	for (t = 0; t < THREADS; t++)
+		ASSERT_EQ(0, pthread_create(&threads[t], NULL, race_toucher, &r));
+	for (i = 0; i < ROUNDS && time(NULL) - start < ROUND_SECONDS; i++) {
+		ASSERT_EQ(0, zc_alloc(self->fd, self->chunk, 0, 0, &offs[0]));
+		ASSERT_EQ(0, zc_alloc(self->fd, self->chunk, 0, 0, &offs[1]));
+		ASSERT_EQ(0, zc_alloc(self->fd, 5 * self->page, 0, 0, &offs[2]));
+		usleep(1000);
+		ASSERT_EQ(0, zc_free(self->fd, offs[i % 2]));
+		ASSERT_EQ(0, zc_free(self->fd, offs[2]));
+		ASSERT_EQ(0, zc_free(self->fd, offs[1 - i % 2]));
+	}
+	r.stop = 1;
+	for (t = 0; t < THREADS; t++)
+		pthread_join(threads[t], NULL);
+	TH_LOG("%llu rounds, %lu touches, %lu faults", (unsigned long long)i, r.touched,
+	       r.faulted);
+	EXPECT_LE(3, i);
+	EXPECT_LT(0, r.touched);
+	EXPECT_LT(0, r.faulted);
+	ASSERT_EQ(0, zc_stats(self->fd, &st, NULL));
+	ASSERT_EQ(0, st.live);
+	EXPECT_EQ(0, present_ptes(r.map, r.len));
+	munmap(r.map, r.len);
+}
+
+/*
+ * get_user_pages() works on pool pages: vmsplice() pins them into a pipe
+ * by reference, so a change made after the splice is what the reader gets.
+ */
+TEST_F(fault, get_user_pages_works_on_pool_pages)
+{
+	uint8_t *p, buf[64];
+	struct iovec iov;
+	uint64_t offset;
+	int pipefd[2];
+
+	ASSERT_EQ(0, zc_alloc(self->fd, self->page, 0, 0, &offset));
+	p = map(self->fd, offset, self->page);
+	ASSERT_NE(MAP_FAILED, p);
+	memset(p, 0x3c, self->page);
+	EXPECT_EQ(1, present_ptes(p, self->page));
+	ASSERT_EQ(0, pipe(pipefd));
+	iov.iov_base = p + 100;
+	iov.iov_len = sizeof(buf);
+	ASSERT_EQ(sizeof(buf), vmsplice(pipefd[1], &iov, 1, 0));
+	memset(p, 0x7e, self->page);
+	ASSERT_EQ(sizeof(buf), read(pipefd[0], buf, sizeof(buf)));
+	EXPECT_EQ(0x7e, buf[0]);
+	EXPECT_EQ(0x7e, buf[sizeof(buf) - 1]);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	munmap(p, self->page);
+}
+
+TEST_HARNESS_MAIN
