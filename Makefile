@@ -61,6 +61,13 @@ kunit: deps
 utest: deps
 	scripts/check --targets "$(TARGET)" --only utest --tests "$(TESTS)"
 
+# The fuzzers and the concurrency test for SOAK_SECONDS each (default 600)
+# on one debug kernel (SOAK_TARGET, default debug-6.12).
+SOAK_SECONDS ?= 600
+SOAK_TARGET ?= debug-6.12
+soak: deps
+	scripts/soak --seconds "$(SOAK_SECONDS)" --target "$(SOAK_TARGET)"
+
 # Boot the stock Debian kernel, load zcpool, run the demo and show its output.
 demo: deps
 	scripts/demo
@@ -73,4 +80,4 @@ bench: deps
 	scripts/bench $(BENCH_ARGS)
 
 .PHONY: all modules clean install dkms-install dkms-remove deps kernels check \
-	static kunit utest demo bench
+	static kunit utest soak demo bench

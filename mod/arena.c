@@ -19,12 +19,24 @@
  *     and hands them in with the next call (struct zcpool_arena_req).
  *  3. The window xarray's own xa_lock nests inside 1 (xa_alloc, xa_store)
  *     and inside the huge lock (xa_erase); nothing nests inside it.
+ *  4. A per-CPU cache lock (spinlock, cache.c) protects one CPU's
+ *     magazines of one pool. It is a leaf too, never held with an arena
+ *     lock: refills are allocated from the arena first and then put in,
+ *     and evicted or drained allocations are taken out first and then
+ *     given to the arena.
+ *  The shrinker's mutex (shrinker.c) is outermost: held while the shrinker
+ *  reclaims a pool, which takes 4 and 2 (one at a time) and calls the
+ *  release hook; never held across an allocation.
  *
  * Lockless: looking a chunk up by window offset (xa_load() under RCU; a
  * chunk's arena, pages, order and slot never change once published, and
  * its descriptor is freed only after a grace period, so the lookup may take
  * the arena lock and then finds every page of a chunk being given up
- * marked free); the pool's bytes-held counters (atomic64 compare-and-swap
+ * marked free); handing an allocation out and claiming it back on free
+ * (chunk.c: an atomic flag per page run, an atomic bitmap per subpage run
+ * whose descriptor is also freed after a grace period, so the arena lock
+ * is needed only to move allocations between the arena and the pool);
+ * the per-CPU statistics of the pool; the pool's bytes-held counters (atomic64 compare-and-swap
  * against the limits); zeroing an allocation after it is handed out.
  *
  * Chunk lists by usage, as in Netty's PoolChunkList (q000 .. q100), with
@@ -43,10 +55,12 @@
  * elements, newest first. A run that fills up leaves the list; one that
  * becomes empty gives its pages back to the buddy tree at once, so that
  * chunks can drain (keeping the last run of a class, as Netty does, would
- * pin its chunk forever); the per-CPU cache that will sit in front of the
- * arena absorbs the churn that this costs on alloc/free ping-pong.
+ * pin its chunk forever); the per-CPU cache in front of the arena absorbs
+ * the churn that this costs on alloc/free ping-pong.
  */
 
+#include <linux/atomic.h>
+#include <linux/bitops.h>
 #include <linux/kernel.h>
 #include <linux/list.h>
 #include <linux/lockdep.h>
@@ -96,6 +110,7 @@ void zcpool_arena_init(struct zcpool_arena *arena)
 		INIT_LIST_HEAD(&arena->partial[i]);
 	arena->nr_chunks = 0;
 	arena->nr_empty = 0;
+	arena->empty_pages = 0;
 	memset(&arena->stats, 0, sizeof(arena->stats));
 }
 EXPORT_SYMBOL_IF_KUNIT(zcpool_arena_init);
@@ -105,16 +120,19 @@ EXPORT_SYMBOL_IF_KUNIT(zcpool_arena_init);
  * @req:   the request.
  * @cls:   a size class, or -1 for a page run.
  * @pages: a page run's length in pages.
- * @size:  the requested bytes.
+ * @objs:  room for @want allocations.
+ * @want:  how many allocations of that shape, at least 1.
  *
  * Context: any context.
  */
-void zcpool_arena_req_init(struct zcpool_arena_req *req, int cls, unsigned int pages, u64 size)
+void zcpool_arena_req_init(struct zcpool_arena_req *req, int cls, unsigned int pages,
+			   struct zcpool_arena_obj *objs, unsigned int want)
 {
 	memset(req, 0, sizeof(*req));
 	req->cls = cls;
 	req->pages = pages;
-	req->size = size;
+	req->objs = objs;
+	req->want = want;
 	INIT_LIST_HEAD(&req->release);
 }
 EXPORT_SYMBOL_IF_KUNIT(zcpool_arena_req_init);
@@ -153,6 +171,7 @@ static void arena_add_empty(struct zcpool_arena *arena, struct zcpool_chunk *chu
 		list_move_tail(&chunk->node, empty);
 	chunk->usage = ZCPOOL_ARENA_EMPTY;
 	arena->nr_empty++;
+	WRITE_ONCE(arena->empty_pages, arena->empty_pages + zcpool_chunk_nr_pages(chunk));
 }
 
 /* Put @chunk on the list its usage calls for, after an allocation or a free. */
@@ -169,6 +188,7 @@ static void arena_update_usage(struct zcpool_arena *arena, struct zcpool_chunk *
 	}
 	if (list == ZCPOOL_ARENA_EMPTY) {
 		arena->nr_empty--;
+		WRITE_ONCE(arena->empty_pages, arena->empty_pages - zcpool_chunk_nr_pages(chunk));
 		list = ZCPOOL_ARENA_Q000;
 	}
 	while (pct > usage_bounds[list].max)
@@ -181,19 +201,24 @@ static void arena_update_usage(struct zcpool_arena *arena, struct zcpool_chunk *
 	}
 }
 
-/* Give up empty chunks beyond the reserve, the smallest first. */
-static void arena_trim(struct zcpool_arena *arena, struct list_head *release)
+/* Give up empty chunks beyond @keep, the smallest first. */
+static unsigned int arena_trim(struct zcpool_arena *arena, unsigned int keep,
+			       struct list_head *release)
 {
 	struct zcpool_chunk *chunk;
+	unsigned int pages = 0;
 
 	lockdep_assert_held(&arena->lock);
-	while (arena->nr_empty > ZCPOOL_ARENA_EMPTY_RESERVE) {
+	while (arena->nr_empty > keep) {
 		chunk = list_last_entry(&arena->usage[ZCPOOL_ARENA_EMPTY],
 					struct zcpool_chunk, node);
 		list_move(&chunk->node, release);
 		arena->nr_empty--;
 		arena->nr_chunks--;
+		pages += zcpool_chunk_nr_pages(chunk);
+		WRITE_ONCE(arena->empty_pages, arena->empty_pages - zcpool_chunk_nr_pages(chunk));
 	}
+	return pages;
 }
 
 /* Take @pages pages from the busiest chunk that has room; -ENOSPC if none. */
@@ -222,7 +247,8 @@ static int arena_take_pages(struct zcpool_arena *arena, unsigned int pages,
 	return -ENOSPC;
 }
 
-static int arena_alloc_run(struct zcpool_arena *arena, struct zcpool_arena_req *req)
+static int arena_alloc_run(struct zcpool_arena *arena, struct zcpool_arena_req *req,
+			   struct zcpool_arena_obj *obj)
 {
 	struct zcpool_chunk *chunk;
 	bool dirty;
@@ -233,11 +259,10 @@ static int arena_alloc_run(struct zcpool_arena *arena, struct zcpool_arena_req *
 		req->need_order = order_base_2(req->pages);
 		return -EAGAIN;
 	}
-	zcpool_chunk_set_run(chunk, first, req->pages,
-			     ((u64)req->pages << PAGE_SHIFT) - req->size, &dirty);
-	req->chunk = chunk;
-	req->chunk_off = (u64)first << PAGE_SHIFT;
-	req->zero_len = dirty ? (u64)req->pages << PAGE_SHIFT : 0;
+	zcpool_chunk_set_run(chunk, first, req->pages, &dirty);
+	obj->chunk = chunk;
+	obj->off = first << PAGE_SHIFT;
+	obj->dirty_len = dirty ? req->pages << PAGE_SHIFT : 0;
 	arena->stats.runs_live++;
 	return 0;
 }
@@ -271,7 +296,8 @@ static struct zcpool_run *arena_partial_run(struct zcpool_arena *arena,
 	return run;
 }
 
-static int arena_alloc_elem(struct zcpool_arena *arena, struct zcpool_arena_req *req)
+static int arena_alloc_elem(struct zcpool_arena *arena, struct zcpool_arena_req *req,
+			    struct zcpool_arena_obj *obj)
 {
 	struct zcpool_run *run;
 	int idx, err = 0;
@@ -285,52 +311,57 @@ static int arena_alloc_elem(struct zcpool_arena *arena, struct zcpool_arena_req 
 		return idx;
 	if (zcpool_subpage_is_full(&run->sp))
 		list_del_init(&run->node);
-	zcpool_chunk_run_set_slack(run, idx, run->elem_size - req->size);
-	req->chunk = run->chunk;
-	req->chunk_off = ((u64)run->first_page << PAGE_SHIFT) + (u64)idx * run->elem_size;
-	req->zero_len = idx < run->clean_from ? run->elem_size : 0;
+	obj->chunk = run->chunk;
+	obj->off = (run->first_page << PAGE_SHIFT) + idx * run->elem_size;
+	obj->dirty_len = idx < run->clean_from ? run->elem_size : 0;
 	run->clean_from = max_t(unsigned int, run->clean_from, idx + 1);
-	arena->stats.class_live[req->cls]++;
 	return 0;
 }
 
 static int arena_alloc_locked(struct zcpool_arena *arena, struct zcpool_arena_req *req)
 {
+	struct zcpool_arena_obj *obj = &req->objs[req->nr];
 	int ret;
 
 	lockdep_assert_held(&arena->lock);
 	if (req->cls >= 0)
-		ret = arena_alloc_elem(arena, req);
+		ret = arena_alloc_elem(arena, req, obj);
 	else
-		ret = arena_alloc_run(arena, req);
+		ret = arena_alloc_run(arena, req, obj);
 	if (ret)
 		return ret;
-	arena->stats.bytes_requested += req->size;
+	req->nr++;
 	arena->stats.live++;
 	arena->stats.allocs++;
 	return 0;
 }
 
 /**
- * zcpool_arena_alloc() - allocate one element of a class or one page run
+ * zcpool_arena_alloc() - allocate elements of a class or page runs, in a batch
  * @arena: the arena.
  * @req:   the request (zcpool_arena_req_init()); a chunk in
  *         @req->spare_chunk is added to the arena first.
  *
- * Tries the arena's chunks, busiest first. When none has room it does not
- * take pages itself: it returns -EAGAIN with the chunk order it needs in
- * @req->need_order, and the caller brings a chunk at least that big in
- * @req->spare_chunk and calls again. Empty chunks beyond
- * %ZCPOOL_ARENA_EMPTY_RESERVE end up on @req->release.
+ * Allocates up to @req->want objects of one shape into @req->objs under one
+ * hold of the lock (dropped only to allocate a run descriptor), from the
+ * arena's chunks, busiest first. It stops early, with what it has, rather
+ * than grow the arena. When it has nothing and no
+ * chunk has room, it does not take pages itself: it returns -EAGAIN with
+ * the chunk order it needs in @req->need_order, and the caller brings a
+ * chunk at least that big in @req->spare_chunk and calls again. Empty
+ * chunks beyond %ZCPOOL_ARENA_EMPTY_RESERVE end up on @req->release.
+ * The objects are allocated but not live: the pool hands them out
+ * (zcpool_chunk_hand_out()) or keeps them in a per-CPU cache.
  *
  * Context: process context, may sleep (the lock is dropped to allocate a
- * run descriptor); takes and releases the arena lock.
- * Return: 0 with @req->chunk and @req->chunk_off set; -EAGAIN when the
- * arena needs a chunk; -ENOMEM when a run descriptor could not be allocated.
+ * run descriptor); takes the arena lock.
+ * Return: 0 with @req->nr >= 1 objects; -EAGAIN when the arena needs a
+ * chunk; -ENOMEM when a run descriptor could not be allocated for the
+ * first object.
  */
 int zcpool_arena_alloc(struct zcpool_arena *arena, struct zcpool_arena_req *req)
 {
-	int ret;
+	int ret = 0;
 
 	might_sleep();
 	spin_lock(&arena->lock);
@@ -340,42 +371,46 @@ int zcpool_arena_alloc(struct zcpool_arena *arena, struct zcpool_arena_req *req)
 		arena->nr_chunks++;
 		req->spare_chunk = NULL;
 	}
-	for (;;) {
+	while (req->nr < req->want) {
 		ret = arena_alloc_locked(arena, req);
+		if (!ret)
+			continue;
+		/* A batch stops short rather than grow the arena. */
+		if (ret == -EAGAIN && req->nr) {
+			ret = 0;
+			break;
+		}
 		if (ret != ARENA_NEED_RUN)
 			break;
+		/* What the batch holds is out of the arena: safe to unlock. */
 		spin_unlock(&arena->lock);
 		req->spare_run = zcpool_chunk_run_alloc(req->cls);
 		spin_lock(&arena->lock);
 		if (!req->spare_run) {
-			ret = -ENOMEM;
+			ret = req->nr ? 0 : -ENOMEM;
 			break;
 		}
 	}
-	arena_trim(arena, &req->release);
+	arena_trim(arena, ZCPOOL_ARENA_EMPTY_RESERVE, &req->release);
 	spin_unlock(&arena->lock);
 	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(zcpool_arena_alloc);
 
 static int arena_free_run(struct zcpool_arena *arena, struct zcpool_chunk *chunk,
-			  unsigned int page, u64 *size)
+			  unsigned int page)
 {
-	struct zcpool_chunk_page *m = &chunk->meta[page];
-	unsigned int pages = m->pages;
-	u32 slack = m->slack;
+	unsigned int pages = chunk->meta[page].pages;
 
-	/* The descriptors say the run is live: the tree must agree. */
+	/* The descriptors say the run is allocated: the tree must agree. */
 	if (WARN_ON_ONCE(zcpool_buddy_free(&chunk->buddy, page, pages)))
 		return -EINVAL;
 	zcpool_chunk_clear_run(chunk, page, pages);
-	*size = ((u64)pages << PAGE_SHIFT) - slack;
 	arena->stats.runs_live--;
 	return 0;
 }
 
-static int arena_free_elem(struct zcpool_arena *arena, struct zcpool_run *run,
-			   u64 chunk_off, u64 *size)
+static int arena_free_elem(struct zcpool_arena *arena, struct zcpool_run *run, u64 chunk_off)
 {
 	u64 rel = chunk_off - ((u64)run->first_page << PAGE_SHIFT);
 	struct zcpool_chunk *chunk = run->chunk;
@@ -388,10 +423,11 @@ static int arena_free_elem(struct zcpool_arena *arena, struct zcpool_run *run,
 		return -EINVAL;
 	if (idx >= run->sp.nr_elems)
 		return -EINVAL;
+	/* An element still handed out cannot come back to the arena. */
+	if (test_bit(idx, run->live))
+		return -EINVAL;
 	if (zcpool_subpage_free(&run->sp, idx))
 		return -EINVAL;
-	*size = run->elem_size - zcpool_chunk_run_slack(run, idx);
-	arena->stats.class_live[run->cls]--;
 	if (!zcpool_subpage_is_empty(&run->sp)) {
 		if (was_full)
 			list_add(&run->node, &arena->partial[run->cls]);
@@ -406,57 +442,95 @@ static int arena_free_elem(struct zcpool_arena *arena, struct zcpool_run *run,
 	return 0;
 }
 
-/**
- * zcpool_arena_free() - free the allocation that starts at an offset of a chunk
- * @arena:     the arena, @chunk->arena.
- * @chunk:     a chunk found by window offset (it may be being given up).
- * @chunk_off: the allocation's byte offset in @chunk.
- * @size:      set to the allocation's requested size on success.
- * @release:   chunks the arena gives up are moved here; the caller releases
- *             them with no lock held.
- *
- * An offset that is not the start of a live allocation (inside one, in a
- * free page, in a run's unused tail, freed already, past the chunk) is
- * refused and changes nothing.
- *
- * Context: process context; takes the arena lock, does not sleep.
- * Return: 0, or -EINVAL when @chunk_off is not a live allocation's start.
- */
-int zcpool_arena_free(struct zcpool_arena *arena, struct zcpool_chunk *chunk, u64 chunk_off,
-		      u64 *size, struct list_head *release)
+static int arena_free_locked(struct zcpool_arena *arena, struct zcpool_chunk *chunk,
+			     u64 chunk_off)
 {
 	unsigned int page;
 	int ret;
 
+	lockdep_assert_held(&arena->lock);
 	if (chunk_off >= (u64)zcpool_chunk_nr_pages(chunk) << PAGE_SHIFT)
 		return -EINVAL;
 	page = chunk_off >> PAGE_SHIFT;
-
-	spin_lock(&arena->lock);
 	switch (chunk->meta[page].kind) {
 	case ZCPOOL_CHUNK_PAGE_RUN_HEAD:
 		ret = -EINVAL;
-		if (!offset_in_page(chunk_off))
-			ret = arena_free_run(arena, chunk, page, size);
+		if (!offset_in_page(chunk_off) && !atomic_read(&chunk->meta[page].live))
+			ret = arena_free_run(arena, chunk, page);
 		break;
 	case ZCPOOL_CHUNK_PAGE_SUBPAGE:
-		ret = arena_free_elem(arena, chunk->meta[page].run, chunk_off, size);
+		ret = arena_free_elem(arena, chunk->meta[page].run, chunk_off);
 		break;
 	default:
 		ret = -EINVAL;
 		break;
 	}
-	if (!ret) {
-		arena->stats.bytes_requested -= *size;
-		arena->stats.live--;
-		arena->stats.frees++;
-		arena_update_usage(arena, chunk);
-		arena_trim(arena, release);
-	}
+	if (ret)
+		return ret;
+	arena->stats.live--;
+	arena->stats.frees++;
+	arena_update_usage(arena, chunk);
+	return 0;
+}
+
+/**
+ * zcpool_arena_free() - give an allocation the pool owns back to the arena
+ * @arena:     the arena, @chunk->arena.
+ * @chunk:     the chunk holding it.
+ * @chunk_off: the allocation's byte offset in @chunk.
+ * @release:   chunks the arena gives up are moved here; the caller releases
+ *             them with no lock held.
+ *
+ * The allocation must be allocated in the arena and not live (claimed back
+ * with zcpool_chunk_claim(), or never handed out). Anything else is
+ * refused and changes nothing.
+ *
+ * Context: process context; takes the arena lock, does not sleep.
+ * Return: 0, or -EINVAL when @chunk_off is not such an allocation's start.
+ */
+int zcpool_arena_free(struct zcpool_arena *arena, struct zcpool_chunk *chunk, u64 chunk_off,
+		      struct list_head *release)
+{
+	int ret;
+
+	spin_lock(&arena->lock);
+	ret = arena_free_locked(arena, chunk, chunk_off);
+	if (!ret)
+		arena_trim(arena, ZCPOOL_ARENA_EMPTY_RESERVE, release);
 	spin_unlock(&arena->lock);
 	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(zcpool_arena_free);
+
+/**
+ * zcpool_arena_free_objs() - give a batch of allocations back to their arenas
+ * @objs:    allocations as for zcpool_arena_free(), of any arenas.
+ * @nr:      how many.
+ * @release: chunks the arenas give up are moved here; the caller releases
+ *           them with no lock held.
+ *
+ * Takes each arena's lock once for a stretch of @objs from that arena.
+ *
+ * Context: process context; takes arena locks one at a time, does not sleep.
+ * Return: how many were refused (0 unless a caller's bookkeeping is broken).
+ */
+unsigned int zcpool_arena_free_objs(const struct zcpool_arena_obj *objs, unsigned int nr,
+				    struct list_head *release)
+{
+	struct zcpool_arena *arena;
+	unsigned int i = 0, bad = 0;
+
+	while (i < nr) {
+		arena = objs[i].chunk->arena;
+		spin_lock(&arena->lock);
+		for (; i < nr && objs[i].chunk->arena == arena; i++)
+			bad += !!arena_free_locked(arena, objs[i].chunk, objs[i].off);
+		arena_trim(arena, ZCPOOL_ARENA_EMPTY_RESERVE, release);
+		spin_unlock(&arena->lock);
+	}
+	return bad;
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_arena_free_objs);
 
 /**
  * zcpool_arena_page() - the page at an offset of a chunk, if it holds live data
@@ -468,8 +542,8 @@ EXPORT_SYMBOL_IF_KUNIT(zcpool_arena_free);
  * reference is taken, so the page cannot go back to the
  * page allocator in between.
  * Return: the page holding @chunk_off with a reference the caller must
- * put_page(), when it is part of a live page run or holds at least one
- * byte of a live element; NULL otherwise.
+ * put_page(), when it is part of a page run handed out to a caller or holds
+ * at least one byte of an element handed out; NULL otherwise.
  */
 struct page *zcpool_arena_page(struct zcpool_arena *arena, struct zcpool_chunk *chunk,
 			       u64 chunk_off)
@@ -488,7 +562,8 @@ struct page *zcpool_arena_page(struct zcpool_arena *arena, struct zcpool_chunk *
 	switch (m->kind) {
 	case ZCPOOL_CHUNK_PAGE_RUN_HEAD:
 	case ZCPOOL_CHUNK_PAGE_RUN_TAIL:
-		live = true;
+		/* Handed out, not free nor waiting in a per-CPU cache. */
+		live = atomic_read(&chunk->meta[m->head].live);
 		break;
 	case ZCPOOL_CHUNK_PAGE_SUBPAGE:
 		live = zcpool_chunk_run_page_live(m->run, idx - m->run->first_page);
@@ -507,25 +582,63 @@ struct page *zcpool_arena_page(struct zcpool_arena *arena, struct zcpool_chunk *
 EXPORT_SYMBOL_IF_KUNIT(zcpool_arena_page);
 
 /**
+ * zcpool_arena_release_empty() - give up every empty chunk, the reserve too
+ * @arena:   the arena.
+ * @release: the chunks are moved here; the caller releases them with no
+ *           lock held.
+ *
+ * For the shrinker: the reserve is only a cache against churn, and the
+ * next allocation that needs a chunk takes one again.
+ *
+ * Context: process context; takes the arena lock, does not sleep.
+ * Return: the pages of the chunks moved to @release.
+ */
+unsigned int zcpool_arena_release_empty(struct zcpool_arena *arena, struct list_head *release)
+{
+	unsigned int pages;
+
+	spin_lock(&arena->lock);
+	pages = arena_trim(arena, 0, release);
+	spin_unlock(&arena->lock);
+	return pages;
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_arena_release_empty);
+
+/**
+ * zcpool_arena_empty_pages() - pages of the empty chunks an arena keeps
+ * @arena: the arena.
+ *
+ * Context: any context; a racy read, for the shrinker's estimate.
+ * Return: what zcpool_arena_release_empty() would give up about now.
+ */
+unsigned long zcpool_arena_empty_pages(struct zcpool_arena *arena)
+{
+	return READ_ONCE(arena->empty_pages);
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_arena_empty_pages);
+
+/**
  * zcpool_arena_stats_add() - add an arena's counters to a sum
  * @arena: the arena.
  * @sum:   where its counters are added.
  *
  * Context: process context; takes the arena lock, so the counters of one
- * arena are a consistent snapshot.
+ * arena are a consistent snapshot. O(chunks) for the usage histogram.
  */
 void zcpool_arena_stats_add(struct zcpool_arena *arena, struct zcpool_arena_stats *sum)
 {
 	unsigned int i;
 
+	struct zcpool_chunk *chunk;
+
 	spin_lock(&arena->lock);
-	sum->bytes_requested += arena->stats.bytes_requested;
 	sum->live += arena->stats.live;
 	sum->allocs += arena->stats.allocs;
 	sum->frees += arena->stats.frees;
 	sum->runs_live += arena->stats.runs_live;
-	for (i = 0; i < ZCPOOL_SIZECLASS_NR; i++)
-		sum->class_live[i] += arena->stats.class_live[i];
+	for (i = 0; i < ZCPOOL_ARENA_NR_USAGE; i++)
+		list_for_each_entry(chunk, &arena->usage[i], node)
+			sum->usage[i]++;
 	spin_unlock(&arena->lock);
 }
 EXPORT_SYMBOL_IF_KUNIT(zcpool_arena_stats_add);

@@ -8,8 +8,8 @@
  * The arena knows nothing of the pool window, limits or the page allocator's
  * fallback: when it needs a new chunk it says so (-EAGAIN and the order it
  * needs), and the pool brings one. That keeps the arena's lock the only lock
- * here and leaves room for a per-CPU cache of elements by class in front of
- * zcpool_arena_alloc() and zcpool_arena_free().
+ * here. Allocations move between the arena and the pool's per-CPU caches
+ * in batches (zcpool_arena_alloc() with @want > 1, zcpool_arena_free_objs()).
  *
  * Locking: the lock-order block is at the top of arena.c.
  */
@@ -47,21 +47,21 @@ enum zcpool_arena_usage {
 #define ZCPOOL_ARENA_EMPTY_RESERVE	1
 
 /**
- * struct zcpool_arena_stats - what an arena has handed out
- * @bytes_requested: sum of the requested sizes of live allocations.
- * @live:            live allocations.
- * @allocs:          allocations ever made.
- * @frees:           allocations ever freed.
- * @runs_live:       live page runs.
- * @class_live:      live elements per size class.
+ * struct zcpool_arena_stats - what an arena has given to its pool
+ * @live:       allocations out of the arena: handed out to callers of the
+ *              pool or waiting in its per-CPU caches.
+ * @allocs:     allocations ever made.
+ * @frees:      allocations ever freed.
+ * @runs_live:  page runs out of the arena.
+ * @usage:      chunks per usage list (filled by zcpool_arena_stats_add()
+ *              only).
  */
 struct zcpool_arena_stats {
-	u64 bytes_requested;
 	u64 live;
 	u64 allocs;
 	u64 frees;
 	u64 runs_live;
-	u64 class_live[ZCPOOL_SIZECLASS_NR];
+	u64 usage[ZCPOOL_ARENA_NR_USAGE];
 };
 
 /**
@@ -71,6 +71,7 @@ struct zcpool_arena_stats {
  * @partial:  per size class, the runs with at least one free element.
  * @nr_chunks: chunks on the lists.
  * @nr_empty: chunks on the %ZCPOOL_ARENA_EMPTY list.
+ * @empty_pages: their pages; also read without @lock, by the shrinker.
  * @stats:    counters, exact because every change happens under @lock.
  */
 struct zcpool_arena {
@@ -79,22 +80,36 @@ struct zcpool_arena {
 	struct list_head partial[ZCPOOL_SIZECLASS_NR];
 	unsigned int nr_chunks;
 	unsigned int nr_empty;
+	unsigned long empty_pages;
 	struct zcpool_arena_stats stats;
 };
+
+/**
+ * struct zcpool_arena_obj - one allocation out of an arena
+ * @chunk:     the chunk holding it.
+ * @off:       its byte offset in @chunk (a chunk is at most 4 GiB).
+ * @dirty_len: bytes from @off that may hold old data: 0 when the memory is
+ *             fresh from the page allocator.
+ */
+struct zcpool_arena_obj {
+	struct zcpool_chunk *chunk;
+	u32 off;
+	u32 dirty_len;
+};
+
+static_assert((PAGE_SIZE << ZCPOOL_BUDDY_MAX_ORDER) - 1 <= U32_MAX);
 
 /**
  * struct zcpool_arena_req - one allocation request and what it got
  * @cls:         in: the size class, or -1 for a page run.
  * @pages:       in: a page run's length in pages (ignored for a class).
- * @size:        in: the requested bytes, for the accounting.
+ * @want:        in: how many allocations, at least 1.
+ * @objs:        in: room for @want; out: the first @nr are the allocations.
+ * @nr:          out: how many were made.
  * @spare_chunk: in: a new chunk for the arena; taken by the next
  *               zcpool_arena_alloc() whatever it returns.
  * @spare_run:   a subpage run descriptor kept across calls; freed by
  *               zcpool_arena_req_done() when unused.
- * @chunk:       out: the chunk holding the allocation.
- * @chunk_off:   out: its byte offset in @chunk.
- * @zero_len:    out: bytes from @chunk_off that may hold old data (0 when
- *               the memory is fresh from the page allocator).
  * @need_order:  out (-EAGAIN): the smallest chunk order that can serve it.
  * @release:     out: chunks the arena gave up, which the caller must
  *               release (zap, remove from the window, destroy) with no
@@ -103,24 +118,28 @@ struct zcpool_arena {
 struct zcpool_arena_req {
 	int cls;
 	unsigned int pages;
-	u64 size;
+	unsigned int want;
+	struct zcpool_arena_obj *objs;
+	unsigned int nr;
 	struct zcpool_chunk *spare_chunk;
 	struct zcpool_run *spare_run;
-	struct zcpool_chunk *chunk;
-	u64 chunk_off;
-	u64 zero_len;
 	unsigned int need_order;
 	struct list_head release;
 };
 
 void zcpool_arena_init(struct zcpool_arena *arena);
-void zcpool_arena_req_init(struct zcpool_arena_req *req, int cls, unsigned int pages, u64 size);
+void zcpool_arena_req_init(struct zcpool_arena_req *req, int cls, unsigned int pages,
+			   struct zcpool_arena_obj *objs, unsigned int want);
 void zcpool_arena_req_done(struct zcpool_arena_req *req);
 int zcpool_arena_alloc(struct zcpool_arena *arena, struct zcpool_arena_req *req);
 int zcpool_arena_free(struct zcpool_arena *arena, struct zcpool_chunk *chunk, u64 chunk_off,
-		      u64 *size, struct list_head *release);
+		      struct list_head *release);
+unsigned int zcpool_arena_free_objs(const struct zcpool_arena_obj *objs, unsigned int nr,
+				    struct list_head *release);
 struct page *zcpool_arena_page(struct zcpool_arena *arena, struct zcpool_chunk *chunk,
 			       u64 chunk_off);
+unsigned int zcpool_arena_release_empty(struct zcpool_arena *arena, struct list_head *release);
+unsigned long zcpool_arena_empty_pages(struct zcpool_arena *arena);
 void zcpool_arena_stats_add(struct zcpool_arena *arena, struct zcpool_arena_stats *sum);
 
 #endif /* _ZCPOOL_ARENA_H */

@@ -20,10 +20,14 @@
  * serialises all use of a published chunk (see the top of arena.c).
  */
 
+#include <linux/atomic.h>
+#include <linux/bitops.h>
 #include <linux/gfp.h>
 #include <linux/kernel.h>
+#include <linux/math64.h>
 #include <linux/mm.h>
 #include <linux/overflow.h>
+#include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <kunit/visibility.h>
 
@@ -149,14 +153,16 @@ EXPORT_SYMBOL_IF_KUNIT(zcpool_chunk_destroy);
  * @chunk:     the chunk.
  * @first:     the run's first page.
  * @pages:     its length.
- * @slack:     bytes of the run past the requested size.
  * @was_dirty: set to whether any of its pages was handed out before, so
  *             that a request for zeroed memory knows it must clear them.
+ *
+ * The run is not live yet: zcpool_chunk_hand_out() makes it so when the
+ * pool gives it to a caller (it may sit in a per-CPU cache first).
  *
  * Context: under the arena lock. O(@pages).
  */
 void zcpool_chunk_set_run(struct zcpool_chunk *chunk, unsigned int first, unsigned int pages,
-			  u32 slack, bool *was_dirty)
+			  bool *was_dirty)
 {
 	struct zcpool_chunk_page *m;
 	bool dirty = false;
@@ -167,7 +173,7 @@ void zcpool_chunk_set_run(struct zcpool_chunk *chunk, unsigned int first, unsign
 		dirty |= m->dirty;
 		m->kind = i == first ? ZCPOOL_CHUNK_PAGE_RUN_HEAD : ZCPOOL_CHUNK_PAGE_RUN_TAIL;
 		m->head = first;
-		m->slack = i == first ? slack : 0;
+		m->slack = 0;
 		m->pages = pages;
 		m->dirty = true;
 	}
@@ -193,7 +199,7 @@ void zcpool_chunk_clear_run(struct zcpool_chunk *chunk, unsigned int first, unsi
 	for (i = first; i < first + pages; i++) {
 		m = &chunk->meta[i];
 		m->kind = ZCPOOL_CHUNK_PAGE_FREE;
-		m->run = NULL;
+		WRITE_ONCE(m->run, NULL);
 		m->pages = 0;
 	}
 }
@@ -213,9 +219,10 @@ static unsigned int run_slack_bytes(unsigned int elem_size)
  * zcpool_chunk_run_alloc() - allocate the descriptor of a subpage run
  * @cls: the run's size class.
  *
- * The descriptor holds the element bitmap and a slack entry per element
- * (1 byte for classes up to 256 B: 1/16 of a 16-byte element is the most
- * this costs, the price of exact requested-bytes accounting).
+ * The descriptor holds the arena's element bitmap, the bitmap of elements
+ * handed out, and a slack entry per element (1 byte for classes up to
+ * 256 B: 1/16 of a 16-byte element is the most this costs, the price of
+ * exact requested-bytes accounting).
  *
  * Context: process context, may sleep (GFP_KERNEL_ACCOUNT); no locks held.
  * Return: a descriptor with every element free, not attached to pages yet,
@@ -232,6 +239,7 @@ struct zcpool_run *zcpool_chunk_run_alloc(unsigned int cls)
 	if (!nr_elems)
 		return NULL;
 	bytes = struct_size(run, storage, words);
+	bytes = size_add(bytes, BITS_TO_LONGS(nr_elems) * sizeof(unsigned long));
 	bytes = size_add(bytes, array_size(nr_elems, run_slack_bytes(elem_size)));
 	run = kzalloc(bytes, GFP_KERNEL_ACCOUNT);
 	if (!run)
@@ -245,7 +253,8 @@ struct zcpool_run *zcpool_chunk_run_alloc(unsigned int cls)
 	run->elem_size = elem_size;
 	run->pages = zcpool_sizeclass_run_pages(cls);
 	run->slack_bytes = run_slack_bytes(elem_size);
-	run->slack = &run->storage[words];
+	run->live = (unsigned long *)&run->storage[words];
+	run->slack = &run->live[BITS_TO_LONGS(nr_elems)];
 	return run;
 }
 EXPORT_SYMBOL_IF_KUNIT(zcpool_chunk_run_alloc);
@@ -255,11 +264,15 @@ EXPORT_SYMBOL_IF_KUNIT(zcpool_chunk_run_alloc);
  * @run: from zcpool_chunk_run_alloc(), detached from its pages or about to
  *       be freed together with its chunk; NULL is ignored.
  *
- * Context: any context (kfree()).
+ * The memory goes after an RCU grace period: the pool's free path may be
+ * looking at the run through a page descriptor read just before the detach.
+ *
+ * Context: any context (kfree_rcu()).
  */
 void zcpool_chunk_run_free(struct zcpool_run *run)
 {
-	kfree(run);
+	if (run)
+		kfree_rcu(run, rcu);
 }
 EXPORT_SYMBOL_IF_KUNIT(zcpool_chunk_run_free);
 
@@ -284,7 +297,8 @@ void zcpool_chunk_run_attach(struct zcpool_chunk *chunk, struct zcpool_run *run,
 		m = &chunk->meta[i];
 		dirty |= m->dirty;
 		m->kind = ZCPOOL_CHUNK_PAGE_SUBPAGE;
-		m->run = run;
+		/* Lockless readers follow the pointer to @chunk and @first_page. */
+		smp_store_release(&m->run, run);
 		m->pages = run->pages;
 		/* An element is handed out right after the run is made. */
 		m->dirty = true;
@@ -350,30 +364,15 @@ u32 zcpool_chunk_run_slack(const struct zcpool_run *run, unsigned int idx)
 }
 EXPORT_SYMBOL_IF_KUNIT(zcpool_chunk_run_slack);
 
-/* Whether any bit from @first to @last (inclusive) is set. */
-static bool bits_any(const u64 *map, unsigned int first, unsigned int last)
-{
-	unsigned int w, lo, hi;
-	u64 mask;
-
-	for (w = first / 64; w <= last / 64; w++) {
-		lo = w == first / 64 ? first % 64 : 0;
-		hi = w == last / 64 ? last % 64 : 63;
-		mask = GENMASK_ULL(hi, lo);
-		if (map[w] & mask)
-			return true;
-	}
-	return false;
-}
-
 /**
  * zcpool_chunk_run_page_live() - whether a page of a run holds a live element
  * @run:  the run.
  * @page: a page index inside the run, below @run->pages.
  *
- * Context: under the arena lock.
- * Return: true when at least one allocated element has a byte in the page;
- * false for a page holding only free elements or the run's unused tail.
+ * Context: under the arena lock, which keeps the run attached.
+ * Return: true when at least one element handed out to a caller has a byte
+ * in the page; false for a page holding only free or cached elements or
+ * the run's unused tail.
  */
 bool zcpool_chunk_run_page_live(const struct zcpool_run *run, unsigned int page)
 {
@@ -385,6 +384,103 @@ bool zcpool_chunk_run_page_live(const struct zcpool_run *run, unsigned int page)
 		return false;
 	last = div_u64(start + PAGE_SIZE - 1, run->elem_size);
 	last = min(last, run->sp.nr_elems - 1);
-	return bits_any(run->sp.bitmap, first, last);
+	return find_next_bit(run->live, last + 1, first) <= last;
 }
 EXPORT_SYMBOL_IF_KUNIT(zcpool_chunk_run_page_live);
+
+/**
+ * zcpool_chunk_hand_out() - make an allocation the pool owns live for a caller
+ * @chunk: the chunk.
+ * @off:   the allocation's byte offset in @chunk: an element or a page run
+ *         the arena allocated and nobody else holds.
+ * @size:  the requested bytes, at most the allocation's size.
+ *
+ * Records the slack for exact accounting on free, then marks the
+ * allocation live, after which zcpool_chunk_claim() can take it back.
+ *
+ * Context: any context; no lock needed, the caller owns the allocation.
+ */
+void zcpool_chunk_hand_out(struct zcpool_chunk *chunk, u64 off, u64 size)
+{
+	struct zcpool_chunk_page *m = &chunk->meta[off >> PAGE_SHIFT];
+	struct zcpool_run *run = READ_ONCE(m->run);
+	unsigned int idx;
+
+	if (!run) {
+		m->slack = ((u64)m->pages << PAGE_SHIFT) - size;
+		atomic_set_release(&m->live, 1);
+		return;
+	}
+	idx = div_u64(off - ((u64)run->first_page << PAGE_SHIFT), run->elem_size);
+	zcpool_chunk_run_set_slack(run, idx, run->elem_size - size);
+	/* The slack is written before a free can claim the element. */
+	smp_mb__before_atomic();
+	set_bit(idx, run->live);
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_chunk_hand_out);
+
+/* Claim element @off of @run (found without the arena lock, maybe stale). */
+static int chunk_claim_elem(struct zcpool_chunk *chunk, struct zcpool_run *run, u64 off,
+			    struct zcpool_chunk_claim *claim)
+{
+	u64 start = (u64)run->first_page << PAGE_SHIFT;
+	u32 rem;
+	u64 idx;
+
+	/* A stale run (detached, reused page) has no live element: refused below. */
+	if (run->chunk != chunk)
+		return -EINVAL;
+	if (off < start)
+		return -EINVAL;
+	idx = div_u64_rem(off - start, run->elem_size, &rem);
+	if (rem)
+		return -EINVAL;
+	if (idx >= run->sp.nr_elems)
+		return -EINVAL;
+	if (!test_and_clear_bit(idx, run->live))
+		return -EINVAL;
+	claim->cls = run->cls;
+	claim->pages = 0;
+	claim->bytes = run->elem_size;
+	claim->size = run->elem_size - zcpool_chunk_run_slack(run, idx);
+	return 0;
+}
+
+/**
+ * zcpool_chunk_claim() - take a live allocation back from a caller
+ * @chunk: a chunk found by window offset under RCU (it may be being given up).
+ * @off:   a byte offset in @chunk, from the caller: anything at all.
+ * @claim: filled in on success.
+ *
+ * Only the start of a live element or live page run is accepted; the
+ * allocation is then no longer live (a second claim of it fails) but still
+ * allocated in the arena, and the caller owns it: it either caches it or
+ * frees it to the arena. Runs with no arena lock: atomic operations decide
+ * between concurrent claims, and RCU keeps a run just detached readable.
+ *
+ * Context: under rcu_read_lock(); no lock needed.
+ * Return: 0, or -EINVAL when @off is not the start of a live allocation.
+ */
+int zcpool_chunk_claim(struct zcpool_chunk *chunk, u64 off, struct zcpool_chunk_claim *claim)
+{
+	struct zcpool_chunk_page *m;
+	struct zcpool_run *run;
+
+	if (off >= (u64)zcpool_chunk_nr_pages(chunk) << PAGE_SHIFT)
+		return -EINVAL;
+	m = &chunk->meta[off >> PAGE_SHIFT];
+	/* Only the head page of a live run is ever 1: interior pages stay 0. */
+	if (!offset_in_page(off) && atomic_xchg(&m->live, 0)) {
+		claim->cls = -1;
+		claim->pages = m->pages;
+		claim->bytes = (u64)m->pages << PAGE_SHIFT;
+		claim->size = claim->bytes - m->slack;
+		return 0;
+	}
+	/* Pairs with the release in zcpool_chunk_run_attach(). */
+	run = smp_load_acquire(&m->run);
+	if (!run)
+		return -EINVAL;
+	return chunk_claim_elem(chunk, run, off, claim);
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_chunk_claim);

@@ -14,8 +14,10 @@
 #ifndef _ZCPOOL_CHUNK_H
 #define _ZCPOOL_CHUNK_H
 
+#include <linux/atomic.h>
 #include <linux/list.h>
 #include <linux/log2.h>
+#include <linux/mm.h>
 #include <linux/mm_types.h>
 #include <linux/rcupdate.h>
 #include <linux/types.h>
@@ -43,24 +45,30 @@ enum zcpool_chunk_page_kind {
 
 /**
  * struct zcpool_chunk_page - what one page of a chunk holds
- * @run:   %ZCPOOL_CHUNK_PAGE_SUBPAGE: the subpage run the page belongs to.
+ * @run:   %ZCPOOL_CHUNK_PAGE_SUBPAGE: the subpage run the page belongs to;
+ *         NULL otherwise. Read without the arena lock by the pool's free
+ *         path (under RCU, which keeps a detached run's memory), so it is
+ *         its own field, never overlaid with the page-run fields below.
  * @head:  a page run's pages: the index of its first page.
  * @slack: %ZCPOOL_CHUNK_PAGE_RUN_HEAD: bytes of the run past the requested
- *         size, so that free can account the requested bytes exactly.
+ *         size, so that free can account the requested bytes exactly;
+ *         written by the pool when it hands the run out.
  * @pages: a page run's pages: its length in pages.
+ * @live:  %ZCPOOL_CHUNK_PAGE_RUN_HEAD: 1 while the run is handed out to a
+ *         caller of the pool, 0 while it is free or sits in a per-CPU cache.
+ *         Set and cleared by the pool without the arena lock: the free path
+ *         claims a run with one atomic_xchg(), so two frees of one offset
+ *         cannot both succeed.
  * @kind:  an &enum zcpool_chunk_page_kind.
  * @dirty: the page has been handed out since the chunk came zeroed from the
  *         page allocator, so a request for zeroed memory must clear it.
  */
 struct zcpool_chunk_page {
-	union {
-		struct zcpool_run *run;
-		struct {
-			u32 head;
-			u32 slack;
-		};
-	};
+	struct zcpool_run *run;
+	u32 head;
+	u32 slack;
 	u32 pages;
+	atomic_t live;
 	u8 kind;
 	bool dirty;
 };
@@ -97,22 +105,33 @@ struct zcpool_chunk {
 /**
  * struct zcpool_run - a subpage run: a run of pages cut into equal elements
  * @node:       on the arena's list of runs of @cls with free elements.
- * @chunk:      the chunk holding the run.
- * @first_page: its first page in @chunk.
- * @cls:        its size class.
- * @elem_size:  zcpool_sizeclass_size(@cls).
- * @pages:      zcpool_sizeclass_run_pages(@cls).
+ * @rcu:        frees the descriptor after a grace period: the pool's free
+ *              path finds runs through the page descriptors without the
+ *              arena lock.
+ * @chunk:      the chunk holding the run (fixed once attached).
+ * @first_page: its first page in @chunk (fixed once attached).
+ * @cls:        its size class (fixed).
+ * @elem_size:  zcpool_sizeclass_size(@cls) (fixed).
+ * @pages:      zcpool_sizeclass_run_pages(@cls) (fixed).
  * @clean_from: elements from this index up were never handed out since the
  *              run was made from clean pages; below it they may hold old data.
  * @slack_bytes: width of one @slack entry: 1, 2 or 4 bytes, the smallest
- *              that holds @elem_size - 1.
- * @sp:         the element bitmap.
+ *              that holds @elem_size - 1 (fixed).
+ * @sp:         the element bitmap of the arena: an element is allocated
+ *              there from the moment the arena hands it to the pool, which
+ *              may keep it in a per-CPU cache.
+ * @live:       the elements handed out to callers of the pool: a subset of
+ *              the allocated ones, changed with atomic bit operations and
+ *              no lock, so that the pool's free path can claim an element
+ *              with one test_and_clear_bit().
  * @slack:      per element, the bytes of the element past the requested
- *              size, so that free can account the requested bytes exactly.
- * @storage:    the bitmap words, then the slack entries.
+ *              size, so that free can account the requested bytes exactly;
+ *              written and read only by the element's owner.
+ * @storage:    the @sp words, then the @live words, then the slack entries.
  */
 struct zcpool_run {
 	struct list_head node;
+	struct rcu_head rcu;
 	struct zcpool_chunk *chunk;
 	unsigned int first_page;
 	unsigned int cls;
@@ -121,6 +140,7 @@ struct zcpool_run {
 	unsigned int clean_from;
 	unsigned int slack_bytes;
 	struct zcpool_subpage sp;
+	unsigned long *live;
 	void *slack;
 	u64 storage[];
 };
@@ -166,12 +186,26 @@ static inline void *zcpool_chunk_addr(const struct zcpool_chunk *chunk, u64 offs
 	return page_address(chunk->pages) + offset;
 }
 
+/**
+ * struct zcpool_chunk_claim - what zcpool_chunk_claim() took back
+ * @cls:   the element's size class, or -1 for a page run.
+ * @pages: a page run's length in pages, 0 for an element.
+ * @bytes: the allocation's size: the class size, or the run's pages in bytes.
+ * @size:  the bytes requested for it.
+ */
+struct zcpool_chunk_claim {
+	int cls;
+	unsigned int pages;
+	u64 bytes;
+	u64 size;
+};
+
 struct page *zcpool_chunk_alloc_pages(unsigned int order);
 void zcpool_chunk_free_pages(struct page *page, unsigned long nr_pages);
 struct zcpool_chunk *zcpool_chunk_create(struct zcpool_arena *arena, unsigned int order);
 void zcpool_chunk_destroy(struct zcpool_chunk *chunk);
 void zcpool_chunk_set_run(struct zcpool_chunk *chunk, unsigned int first, unsigned int pages,
-			  u32 slack, bool *was_dirty);
+			  bool *was_dirty);
 void zcpool_chunk_clear_run(struct zcpool_chunk *chunk, unsigned int first, unsigned int pages);
 struct zcpool_run *zcpool_chunk_run_alloc(unsigned int cls);
 void zcpool_chunk_run_free(struct zcpool_run *run);
@@ -181,5 +215,7 @@ void zcpool_chunk_run_detach(struct zcpool_run *run);
 void zcpool_chunk_run_set_slack(struct zcpool_run *run, unsigned int idx, u32 slack);
 u32 zcpool_chunk_run_slack(const struct zcpool_run *run, unsigned int idx);
 bool zcpool_chunk_run_page_live(const struct zcpool_run *run, unsigned int page);
+void zcpool_chunk_hand_out(struct zcpool_chunk *chunk, u64 off, u64 size);
+int zcpool_chunk_claim(struct zcpool_chunk *chunk, u64 off, struct zcpool_chunk_claim *claim);
 
 #endif /* _ZCPOOL_CHUNK_H */

@@ -9,6 +9,8 @@
 #include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/mmzone.h>
+#include <linux/shrinker.h>
+#include <linux/slab.h>
 
 /*
  * ZCPOOL_MAX_PAGE_ORDER: the largest order alloc_pages() can serve (10 on
@@ -35,5 +37,55 @@ static inline void zcpool_vm_flags_set(struct vm_area_struct *vma, vm_flags_t fl
 	vma->vm_flags |= flags;
 }
 #endif
+
+typedef unsigned long (*zcpool_shrink_fn)(struct shrinker *, struct shrink_control *);
+
+/*
+ * Shrinkers: 6.0 to 6.6 register a caller-owned struct with
+ * register_shrinker(s, name); 6.7 allocates it (shrinker_alloc()), makes
+ * registration a separate step (shrinker_register()) and frees it with
+ * shrinker_free(), after an RCU grace period. The flag that marks such
+ * allocated shrinkers came with that API, so it tells which one is there.
+ */
+static inline struct shrinker *zcpool_compat_shrinker_register(const char *name,
+							       zcpool_shrink_fn count,
+							       zcpool_shrink_fn scan)
+{
+	struct shrinker *s;
+
+#ifdef SHRINKER_ALLOCATED
+	s = shrinker_alloc(0, "%s", name);
+	if (!s)
+		return NULL;
+	s->count_objects = count;
+	s->scan_objects = scan;
+	s->seeks = DEFAULT_SEEKS;
+	shrinker_register(s);
+#else
+	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return NULL;
+	s->count_objects = count;
+	s->scan_objects = scan;
+	s->seeks = DEFAULT_SEEKS;
+	if (register_shrinker(s, "%s", name)) {
+		kfree(s);
+		return NULL;
+	}
+#endif
+	return s;
+}
+
+static inline void zcpool_compat_shrinker_unregister(struct shrinker *s)
+{
+	if (!s)
+		return;
+#ifdef SHRINKER_ALLOCATED
+	shrinker_free(s);
+#else
+	unregister_shrinker(s);
+	kfree(s);
+#endif
+}
 
 #endif /* _ZCPOOL_COMPAT_H */

@@ -352,7 +352,13 @@ static long zcpool_ioctl_free_batch(struct zcpool_file *zf, struct zcpool_batch 
 	}
 	batch.done = i;
 	batch.error = ret;
-	if (copy_to_user(uarg, &batch, sizeof(batch)))
+	/*
+	 * The header was writable at the start; only a caller that unmapped
+	 * or write-protected it meanwhile gets here. A free cannot be taken
+	 * back, and -EFAULT must mean nothing changed: once an entry is
+	 * freed the call succeeds, with done/error lost with the header.
+	 */
+	if (copy_to_user(uarg, &batch, sizeof(batch)) && !i)
 		return -EFAULT;
 	return 0;
 }
@@ -388,7 +394,9 @@ out_free:
 
 static long zcpool_ioctl_limits(struct zcpool_file *zf, struct zcpool_limits __user *uarg)
 {
-	struct zcpool_limits lim;
+	struct zcpool_limits lim, req;
+	u64 old_max;
+	int old_flags;
 	int ret;
 
 	if (copy_from_user(&lim, uarg, sizeof(lim)))
@@ -396,11 +404,24 @@ static long zcpool_ioctl_limits(struct zcpool_file *zf, struct zcpool_limits __u
 	/* Unchanged, so that a struct that cannot be written back changes nothing. */
 	if (copy_to_user(uarg, &lim, sizeof(lim)))
 		return -EFAULT;
+	req = lim;
+	old_max = zcpool_pool_max_bytes(zf->pool);
+	old_flags = atomic_read(&zf->flags);
 	ret = zcpool_ioctl_limits_one(zf, &lim);
 	if (ret)
 		return ret;
-	if (copy_to_user(uarg, &lim, sizeof(lim)))
+	if (copy_to_user(uarg, &lim, sizeof(lim))) {
+		/*
+		 * The caller unmapped or write-protected the struct meanwhile.
+		 * Take this call's change back so that -EFAULT changes nothing;
+		 * a change another thread made in between stands, and the cap
+		 * never ends above what it was when this call began.
+		 */
+		if (req.max_bytes)
+			zcpool_pool_restore_max_bytes(zf->pool, req.max_bytes, old_max);
+		atomic_andnot(req.flags & ~old_flags, &zf->flags);
 		return -EFAULT;
+	}
 	return 0;
 }
 

@@ -10,6 +10,7 @@
 
 #include "dev.h"
 #include "params.h"
+#include "shrinker.h"
 #include "stats.h"
 
 static int __init zcpool_init(void)
@@ -20,14 +21,19 @@ static int __init zcpool_init(void)
 	if (ret)
 		return ret;
 	zcpool_stats_init();
-	ret = zcpool_dev_init();
+	ret = zcpool_shrinker_init();
 	if (ret)
 		goto err_stats;
+	ret = zcpool_dev_init();
+	if (ret)
+		goto err_shrinker;
 	pr_info("ABI %u.%u, chunk order %u, pool cap %llu, total cap %llu bytes\n",
 		ZCPOOL_ABI_MAJOR, ZCPOOL_ABI_MINOR, zcpool_params.chunk_order,
 		zcpool_params.pool_max_bytes, zcpool_params.total_max_bytes);
 	return 0;
 
+err_shrinker:
+	zcpool_shrinker_exit();
 err_stats:
 	zcpool_stats_exit();
 	return ret;
@@ -36,6 +42,7 @@ err_stats:
 static void __exit zcpool_exit(void)
 {
 	zcpool_dev_exit();
+	zcpool_shrinker_exit();
 	zcpool_stats_exit();
 }
 

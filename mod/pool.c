@@ -26,10 +26,21 @@
  * rides out fragmentation and lets a pool fill its cap to within one
  * smallest chunk.
  *
- * Stats. The arena counters change under the arena lock the allocation
- * takes anyway, so they are exact and cost nothing extra; reading them
- * takes each arena's lock in turn. Once per-CPU caches sit in front of the
- * arenas, the counters of the fast path become per-CPU, summed on read.
+ * Per-CPU caches (cache.c) sit in front of the arenas for the size classes
+ * and short page runs: an allocation is taken from the magazine of the
+ * current CPU, and only a miss goes to the arena, for a batch. What is
+ * "live" is decided per allocation by chunk.c's hand-out and claim, with
+ * atomic operations and no lock, so a free needs no arena lock either: it
+ * claims the allocation (a double or bogus free fails there), then caches
+ * it. A cached allocation may hold old data: its dirty length travels with
+ * it, and ZCPOOL_ALLOC_ZERO clears that much before handing it out.
+ *
+ * Stats. What callers see (allocations, requested bytes, per class and per
+ * order) is counted in per-CPU counters on the paths that change it,
+ * summed on read: exact when no call runs concurrently, and free of shared
+ * cache lines on the fast path. Pages and chunks are counted where they
+ * are taken and given back (atomic64), chunk usage is read off the arena
+ * lists under their locks.
  */
 
 #include <linux/err.h>
@@ -41,6 +52,7 @@
 #include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/overflow.h>
+#include <linux/percpu.h>
 #include <linux/rcupdate.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -50,10 +62,14 @@
 #include <kunit/visibility.h>
 
 #include "arena.h"
+#include "cache.h"
 #include "chunk.h"
 #include "compat.h"
 #include "params.h"
 #include "pool.h"
+#include "shrinker.h"
+
+static_assert(ZCPOOL_POOL_NR_USAGE == ZCPOOL_ARENA_NR_USAGE);
 
 /* Window entries: chunks are plain pointers, huge allocations tagged. */
 #define POOL_ENTRY_HUGE	1
@@ -80,6 +96,29 @@ struct zcpool_huge {
 };
 
 /**
+ * struct pool_pcpu_stats - one CPU's share of what callers see of a pool
+ * @allocs:       allocations made (not huge ones).
+ * @frees:        allocations freed (not huge ones).
+ * @requested:    change of the requested bytes of live allocations.
+ * @cache_hits:   allocations served from a per-CPU cache.
+ * @cache_misses: allocations of a cached shape that went to the arena.
+ * @class_live:   change of the live elements, per size class.
+ * @run_orders:   change of the live page runs, per order_base_2(pages).
+ *
+ * Signed: an allocation freed on another CPU leaves one counter up and
+ * another down; only the sum over CPUs means anything.
+ */
+struct pool_pcpu_stats {
+	u64 allocs;
+	u64 frees;
+	s64 requested;
+	u64 cache_hits;
+	u64 cache_misses;
+	s64 class_live[ZCPOOL_SIZECLASS_NR];
+	s64 run_orders[ZCPOOL_POOL_NR_ORDERS];
+};
+
+/**
  * struct zcpool_pool - a pool
  * @chunk_order:    the preferred chunk order; slots are this big.
  * @top_order:      the largest order asked of the page allocator.
@@ -98,6 +137,12 @@ struct zcpool_huge {
  * @held:           bytes of pages held.
  * @chunks:         chunks held.
  * @fallbacks:      chunks taken below @chunk_order.
+ * @chunk_orders:   chunks held, per order.
+ * @pages_taken:    pages ever taken from the page allocator.
+ * @pages_returned: pages ever given back to it.
+ * @pcpu:           the per-CPU counters.
+ * @cache:          the per-CPU caches.
+ * @shrink:         the pool's place on the shrinker's list.
  * @nr_arenas:      entries of @arenas.
  * @arenas:         the arenas; CPU n allocates from arena n % @nr_arenas.
  */
@@ -119,6 +164,12 @@ struct zcpool_pool {
 	atomic64_t held;
 	atomic64_t chunks;
 	atomic64_t fallbacks;
+	atomic64_t chunk_orders[ZCPOOL_POOL_NR_ORDERS];
+	atomic64_t pages_taken;
+	atomic64_t pages_returned;
+	struct pool_pcpu_stats __percpu *pcpu;
+	struct zcpool_cache cache;
+	struct zcpool_shrinker_node shrink;
 	unsigned int nr_arenas;
 	struct zcpool_arena arenas[];
 };
@@ -207,6 +258,8 @@ static struct zcpool_chunk *pool_chunk_new(struct zcpool_pool *pool, struct zcpo
 		goto err_destroy_chunk;
 
 	atomic64_inc(&pool->chunks);
+	atomic64_inc(&pool->chunk_orders[order]);
+	atomic64_add(1UL << order, &pool->pages_taken);
 	if (order < pool->chunk_order)
 		atomic64_inc(&pool->fallbacks);
 	return chunk;
@@ -217,10 +270,11 @@ err_destroy_chunk:
 	return ERR_PTR(-ENOMEM);
 }
 
-/* Give chunks an arena gave up back to the page allocator. */
-static void pool_release_chunks(struct zcpool_pool *pool, struct list_head *release)
+/* Give chunks an arena gave up back to the page allocator; returns their pages. */
+static unsigned long pool_release_chunks(struct zcpool_pool *pool, struct list_head *release)
 {
 	struct zcpool_chunk *chunk, *next;
+	unsigned long pages = 0;
 	u64 bytes;
 
 	list_for_each_entry_safe(chunk, next, release, node) {
@@ -232,7 +286,11 @@ static void pool_release_chunks(struct zcpool_pool *pool, struct list_head *rele
 		zcpool_chunk_destroy(chunk);
 		pool_uncharge(pool, bytes);
 		atomic64_dec(&pool->chunks);
+		atomic64_dec(&pool->chunk_orders[chunk->order]);
+		atomic64_add(bytes >> PAGE_SHIFT, &pool->pages_returned);
+		pages += bytes >> PAGE_SHIFT;
 	}
+	return pages;
 }
 
 static struct zcpool_arena *pool_arena(struct zcpool_pool *pool)
@@ -391,6 +449,7 @@ static int pool_alloc_huge(struct zcpool_pool *pool, u64 size, u64 *offset)
 	ret = pool_huge_publish(pool, huge);
 	if (ret)
 		goto err_free_pages;
+	atomic64_add(nr_pages, &pool->pages_taken);
 
 	spin_lock(&pool->huge_lock);
 	huge->live = true;
@@ -445,6 +504,7 @@ static int pool_free_huge(struct zcpool_pool *pool, u64 offset, u64 *size)
 		pool->release(pool->release_priv, huge->base, (u64)huge->nr_pages << PAGE_SHIFT);
 	pool_huge_free_pages(huge, huge->nr_pages);
 	pool_uncharge(pool, (u64)huge->nr_pages << PAGE_SHIFT);
+	atomic64_add(huge->nr_pages, &pool->pages_returned);
 	*size = huge->size;
 	kvfree(huge);
 	return 0;
@@ -503,7 +563,19 @@ struct zcpool_pool *zcpool_pool_create(const struct zcpool_pool_config *config)
 	pool->nr_arenas = nr_arenas;
 	for (i = 0; i < nr_arenas; i++)
 		zcpool_arena_init(&pool->arenas[i]);
+	pool->pcpu = alloc_percpu_gfp(struct pool_pcpu_stats, GFP_KERNEL_ACCOUNT);
+	if (!pool->pcpu)
+		goto err_free_pool;
+	if (zcpool_cache_init(&pool->cache))
+		goto err_free_pcpu;
+	zcpool_shrinker_add(&pool->shrink, pool);
 	return pool;
+
+err_free_pcpu:
+	free_percpu(pool->pcpu);
+err_free_pool:
+	kvfree(pool);
+	return ERR_PTR(-ENOMEM);
 }
 EXPORT_SYMBOL_NS_GPL(zcpool_pool_create, ZCPOOL);
 
@@ -512,8 +584,9 @@ EXPORT_SYMBOL_NS_GPL(zcpool_pool_create, ZCPOOL);
  * @pool: the pool; NULL or an error pointer is ignored.
  *
  * Live allocations are freed with it: chunks, runs, huge allocations and
- * descriptors all go. The release hook is not called: the pool goes only
- * when nothing maps it any more.
+ * descriptors all go, and with the chunks whatever the per-CPU caches
+ * hold. The release hook is not called: the pool goes only when nothing
+ * maps it any more.
  *
  * Context: process context, may sleep; no other call on @pool may run.
  */
@@ -526,6 +599,10 @@ void zcpool_pool_destroy(struct zcpool_pool *pool)
 
 	if (IS_ERR_OR_NULL(pool))
 		return;
+	/* First, so that the shrinker no longer looks at the pool. */
+	zcpool_shrinker_del(&pool->shrink);
+	zcpool_cache_destroy(&pool->cache);
+	free_percpu(pool->pcpu);
 	xa_for_each(&pool->window, index, entry) {
 		if (xa_pointer_tag(entry) == POOL_ENTRY_HUGE) {
 			huge = xa_untag_pointer(entry);
@@ -563,6 +640,106 @@ static int pool_check_request(const struct zcpool_pool *pool, u64 size, u64 alig
 	return 0;
 }
 
+/*
+ * Allocate @req->want objects from @arena, bringing chunks while it needs
+ * them; the objects are out of the arena and handed out to nobody yet.
+ */
+static int pool_arena_alloc(struct zcpool_pool *pool, struct zcpool_arena *arena,
+			    struct zcpool_arena_req *req)
+{
+	struct zcpool_chunk *chunk;
+	bool drained = false;
+	int ret;
+
+	for (;;) {
+		ret = zcpool_arena_alloc(arena, req);
+		pool_release_chunks(pool, &req->release);
+		if (ret != -EAGAIN)
+			break;
+		chunk = pool_chunk_new(pool, arena, req->need_order);
+		if (!IS_ERR(chunk)) {
+			req->spare_chunk = chunk;
+			continue;
+		}
+		ret = PTR_ERR(chunk);
+		/*
+		 * At a cap or out of pages, what the caches hold is all there
+		 * is to get: give it back to the arenas and try once more, so
+		 * that caching never turns into -ENOMEM.
+		 */
+		if (drained || !zcpool_pool_drain_caches(pool))
+			break;
+		drained = true;
+	}
+	zcpool_arena_req_done(req);
+	return ret;
+}
+
+/* Give objects back to their arenas and release the chunks that frees. */
+static void pool_arena_free(struct zcpool_pool *pool, const struct zcpool_arena_obj *objs,
+			    unsigned int nr)
+{
+	LIST_HEAD(release);
+
+	/* The pool owns each of them: an arena refusing one is a pool bug. */
+	WARN_ON_ONCE(zcpool_arena_free_objs(objs, nr, &release));
+	pool_release_chunks(pool, &release);
+}
+
+/*
+ * An element of @cls or a run of @pages pages for @obj: from this CPU's
+ * magazine if it has one, else from the arena with a batch for the magazine.
+ */
+static int pool_get_obj(struct zcpool_pool *pool, int cls, unsigned int pages,
+			struct zcpool_arena_obj *obj)
+{
+	struct zcpool_arena_obj objs[ZCPOOL_CACHE_BATCH_MAX + 1];
+	int slot = zcpool_cache_slot(cls, pages);
+	struct zcpool_arena_req req;
+	unsigned int want = 1, left;
+	int ret;
+
+	if (slot >= 0) {
+		if (zcpool_cache_alloc(&pool->cache, slot, obj)) {
+			this_cpu_inc(pool->pcpu->cache_hits);
+			return 0;
+		}
+		this_cpu_inc(pool->pcpu->cache_misses);
+		want += zcpool_cache_refill_count(slot);
+	}
+	zcpool_arena_req_init(&req, cls, pages, objs, want);
+	ret = pool_arena_alloc(pool, pool_arena(pool), &req);
+	if (ret)
+		return ret;
+	*obj = objs[0];
+	if (req.nr > 1) {
+		left = zcpool_cache_fill(&pool->cache, slot, &objs[1], req.nr - 1);
+		if (left)
+			pool_arena_free(pool, &objs[1], left);
+	}
+	return 0;
+}
+
+static void pool_count_alloc(struct zcpool_pool *pool, int cls, unsigned int pages, u64 size)
+{
+	this_cpu_inc(pool->pcpu->allocs);
+	this_cpu_add(pool->pcpu->requested, size);
+	if (cls >= 0)
+		this_cpu_inc(pool->pcpu->class_live[cls]);
+	else
+		this_cpu_inc(pool->pcpu->run_orders[order_base_2(pages)]);
+}
+
+static void pool_count_free(struct zcpool_pool *pool, const struct zcpool_chunk_claim *claim)
+{
+	this_cpu_inc(pool->pcpu->frees);
+	this_cpu_sub(pool->pcpu->requested, claim->size);
+	if (claim->cls >= 0)
+		this_cpu_dec(pool->pcpu->class_live[claim->cls]);
+	else
+		this_cpu_dec(pool->pcpu->run_orders[order_base_2(claim->pages)]);
+}
+
 /**
  * zcpool_pool_alloc() - allocate memory in a pool
  * @pool:   the pool.
@@ -579,8 +756,9 @@ static int pool_check_request(const struct zcpool_pool *pool, u64 size, u64 alig
  * Requests up to %ZCPOOL_SIZECLASS_MAX_SIZE are rounded up to a size class,
  * larger ones up to a chunk are page runs of exactly the pages they need,
  * and larger still are huge: whole window slots, exactly the pages needed.
- * Memory fresh from the page allocator is zero; with %ZCPOOL_ALLOC_ZERO,
- * reused memory is cleared after the arena lock is dropped.
+ * Classes and runs up to %ZCPOOL_CACHE_RUN_MAX_PAGES come from the per-CPU
+ * cache when it has one. Memory fresh from the page allocator is zero;
+ * with %ZCPOOL_ALLOC_ZERO, reused memory is cleared with no lock held.
  *
  * Context: process context, may sleep (page and descriptor allocation).
  * Return: 0; -EINVAL for a zero or impossible @size, a bad @align or an
@@ -590,9 +768,7 @@ static int pool_check_request(const struct zcpool_pool *pool, u64 size, u64 alig
  */
 int zcpool_pool_alloc(struct zcpool_pool *pool, u64 size, u64 align, u32 flags, u64 *offset)
 {
-	struct zcpool_arena *arena = pool_arena(pool);
-	struct zcpool_chunk *chunk;
-	struct zcpool_arena_req req;
+	struct zcpool_arena_obj obj;
 	u64 pages = 0;
 	int cls, ret;
 
@@ -610,25 +786,14 @@ int zcpool_pool_alloc(struct zcpool_pool *pool, u64 size, u64 align, u32 flags, 
 		if (pages > (1ULL << pool->chunk_order))
 			return pool_alloc_huge(pool, size, offset);
 	}
-	zcpool_arena_req_init(&req, cls, pages, size);
-	for (;;) {
-		ret = zcpool_arena_alloc(arena, &req);
-		pool_release_chunks(pool, &req.release);
-		if (ret != -EAGAIN)
-			break;
-		chunk = pool_chunk_new(pool, arena, req.need_order);
-		if (IS_ERR(chunk)) {
-			ret = PTR_ERR(chunk);
-			break;
-		}
-		req.spare_chunk = chunk;
-	}
-	zcpool_arena_req_done(&req);
+	ret = pool_get_obj(pool, cls, pages, &obj);
 	if (ret)
 		return ret;
-	if ((flags & ZCPOOL_ALLOC_ZERO) && req.zero_len)
-		pool_zero(req.chunk, req.chunk_off, req.zero_len);
-	*offset = req.chunk->base + req.chunk_off;
+	if ((flags & ZCPOOL_ALLOC_ZERO) && obj.dirty_len)
+		pool_zero(obj.chunk, obj.off, obj.dirty_len);
+	pool_count_alloc(pool, cls, pages, size);
+	zcpool_chunk_hand_out(obj.chunk, obj.off, size);
+	*offset = obj.chunk->base + obj.off;
 	return 0;
 }
 EXPORT_SYMBOL_NS_GPL(zcpool_pool_alloc, ZCPOOL);
@@ -644,16 +809,19 @@ EXPORT_SYMBOL_NS_GPL(zcpool_pool_alloc, ZCPOOL);
  * the window) is refused and nothing changes. Like free(3), this does not
  * unmap the memory from user mappings; pages go back to the page allocator
  * only with their chunk (or huge allocation), after the release hook.
+ * Classes and short runs go to the per-CPU cache first.
  *
  * Context: process context, may sleep (the release hook).
  * Return: 0, or -EINVAL when @offset is not a live allocation's start.
  */
 int zcpool_pool_free_size(struct zcpool_pool *pool, u64 offset, u64 *size)
 {
+	struct zcpool_arena_obj obj, evict[ZCPOOL_CACHE_BATCH_MAX + 1];
+	struct zcpool_chunk_claim claim;
 	struct zcpool_chunk *chunk;
-	LIST_HEAD(release);
+	unsigned int nr = 1;
 	void *entry;
-	int ret;
+	int slot, ret;
 
 	if (offset >= ZCPOOL_POOL_WINDOW_BYTES)
 		return -EINVAL;
@@ -668,11 +836,23 @@ int zcpool_pool_free_size(struct zcpool_pool *pool, u64 offset, u64 *size)
 		return pool_free_huge(pool, offset, size);
 	}
 	chunk = entry;
-	ret = zcpool_arena_free(chunk->arena, chunk, offset & (pool_slot_bytes(pool) - 1),
-				size, &release);
+	obj.chunk = chunk;
+	obj.off = offset & (pool_slot_bytes(pool) - 1);
+	ret = zcpool_chunk_claim(chunk, obj.off, &claim);
 	rcu_read_unlock();
-	pool_release_chunks(pool, &release);
-	return ret;
+	/* Claimed, the allocation keeps its chunk out of any release. */
+	if (ret)
+		return ret;
+	pool_count_free(pool, &claim);
+	*size = claim.size;
+	obj.dirty_len = claim.bytes;
+	evict[0] = obj;
+	slot = zcpool_cache_slot(claim.cls, claim.pages);
+	if (slot >= 0)
+		nr = zcpool_cache_free(&pool->cache, slot, &obj, evict);
+	if (nr)
+		pool_arena_free(pool, evict, nr);
+	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_free_size);
 
@@ -773,31 +953,58 @@ int zcpool_pool_free_bulk(struct zcpool_pool *pool, const u64 *offsets, unsigned
 }
 EXPORT_SYMBOL_NS_GPL(zcpool_pool_free_bulk, ZCPOOL);
 
+/* Sum the per-CPU counters into @st. */
+static void pool_sum_pcpu(struct zcpool_pool *pool, struct zcpool_pool_stats *st)
+{
+	const struct pool_pcpu_stats *c;
+	s64 requested = 0;
+	unsigned int cpu, i;
+
+	for_each_possible_cpu(cpu) {
+		c = per_cpu_ptr(pool->pcpu, cpu);
+		st->allocs += READ_ONCE(c->allocs);
+		st->frees += READ_ONCE(c->frees);
+		requested += READ_ONCE(c->requested);
+		st->cache_hits += READ_ONCE(c->cache_hits);
+		st->cache_misses += READ_ONCE(c->cache_misses);
+		for (i = 0; i < ZCPOOL_SIZECLASS_NR; i++)
+			st->class_live[i] += READ_ONCE(c->class_live[i]);
+		for (i = 0; i < ZCPOOL_POOL_NR_ORDERS; i++)
+			st->run_orders[i] += READ_ONCE(c->run_orders[i]);
+	}
+	st->bytes_requested = requested;
+	for (i = 0; i < ZCPOOL_POOL_NR_ORDERS; i++)
+		st->runs_live += st->run_orders[i];
+}
+
 /**
  * zcpool_pool_stats() - read a pool's counters
  * @pool: the pool.
  * @st:   filled in.
  *
- * Each arena's counters are a consistent snapshot (read under its lock);
- * across arenas and the atomic counters they are not one snapshot while
- * other calls run, and exact when none does.
+ * The per-CPU counters are summed without locks, each arena's usage lists
+ * are counted under its lock; the result is one snapshot and exact when no
+ * other call on @pool runs, and a close estimate while they do.
  *
  * Context: process context; takes each arena lock and the huge lock.
  */
 void zcpool_pool_stats(struct zcpool_pool *pool, struct zcpool_pool_stats *st)
 {
 	struct zcpool_arena_stats sum = {};
+	unsigned long cached_bytes;
 	unsigned int i;
+
+	memset(st, 0, sizeof(*st));
+	pool_sum_pcpu(pool, st);
+	st->live = st->allocs - st->frees;
 
 	for (i = 0; i < pool->nr_arenas; i++)
 		zcpool_arena_stats_add(&pool->arenas[i], &sum);
-	memset(st, 0, sizeof(*st));
-	st->bytes_requested = sum.bytes_requested;
-	st->live = sum.live;
-	st->allocs = sum.allocs;
-	st->frees = sum.frees;
-	st->runs_live = sum.runs_live;
-	memcpy(st->class_live, sum.class_live, sizeof(st->class_live));
+	memcpy(st->chunk_usage, sum.usage, sizeof(st->chunk_usage));
+	st->arena_live = sum.live;
+
+	st->cached = zcpool_cache_count(&pool->cache, &cached_bytes);
+	st->bytes_cached = cached_bytes;
 
 	spin_lock(&pool->huge_lock);
 	st->bytes_requested += pool->huge_requested;
@@ -808,10 +1015,78 @@ void zcpool_pool_stats(struct zcpool_pool *pool, struct zcpool_pool_stats *st)
 	spin_unlock(&pool->huge_lock);
 
 	st->bytes_held = atomic64_read(&pool->held);
+	st->pages_taken = atomic64_read(&pool->pages_taken);
+	st->pages_returned = atomic64_read(&pool->pages_returned);
 	st->chunks = atomic64_read(&pool->chunks);
 	st->chunk_fallbacks = atomic64_read(&pool->fallbacks);
+	for (i = 0; i < ZCPOOL_POOL_NR_ORDERS; i++)
+		st->chunk_orders[i] = atomic64_read(&pool->chunk_orders[i]);
 }
 EXPORT_SYMBOL_NS_GPL(zcpool_pool_stats, ZCPOOL);
+
+/**
+ * zcpool_pool_drain_caches() - give what the per-CPU caches hold back to the arenas
+ * @pool: the pool.
+ *
+ * Chunks that become empty beyond each arena's reserve go back to the page
+ * allocator, through the release hook.
+ *
+ * Context: process context, may sleep (the release hook).
+ * Return: how many cached allocations went back.
+ */
+unsigned long zcpool_pool_drain_caches(struct zcpool_pool *pool)
+{
+	unsigned long drained;
+	LIST_HEAD(release);
+
+	drained = zcpool_cache_drain(&pool->cache, &release);
+	pool_release_chunks(pool, &release);
+	return drained;
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_drain_caches);
+
+/**
+ * zcpool_pool_reclaimable() - what zcpool_pool_reclaim() would give back
+ * @pool: the pool.
+ *
+ * Context: any context; lockless estimate, for the shrinker's count.
+ * Return: cached allocations plus pages of empty reserve chunks.
+ */
+unsigned long zcpool_pool_reclaimable(struct zcpool_pool *pool)
+{
+	unsigned long n = zcpool_cache_count(&pool->cache, NULL);
+	unsigned int i;
+
+	for (i = 0; i < pool->nr_arenas; i++)
+		n += zcpool_arena_empty_pages(&pool->arenas[i]);
+	return n;
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_reclaimable);
+
+/**
+ * zcpool_pool_reclaim() - give back what no caller of the pool holds
+ * @pool: the pool.
+ *
+ * Drains every per-CPU cache into the arenas, then gives every empty chunk
+ * back to the page allocator, reserves included, through the release hook
+ * (called with no lock held). The pool keeps working: the next allocations
+ * refill the caches and take chunks again.
+ *
+ * Context: process context, may sleep (the release hook).
+ * Return: cached allocations drained plus pages of chunks given back.
+ */
+unsigned long zcpool_pool_reclaim(struct zcpool_pool *pool)
+{
+	unsigned long freed;
+	LIST_HEAD(release);
+	unsigned int i;
+
+	freed = zcpool_cache_drain(&pool->cache, &release);
+	for (i = 0; i < pool->nr_arenas; i++)
+		zcpool_arena_release_empty(&pool->arenas[i], &release);
+	return freed + pool_release_chunks(pool, &release);
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_reclaim);
 
 /**
  * zcpool_pool_max_bytes() - a pool's cap
@@ -854,6 +1129,25 @@ int zcpool_pool_set_max_bytes(struct zcpool_pool *pool, u64 max_bytes)
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_set_max_bytes);
+
+/**
+ * zcpool_pool_restore_max_bytes() - take back one zcpool_pool_set_max_bytes()
+ * @pool:    the pool.
+ * @lowered: the cap that call set.
+ * @old:     the cap that was in force before it.
+ *
+ * For a caller that lowered the cap and then could not report it (the
+ * LIMITS ioctl whose result cannot be copied out, which must then change
+ * nothing): the cap goes back to @old unless it moved again meanwhile, in
+ * which case the later lowering stands.
+ *
+ * Context: any context.
+ */
+void zcpool_pool_restore_max_bytes(struct zcpool_pool *pool, u64 lowered, u64 old)
+{
+	try_cmpxchg64(&pool->max_bytes, &lowered, old);
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_restore_max_bytes);
 
 /**
  * zcpool_pool_page() - the page at a window offset, if it holds live data

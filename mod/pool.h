@@ -23,6 +23,7 @@
 
 #include <linux/zcpool.h>
 
+#include "buddy.h"
 #include "sizeclass.h"
 
 struct page;
@@ -80,10 +81,20 @@ struct zcpool_pool_config {
 	void *release_priv;
 };
 
+/* Orders of chunks and page runs: 0 .. ZCPOOL_BUDDY_MAX_ORDER. */
+#define ZCPOOL_POOL_NR_ORDERS	(ZCPOOL_BUDDY_MAX_ORDER + 1)
+
+/* Chunk usage lists, as arena.h's enum zcpool_arena_usage counts them. */
+#define ZCPOOL_POOL_NR_USAGE	6
+
 /**
  * struct zcpool_pool_stats - what a pool holds and has handed out
  * @bytes_requested: sum of the requested sizes of live allocations.
  * @bytes_held:      pages the pool holds from the page allocator, in bytes.
+ * @bytes_cached:    bytes of allocations waiting in per-CPU caches.
+ * @pages_taken:     pages ever taken from the page allocator.
+ * @pages_returned:  pages ever given back to it; @pages_taken minus this
+ *                   is @bytes_held in pages.
  * @chunks:          chunks the pool holds (huge allocations not counted).
  * @chunk_fallbacks: chunks taken at a smaller order than the pool's.
  * @live:            live allocations.
@@ -91,11 +102,25 @@ struct zcpool_pool_config {
  * @frees:           allocations freed.
  * @runs_live:       live page runs.
  * @huge_live:       live huge allocations.
+ * @cached:          allocations waiting in per-CPU caches (not live).
+ * @arena_live:      allocations out of the arenas: @live ones that are not
+ *                   huge, plus @cached ones.
+ * @cache_hits:      allocations served from a per-CPU cache.
+ * @cache_misses:    allocations of a cached shape that went to an arena
+ *                   (failed ones too).
  * @class_live:      live elements per size class.
+ * @run_orders:      live page runs per order_base_2(pages).
+ * @chunk_orders:    chunks held per order.
+ * @chunk_usage:     chunks per usage list (empty, q000 .. q100).
+ *
+ * Large (about 1.3 KiB): callers keep it off the stack.
  */
 struct zcpool_pool_stats {
 	u64 bytes_requested;
 	u64 bytes_held;
+	u64 bytes_cached;
+	u64 pages_taken;
+	u64 pages_returned;
 	u64 chunks;
 	u64 chunk_fallbacks;
 	u64 live;
@@ -103,7 +128,14 @@ struct zcpool_pool_stats {
 	u64 frees;
 	u64 runs_live;
 	u64 huge_live;
+	u64 cached;
+	u64 arena_live;
+	u64 cache_hits;
+	u64 cache_misses;
 	u64 class_live[ZCPOOL_SIZECLASS_NR];
+	u64 run_orders[ZCPOOL_POOL_NR_ORDERS];
+	u64 chunk_orders[ZCPOOL_POOL_NR_ORDERS];
+	u64 chunk_usage[ZCPOOL_POOL_NR_USAGE];
 };
 
 struct zcpool_pool *zcpool_pool_create(const struct zcpool_pool_config *config);
@@ -117,8 +149,12 @@ int zcpool_pool_free_bulk(struct zcpool_pool *pool, const u64 *offsets, unsigned
 void zcpool_pool_stats(struct zcpool_pool *pool, struct zcpool_pool_stats *st);
 u64 zcpool_pool_max_bytes(const struct zcpool_pool *pool);
 int zcpool_pool_set_max_bytes(struct zcpool_pool *pool, u64 max_bytes);
+void zcpool_pool_restore_max_bytes(struct zcpool_pool *pool, u64 lowered, u64 old);
 struct page *zcpool_pool_page(struct zcpool_pool *pool, u64 offset);
 u64 zcpool_pool_slot_bytes(const struct zcpool_pool *pool);
 u64 zcpool_pool_total_held(void);
+unsigned long zcpool_pool_drain_caches(struct zcpool_pool *pool);
+unsigned long zcpool_pool_reclaimable(struct zcpool_pool *pool);
+unsigned long zcpool_pool_reclaim(struct zcpool_pool *pool);
 
 #endif /* _ZCPOOL_POOL_H */

@@ -5,7 +5,10 @@
  *
  * /sys/kernel/debug/zcpool/ (root only):
  *   stats                 all pools together, one "name value" per line,
- *                         then "class <index> <size> <live>" per size class;
+ *                         then "class <index> <size> <live>" per size class,
+ *                         "order <order> <chunks> <live runs>" per order and
+ *                         "usage <list> <chunks>" per chunk usage list
+ *                         (0 empty, then q000 .. q100);
  *   fault_race_delay_us   a test aid, 0 (off) unless written: see mmap.c.
  *
  * Open pools are kept on a list under a mutex, taken only by open, release
@@ -73,8 +76,20 @@ static void stats_add(struct zcpool_pool_stats *sum, const struct zcpool_pool_st
 	sum->frees += st->frees;
 	sum->runs_live += st->runs_live;
 	sum->huge_live += st->huge_live;
+	sum->bytes_cached += st->bytes_cached;
+	sum->cached += st->cached;
+	sum->cache_hits += st->cache_hits;
+	sum->cache_misses += st->cache_misses;
+	sum->pages_taken += st->pages_taken;
+	sum->pages_returned += st->pages_returned;
 	for (i = 0; i < ZCPOOL_SIZECLASS_NR; i++)
 		sum->class_live[i] += st->class_live[i];
+	for (i = 0; i < ZCPOOL_POOL_NR_ORDERS; i++) {
+		sum->chunk_orders[i] += st->chunk_orders[i];
+		sum->run_orders[i] += st->run_orders[i];
+	}
+	for (i = 0; i < ZCPOOL_POOL_NR_USAGE; i++)
+		sum->chunk_usage[i] += st->chunk_usage[i];
 }
 
 static int stats_show(struct seq_file *m, void *unused)
@@ -108,9 +123,19 @@ static int stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "huge_live %llu\n", sum->huge_live);
 	seq_printf(m, "allocs %llu\n", sum->allocs);
 	seq_printf(m, "frees %llu\n", sum->frees);
+	seq_printf(m, "cached %llu\n", sum->cached);
+	seq_printf(m, "bytes_cached %llu\n", sum->bytes_cached);
+	seq_printf(m, "cache_hits %llu\n", sum->cache_hits);
+	seq_printf(m, "cache_misses %llu\n", sum->cache_misses);
+	seq_printf(m, "pages_taken %llu\n", sum->pages_taken);
+	seq_printf(m, "pages_returned %llu\n", sum->pages_returned);
 	for (i = 0; i < ZCPOOL_SIZECLASS_NR; i++)
 		seq_printf(m, "class %u %u %llu\n", i, zcpool_sizeclass_size(i),
 			   sum->class_live[i]);
+	for (i = 0; i < ZCPOOL_POOL_NR_ORDERS; i++)
+		seq_printf(m, "order %u %llu %llu\n", i, sum->chunk_orders[i], sum->run_orders[i]);
+	for (i = 0; i < ZCPOOL_POOL_NR_USAGE; i++)
+		seq_printf(m, "usage %u %llu\n", i, sum->chunk_usage[i]);
 	kfree(sum);
 	return 0;
 }
@@ -140,6 +165,10 @@ void zcpool_stats_show_fdinfo(struct seq_file *m, struct zcpool_file *zf)
 	seq_printf(m, "zcpool_huge_live:\t%llu\n", st->huge_live);
 	seq_printf(m, "zcpool_allocs:\t%llu\n", st->allocs);
 	seq_printf(m, "zcpool_frees:\t%llu\n", st->frees);
+	seq_printf(m, "zcpool_cached:\t%llu\n", st->cached);
+	seq_printf(m, "zcpool_bytes_cached:\t%llu\n", st->bytes_cached);
+	seq_printf(m, "zcpool_cache_hits:\t%llu\n", st->cache_hits);
+	seq_printf(m, "zcpool_cache_misses:\t%llu\n", st->cache_misses);
 	seq_printf(m, "zcpool_max_bytes:\t%llu\n", zcpool_pool_max_bytes(zf->pool));
 	seq_printf(m, "zcpool_flags:\t0x%x\n", atomic_read(&zf->flags));
 	seq_puts(m, "zcpool_class_live:");

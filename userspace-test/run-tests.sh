@@ -32,7 +32,11 @@ run() {
 run lifecycle_test
 
 insmod "$ZCPOOL_KO" || { echo "zcpool-test: insmod failed"; exit 1; }
-for t in info_test alloc_test fault_test stats_test; do
+for t in info_test alloc_test fault_test stats_test mmap_test zerocopy_test; do
+	run $t
+done
+# The randomized, fault-injection, race, leak and limit tests.
+for t in infoleak_test memcg_test fuzz_test race_test faultinject_test; do
 	run $t
 done
 rmmod zcpool || { echo "zcpool-test: rmmod failed after the tests"; fail=1; }

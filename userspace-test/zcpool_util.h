@@ -5,12 +5,20 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/zcpool.h>
 
 #define ZCPOOL_DEV	"/dev/zcpool"
 #define ZCPOOL_PARAMS	"/sys/module/zcpool/parameters/"
@@ -80,6 +88,230 @@ static inline int zc_load(const char *params)
 static inline int zc_unload(void)
 {
 	return syscall(SYS_delete_module, "zcpool", O_NONBLOCK) ? -errno : 0;
+}
+
+/* A new pool: every open() of the device makes one. -errno on failure. */
+static inline int zc_open(void)
+{
+	int fd = open(ZCPOOL_DEV, O_RDWR | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+/*
+ * Size classes, as the module computes them (mod/sizeclass.c): 16 B steps up
+ * to 128 B, then 8 steps per power of two up to 8 pages.
+ */
+static inline unsigned int zc_nr_classes(unsigned long page_size)
+{
+	return 8 + 8 * (__builtin_ctzl(page_size) + 3 - 7);
+}
+
+static inline uint64_t zc_class_size(unsigned int idx)
+{
+	if (idx < 8)
+		return (idx + 1) * 16ULL;
+	return (uint64_t)(8 + (idx - 8) % 8 + 1) << (4 + (idx - 8) / 8);
+}
+
+/*
+ * A module-wide counter from debugfs: ZCPOOL_DEBUGFS "stats" holds one
+ * "name value" line per counter. ~0 if absent.
+ */
+static inline unsigned long long zc_global(const char *name)
+{
+	unsigned long long val, found = ~0ULL;
+	size_t len = strlen(name);
+	char line[256];
+	FILE *f = fopen(ZCPOOL_DEBUGFS "stats", "r");
+
+	if (!f)
+		return ~0ULL;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = line + len;
+
+		if (strncmp(line, name, len) || (*p != ' ' && *p != ':' && *p != '\t'))
+			continue;
+		while (*p == ':' || *p == ' ' || *p == '\t')
+			p++;
+		if (sscanf(p, "%llu", &val) == 1)
+			found = val;
+		break;
+	}
+	fclose(f);
+	return found;
+}
+
+/* Run on CPU 0 only, so that every allocation uses the same arena. */
+static inline int zc_pin_cpu0(void)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
+}
+
+/* Pass @fd over a unix socket; 0 or -1. */
+static inline int zc_send_fd(int sock, int fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	char byte = 'z';
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+
+	cmsg->cmsg_level = SOL_SOCKET;
+	cmsg->cmsg_type = SCM_RIGHTS;
+	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+	return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
+}
+
+/* The fd zc_send_fd() passed, or -1. */
+static inline int zc_recv_fd(int sock)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	char byte;
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *cmsg;
+	int fd;
+
+	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1)
+		return -1;
+	cmsg = CMSG_FIRSTHDR(&msg);
+	if (!cmsg || cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS)
+		return -1;
+	memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
+	return fd;
+}
+
+/*
+ * Touching memory that may fault: zc_touch() reads (or writes) one byte and
+ * says which signal, if any, the access raised: 0, SIGBUS or SIGSEGV. The
+ * handlers are installed for each touch, or once for many between
+ * zc_catch_faults(1) and zc_catch_faults(0).
+ */
+static sigjmp_buf zc_fault_env;
+static volatile sig_atomic_t zc_fault_armed;
+static int zc_fault_kept;
+static struct sigaction zc_old_bus, zc_old_segv;
+
+static void zc_fault_handler(int sig)
+{
+	if (!zc_fault_armed) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
+	}
+	siglongjmp(zc_fault_env, sig);
+}
+
+static inline void zc_fault_handlers(int install)
+{
+	struct sigaction sa = { .sa_handler = zc_fault_handler };
+
+	if (install) {
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGBUS, &sa, &zc_old_bus);
+		sigaction(SIGSEGV, &sa, &zc_old_segv);
+	} else {
+		sigaction(SIGBUS, &zc_old_bus, NULL);
+		sigaction(SIGSEGV, &zc_old_segv, NULL);
+	}
+}
+
+static inline void zc_catch_faults(int on)
+{
+	zc_fault_kept = on;
+	zc_fault_handlers(on);
+}
+
+static inline int zc_touch(volatile char *addr, int write, char val, char *out)
+{
+	int sig;
+
+	if (!zc_fault_kept)
+		zc_fault_handlers(1);
+	/* Save the mask: the jump out of the handler must unblock its signal. */
+	sig = sigsetjmp(zc_fault_env, 1);
+	if (!sig) {
+		zc_fault_armed = 1;
+		if (write)
+			*addr = val;
+		else if (out)
+			*out = *addr;
+		else
+			(void)*addr;
+	}
+	zc_fault_armed = 0;
+	if (!zc_fault_kept)
+		zc_fault_handlers(0);
+	return sig;
+}
+
+/* The signal reading @addr raises (0 for none). */
+static inline int zc_read_sig(const void *addr)
+{
+	return zc_touch((volatile char *)addr, 0, 0, NULL);
+}
+
+/* The signal writing @val to @addr raises (0 for none). */
+static inline int zc_write_sig(void *addr, char val)
+{
+	return zc_touch((volatile char *)addr, 1, val, NULL);
+}
+
+/*
+ * A byte pattern that differs per byte, per place in the window and per
+ * @tag, so data from another offset, pool or test never matches.
+ */
+static inline unsigned char zc_pattern_byte(uint64_t offset, uint64_t i, unsigned int tag)
+{
+	uint64_t x = (offset + i) * 0x9e3779b97f4a7c15ULL + tag * 0xbf58476d1ce4e5b9ULL;
+
+	x ^= x >> 29;
+	return (unsigned char)(x ^ (x >> 8)) | 1;	/* never 0: zero pages never match */
+}
+
+static inline void zc_fill(void *buf, uint64_t offset, uint64_t len, unsigned int tag)
+{
+	unsigned char *p = buf;
+	uint64_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = zc_pattern_byte(offset, i, tag);
+}
+
+/* The index of the first byte of @buf that is not the pattern, or -1. */
+static inline int64_t zc_check(const void *buf, uint64_t offset, uint64_t len, unsigned int tag)
+{
+	const unsigned char *p = buf;
+	uint64_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != zc_pattern_byte(offset, i, tag))
+			return i;
+	return -1;
+}
+
+/* The index of the first non-zero byte of @buf, or -1. */
+static inline int64_t zc_check_zero(const void *buf, uint64_t len)
+{
+	const unsigned char *p = buf;
+	uint64_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i])
+			return i;
+	return -1;
 }
 
 #endif /* _ZCPOOL_UTIL_H */

@@ -7,6 +7,7 @@
 
 #include <kunit/test.h>
 #include <linux/mm.h>
+#include <linux/rcupdate.h>
 #include <linux/string.h>
 
 #include "chunk.h"
@@ -61,17 +62,41 @@ static void new_chunks_have_every_page_free(struct kunit *test)
 	zcpool_chunk_destroy(chunk);
 }
 
+/* zcpool_chunk_claim() as the pool calls it, under RCU. */
+static int claim(struct zcpool_chunk *chunk, u64 off, struct zcpool_chunk_claim *c)
+{
+	int ret;
+
+	rcu_read_lock();
+	ret = zcpool_chunk_claim(chunk, off, c);
+	rcu_read_unlock();
+	return ret;
+}
+
 static void runs_mark_their_pages_and_report_reuse(struct kunit *test)
 {
 	struct zcpool_chunk *chunk = zcpool_chunk_create(NULL, ZCPOOL_CHUNK_MIN_ORDER);
+	struct zcpool_chunk_claim c;
 	bool dirty = true;
 	unsigned int i;
 
 	KUNIT_ASSERT_NOT_NULL(test, chunk);
-	zcpool_chunk_set_run(chunk, 2, 3, 100, &dirty);
+	zcpool_chunk_set_run(chunk, 2, 3, &dirty);
 	KUNIT_EXPECT_FALSE(test, dirty);
 	KUNIT_EXPECT_EQ(test, chunk->meta[2].kind, ZCPOOL_CHUNK_PAGE_RUN_HEAD);
+	/* Allocated but not handed out (as in a per-CPU cache): not claimable. */
+	KUNIT_EXPECT_EQ(test, claim(chunk, 2 * PAGE_SIZE, &c), -EINVAL);
+	zcpool_chunk_hand_out(chunk, 2 * PAGE_SIZE, 3 * PAGE_SIZE - 100);
 	KUNIT_EXPECT_EQ(test, chunk->meta[2].slack, 100);
+	KUNIT_EXPECT_EQ(test, atomic_read(&chunk->meta[2].live), 1);
+	KUNIT_EXPECT_EQ(test, claim(chunk, 3 * PAGE_SIZE, &c), -EINVAL);
+	KUNIT_EXPECT_EQ(test, claim(chunk, 2 * PAGE_SIZE + 16, &c), -EINVAL);
+	KUNIT_ASSERT_EQ(test, claim(chunk, 2 * PAGE_SIZE, &c), 0);
+	KUNIT_EXPECT_EQ(test, c.cls, -1);
+	KUNIT_EXPECT_EQ(test, c.pages, 3);
+	KUNIT_EXPECT_EQ(test, c.bytes, 3 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, c.size, 3 * PAGE_SIZE - 100);
+	KUNIT_EXPECT_EQ(test, claim(chunk, 2 * PAGE_SIZE, &c), -EINVAL);
 	for (i = 3; i < 5; i++) {
 		KUNIT_EXPECT_EQ(test, chunk->meta[i].kind, ZCPOOL_CHUNK_PAGE_RUN_TAIL);
 		KUNIT_EXPECT_EQ(test, chunk->meta[i].head, 2);
@@ -84,7 +109,7 @@ static void runs_mark_their_pages_and_report_reuse(struct kunit *test)
 		KUNIT_EXPECT_TRUE(test, chunk->meta[i].dirty);
 	}
 	/* One old page is enough to need clearing. */
-	zcpool_chunk_set_run(chunk, 4, 2, 0, &dirty);
+	zcpool_chunk_set_run(chunk, 4, 2, &dirty);
 	KUNIT_EXPECT_TRUE(test, dirty);
 	zcpool_chunk_clear_run(chunk, 4, 2);
 	zcpool_chunk_destroy(chunk);
@@ -113,6 +138,8 @@ static void run_descriptors_track_elements_and_slack(struct kunit *test)
 	struct zcpool_chunk *chunk = zcpool_chunk_create(NULL, ZCPOOL_CHUNK_MIN_ORDER);
 	struct zcpool_run *run = zcpool_chunk_run_alloc(cls);
 	unsigned int i, last, elem_pages;
+	struct zcpool_chunk_claim cl;
+	u64 base;
 	int first;
 
 	KUNIT_ASSERT_NOT_NULL(test, chunk);
@@ -136,12 +163,25 @@ static void run_descriptors_track_elements_and_slack(struct kunit *test)
 		KUNIT_EXPECT_PTR_EQ(test, chunk->meta[first + i].run, run);
 		KUNIT_EXPECT_FALSE(test, zcpool_chunk_run_page_live(run, i));
 	}
-	/* Element 0 makes live exactly the pages it touches. */
+	/* Element 0, handed out, makes live exactly the pages it touches. */
 	KUNIT_ASSERT_EQ(test, zcpool_subpage_alloc(&run->sp), 0);
+	KUNIT_EXPECT_FALSE(test, zcpool_chunk_run_page_live(run, 0));
+	base = (u64)first << PAGE_SHIFT;
+	KUNIT_EXPECT_EQ(test, claim(chunk, base, &cl), -EINVAL);
+	zcpool_chunk_hand_out(chunk, base, c->size - 3);
 	elem_pages = DIV_ROUND_UP(c->size, PAGE_SIZE);
 	for (i = 0; i < run->pages; i++)
 		KUNIT_EXPECT_EQ_MSG(test, zcpool_chunk_run_page_live(run, i), i < elem_pages,
 				    "page %u", i);
+	/* Claimed once, with its size; then neither it nor its inside again. */
+	KUNIT_EXPECT_EQ(test, claim(chunk, base + 16, &cl), -EINVAL);
+	KUNIT_EXPECT_EQ(test, claim(chunk, base + c->size, &cl), -EINVAL);
+	KUNIT_ASSERT_EQ(test, claim(chunk, base, &cl), 0);
+	KUNIT_EXPECT_EQ(test, cl.cls, cls);
+	KUNIT_EXPECT_EQ(test, cl.bytes, c->size);
+	KUNIT_EXPECT_EQ(test, cl.size, c->size - 3);
+	KUNIT_EXPECT_EQ(test, claim(chunk, base, &cl), -EINVAL);
+	KUNIT_EXPECT_FALSE(test, zcpool_chunk_run_page_live(run, 0));
 	KUNIT_ASSERT_EQ(test, zcpool_subpage_free(&run->sp, 0), 0);
 	zcpool_chunk_run_detach(run);
 	for (i = 0; i < run->pages; i++)

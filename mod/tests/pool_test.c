@@ -23,11 +23,13 @@
 #include <linux/module.h>
 #include <linux/prandom.h>
 #include <linux/random.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/string.h>
 
 #include "arena.h"
+#include "cache.h"
 #include "chunk.h"
 #include "compat.h"
 #include "params.h"
@@ -54,6 +56,15 @@ MODULE_PARM_DESC(pool_seed, "Seed of zcpool_pool's random cases (default 0: a ne
 /* The threaded case, per thread: bounded so it stays fast under TCG + KASAN. */
 #define THREAD_OPS		4000
 #define THREAD_MAX_LIVE		64
+
+static unsigned int get_seed(void)
+{
+	unsigned int seed = pool_seed;
+
+	while (!seed)
+		seed = get_random_u32();
+	return seed;
+}
 
 struct live {
 	u64 offset;
@@ -276,6 +287,42 @@ static int live_cmp(const void *a, const void *b)
 }
 
 /*
+ * The counters that need no model agree with each other: pages taken minus
+ * returned are the bytes held, every chunk is on one usage list and has one
+ * order, live runs per order add up, the caches stay in their budget, and
+ * what left the arenas is exactly what is live or cached. Exact only while
+ * no other thread uses the pool.
+ */
+static bool check_held(struct kunit *test, const struct zcpool_pool_stats *st)
+{
+	u64 usage = 0, orders = 0, runs = 0;
+	bool ok = true;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(st->chunk_usage); i++)
+		usage += st->chunk_usage[i];
+	for (i = 0; i < ZCPOOL_POOL_NR_ORDERS; i++) {
+		orders += st->chunk_orders[i];
+		runs += st->run_orders[i];
+	}
+	ok &= (st->pages_taken - st->pages_returned) * PAGE_SIZE == st->bytes_held;
+	ok &= usage == st->chunks;
+	ok &= orders == st->chunks;
+	ok &= runs == st->runs_live;
+	ok &= st->bytes_cached <= (u64)num_possible_cpus() * ZCPOOL_CACHE_CPU_BYTES;
+	ok &= st->cache_hits <= st->allocs;
+	ok &= st->arena_live == st->live - st->huge_live + st->cached;
+	KUNIT_EXPECT_EQ(test, (st->pages_taken - st->pages_returned) * PAGE_SIZE, st->bytes_held);
+	KUNIT_EXPECT_EQ(test, usage, st->chunks);
+	KUNIT_EXPECT_EQ(test, orders, st->chunks);
+	KUNIT_EXPECT_EQ(test, runs, st->runs_live);
+	KUNIT_EXPECT_LE(test, st->bytes_cached, (u64)num_possible_cpus() * ZCPOOL_CACHE_CPU_BYTES);
+	KUNIT_EXPECT_LE(test, st->cache_hits, st->allocs);
+	KUNIT_EXPECT_EQ(test, st->arena_live, st->live - st->huge_live + st->cached);
+	return ok;
+}
+
+/*
  * The invariant checker: the pool's counters equal the model's, the pool
  * holds no more than its cap, and no two live allocations overlap.
  * Returns whether all of it held.
@@ -295,6 +342,7 @@ static bool check_model(struct kunit *test, struct zcpool_pool *pool, struct mod
 	ok &= st->allocs - st->frees == st->live;
 	ok &= st->bytes_held <= max_bytes;
 	ok &= st->bytes_held >= st->chunks * (PAGE_SIZE << ZCPOOL_CHUNK_MIN_ORDER);
+	ok &= check_held(test, st);
 	KUNIT_EXPECT_EQ(test, st->live, m->nr);
 	KUNIT_EXPECT_EQ(test, st->bytes_requested, m->requested);
 	KUNIT_EXPECT_EQ(test, st->runs_live, m->runs);
@@ -798,6 +846,8 @@ static void max_page_order_forces_smaller_chunks(struct kunit *test)
 	zcpool_pool_stats(ctx->pool, st);
 	KUNIT_EXPECT_EQ(test, st->chunks, 1);
 	KUNIT_EXPECT_EQ(test, st->chunk_fallbacks, 1);
+	KUNIT_EXPECT_EQ(test, st->chunk_orders[SMALL_ORDER], 1);
+	KUNIT_EXPECT_EQ(test, st->chunk_orders[MID_ORDER], 0);
 	KUNIT_EXPECT_EQ(test, st->bytes_held, SMALL_CHUNK);
 	/* A run as big as a fallback chunk still fits one; one page more does not. */
 	offset = alloc_ok(test, ctx->pool, m, MID_ORDER, SMALL_CHUNK, 0, 0);
@@ -835,7 +885,10 @@ static void empty_chunks_drain_beyond_the_reserve(struct kunit *test)
 	zcpool_pool_stats(pool, st);
 	KUNIT_EXPECT_EQ(test, st->chunks, 10);
 	free_all(test, pool, m);
+	/* The per-CPU caches keep the last runs freed until drained. */
+	zcpool_pool_drain_caches(pool);
 	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->cached, 0);
 	KUNIT_EXPECT_EQ(test, st->chunks, ZCPOOL_ARENA_EMPTY_RESERVE);
 	KUNIT_EXPECT_EQ(test, st->bytes_held, ZCPOOL_ARENA_EMPTY_RESERVE * SMALL_CHUNK);
 	released = atomic_read(&ctx->nr_released);
@@ -851,9 +904,129 @@ static void empty_chunks_drain_beyond_the_reserve(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st->chunks, 10);
 	check_model(test, pool, m, zcpool_params.pool_max_bytes);
 	free_all(test, pool, m);
+	zcpool_pool_drain_caches(pool);
 	zcpool_pool_stats(pool, st);
 	KUNIT_EXPECT_EQ(test, st->chunks, ZCPOOL_ARENA_EMPTY_RESERVE);
 	KUNIT_EXPECT_EQ(test, st->bytes_held, ZCPOOL_ARENA_EMPTY_RESERVE * SMALL_CHUNK);
+}
+
+/*
+ * Chunks on the usage lists, as counted by the stats: @empty, @q25, @q50
+ * and @q100 on theirs, none on q000 and q075 (never used below).
+ */
+static void expect_usage(struct kunit *test, struct zcpool_pool *pool, const char *step,
+			 u64 empty, u64 q25, u64 q50, u64 q100)
+{
+	struct zcpool_pool_stats *st = new_stats(test);
+	u64 want[ZCPOOL_ARENA_NR_USAGE] = {
+		[ZCPOOL_ARENA_EMPTY] = empty, [ZCPOOL_ARENA_Q025] = q25,
+		[ZCPOOL_ARENA_Q050] = q50, [ZCPOOL_ARENA_Q100] = q100,
+	};
+	unsigned int i;
+
+	zcpool_pool_stats(pool, st);
+	for (i = 0; i < ZCPOOL_ARENA_NR_USAGE; i++)
+		KUNIT_EXPECT_EQ_MSG(test, st->chunk_usage[i], want[i], "%s: list %u", step, i);
+}
+
+/*
+ * Half-chunk runs (32 of 64 pages, too long for the per-CPU caches) move
+ * chunks between the usage lists: up when they fill, down when they drain,
+ * with the overlap that leaves two chunks at 50% on different lists; a new
+ * run goes to the busier chunk; an empty chunk beyond the reserve leaves.
+ */
+static void chunks_move_between_usage_lists_and_drain(struct kunit *test)
+{
+	struct pool_ctx *ctx = test->priv;
+	struct zcpool_pool *pool = new_pool(test, MID_ORDER, 0, 1);
+	struct zcpool_pool_stats *st = new_stats(test);
+	u64 half = MID_CHUNK / 2, r1, r2, r3, r4;
+
+	KUNIT_ASSERT_LT(test, zcpool_cache_slot(-1, half / PAGE_SIZE), 0);
+	r1 = alloc_ok(test, pool, NULL, MID_ORDER, half, 0, 0);
+	expect_usage(test, pool, "one half", 0, 1, 0, 0);
+	r2 = alloc_ok(test, pool, NULL, MID_ORDER, half, 0, 0);
+	KUNIT_EXPECT_EQ(test, r2 / MID_CHUNK, r1 / MID_CHUNK);
+	expect_usage(test, pool, "full", 0, 0, 0, 1);
+	r3 = alloc_ok(test, pool, NULL, MID_ORDER, half, 0, 0);
+	KUNIT_EXPECT_NE(test, r3 / MID_CHUNK, r1 / MID_CHUNK);
+	expect_usage(test, pool, "second chunk", 0, 1, 0, 1);
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->run_orders[MID_ORDER - 1], 3);
+	KUNIT_EXPECT_EQ(test, st->chunk_orders[MID_ORDER], 2);
+
+	/* Both at 50%: one came down (q050), one came up (q025). */
+	KUNIT_ASSERT_EQ(test, zcpool_pool_free(pool, r1), 0);
+	expect_usage(test, pool, "first drains", 0, 1, 1, 0);
+	/* The busier list is scanned first: the first chunk takes it. */
+	r4 = alloc_ok(test, pool, NULL, MID_ORDER, half, 0, 0);
+	KUNIT_EXPECT_EQ(test, r4, r1);
+	expect_usage(test, pool, "refilled", 0, 1, 0, 1);
+
+	KUNIT_ASSERT_EQ(test, zcpool_pool_free(pool, r3), 0);
+	expect_usage(test, pool, "second empty", 1, 0, 0, 1);
+	KUNIT_ASSERT_EQ(test, zcpool_pool_free(pool, r2), 0);
+	expect_usage(test, pool, "first half", 1, 0, 1, 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->nr_released), 0);
+	KUNIT_ASSERT_EQ(test, zcpool_pool_free(pool, r4), 0);
+	/* Two empty chunks, a reserve of one: one goes back, through the hook. */
+	expect_usage(test, pool, "drained", ZCPOOL_ARENA_EMPTY_RESERVE, 0, 0, 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->nr_released), 2 - ZCPOOL_ARENA_EMPTY_RESERVE);
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->run_orders[MID_ORDER - 1], 0);
+	KUNIT_EXPECT_EQ(test, st->chunk_orders[MID_ORDER], ZCPOOL_ARENA_EMPTY_RESERVE);
+	KUNIT_EXPECT_EQ(test, st->pages_returned, (2 - ZCPOOL_ARENA_EMPTY_RESERVE) << MID_ORDER);
+	KUNIT_EXPECT_TRUE(test, check_held(test, st));
+}
+
+/*
+ * Every class: allocate exactly one run's worth, which fills one run
+ * element by element (the thread stays on one CPU, so refills come back in
+ * order), free them in a random order, and the run's pages go back to the
+ * tree: the chunk is empty again once the per-CPU cache is drained.
+ */
+static void every_class_fills_a_run_and_returns_it(struct kunit *test)
+{
+	struct zcpool_pool *pool = new_pool(test, MID_ORDER, 0, 1);
+	struct zcpool_pool_stats *st = new_stats(test);
+	unsigned int seed = get_seed(), cls, i, j, n;
+	struct rnd_state rnd;
+	u64 *offsets, size, tmp;
+
+	kunit_info(test, "seed %u (replay: insmod zcpool_test.ko pool_seed=%u)", seed, seed);
+	prandom_seed_state(&rnd, seed);
+	KUNIT_ASSERT_EQ(test, set_cpus_allowed_ptr(current, cpumask_of(raw_smp_processor_id())),
+			0);
+	offsets = kunit_kcalloc(test, ZCPOOL_SIZECLASS_MAX_ELEMS, sizeof(*offsets), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, offsets);
+	for (cls = 0; cls < ZCPOOL_SIZECLASS_NR; cls++) {
+		size = zcpool_sizeclass_size(cls);
+		n = zcpool_sizeclass_nr_elems(cls);
+		for (i = 0; i < n; i++) {
+			offsets[i] = alloc_ok(test, pool, NULL, MID_ORDER, size, 0, 0);
+			KUNIT_ASSERT_EQ_MSG(test, offsets[i], offsets[0] + i * size,
+					    "class %u element %u", cls, i);
+		}
+		KUNIT_EXPECT_EQ(test, offset_in_page(offsets[0]), 0);
+		zcpool_pool_stats(pool, st);
+		KUNIT_EXPECT_EQ(test, st->class_live[cls], n);
+		KUNIT_EXPECT_EQ(test, st->live, n);
+		for (i = n - 1; i > 0; i--) {
+			j = prandom_u32_state(&rnd) % (i + 1);
+			tmp = offsets[i];
+			offsets[i] = offsets[j];
+			offsets[j] = tmp;
+		}
+		for (i = 0; i < n; i++)
+			KUNIT_ASSERT_EQ(test, zcpool_pool_free(pool, offsets[i]), 0);
+		zcpool_pool_drain_caches(pool);
+		zcpool_pool_stats(pool, st);
+		KUNIT_EXPECT_EQ_MSG(test, st->chunk_usage[ZCPOOL_ARENA_EMPTY], st->chunks,
+				    "class %u", cls);
+		KUNIT_EXPECT_EQ(test, st->class_live[cls], 0);
+		KUNIT_EXPECT_EQ(test, st->live, 0);
+		cond_resched();
+	}
 }
 
 static void huge_allocations_take_contiguous_slots(struct kunit *test)
@@ -925,6 +1098,7 @@ static void bulk_alloc_is_all_or_nothing(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, zcpool_pool_alloc_bulk(pool, SMALL_CHUNK, 0, 0, offsets, 3),
 			-EDQUOT);
 	KUNIT_EXPECT_EQ(test, zcpool_pool_alloc_bulk(pool, 16, 7, 0, offsets, 3), -EINVAL);
+	zcpool_pool_drain_caches(pool);
 	zcpool_pool_stats(pool, st);
 	KUNIT_EXPECT_EQ(test, st->live, 0);
 	KUNIT_EXPECT_EQ(test, st->bytes_requested, 0);
@@ -1101,15 +1275,6 @@ static void rnd_step(struct rnd_ops *r, unsigned int max_live)
 		rnd_alloc(r);
 }
 
-static unsigned int get_seed(void)
-{
-	unsigned int seed = pool_seed;
-
-	while (!seed)
-		seed = get_random_u32();
-	return seed;
-}
-
 static void random_ops_match_a_reference_model(struct kunit *test)
 {
 	u64 max_bytes = 128ULL << 20;
@@ -1136,9 +1301,14 @@ static void random_ops_match_a_reference_model(struct kunit *test)
 	zcpool_pool_stats(pool, st);
 	kunit_info(test, "%u ops: %u live, %llu requested, %llu held in %llu chunks, %llu refused frees",
 		   RANDOM_OPS, m->nr, st->bytes_requested, st->bytes_held, st->chunks, r.bad_frees);
+	kunit_info(test, "cache: %llu hits, %llu misses, %llu cached (%llu B)",
+		   st->cache_hits, st->cache_misses, st->cached, st->bytes_cached);
+	KUNIT_EXPECT_GT(test, st->cache_hits, 0);
 	free_all(test, pool, m);
 	check_model(test, pool, m, max_bytes);
+	zcpool_pool_drain_caches(pool);
 	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->cached, 0);
 	/* Without fallbacks (the usual case) only whole chunks are left. */
 	if (!st->chunk_fallbacks)
 		KUNIT_EXPECT_EQ(test, st->bytes_held, st->chunks * MID_CHUNK);
@@ -1233,6 +1403,7 @@ static void threads_share_a_pool_with_exact_accounting(struct kunit *test)
 		   n, THREAD_OPS, all->nr, st->bytes_requested, st->bytes_held);
 	free_all(test, pool, all);
 	check_model(test, pool, all, max_bytes);
+	zcpool_pool_drain_caches(pool);
 	zcpool_pool_stats(pool, st);
 	KUNIT_EXPECT_EQ(test, st->live, 0);
 	if (!nr_arenas)
@@ -1255,6 +1426,8 @@ static struct kunit_case zcpool_pool_cases[] = {
 	KUNIT_CASE(total_cap_stops_allocation_with_edquot),
 	KUNIT_CASE(max_page_order_forces_smaller_chunks),
 	KUNIT_CASE(empty_chunks_drain_beyond_the_reserve),
+	KUNIT_CASE(chunks_move_between_usage_lists_and_drain),
+	KUNIT_CASE(every_class_fills_a_run_and_returns_it),
 	KUNIT_CASE(huge_allocations_take_contiguous_slots),
 	KUNIT_CASE(bulk_alloc_is_all_or_nothing),
 	KUNIT_CASE(bulk_free_stops_at_the_first_bad_offset),

@@ -1,0 +1,333 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Per-CPU caches of allocations in front of the arenas (see cache.h).
+ *
+ * A magazine is a LIFO stack: the allocation freed last is handed out
+ * next, while its cache lines are still warm. Its bounds are set per slot
+ * (zcpool_cache_capacity()) and, across the slots of one CPU, by a byte
+ * budget, so the memory a pool's caches pin is bounded by
+ * num_possible_cpus() * %ZCPOOL_CACHE_CPU_BYTES whatever the workload.
+ *
+ * Nothing here talks to an arena while holding a magazine lock: a refill
+ * is allocated by the caller first and then put in (zcpool_cache_fill()),
+ * and an overflowing free hands the evicted half back to the caller
+ * (zcpool_cache_free()), which gives it to the arenas. Only the drain calls
+ * the arenas itself, after dropping the magazine lock for each batch.
+ */
+
+#include <linux/cpumask.h>
+#include <linux/kernel.h>
+#include <linux/lockdep.h>
+#include <linux/minmax.h>
+#include <linux/overflow.h>
+#include <linux/percpu.h>
+#include <linux/sched.h>
+#include <linux/spinlock.h>
+#include <linux/string.h>
+#include <kunit/visibility.h>
+
+#include "cache.h"
+
+/* The bytes of one allocation of @slot. */
+static unsigned long slot_bytes(unsigned int slot)
+{
+	if (slot < ZCPOOL_SIZECLASS_NR)
+		return zcpool_sizeclass_size(slot);
+	return (unsigned long)(slot - ZCPOOL_SIZECLASS_NR + 1) << PAGE_SHIFT;
+}
+
+/**
+ * zcpool_cache_slot() - the magazine an allocation shape goes to
+ * @cls:   a size class, or -1 for a page run.
+ * @pages: a page run's length in pages (ignored for a class).
+ *
+ * Context: any context.
+ * Return: the slot, or -1 when allocations of that shape are not cached.
+ */
+int zcpool_cache_slot(int cls, unsigned int pages)
+{
+	if (cls >= 0)
+		return cls < ZCPOOL_SIZECLASS_NR ? cls : -1;
+	if (!pages || pages > ZCPOOL_CACHE_RUN_MAX_PAGES)
+		return -1;
+	return ZCPOOL_SIZECLASS_NR + pages - 1;
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_cache_slot);
+
+/**
+ * zcpool_cache_capacity() - how many allocations one magazine holds
+ * @slot: a slot from zcpool_cache_slot().
+ *
+ * Context: any context.
+ * Return: %ZCPOOL_CACHE_MAG_BYTES worth of allocations, clamped to
+ * %ZCPOOL_CACHE_MAG_MIN .. %ZCPOOL_CACHE_MAG_MAX.
+ */
+unsigned int zcpool_cache_capacity(unsigned int slot)
+{
+	return clamp_t(unsigned long, ZCPOOL_CACHE_MAG_BYTES / slot_bytes(slot),
+		       ZCPOOL_CACHE_MAG_MIN, ZCPOOL_CACHE_MAG_MAX);
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_cache_capacity);
+
+/**
+ * zcpool_cache_refill_count() - allocations a miss brings into the magazine
+ * @slot: a slot from zcpool_cache_slot().
+ *
+ * Half a magazine: the next misses are that many allocations away, and a
+ * free right after the refill still finds room.
+ *
+ * Context: any context.
+ * Return: 1 .. %ZCPOOL_CACHE_BATCH_MAX.
+ */
+unsigned int zcpool_cache_refill_count(unsigned int slot)
+{
+	return zcpool_cache_capacity(slot) / 2;
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_cache_refill_count);
+
+static unsigned int total_entries(void)
+{
+	unsigned int slot, n = 0;
+
+	for (slot = 0; slot < ZCPOOL_CACHE_NR_SLOTS; slot++)
+		n += zcpool_cache_capacity(slot);
+	return n;
+}
+
+/**
+ * zcpool_cache_init() - set up empty magazines on every possible CPU
+ * @cache: the cache.
+ *
+ * Context: process context, may sleep.
+ * Return: 0 or -ENOMEM.
+ */
+int zcpool_cache_init(struct zcpool_cache *cache)
+{
+	struct zcpool_cache_cpu *c;
+	unsigned int cpu, slot, used;
+
+	cache->cpu = __alloc_percpu_gfp(struct_size(c, entries, total_entries()),
+					__alignof__(struct zcpool_cache_cpu),
+					GFP_KERNEL_ACCOUNT);
+	if (!cache->cpu)
+		return -ENOMEM;
+	for_each_possible_cpu(cpu) {
+		c = per_cpu_ptr(cache->cpu, cpu);
+		spin_lock_init(&c->lock);
+		c->bytes = 0;
+		c->nr = 0;
+		used = 0;
+		for (slot = 0; slot < ZCPOOL_CACHE_NR_SLOTS; slot++) {
+			c->mags[slot].nr = 0;
+			c->mags[slot].cap = zcpool_cache_capacity(slot);
+			c->mags[slot].objs = &c->entries[used];
+			used += c->mags[slot].cap;
+		}
+	}
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_cache_init);
+
+/**
+ * zcpool_cache_destroy() - free the magazines
+ * @cache: the cache; what it still holds is forgotten: the caller frees
+ *         the chunks the cached allocations live in (pool destroy), or
+ *         drained the cache first.
+ *
+ * Context: process context; nothing else may use @cache.
+ */
+void zcpool_cache_destroy(struct zcpool_cache *cache)
+{
+	free_percpu(cache->cpu);
+	cache->cpu = NULL;
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_cache_destroy);
+
+/* The magazines of the CPU we run on now; another one after a migration is fine. */
+static struct zcpool_cache_cpu *cache_lock_local(struct zcpool_cache *cache)
+	__acquires(&c->lock)
+{
+	struct zcpool_cache_cpu *c = raw_cpu_ptr(cache->cpu);
+
+	spin_lock(&c->lock);
+	return c;
+}
+
+static void mag_push(struct zcpool_cache_cpu *c, struct zcpool_cache_mag *mag,
+		     const struct zcpool_arena_obj *obj, unsigned long bytes)
+{
+	lockdep_assert_held(&c->lock);
+	mag->objs[mag->nr++] = *obj;
+	WRITE_ONCE(c->bytes, c->bytes + bytes);
+	WRITE_ONCE(c->nr, c->nr + 1);
+}
+
+/* Move the @n oldest allocations of @mag to @out. */
+static void mag_take_oldest(struct zcpool_cache_cpu *c, struct zcpool_cache_mag *mag,
+			    unsigned int n, unsigned long bytes, struct zcpool_arena_obj *out)
+{
+	lockdep_assert_held(&c->lock);
+	memcpy(out, mag->objs, n * sizeof(*out));
+	memmove(mag->objs, &mag->objs[n], (mag->nr - n) * sizeof(*out));
+	mag->nr -= n;
+	WRITE_ONCE(c->bytes, c->bytes - n * bytes);
+	WRITE_ONCE(c->nr, c->nr - n);
+}
+
+/**
+ * zcpool_cache_alloc() - take an allocation from this CPU's magazine
+ * @cache: the cache.
+ * @slot:  a slot from zcpool_cache_slot().
+ * @obj:   set to the allocation on a hit.
+ *
+ * Context: any context that may take a spinlock; takes this CPU's lock.
+ * Return: true on a hit; false when the magazine is empty.
+ */
+bool zcpool_cache_alloc(struct zcpool_cache *cache, unsigned int slot,
+			struct zcpool_arena_obj *obj)
+{
+	struct zcpool_cache_cpu *c = cache_lock_local(cache);
+	struct zcpool_cache_mag *mag = &c->mags[slot];
+	bool hit = mag->nr;
+
+	if (hit) {
+		*obj = mag->objs[--mag->nr];
+		WRITE_ONCE(c->bytes, c->bytes - slot_bytes(slot));
+		WRITE_ONCE(c->nr, c->nr - 1);
+	}
+	spin_unlock(&c->lock);
+	return hit;
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_cache_alloc);
+
+/**
+ * zcpool_cache_fill() - put a refill from the arena into this CPU's magazine
+ * @cache: the cache.
+ * @slot:  a slot from zcpool_cache_slot().
+ * @objs:  allocations of @slot's shape, out of their arena and handed out
+ *         to nobody; @objs[0] is the next to be handed out.
+ * @nr:    how many.
+ *
+ * Puts in as many as the magazine and the CPU's byte budget allow (the
+ * magazine may have been filled meanwhile by another task on this CPU).
+ *
+ * Context: any context that may take a spinlock; takes this CPU's lock.
+ * Return: how many were not cached: @objs[0 .. return value) stay the
+ * caller's, to give back to the arena.
+ */
+unsigned int zcpool_cache_fill(struct zcpool_cache *cache, unsigned int slot,
+			       struct zcpool_arena_obj *objs, unsigned int nr)
+{
+	struct zcpool_cache_cpu *c = cache_lock_local(cache);
+	struct zcpool_cache_mag *mag = &c->mags[slot];
+	unsigned long bytes = slot_bytes(slot);
+
+	/* The last pushed is popped first: push from the end. */
+	while (nr && mag->nr < mag->cap && c->bytes + bytes <= ZCPOOL_CACHE_CPU_BYTES)
+		mag_push(c, mag, &objs[--nr], bytes);
+	spin_unlock(&c->lock);
+	return nr;
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_cache_fill);
+
+/**
+ * zcpool_cache_free() - cache an allocation a caller gave back
+ * @cache: the cache.
+ * @slot:  a slot from zcpool_cache_slot().
+ * @obj:   the allocation, claimed back (no longer live), still out of its
+ *         arena.
+ * @evict: room for %ZCPOOL_CACHE_BATCH_MAX + 1 entries.
+ *
+ * When the magazine is full, its older half moves to @evict first. When
+ * the CPU's byte budget has no room even then, @obj itself goes to @evict.
+ *
+ * Context: any context that may take a spinlock; takes this CPU's lock.
+ * Return: how many allocations are in @evict, for the caller to give back
+ * to their arenas (zcpool_arena_free_objs()).
+ */
+unsigned int zcpool_cache_free(struct zcpool_cache *cache, unsigned int slot,
+			       const struct zcpool_arena_obj *obj, struct zcpool_arena_obj *evict)
+{
+	struct zcpool_cache_cpu *c = cache_lock_local(cache);
+	struct zcpool_cache_mag *mag = &c->mags[slot];
+	unsigned long bytes = slot_bytes(slot);
+	unsigned int n = 0;
+
+	if (mag->nr == mag->cap) {
+		n = mag->cap / 2;
+		mag_take_oldest(c, mag, n, bytes, evict);
+	}
+	if (c->bytes + bytes <= ZCPOOL_CACHE_CPU_BYTES)
+		mag_push(c, mag, obj, bytes);
+	else
+		evict[n++] = *obj;
+	spin_unlock(&c->lock);
+	return n;
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_cache_free);
+
+/**
+ * zcpool_cache_drain() - give every cached allocation back to its arena
+ * @cache:   the cache.
+ * @release: chunks the arenas give up are moved here; the caller releases
+ *           them with no lock held.
+ *
+ * Allocations freed into a magazine while this runs may stay there.
+ *
+ * Context: process context; takes each CPU's lock, then arena locks, one
+ * at a time.
+ * Return: how many allocations went back.
+ */
+unsigned long zcpool_cache_drain(struct zcpool_cache *cache, struct list_head *release)
+{
+	struct zcpool_arena_obj batch[ZCPOOL_CACHE_MAG_MAX];
+	struct zcpool_cache_mag *mag;
+	struct zcpool_cache_cpu *c;
+	unsigned long drained = 0;
+	unsigned int cpu, slot, n;
+
+	for_each_possible_cpu(cpu) {
+		c = per_cpu_ptr(cache->cpu, cpu);
+		for (slot = 0; slot < ZCPOOL_CACHE_NR_SLOTS; slot++) {
+			mag = &c->mags[slot];
+			spin_lock(&c->lock);
+			n = mag->nr;
+			mag_take_oldest(c, mag, n, slot_bytes(slot), batch);
+			spin_unlock(&c->lock);
+			if (!n)
+				continue;
+			/* Out of every magazine and not live: the arena takes them. */
+			WARN_ON_ONCE(zcpool_arena_free_objs(batch, n, release));
+			drained += n;
+		}
+		cond_resched();
+	}
+	return drained;
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_cache_drain);
+
+/**
+ * zcpool_cache_count() - what the caches hold now
+ * @cache: the cache.
+ * @bytes: if not NULL, set to the bytes of the cached allocations.
+ *
+ * Context: any context; lockless and racy while the pool is in use, exact
+ * when it is not.
+ * Return: the number of cached allocations.
+ */
+unsigned long zcpool_cache_count(struct zcpool_cache *cache, unsigned long *bytes)
+{
+	struct zcpool_cache_cpu *c;
+	unsigned long nr = 0, sum = 0;
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu) {
+		c = per_cpu_ptr(cache->cpu, cpu);
+		nr += READ_ONCE(c->nr);
+		sum += READ_ONCE(c->bytes);
+	}
+	if (bytes)
+		*bytes = sum;
+	return nr;
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_cache_count);

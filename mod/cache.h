@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Per-CPU caches: for each CPU, a bounded magazine (a LIFO stack) of
+ * allocations per size class and per small page-run length, in front of
+ * the arenas. A cached allocation is allocated in its arena but handed out
+ * to nobody; the pool takes it from the magazine of the CPU it runs on
+ * without touching an arena lock, refills an empty magazine with a batch
+ * from the arena (one lock hold for many allocations), and when a free
+ * finds the magazine full, moves its older half back to the arenas in one
+ * batch. zcpool_cache_drain() empties every magazine (the shrinker).
+ *
+ * Locking: each CPU's magazines have their own spinlock, never held with
+ * any other zcpool lock (see the lock order at the top of arena.c). A task
+ * preempted or migrated between finding "its" CPU and taking the lock just
+ * uses the other CPU's magazines, under their lock: correct, only less
+ * local. Units: bytes for budgets, objects for counts.
+ */
+#ifndef _ZCPOOL_CACHE_H
+#define _ZCPOOL_CACHE_H
+
+#include <linux/list.h>
+#include <linux/percpu.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+
+#include "arena.h"
+#include "sizeclass.h"
+
+/*
+ * Page runs up to 16 pages (64 KiB with 4 KiB pages) are cached: twice the
+ * largest subpage run, so the run lengths that sit right above the size
+ * classes, and aligned small requests (served as runs of 1-8 pages), skip
+ * the arena lock too. Longer runs are rare and cost a tree walk anyway.
+ */
+#define ZCPOOL_CACHE_RUN_MAX_PAGES	16
+
+/* Magazines per CPU: one per size class, then one per run length 1..16. */
+#define ZCPOOL_CACHE_NR_SLOTS	(ZCPOOL_SIZECLASS_NR + ZCPOOL_CACHE_RUN_MAX_PAGES)
+
+/*
+ * A magazine holds about this many bytes, between 2 and 16 allocations:
+ * 16 of the small classes (enough to ride out bursts), 2 of the large ones
+ * (so a refill still brings one extra and a full magazine still keeps
+ * one). With 4 KiB pages that is about 500 entries of 16 B in all, some
+ * 10 KiB per CPU per pool with the magazine headers.
+ */
+#define ZCPOOL_CACHE_MAG_BYTES		4096
+#define ZCPOOL_CACHE_MAG_MIN		2
+#define ZCPOOL_CACHE_MAG_MAX		16
+
+/* A refill brings at most half a magazine; a full one drops its older half. */
+#define ZCPOOL_CACHE_BATCH_MAX		(ZCPOOL_CACHE_MAG_MAX / 2)
+
+/*
+ * The most one CPU's magazines of one pool hold, in bytes of allocations.
+ * Without it the large classes and runs alone could pin 3 MiB per CPU;
+ * with it an idle pool pins at most this per CPU until the shrinker runs.
+ */
+#define ZCPOOL_CACHE_CPU_BYTES		(256 * 1024)
+
+/**
+ * struct zcpool_cache_mag - one magazine
+ * @nr:   allocations in it, at most @cap.
+ * @cap:  its capacity.
+ * @objs: @cap entries in the per-CPU block; the newest is @objs[@nr - 1].
+ */
+struct zcpool_cache_mag {
+	unsigned int nr;
+	unsigned int cap;
+	struct zcpool_arena_obj *objs;
+};
+
+/**
+ * struct zcpool_cache_cpu - one CPU's magazines of one pool
+ * @lock:    protects everything below (the per-CPU lock: arena.c's order).
+ * @bytes:   bytes of the allocations cached here, at most
+ *           %ZCPOOL_CACHE_CPU_BYTES.
+ * @nr:      allocations cached here; read without @lock for estimates.
+ * @mags:    the magazines, by zcpool_cache_slot().
+ * @entries: the magazines' entries.
+ */
+struct zcpool_cache_cpu {
+	spinlock_t lock;	/* this CPU's magazines */
+	unsigned long bytes;
+	unsigned int nr;
+	struct zcpool_cache_mag mags[ZCPOOL_CACHE_NR_SLOTS];
+	struct zcpool_arena_obj entries[];
+};
+
+/**
+ * struct zcpool_cache - the per-CPU caches of one pool
+ * @cpu: the per-CPU magazines.
+ */
+struct zcpool_cache {
+	struct zcpool_cache_cpu __percpu *cpu;
+};
+
+int zcpool_cache_init(struct zcpool_cache *cache);
+void zcpool_cache_destroy(struct zcpool_cache *cache);
+int zcpool_cache_slot(int cls, unsigned int pages);
+unsigned int zcpool_cache_capacity(unsigned int slot);
+unsigned int zcpool_cache_refill_count(unsigned int slot);
+bool zcpool_cache_alloc(struct zcpool_cache *cache, unsigned int slot,
+			struct zcpool_arena_obj *obj);
+unsigned int zcpool_cache_fill(struct zcpool_cache *cache, unsigned int slot,
+			       struct zcpool_arena_obj *objs, unsigned int nr);
+unsigned int zcpool_cache_free(struct zcpool_cache *cache, unsigned int slot,
+			       const struct zcpool_arena_obj *obj, struct zcpool_arena_obj *evict);
+unsigned long zcpool_cache_drain(struct zcpool_cache *cache, struct list_head *release);
+unsigned long zcpool_cache_count(struct zcpool_cache *cache, unsigned long *bytes);
+
+#endif /* _ZCPOOL_CACHE_H */

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The shrinker: under memory pressure the page allocator asks zcpool to
+ * give back what no caller holds, the allocations waiting in per-CPU caches
+ * and the empty chunks arenas keep in reserve, of every pool. Pools enter
+ * the shrinker's list when created and leave it before they are destroyed.
+ */
+#ifndef _ZCPOOL_SHRINKER_H
+#define _ZCPOOL_SHRINKER_H
+
+#include <linux/list.h>
+#include <linux/shrinker.h>
+
+struct zcpool_pool;
+
+/**
+ * struct zcpool_shrinker_node - a pool's place on the shrinker's list
+ * @node: on the list, under the shrinker's mutex.
+ * @pool: the pool.
+ */
+struct zcpool_shrinker_node {
+	struct list_head node;
+	struct zcpool_pool *pool;
+};
+
+int zcpool_shrinker_init(void);
+void zcpool_shrinker_exit(void);
+void zcpool_shrinker_add(struct zcpool_shrinker_node *sn, struct zcpool_pool *pool);
+void zcpool_shrinker_del(struct zcpool_shrinker_node *sn);
+unsigned long zcpool_shrinker_count(struct shrinker *shrinker, struct shrink_control *sc);
+unsigned long zcpool_shrinker_scan(struct shrinker *shrinker, struct shrink_control *sc);
+
+#endif /* _ZCPOOL_SHRINKER_H */

@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit suite zcpool_cache: the per-CPU caches (cache.c) as the pool uses
+ * them: bounds per magazine and per CPU, refills and evictions in batches,
+ * hits and misses counted exactly, the zero flag on dirty cached memory,
+ * cached allocations that are not live, and draining.
+ *
+ * Each case pins its thread to one CPU (set_cpus_allowed_ptr()), so that
+ * every allocation and free uses the same magazines and the expected
+ * counts are exact rather than bounds.
+ */
+
+#include <kunit/test.h>
+#include <linux/cpumask.h>
+#include <linux/err.h>
+#include <linux/mm.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "arena.h"
+#include "cache.h"
+#include "pool.h"
+#include "sizeclass.h"
+
+/* 64-page chunks: room for a subpage run of every class. */
+#define CACHE_TEST_ORDER	6
+#define CACHE_TEST_CHUNK	(PAGE_SIZE << CACHE_TEST_ORDER)
+
+struct cache_ctx {
+	struct zcpool_pool *pool;
+	struct zcpool_pool_stats *st;
+	u64 *offsets;
+};
+
+#define MAX_OFFSETS	256
+
+static int cache_test_init(struct kunit *test)
+{
+	struct cache_ctx *ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+	struct zcpool_pool_config cfg = { .chunk_order = CACHE_TEST_ORDER, .nr_arenas = 1 };
+
+	if (!ctx)
+		return -ENOMEM;
+	ctx->st = kunit_kzalloc(test, sizeof(*ctx->st), GFP_KERNEL);
+	ctx->offsets = kunit_kcalloc(test, MAX_OFFSETS, sizeof(u64), GFP_KERNEL);
+	if (!ctx->st || !ctx->offsets)
+		return -ENOMEM;
+	ctx->pool = zcpool_pool_create(&cfg);
+	if (IS_ERR(ctx->pool))
+		return PTR_ERR(ctx->pool);
+	test->priv = ctx;
+	/* One CPU, one set of magazines: the counts below are exact. */
+	return set_cpus_allowed_ptr(current, cpumask_of(raw_smp_processor_id()));
+}
+
+static void cache_test_exit(struct kunit *test)
+{
+	struct cache_ctx *ctx = test->priv;
+
+	zcpool_pool_destroy(ctx->pool);
+}
+
+static struct zcpool_pool_stats *stats(struct kunit *test)
+{
+	struct cache_ctx *ctx = test->priv;
+
+	zcpool_pool_stats(ctx->pool, ctx->st);
+	return ctx->st;
+}
+
+/* An allocation shape that the cache serves: a size and its slot. */
+struct shape_case {
+	const char *what;
+	u64 size;
+	int cls;	/* -1: a run of size / PAGE_SIZE pages */
+};
+
+#define SHAPE_CLASS(sz)	{ #sz " B", sz, 0 }
+#define SHAPE_RUN(p)	{ #p " pages", (p) * PAGE_SIZE, -1 }
+
+static const struct shape_case shape_cases[] = {
+	SHAPE_CLASS(16), SHAPE_CLASS(100), SHAPE_CLASS(1000), SHAPE_CLASS(4096),
+	SHAPE_CLASS(30000), SHAPE_RUN(9), SHAPE_RUN(16),
+};
+
+static void shape_desc(const struct shape_case *c, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s", c->what);
+}
+
+KUNIT_ARRAY_PARAM(shape, shape_cases, shape_desc);
+
+static int shape_slot(const struct shape_case *c)
+{
+	if (c->cls < 0)
+		return zcpool_cache_slot(-1, c->size >> PAGE_SHIFT);
+	return zcpool_cache_slot(zcpool_sizeclass_index(c->size), 0);
+}
+
+static u64 shape_bytes(const struct shape_case *c)
+{
+	if (c->cls < 0)
+		return c->size;
+	return zcpool_sizeclass_size(zcpool_sizeclass_index(c->size));
+}
+
+/*
+ * A miss brings half a magazine, the hits then drain it, the next miss
+ * refills: hits and misses follow exactly from the capacity.
+ */
+static void misses_refill_half_a_magazine(struct kunit *test)
+{
+	const struct shape_case *c = test->param_value;
+	struct cache_ctx *ctx = test->priv;
+	int slot = shape_slot(c);
+	unsigned int refill, i, n;
+	struct zcpool_pool_stats *st;
+
+	KUNIT_ASSERT_GE(test, slot, 0);
+	refill = zcpool_cache_refill_count(slot);
+	KUNIT_ASSERT_GE(test, refill, 1);
+	n = 2 * (refill + 1);
+	for (i = 0; i < n; i++) {
+		KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(ctx->pool, c->size, 0, 0,
+							&ctx->offsets[i]), 0);
+		st = stats(test);
+		/* Allocation i is a miss every refill + 1, else a hit. */
+		KUNIT_EXPECT_EQ_MSG(test, st->cache_misses, i / (refill + 1) + 1, "alloc %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, st->cache_hits, i - i / (refill + 1), "alloc %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, st->cached, refill - i % (refill + 1), "alloc %u", i);
+		KUNIT_EXPECT_EQ(test, st->bytes_cached, st->cached * shape_bytes(c));
+	}
+	for (i = 0; i < n; i++)
+		KUNIT_EXPECT_EQ(test, zcpool_pool_free(ctx->pool, ctx->offsets[i]), 0);
+	st = stats(test);
+	KUNIT_EXPECT_EQ(test, st->live, 0);
+	KUNIT_EXPECT_EQ(test, st->bytes_requested, 0);
+}
+
+/*
+ * Frees fill the magazine to its capacity; one more sends the older half
+ * back to the arena, so the magazine never holds more than its capacity.
+ */
+static void magazines_are_bounded_and_evict_half(struct kunit *test)
+{
+	const struct shape_case *c = test->param_value;
+	struct cache_ctx *ctx = test->priv;
+	int slot = shape_slot(c);
+	unsigned int cap, i, n, expect = 0;
+	struct zcpool_pool_stats *st;
+
+	KUNIT_ASSERT_GE(test, slot, 0);
+	cap = zcpool_cache_capacity(slot);
+	KUNIT_EXPECT_GE(test, cap, ZCPOOL_CACHE_MAG_MIN);
+	KUNIT_EXPECT_LE(test, cap, ZCPOOL_CACHE_MAG_MAX);
+	n = min_t(unsigned int, 3 * cap + 1, MAX_OFFSETS);
+	for (i = 0; i < n; i++)
+		KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(ctx->pool, c->size, 0, 0,
+							&ctx->offsets[i]), 0);
+	/* Empty the magazine so the frees below start from nothing. */
+	zcpool_pool_drain_caches(ctx->pool);
+	KUNIT_ASSERT_EQ(test, stats(test)->cached, 0);
+	for (i = 0; i < n; i++) {
+		KUNIT_ASSERT_EQ(test, zcpool_pool_free(ctx->pool, ctx->offsets[i]), 0);
+		if (expect == cap)
+			expect -= cap / 2;
+		if ((expect + 1) * shape_bytes(c) <= ZCPOOL_CACHE_CPU_BYTES)
+			expect++;
+		st = stats(test);
+		KUNIT_EXPECT_EQ_MSG(test, st->cached, expect, "free %u", i);
+		KUNIT_EXPECT_LE(test, st->cached, cap);
+		KUNIT_EXPECT_LE(test, st->bytes_cached, ZCPOOL_CACHE_CPU_BYTES);
+	}
+	/* The last freed is the first handed out again (LIFO). */
+	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(ctx->pool, c->size, 0, 0, &ctx->offsets[0]), 0);
+	KUNIT_EXPECT_EQ(test, ctx->offsets[0], ctx->offsets[n - 1]);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_free(ctx->pool, ctx->offsets[0]), 0);
+}
+
+/* Across slots, one CPU's magazines hold at most ZCPOOL_CACHE_CPU_BYTES. */
+static void one_cpu_caches_at_most_its_byte_budget(struct kunit *test)
+{
+	struct cache_ctx *ctx = test->priv;
+	unsigned int pages, i, n = 0;
+	struct zcpool_pool_stats *st;
+	u64 sum = 0;
+
+	for (pages = 1; pages <= ZCPOOL_CACHE_RUN_MAX_PAGES; pages++) {
+		for (i = 0; i < 2; i++) {
+			KUNIT_ASSERT_LT(test, n, MAX_OFFSETS);
+			KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(ctx->pool, pages * PAGE_SIZE, 0, 0,
+								&ctx->offsets[n]), 0);
+			sum += pages * PAGE_SIZE;
+			n++;
+		}
+	}
+	/* Twice every run length: more than the budget holds. */
+	KUNIT_ASSERT_GT(test, sum, ZCPOOL_CACHE_CPU_BYTES);
+	zcpool_pool_drain_caches(ctx->pool);
+	for (i = 0; i < n; i++)
+		KUNIT_ASSERT_EQ(test, zcpool_pool_free(ctx->pool, ctx->offsets[i]), 0);
+	st = stats(test);
+	KUNIT_EXPECT_LE(test, st->bytes_cached, ZCPOOL_CACHE_CPU_BYTES);
+	/* Full up to the largest run length: at most one more would not fit. */
+	KUNIT_EXPECT_GT(test, st->bytes_cached,
+			ZCPOOL_CACHE_CPU_BYTES - ZCPOOL_CACHE_RUN_MAX_PAGES * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, st->live, 0);
+}
+
+/* A cached allocation is not live: no page for it, no second free. */
+static void cached_allocations_are_not_live(struct kunit *test)
+{
+	struct cache_ctx *ctx = test->priv;
+	unsigned int refill_elem = zcpool_cache_refill_count(zcpool_sizeclass_index(64));
+	unsigned int refill_run = zcpool_cache_refill_count(zcpool_cache_slot(-1, 3));
+	u64 elem, run;
+
+	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(ctx->pool, 64, 0, 0, &elem), 0);
+	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(ctx->pool, 3 * PAGE_SIZE, 0, 0, &run), 0);
+	KUNIT_ASSERT_EQ(test, zcpool_pool_free(ctx->pool, elem), 0);
+	KUNIT_ASSERT_EQ(test, zcpool_pool_free(ctx->pool, run), 0);
+	/* Both freed, plus what each miss brought for the magazine. */
+	KUNIT_EXPECT_EQ(test, stats(test)->cached, 2 + refill_elem + refill_run);
+	KUNIT_EXPECT_NULL(test, zcpool_pool_page(ctx->pool, elem));
+	KUNIT_EXPECT_NULL(test, zcpool_pool_page(ctx->pool, run));
+	KUNIT_EXPECT_NULL(test, zcpool_pool_page(ctx->pool, run + 2 * PAGE_SIZE));
+	KUNIT_EXPECT_EQ(test, zcpool_pool_free(ctx->pool, elem), -EINVAL);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_free(ctx->pool, run), -EINVAL);
+	KUNIT_EXPECT_EQ(test, stats(test)->frees, 2);
+}
+
+/* Whether the @len bytes at @off read @byte; writes @fill over them after. */
+static bool window_check_fill(struct kunit *test, u64 off, u64 len, u8 byte, u8 fill)
+{
+	struct cache_ctx *ctx = test->priv;
+	struct page *page;
+	bool ok = true;
+	u64 n;
+	u8 *p;
+
+	while (len) {
+		n = min_t(u64, len, PAGE_SIZE - offset_in_page(off));
+		page = zcpool_pool_page(ctx->pool, off);
+		KUNIT_EXPECT_NOT_NULL_MSG(test, page, "offset %llu", off);
+		if (!page)
+			return false;
+		p = page_address(page) + offset_in_page(off);
+		if (memchr_inv(p, byte, n))
+			ok = false;
+		memset(p, fill, n);
+		put_page(page);
+		off += n;
+		len -= n;
+	}
+	return ok;
+}
+
+/*
+ * What sits in a magazine may be dirty: the zero flag clears it, on hits
+ * and on entries a refill brought, while without the flag the old bytes stay.
+ */
+static void zero_flag_clears_dirty_cached_memory(struct kunit *test)
+{
+	const struct shape_case *c = test->param_value;
+	struct cache_ctx *ctx = test->priv;
+	unsigned int n = zcpool_cache_capacity(shape_slot(c)) + 1, i;
+	u64 *off = ctx->offsets;
+
+	for (i = 0; i < n; i++) {
+		KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(ctx->pool, c->size, 0, 0, &off[i]), 0);
+		KUNIT_EXPECT_TRUE(test, window_check_fill(test, off[i], c->size, 0, 0xee));
+	}
+	for (i = 0; i < n; i++)
+		KUNIT_ASSERT_EQ(test, zcpool_pool_free(ctx->pool, off[i]), 0);
+	KUNIT_ASSERT_GT(test, stats(test)->cached, 0);
+	/* LIFO: the last freed comes back first, with its old bytes. */
+	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(ctx->pool, c->size, 0, 0, &off[0]), 0);
+	KUNIT_EXPECT_TRUE(test, window_check_fill(test, off[0], c->size, 0xee, 0xee));
+	for (i = 1; i < n; i++) {
+		KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(ctx->pool, c->size, 0, ZCPOOL_ALLOC_ZERO,
+							&off[i]), 0);
+		KUNIT_EXPECT_TRUE_MSG(test, window_check_fill(test, off[i], c->size, 0, 0x11),
+				      "alloc %u at %llu", i, off[i]);
+	}
+	KUNIT_EXPECT_GE(test, stats(test)->cache_hits, 1);
+	for (i = 0; i < n; i++)
+		KUNIT_EXPECT_EQ(test, zcpool_pool_free(ctx->pool, off[i]), 0);
+}
+
+/* Draining gives everything back: the chunk is empty again. */
+static void drain_returns_every_cached_allocation(struct kunit *test)
+{
+	struct cache_ctx *ctx = test->priv;
+	struct zcpool_pool_stats *st;
+	unsigned int cls, n = 0;
+	unsigned long cached;
+
+	for (cls = 0; cls < ZCPOOL_SIZECLASS_NR; cls += 5) {
+		KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(ctx->pool, zcpool_sizeclass_size(cls), 0,
+							0, &ctx->offsets[n]), 0);
+		n++;
+	}
+	while (n)
+		KUNIT_ASSERT_EQ(test, zcpool_pool_free(ctx->pool, ctx->offsets[--n]), 0);
+	st = stats(test);
+	cached = st->cached;
+	KUNIT_EXPECT_GT(test, cached, 0);
+	KUNIT_EXPECT_EQ(test, st->chunk_usage[ZCPOOL_ARENA_EMPTY], 0);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_drain_caches(ctx->pool), cached);
+	st = stats(test);
+	KUNIT_EXPECT_EQ(test, st->cached, 0);
+	KUNIT_EXPECT_EQ(test, st->bytes_cached, 0);
+	KUNIT_EXPECT_EQ(test, st->chunks, 1);
+	KUNIT_EXPECT_EQ(test, st->chunk_usage[ZCPOOL_ARENA_EMPTY], 1);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_drain_caches(ctx->pool), 0);
+}
+
+static const struct shape_case zero_cases[] = {
+	SHAPE_CLASS(16), SHAPE_CLASS(1000), SHAPE_CLASS(30000), SHAPE_RUN(9),
+};
+
+KUNIT_ARRAY_PARAM(zero_shape, zero_cases, shape_desc);
+
+static struct kunit_case zcpool_cache_cases[] = {
+	KUNIT_CASE_PARAM(misses_refill_half_a_magazine, shape_gen_params),
+	KUNIT_CASE_PARAM(magazines_are_bounded_and_evict_half, shape_gen_params),
+	KUNIT_CASE(one_cpu_caches_at_most_its_byte_budget),
+	KUNIT_CASE(cached_allocations_are_not_live),
+	KUNIT_CASE_PARAM(zero_flag_clears_dirty_cached_memory, zero_shape_gen_params),
+	KUNIT_CASE(drain_returns_every_cached_allocation),
+	{}
+};
+
+static struct kunit_suite zcpool_cache_suite = {
+	.name = "zcpool_cache",
+	.init = cache_test_init,
+	.exit = cache_test_exit,
+	.test_cases = zcpool_cache_cases,
+};
+
+kunit_test_suite(zcpool_cache_suite);

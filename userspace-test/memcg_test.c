@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * memcg_test: a pool's memory is charged to the memory cgroup of the task
+ * that allocates it, so a cgroup's memory.max stops zcpool like any other
+ * allocation.
+ *
+ * A child process joins a fresh cgroup v2 group, opens a pool, drops to an
+ * unprivileged user (nobody) and allocates chunk-sized buffers until the
+ * pool refuses. The limited run must stop at memory.max plus at most one
+ * chunk, with ENOMEM (the documented errno), close to the limit (so it was
+ * the limit that stopped it), with memory.current and the VM's
+ * MemAvailable both showing the pool's pages. The negative control runs the
+ * same judge on a group with no limit, allocating past the same size: it
+ * must say "over the limit", proving the judge can fail.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "zcpool_testlib.h"
+#include "zcpool_util.h"
+
+#define CGROOT		"/sys/fs/cgroup"
+#define LIMIT		(48ULL << 20)
+/* The child's own pages, page tables and slab share the limit with the pool. */
+#define SLACK		(12ULL << 20)
+
+struct result {
+	uint64_t allocated;	/* bytes the pool handed out */
+	int error;		/* the errno that stopped it, 0 if none */
+	uint64_t memcg_current;	/* memory.current at the peak */
+	int64_t avail_drop;	/* MemAvailable before minus at the peak, bytes */
+};
+
+static uint64_t meminfo(const char *key)
+{
+	char line[128];
+	unsigned long long kb = 0;
+	FILE *f = fopen("/proc/meminfo", "r");
+	size_t n = strlen(key);
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, n) && line[n] == ':')
+			sscanf(line + n + 1, "%llu", &kb);
+	fclose(f);
+	return kb * 1024;
+}
+
+static int cgroup_setup(void)
+{
+	if (access(CGROOT "/cgroup.controllers", R_OK)) {
+		mkdir(CGROOT, 0755);
+		if (mount("none", CGROOT, "cgroup2", 0, NULL) && errno != EBUSY)
+			return -errno;
+	}
+	/* The memory controller for the groups below the root. */
+	return zc_write_file(CGROOT "/cgroup.subtree_control", "+memory");
+}
+
+static int cgroup_make(const char *name, const char *max)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), CGROOT "/%s", name);
+	if (mkdir(path, 0755) && errno != EEXIST)
+		return -errno;
+	snprintf(path, sizeof(path), CGROOT "/%s/memory.max", name);
+	return zc_write_file(path, max);
+}
+
+/*
+ * In a child: join @group, open a pool, become nobody, allocate chunks until
+ * refused or @stop_at bytes; report through the shared @res.
+ */
+static void run_child(const char *group, uint64_t chunk, uint64_t stop_at, struct result *res)
+{
+	char path[128], pid[32];
+	uint64_t off, avail0;
+	int fd, ret;
+	FILE *f;
+
+	snprintf(path, sizeof(path), CGROOT "/%s/cgroup.procs", group);
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	if (zc_write_file(path, pid))
+		_exit(10);
+	fd = open(ZCPOOL_DEV, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		_exit(11);
+	if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534))
+		_exit(12);
+	avail0 = meminfo("MemAvailable");
+	for (;;) {
+		if (res->allocated + chunk > stop_at)
+			break;
+		ret = zc_alloc(fd, chunk, 0, 0, &off);
+		if (ret) {
+			res->error = -ret;
+			break;
+		}
+		res->allocated += chunk;
+	}
+	res->avail_drop = (int64_t)(avail0 - meminfo("MemAvailable"));
+	snprintf(path, sizeof(path), CGROOT "/%s/memory.current", group);
+	f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "%" SCNu64, &res->memcg_current) != 1)
+			res->memcg_current = 0;
+		fclose(f);
+	}
+	_exit(0);
+}
+
+static int run_in_group(const char *group, uint64_t chunk, uint64_t stop_at, struct result *res)
+{
+	pid_t pid;
+	int status;
+
+	memset(res, 0, sizeof(*res));
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0)
+		run_child(group, chunk, stop_at, res);
+	if (waitpid(pid, &status, 0) != pid)
+		return -errno;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* The judge: NULL when @res shows a pool held to @limit, else why not. */
+static const char *judge(const struct result *res, uint64_t limit, uint64_t chunk)
+{
+	if (res->allocated > limit + chunk)
+		return "allocated past memory.max plus one chunk";
+	if (res->error != ENOMEM)
+		return "not stopped with ENOMEM";
+	if (res->allocated + SLACK + chunk < limit)
+		return "stopped well below memory.max: not the limit";
+	if (res->memcg_current < res->allocated)
+		return "memory.current does not include the pool's pages";
+	if (res->avail_drop < (int64_t)(res->allocated / 2))
+		return "MemAvailable did not drop with the pool's pages";
+	return NULL;
+}
+
+TEST(memory_max_stops_a_pool)
+{
+	struct zcpool_info info;
+	struct result *res;
+	uint64_t chunk;
+	const char *limited_verdict, *control_verdict;
+	char max[32];
+	int fd, ret;
+
+	fd = open(ZCPOOL_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, zc_info(fd, &info));
+	close(fd);
+	if (!(info.features & ZCPOOL_FEATURE_ALLOC))
+		SKIP(return, "the module has no alloc");
+	chunk = (uint64_t)info.page_size << info.chunk_order;
+	ret = cgroup_setup();
+	if (ret)
+		SKIP(return, "no cgroup v2 memory controller here (%d)", ret);
+	snprintf(max, sizeof(max), "%llu", (unsigned long long)LIMIT);
+	ASSERT_EQ(0, cgroup_make("zcpool-limited", max));
+	ASSERT_EQ(0, cgroup_make("zcpool-control", "max"));
+	res = mmap(NULL, sizeof(*res), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, res);
+
+	/* Limited: allocate until refused (at most twice the limit, to stay safe). */
+	ASSERT_EQ(0, run_in_group("zcpool-limited", chunk, 2 * LIMIT, res));
+	limited_verdict = judge(res, LIMIT, chunk);
+	zc_figures("memcg: memory.max %llu MiB: stopped at %llu MiB with %s, memory.current %llu MiB, MemAvailable -%lld MiB: %s",
+		   (unsigned long long)(LIMIT >> 20), (unsigned long long)(res->allocated >> 20),
+		   res->error ? strerror(res->error) : "no error",
+		   (unsigned long long)(res->memcg_current >> 20),
+		   (long long)(res->avail_drop >> 20), limited_verdict ?: "held to the limit");
+	EXPECT_EQ(NULL, limited_verdict) TH_LOG("%s", limited_verdict);
+
+	/* Negative control: no limit, the same judge must fail the run. */
+	ASSERT_EQ(0, run_in_group("zcpool-control", chunk, LIMIT + 3 * chunk, res));
+	control_verdict = judge(res, LIMIT, chunk);
+	zc_figures("memcg negative control: no memory.max: %llu MiB allocated; the judge says: %s",
+		   (unsigned long long)(res->allocated >> 20), control_verdict ?: "held (WRONG)");
+	EXPECT_NE(NULL, control_verdict);
+
+	rmdir(CGROOT "/zcpool-limited");
+	rmdir(CGROOT "/zcpool-control");
+}
+
+TEST_HARNESS_MAIN
