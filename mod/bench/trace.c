@@ -78,15 +78,15 @@ static u64 netty_2017_size(u64 size)
 	return roundup_pow_of_two(size);
 }
 
-static void trace_sample(struct zcpool_pool *pool, const struct trace_obj *live,
-			 unsigned long nr_live, struct zcpool_bench_trace_result *res)
+static void trace_sample(struct zcpool_pool *pool, struct zcpool_pool_stats *st,
+			 const struct trace_obj *live, unsigned long nr_live,
+			 struct zcpool_bench_trace_result *res)
 {
-	struct zcpool_pool_stats st;
 	unsigned long i;
 
-	zcpool_pool_stats(pool, &st);
-	res->held += st.bytes_held;
-	res->requested += st.bytes_requested;
+	zcpool_pool_stats(pool, st);
+	res->held += st->bytes_held;
+	res->requested += st->bytes_requested;
 	for (i = 0; i < nr_live; i++) {
 		res->netty_held += netty_2017_size(live[i].size);
 		res->pow2_held += roundup_pow_of_two(max_t(u64, live[i].size, NETTY_TINY_STEP));
@@ -110,7 +110,7 @@ int zcpool_bench_trace_run(u64 seed, unsigned long ops,
 			   struct zcpool_bench_trace_result *res)
 {
 	struct zcpool_pool_config config = { .nr_arenas = 1 };
-	struct zcpool_pool_stats st;
+	struct zcpool_pool_stats *st;	/* large: per-class counters */
 	struct zcpool_pool *pool;
 	struct trace_obj *live;
 	unsigned long nr_live = 0, step, victim;
@@ -120,9 +120,14 @@ int zcpool_bench_trace_run(u64 seed, unsigned long ops,
 
 	memset(res, 0, sizeof(*res));
 	prandom_seed_state(&rnd, seed);
-	live = kvcalloc(TRACE_MAX_LIVE, sizeof(*live), GFP_KERNEL);
-	if (!live)
+	st = kzalloc(sizeof(*st), GFP_KERNEL);
+	if (!st)
 		return -ENOMEM;
+	live = kvcalloc(TRACE_MAX_LIVE, sizeof(*live), GFP_KERNEL);
+	if (!live) {
+		ret = -ENOMEM;
+		goto out_free_st;
+	}
 	pool = zcpool_pool_create(&config);
 	if (IS_ERR(pool)) {
 		ret = PTR_ERR(pool);
@@ -154,17 +159,19 @@ int zcpool_bench_trace_run(u64 seed, unsigned long ops,
 		}
 		res->peak_live = max(res->peak_live, nr_live);
 		if (!ramp && !(step % TRACE_SAMPLE_EVERY))
-			trace_sample(pool, live, nr_live, res);
+			trace_sample(pool, st, live, nr_live, res);
 		cond_resched();
 	}
 	res->ops = step;
-	zcpool_pool_stats(pool, &st);
-	if (st.bytes_requested != requested)
+	zcpool_pool_stats(pool, st);
+	if (st->bytes_requested != requested)
 		ret = -EIO;
 
 out_destroy:
 	zcpool_pool_destroy(pool);
 out_free_live:
 	kvfree(live);
+out_free_st:
+	kfree(st);
 	return ret;
 }
