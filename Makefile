@@ -72,5 +72,12 @@ soak: deps
 demo: deps
 	scripts/demo
 
+# Benchmarks on stock and perf-6.1 (built on first use): one table of ratios
+# zcpool / peer. Not part of check: timings are no pass/fail test.
+# BENCH_ARGS passes options, e.g. BENCH_ARGS="--plot out/bench/ratios.svg".
+BENCH_ARGS ?=
+bench: deps
+	scripts/bench $(BENCH_ARGS)
+
 .PHONY: all modules clean install dkms-install dkms-remove deps kernels check \
-	static kunit utest soak demo
+	static kunit utest soak demo bench

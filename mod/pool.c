@@ -44,6 +44,7 @@
  */
 
 #include <linux/err.h>
+#include <linux/export.h>
 #include <linux/kernel.h>
 #include <linux/lockdep.h>
 #include <linux/log2.h>
@@ -576,7 +577,7 @@ err_free_pool:
 	kvfree(pool);
 	return ERR_PTR(-ENOMEM);
 }
-EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_create);
+EXPORT_SYMBOL_NS_GPL(zcpool_pool_create, ZCPOOL);
 
 /**
  * zcpool_pool_destroy() - free a pool and everything it holds
@@ -621,7 +622,7 @@ void zcpool_pool_destroy(struct zcpool_pool *pool)
 	mutex_destroy(&pool->window_lock);
 	kvfree(pool);
 }
-EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_destroy);
+EXPORT_SYMBOL_NS_GPL(zcpool_pool_destroy, ZCPOOL);
 
 /* Checks shared by every allocation: -EINVAL for what no pool can serve. */
 static int pool_check_request(const struct zcpool_pool *pool, u64 size, u64 align, u32 flags)
@@ -799,7 +800,7 @@ int zcpool_pool_alloc(struct zcpool_pool *pool, u64 size, u64 align, u32 flags, 
 	*offset = obj.chunk->base + obj.off;
 	return 0;
 }
-EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_alloc);
+EXPORT_SYMBOL_NS_GPL(zcpool_pool_alloc, ZCPOOL);
 
 /**
  * zcpool_pool_free_size() - free an allocation and tell its size
@@ -875,7 +876,7 @@ int zcpool_pool_free(struct zcpool_pool *pool, u64 offset)
 
 	return zcpool_pool_free_size(pool, offset, &size);
 }
-EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_free);
+EXPORT_SYMBOL_NS_GPL(zcpool_pool_free, ZCPOOL);
 
 /**
  * zcpool_pool_alloc_bulk() - allocate @count allocations of one shape
@@ -922,7 +923,7 @@ err_free:
 		zcpool_pool_free(pool, offsets[i]);
 	return ret;
 }
-EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_alloc_bulk);
+EXPORT_SYMBOL_NS_GPL(zcpool_pool_alloc_bulk, ZCPOOL);
 
 /**
  * zcpool_pool_free_bulk() - free allocations in order, up to the first bad one
@@ -954,7 +955,7 @@ int zcpool_pool_free_bulk(struct zcpool_pool *pool, const u64 *offsets, unsigned
 	}
 	return i;
 }
-EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_free_bulk);
+EXPORT_SYMBOL_NS_GPL(zcpool_pool_free_bulk, ZCPOOL);
 
 /* Sum the per-CPU counters into @st. */
 static void pool_sum_pcpu(struct zcpool_pool *pool, struct zcpool_pool_stats *st)
@@ -1025,7 +1026,7 @@ void zcpool_pool_stats(struct zcpool_pool *pool, struct zcpool_pool_stats *st)
 	for (i = 0; i < ZCPOOL_POOL_NR_ORDERS; i++)
 		st->chunk_orders[i] = atomic64_read(&pool->chunk_orders[i]);
 }
-EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_stats);
+EXPORT_SYMBOL_NS_GPL(zcpool_pool_stats, ZCPOOL);
 
 /**
  * zcpool_pool_drain_caches() - give what the per-CPU caches hold back to the arenas

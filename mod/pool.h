@@ -9,6 +9,11 @@
  * holds; zcpool_pool_page() lends one page with a reference. Locking: the
  * functions below may be called concurrently on one pool, except
  * zcpool_pool_destroy(); the lock order is at the top of arena.c.
+ *
+ * Other GPL modules reach create, destroy, alloc, free, the bulk calls and
+ * stats through the symbol namespace ZCPOOL (MODULE_IMPORT_NS(ZCPOOL)):
+ * the benchmark module measures the allocator of the loaded zcpool.ko, with
+ * its parameters, rather than a second copy of it.
  */
 #ifndef _ZCPOOL_POOL_H
 #define _ZCPOOL_POOL_H

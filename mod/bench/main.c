@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * zcpool_bench.ko: measures zcpool's in-kernel allocator against the
+ * kernel's allocators (impl.c), and its memory efficiency (trace.c).
+ *
+ * Use (debugfs):
+ *   echo all > /sys/kernel/debug/zcpool_bench/run     # or "speed", "trace"
+ *   cat /sys/kernel/debug/zcpool_bench/results
+ * The write returns when the run is over. The module parameters (writable
+ * in /sys/module/zcpool_bench/parameters/) shape the next run; sizes and
+ * only narrow it down, e.g. to trace one allocator at one size.
+ *
+ * Results, one line each, "key=value" separated by spaces:
+ *   begin kernel=R cpus=N init_on_alloc=0|1 reps=N rep_ms=N depth=N batch=N seed=N
+ *         (init_on_alloc=1: the page allocator zeroes every page it hands out)
+ *   result workload=pair|bulk cpus=N size=N impl=NAME ns=X min=X max=X iters=N
+ *   skip   workload=... cpus=N size=N impl=NAME error=-ERRNO
+ *   trace seed=N ops=N peak_live=N requested=N held=N netty_held=N pow2_held=N
+ *   end status=0|-ERRNO
+ * ns is the median over reps of nanoseconds per object (one allocation
+ * and its free); min and max bound the reps. For each size, the
+ * allocators are set up once and their reps interleaved, so that drift in
+ * the machine's speed hits every allocator alike.
+ */
+
+#include <linux/debugfs.h>
+#include <linux/kernel.h>
+#include <linux/ktime.h>
+#include <linux/math64.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+#include <linux/utsname.h>
+
+#include "bench.h"
+
+/* Room for every line of a run. */
+#define BENCH_RESULTS_BYTES	(64 * 1024)
+#define BENCH_MAX_REPS		31
+/* The largest object: a chunk, so that no size measures huge allocations. */
+#define BENCH_MAX_SIZE		(4UL << 20)
+
+static unsigned int reps = 5;
+module_param(reps, uint, 0644);
+MODULE_PARM_DESC(reps, "repetitions per measurement, the median is reported (1-31, default 5)");
+
+static unsigned int rep_ms = 20;
+module_param(rep_ms, uint, 0644);
+MODULE_PARM_DESC(rep_ms, "length of one repetition in milliseconds (default 20)");
+
+static unsigned int depth = 8;
+module_param(depth, uint, 0644);
+MODULE_PARM_DESC(depth, "pair workload: objects allocated before they are freed (default 8)");
+
+static unsigned int batch = 64;
+module_param(batch, uint, 0644);
+MODULE_PARM_DESC(batch, "bulk workload: objects per bulk call (default 64)");
+
+static unsigned long long seed = 0x7a63706f6f6cULL;
+module_param(seed, ullong, 0644);
+MODULE_PARM_DESC(seed, "seed of the memory efficiency trace");
+
+static unsigned long trace_ops = 20000;
+module_param(trace_ops, ulong, 0644);
+MODULE_PARM_DESC(trace_ops, "steps of the memory efficiency trace after its ramp (default 20000)");
+
+#define BENCH_MAX_SIZES		8
+
+static unsigned long sizes[BENCH_MAX_SIZES] = { 64, 1024, 4096, 16384, 65536, 1048576 };
+static unsigned int nr_sizes = 6;
+module_param_array(sizes, ulong, &nr_sizes, 0644);
+MODULE_PARM_DESC(sizes, "object sizes in bytes (default 64,1024,4096,16384,65536,1048576)");
+
+static char *only;
+module_param(only, charp, 0644);
+MODULE_PARM_DESC(only, "measure only the allocator of this name (default: all)");
+
+static struct dentry *bench_dir;
+static DEFINE_MUTEX(bench_lock);	/* one run at a time; the results buffer */
+static char *bench_results;
+static size_t bench_len;
+
+static __printf(1, 2) void bench_out(const char *fmt, ...)
+{
+	va_list args;
+
+	va_start(args, fmt);
+	bench_len += vscnprintf(bench_results + bench_len, BENCH_RESULTS_BYTES - bench_len,
+				fmt, args);
+	va_end(args);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Tenths of a nanosecond per object, printed as "12.3". */
+static void bench_out_ns(const char *key, u64 wall_ns, u64 objects)
+{
+	u64 tenths = div64_u64(wall_ns * 10, objects);
+
+	bench_out(" %s=%llu.%llu", key, div_u64(tenths, 10), tenths % 10);
+}
+
+struct bench_slot {
+	const struct zcpool_bench_impl *impl;
+	struct zcpool_bench_ctx ctx;
+	struct zcpool_bench_job job;
+	u64 wall[BENCH_MAX_REPS];
+	int error;
+	bool set_up;
+};
+
+static const char *const workload_names[] = {
+	[ZCPOOL_BENCH_PAIR] = "pair",
+	[ZCPOOL_BENCH_BULK] = "bulk",
+};
+
+/* One size, one workload, one CPU count: every allocator, reps interleaved. */
+static int bench_group(struct bench_slot *slots, enum zcpool_bench_workload workload,
+		       unsigned int nr_cpus, unsigned long size)
+{
+	unsigned int per_iter = workload == ZCPOOL_BENCH_PAIR ? depth : batch;
+	unsigned int i, r;
+	int ret = 0;
+
+	for (i = 0; i < zcpool_bench_nr_impls; i++) {
+		struct bench_slot *s = &slots[i];
+
+		memset(s, 0, sizeof(*s));
+		s->impl = zcpool_bench_impls[i];
+		if (only && *only && strcmp(only, s->impl->name)) {
+			s->error = -ENOENT;
+			continue;
+		}
+		if (s->impl->fits && !s->impl->fits(size)) {
+			s->error = -EOPNOTSUPP;
+			continue;
+		}
+		s->ctx.size = size;
+		s->ctx.max_live = (unsigned long)nr_cpus * per_iter;
+		s->error = s->impl->setup(&s->ctx);
+		if (s->error)
+			continue;
+		s->set_up = true;
+		s->job = (struct zcpool_bench_job) {
+			.impl = s->impl,
+			.ctx = &s->ctx,
+			.workload = workload,
+			.per_iter = per_iter,
+			.nr_cpus = nr_cpus,
+		};
+		s->error = zcpool_bench_calibrate(&s->job, (u64)rep_ms * NSEC_PER_MSEC);
+	}
+	for (r = 0; r < reps; r++) {
+		for (i = 0; i < zcpool_bench_nr_impls; i++) {
+			struct bench_slot *s = &slots[i];
+
+			if (!s->error)
+				s->error = zcpool_bench_run(&s->job, &s->wall[r]);
+		}
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+	}
+	for (i = 0; i < zcpool_bench_nr_impls; i++) {
+		struct bench_slot *s = &slots[i];
+		u64 objects = (u64)s->job.iters * per_iter;
+
+		if (s->set_up && s->impl->teardown)
+			s->impl->teardown(&s->ctx);
+		if (ret || s->error == -ENOENT)
+			continue;
+		bench_out("%s workload=%s cpus=%u size=%lu impl=%s",
+			  s->error ? "skip" : "result", workload_names[workload], nr_cpus,
+			  size, s->impl->name);
+		if (s->error) {
+			bench_out(" error=%d\n", s->error);
+			continue;
+		}
+		sort(s->wall, reps, sizeof(s->wall[0]), cmp_u64, NULL);
+		bench_out_ns("ns", s->wall[reps / 2], objects);
+		bench_out_ns("min", s->wall[0], objects);
+		bench_out_ns("max", s->wall[reps - 1], objects);
+		bench_out(" iters=%lu\n", s->job.iters);
+	}
+	return ret;
+}
+
+static int bench_speed(void)
+{
+	unsigned int cpu_counts[] = { 1, num_online_cpus() };
+	enum zcpool_bench_workload workload;
+	struct bench_slot *slots;
+	unsigned int c, z;
+	int ret = 0;
+
+	slots = kcalloc(zcpool_bench_nr_impls, sizeof(*slots), GFP_KERNEL);
+	if (!slots)
+		return -ENOMEM;
+	for (workload = ZCPOOL_BENCH_PAIR; workload <= ZCPOOL_BENCH_BULK; workload++) {
+		for (c = 0; c < ARRAY_SIZE(cpu_counts) && !ret; c++) {
+			if (c && cpu_counts[c] == cpu_counts[0])
+				break;
+			for (z = 0; z < nr_sizes && !ret; z++)
+				ret = bench_group(slots, workload, cpu_counts[c], sizes[z]);
+		}
+	}
+	kfree(slots);
+	return ret;
+}
+
+static int bench_trace(void)
+{
+	struct zcpool_bench_trace_result res;
+	int ret;
+
+	ret = zcpool_bench_trace_run(seed, trace_ops, &res);
+	if (ret)
+		return ret;
+	bench_out("trace seed=%llu ops=%lu peak_live=%lu", seed, res.ops, res.peak_live);
+	bench_out(" requested=%llu held=%llu netty_held=%llu pow2_held=%llu\n",
+		  res.requested, res.held, res.netty_held, res.pow2_held);
+	return 0;
+}
+
+static ssize_t bench_run_write(struct file *file, const char __user *ubuf, size_t len,
+			       loff_t *ppos)
+{
+	bool speed, trace;
+	unsigned int i;
+	char what[16];
+	int ret = 0;
+
+	if (len >= sizeof(what))
+		return -EINVAL;
+	if (copy_from_user(what, ubuf, len))
+		return -EFAULT;
+	what[len] = '\0';
+	strim(what);
+	speed = !strcmp(what, "all") || !strcmp(what, "speed");
+	trace = !strcmp(what, "all") || !strcmp(what, "trace");
+	if (!speed && !trace)
+		return -EINVAL;
+	if (!reps || reps > BENCH_MAX_REPS || !rep_ms || !depth || !batch)
+		return -ERANGE;
+	for (i = 0; i < nr_sizes; i++)
+		if (!sizes[i] || sizes[i] > BENCH_MAX_SIZE)
+			return -ERANGE;
+
+	if (mutex_lock_interruptible(&bench_lock))
+		return -EINTR;
+	bench_len = 0;
+	bench_out("begin kernel=%s cpus=%u init_on_alloc=%d", init_utsname()->release,
+		  num_online_cpus(), want_init_on_alloc(GFP_KERNEL));
+	bench_out(" reps=%u rep_ms=%u depth=%u batch=%u seed=%llu\n", reps, rep_ms, depth, batch,
+		  seed);
+	if (speed)
+		ret = bench_speed();
+	if (trace && !ret)
+		ret = bench_trace();
+	bench_out("end status=%d\n", ret);
+	mutex_unlock(&bench_lock);
+	return ret ? ret : len;
+}
+
+static ssize_t bench_results_read(struct file *file, char __user *ubuf, size_t len,
+				  loff_t *ppos)
+{
+	ssize_t ret;
+
+	if (mutex_lock_interruptible(&bench_lock))
+		return -EINTR;
+	ret = simple_read_from_buffer(ubuf, len, ppos, bench_results, bench_len);
+	mutex_unlock(&bench_lock);
+	return ret;
+}
+
+static const struct file_operations bench_run_fops = {
+	.owner = THIS_MODULE,
+	.write = bench_run_write,
+	.llseek = noop_llseek,
+};
+
+static const struct file_operations bench_results_fops = {
+	.owner = THIS_MODULE,
+	.read = bench_results_read,
+	.llseek = default_llseek,
+};
+
+static int __init zcpool_bench_init(void)
+{
+	bench_results = kvzalloc(BENCH_RESULTS_BYTES, GFP_KERNEL);
+	if (!bench_results)
+		return -ENOMEM;
+	bench_dir = debugfs_create_dir("zcpool_bench", NULL);
+	debugfs_create_file("run", 0200, bench_dir, NULL, &bench_run_fops);
+	debugfs_create_file("results", 0400, bench_dir, NULL, &bench_results_fops);
+	return 0;
+}
+
+static void __exit zcpool_bench_exit(void)
+{
+	debugfs_remove_recursive(bench_dir);
+	kvfree(bench_results);
+}
+
+module_init(zcpool_bench_init);
+module_exit(zcpool_bench_exit);
+
+MODULE_DESCRIPTION("zcpool's allocator against the kernel's allocators");
+MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(ZCPOOL);
