@@ -657,23 +657,30 @@ static int pool_arena_alloc(struct zcpool_pool *pool, struct zcpool_arena *arena
 		if (ret != -EAGAIN)
 			break;
 		/*
-		 * Before the pool grows, the caches give back what they hold:
-		 * a cached run may be all that keeps a chunk from serving this
-		 * request, a drain costs far less than a new chunk, and at a
-		 * cap or out of pages it is all there is to get. So caching
-		 * never costs a chunk, nor turns into -EDQUOT or -ENOMEM.
+		 * A run too long for the caches may find no room only because
+		 * cached runs split the free pages: give them back before the
+		 * pool grows, which costs a 4 MiB zeroed chunk and far more
+		 * than a drain. A cached shape grows as its refill needs.
 		 */
-		if (!drained) {
+		if (!drained && zcpool_cache_slot(req->cls, req->pages) < 0) {
 			drained = true;
 			if (zcpool_pool_drain_caches(pool))
 				continue;
 		}
 		chunk = pool_chunk_new(pool, arena, req->need_order);
-		if (IS_ERR(chunk)) {
-			ret = PTR_ERR(chunk);
-			break;
+		if (!IS_ERR(chunk)) {
+			req->spare_chunk = chunk;
+			continue;
 		}
-		req->spare_chunk = chunk;
+		ret = PTR_ERR(chunk);
+		/*
+		 * At a cap or out of pages, what the caches hold is all there
+		 * is to get: give it back to the arenas and try once more, so
+		 * that caching never turns into -EDQUOT or -ENOMEM.
+		 */
+		if (drained || !zcpool_pool_drain_caches(pool))
+			break;
+		drained = true;
 	}
 	zcpool_arena_req_done(req);
 	return ret;
