@@ -23,8 +23,12 @@
 #include "pool.h"
 #include "sizeclass.h"
 
-/* 64-page chunks: room for a subpage run of every class. */
-#define CACHE_TEST_ORDER	6
+/*
+ * 256-page chunks: room for a subpage run of every class, and for a whole
+ * refill (half a magazine plus the allocation) of the longest cached run,
+ * so that hits and misses follow from the capacity alone.
+ */
+#define CACHE_TEST_ORDER	8
 #define CACHE_TEST_CHUNK	(PAGE_SIZE << CACHE_TEST_ORDER)
 
 struct cache_ctx {
