@@ -325,41 +325,62 @@ static long zcpool_ioctl_alloc_batch(struct zcpool_file *zf, struct zcpool_batch
 	return ret;
 }
 
+/*
+ * FREE_BATCH's report, written before each free rather than after the
+ * batch: a free cannot be taken back, so the header must already say an
+ * entry is done when it is freed. Should a later write fail (the caller
+ * unmapped the header, or a fault was injected), what the header says
+ * still matches the pool: entries [0, done) are freed, the rest are not.
+ */
+static int ioctl_free_batch_report(struct zcpool_batch __user *uarg, u32 done, s32 error)
+{
+	if (put_user(done, &uarg->done) || put_user(error, &uarg->error))
+		return -EFAULT;
+	return 0;
+}
+
 static long zcpool_ioctl_free_batch(struct zcpool_file *zf, struct zcpool_batch __user *uarg)
 {
 	u64 block[IOCTL_FREE_BATCH_BLOCK];
 	struct zcpool_batch batch;
 	unsigned int i = 0, n, j;
 	u64 __user *items;
-	int ret;
+	int ret, next_error;
 
 	ret = ioctl_batch_begin(&batch, uarg);
 	if (ret)
 		return ret;
+	/* Until entry 0 is reported done, an unreadable array stops at 0. */
+	if (ioctl_free_batch_report(uarg, 0, -EFAULT))
+		return -EFAULT;
 	items = u64_to_user_ptr(batch.items);
-	while (i < batch.count && !ret) {
+	while (i < batch.count) {
 		n = min_t(unsigned int, batch.count - i, IOCTL_FREE_BATCH_BLOCK);
-		if (copy_from_user(block, &items[i], n * sizeof(*block))) {
-			ret = -EFAULT;
-			break;
-		}
+		/* The header already says {i, -EFAULT}: nothing to write. */
+		if (copy_from_user(block, &items[i], n * sizeof(*block)))
+			return 0;
 		for (j = 0; j < n; j++, i++) {
+			/*
+			 * Entry i done, and -EFAULT for a stop at the next
+			 * one unless it is the last. A header that cannot
+			 * take it stops the batch before this free.
+			 */
+			next_error = i + 1 == batch.count ? 0 : -EFAULT;
+			if (ioctl_free_batch_report(uarg, i + 1, next_error))
+				return i ? 0 : -EFAULT;
 			ret = zcpool_ioctl_free_offset(zf, block[j]);
-			if (ret)
-				break;
+			if (ret) {
+				/*
+				 * Nothing was live there, so a header left at
+				 * i + 1 by a failing write still matches the
+				 * pool; only the errno is lost.
+				 */
+				ioctl_free_batch_report(uarg, i, ret);
+				return 0;
+			}
 		}
 		cond_resched();
 	}
-	batch.done = i;
-	batch.error = ret;
-	/*
-	 * The header was writable at the start; only a caller that unmapped
-	 * or write-protected it meanwhile gets here. A free cannot be taken
-	 * back, and -EFAULT must mean nothing changed: once an entry is
-	 * freed the call succeeds, with done/error lost with the header.
-	 */
-	if (copy_to_user(uarg, &batch, sizeof(batch)) && !i)
-		return -EFAULT;
 	return 0;
 }
 

@@ -135,10 +135,11 @@ struct zcpool_free {
  *
  * The ioctl itself fails (and changes nothing) only when this struct is
  * bad or cannot be copied; otherwise it returns 0 and @done/@error tell.
- * A caller that unmaps or write-protects this struct during the call loses
- * @done/@error: ZCPOOL_IOC_ALLOC_BATCH then undoes its allocations and
- * fails with EFAULT; ZCPOOL_IOC_FREE_BATCH, whose frees cannot be undone,
- * returns 0 once it has freed an entry.
+ * Should this struct become unwritable during the call (another thread
+ * unmapped it), ZCPOOL_IOC_ALLOC_BATCH undoes its allocations and fails
+ * with EFAULT. ZCPOOL_IOC_FREE_BATCH, whose frees cannot be undone, keeps
+ * @done written ahead of each free, so @done is exact whenever the struct
+ * can be read again; it fails with EFAULT only if it freed nothing.
  */
 struct zcpool_batch {
 	__u64 items;
