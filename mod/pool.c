@@ -798,6 +798,14 @@ int zcpool_pool_alloc(struct zcpool_pool *pool, u64 size, u64 align, u32 flags, 
 			return pool_alloc_huge(pool, size, offset);
 	}
 	ret = pool_get_obj(pool, cls, pages, &obj);
+	/*
+	 * A run needs a chunk of at least its own order, and after uptime
+	 * the page allocator may have no free block that large while pages
+	 * abound. Served as a huge allocation, from pages of any order, the
+	 * run degrades (a window slot of its own) instead of failing.
+	 */
+	if (ret == -ENOMEM && cls < 0)
+		return pool_alloc_huge(pool, size, offset);
 	if (ret)
 		return ret;
 	if ((flags & ZCPOOL_ALLOC_ZERO) && obj.dirty_len)

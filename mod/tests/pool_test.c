@@ -849,12 +849,22 @@ static void max_page_order_forces_smaller_chunks(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st->chunk_orders[SMALL_ORDER], 1);
 	KUNIT_EXPECT_EQ(test, st->chunk_orders[MID_ORDER], 0);
 	KUNIT_EXPECT_EQ(test, st->bytes_held, SMALL_CHUNK);
-	/* A run as big as a fallback chunk still fits one; one page more does not. */
+	/*
+	 * A run as big as a fallback chunk still fits one; one page more
+	 * needs a bigger block than the page allocator gives, and is served
+	 * from smaller pages as a huge allocation instead.
+	 */
 	offset = alloc_ok(test, ctx->pool, m, MID_ORDER, SMALL_CHUNK, 0, 0);
 	KUNIT_EXPECT_EQ(test, offset % MID_CHUNK, 0);
-	KUNIT_EXPECT_EQ(test, zcpool_pool_alloc(ctx->pool, SMALL_CHUNK + 1, 0, 0, &offset),
-			-ENOMEM);
 	KUNIT_EXPECT_TRUE(test, check_model(test, ctx->pool, m, 2 * SMALL_CHUNK));
+	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(ctx->pool, SMALL_CHUNK + 1, 0, 0, &offset), 0);
+	KUNIT_EXPECT_EQ(test, offset % MID_CHUNK, 0);
+	KUNIT_EXPECT_TRUE(test, fill(test, ctx->pool, offset, SMALL_CHUNK + 1, 0x5a));
+	KUNIT_EXPECT_TRUE(test, holds(test, ctx->pool, offset, SMALL_CHUNK + 1, 0x5a));
+	zcpool_pool_stats(ctx->pool, st);
+	KUNIT_EXPECT_EQ(test, st->huge_live, 1);
+	KUNIT_EXPECT_EQ(test, st->bytes_held, 2 * SMALL_CHUNK + SMALL_CHUNK + PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_free(ctx->pool, offset), 0);
 	free_all(test, ctx->pool, m);
 
 	/* Below the smallest chunk nothing small can be served; huge still can. */
