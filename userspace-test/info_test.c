@@ -168,12 +168,38 @@ FIXTURE_VARIANT_ADD(bad_cmd, info_long) {
 	.cmd = _IOC(_IOC_READ, ZCPOOL_IOC_TYPE, 0x80, sizeof(struct zcpool_info) + 8)
 };
 FIXTURE_VARIANT_ADD(bad_cmd, tty_ioctl) { .cmd = TCGETS };
+/* The pool commands with a wrong direction or size, and the next free number. */
+FIXTURE_VARIANT_ADD(bad_cmd, alloc_read_only) {
+	.cmd = _IOR(ZCPOOL_IOC_TYPE, 0x81, struct zcpool_alloc)
+};
+FIXTURE_VARIANT_ADD(bad_cmd, alloc_short) {
+	.cmd = _IOC(_IOC_READ | _IOC_WRITE, ZCPOOL_IOC_TYPE, 0x81, 24)
+};
+FIXTURE_VARIANT_ADD(bad_cmd, free_as_read_write) {
+	.cmd = _IOWR(ZCPOOL_IOC_TYPE, 0x82, struct zcpool_free)
+};
+FIXTURE_VARIANT_ADD(bad_cmd, batch_long) {
+	.cmd = _IOC(_IOC_READ | _IOC_WRITE, ZCPOOL_IOC_TYPE, 0x83, sizeof(struct zcpool_batch) + 8)
+};
+FIXTURE_VARIANT_ADD(bad_cmd, free_batch_write_only) {
+	.cmd = _IOW(ZCPOOL_IOC_TYPE, 0x84, struct zcpool_batch)
+};
+FIXTURE_VARIANT_ADD(bad_cmd, stats_read_only) {
+	.cmd = _IOR(ZCPOOL_IOC_TYPE, 0x85, struct zcpool_stats)
+};
+FIXTURE_VARIANT_ADD(bad_cmd, limits_write_only) {
+	.cmd = _IOW(ZCPOOL_IOC_TYPE, 0x86, struct zcpool_limits)
+};
+FIXTURE_VARIANT_ADD(bad_cmd, next_number) {
+	.cmd = _IOWR(ZCPOOL_IOC_TYPE, 0x87, struct zcpool_limits)
+};
 
 TEST_F(bad_cmd, is_enotty)
 {
-	struct zcpool_info info[2];
+	/* Room for the largest struct any variant names, should one be copied. */
+	char buf[256] = { 0 };
 
-	EXPECT_EQ(-1, ioctl(self->fd, variant->cmd, info));
+	EXPECT_EQ(-1, ioctl(self->fd, variant->cmd, buf));
 	EXPECT_EQ(ENOTTY, errno);
 }
 
