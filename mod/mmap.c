@@ -10,11 +10,12 @@
  * page is faulted in when touched, so a large mapping of a sparse window
  * costs nothing. A page that holds no live allocation raises SIGBUS.
  *
- * Pages. The fault handler inserts the pool's page with vm_insert_page():
- * a normal PTE of a refcounted page with file rmap, not a special PTE, so
- * get_user_pages() works on it (O_DIRECT, vmsplice, MSG_ZEROCOPY, RDMA,
- * io_uring from the kernels that let GUP decide). The VMA is VM_MIXEDMAP
- * (vm_insert_page() needs it to run under the read mmap lock of a fault),
+ * Pages. The fault handler inserts the pool's pages with vm_insert_pages()
+ * (the faulting page and up to 15 live pages after it): normal PTEs of
+ * refcounted pages with file rmap, not special PTEs, so get_user_pages()
+ * works on them (O_DIRECT, vmsplice, MSG_ZEROCOPY, RDMA, io_uring from the
+ * kernels that let GUP decide). The VMA is VM_MIXEDMAP (vm_insert_pages()
+ * needs it to run under the read mmap lock of a fault),
  * never VM_PFNMAP or VM_IO. It is also VM_DONTEXPAND: mremap() may move or
  * shrink a mapping but not grow it, so a mapping never reaches past the
  * range mmap() checked. fork() copies the PTEs (VM_MIXEDMAP mappings are
@@ -80,44 +81,68 @@ u32 zcpool_mmap_fault_race_delay_us;
 /* A longer sleep than any race test needs would only hang the faulting task. */
 #define MMAP_FAULT_RACE_DELAY_MAX_US	10000
 
+/*
+ * Pages one fault maps: the faulting page and the live pages after it, up
+ * to this many, so that touching a 1 MiB buffer takes 16 faults instead of
+ * 256 (the full alloc+mmap+touch cycle was bound by one fault per page).
+ * Like the kernel's fault-around it stops at the mapping's end, and it
+ * stops at the first page with no live allocation, which must still raise
+ * SIGBUS when touched.
+ */
+#define MMAP_FAULT_BATCH	16
+
 static vm_fault_t zcpool_mmap_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	struct zcpool_file *zf = vma->vm_file->private_data;
 	u64 offset = (u64)vmf->pgoff << PAGE_SHIFT;
 	unsigned long addr = vmf->address & PAGE_MASK;
-	struct page *page;
+	struct page *pages[MMAP_FAULT_BATCH];
+	unsigned long max, nr, left, i;
 	int seq, ret;
 	u32 delay;
 
 	if (vmf->pgoff >= ZCPOOL_POOL_WINDOW_BYTES >> PAGE_SHIFT)
 		return VM_FAULT_SIGBUS;
+	max = min_t(unsigned long, (vma->vm_end - addr) >> PAGE_SHIFT, MMAP_FAULT_BATCH);
+	max = min_t(u64, max, (ZCPOOL_POOL_WINDOW_BYTES - offset) >> PAGE_SHIFT);
 	seq = atomic_read_acquire(&zf->zap_seq);
-	page = zcpool_pool_page(zf->pool, offset);
-	if (!page)
+	for (nr = 0; nr < max; nr++) {
+		pages[nr] = zcpool_pool_page(zf->pool, offset + ((u64)nr << PAGE_SHIFT));
+		if (!pages[nr])
+			break;
+	}
+	if (!nr)
 		return VM_FAULT_SIGBUS;
 	delay = READ_ONCE(zcpool_mmap_fault_race_delay_us);
 	if (unlikely(delay)) {
 		delay = min_t(u32, delay, MMAP_FAULT_RACE_DELAY_MAX_US);
 		usleep_range(delay, delay + delay / 4 + 1);
 	}
-	ret = vm_insert_page(vma, addr, page);
-	/* The PTE, when inserted, holds a reference of its own. */
-	put_page(page);
-	/* -EBUSY: another thread mapped it first; it is checked the same way. */
+	left = nr;
+	ret = vm_insert_pages(vma, addr, pages, &left);
+	/* Each PTE inserted holds a reference of its own. */
+	for (i = 0; i < nr; i++)
+		put_page(pages[i]);
+	/*
+	 * -EBUSY: a page was mapped already (another thread faulted it);
+	 * the pages from it on are left to fault by themselves, and all
+	 * are checked the same way below.
+	 */
 	if (ret == -ENOMEM)
 		return VM_FAULT_OOM;
 	if (ret && ret != -EBUSY)
 		return VM_FAULT_SIGBUS;
-	smp_mb();	/* the PTE before zap_seq: see the top of this file */
+	smp_mb();	/* the PTEs before zap_seq: see the top of this file */
 	if (atomic_read(&zf->zap_seq) != seq) {
 		/*
-		 * A zap ran meanwhile and may have missed the PTE: remove it.
-		 * The access faults again and looks the page up afresh; the
-		 * retry goes through the exception return (or GUP's loop),
-		 * where signals are seen, so a stream of zaps cannot trap it.
+		 * A zap ran meanwhile and may have missed the PTEs: remove
+		 * them. The access faults again and looks the pages up
+		 * afresh; the retry goes through the exception return (or
+		 * GUP's loop), where signals are seen, so a stream of zaps
+		 * cannot trap it.
 		 */
-		unmap_mapping_range(vma->vm_file->f_mapping, offset, PAGE_SIZE, 1);
+		unmap_mapping_range(vma->vm_file->f_mapping, offset, nr << PAGE_SHIFT, 1);
 	}
 	return VM_FAULT_NOPAGE;
 }
