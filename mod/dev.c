@@ -57,7 +57,10 @@ static struct file_system_type zcpool_fs_type = {
 
 static int zcpool_dev_open(struct inode *inode, struct file *file)
 {
-	struct zcpool_pool_config config = { .release = zcpool_mmap_release };
+	struct zcpool_pool_config config = {
+		.keep_spares = true,
+		.release = zcpool_mmap_release,
+	};
 	struct zcpool_file *zf;
 	int ret;
 

@@ -11,10 +11,11 @@
  * slot shift, offset in the chunk = the low bits) and window space costs
  * nothing: it is only a number range, 64 TiB of it. An xarray indexed by
  * slot finds the chunk of an offset in O(log n), without a lock (RCU).
- * A huge allocation (larger than a chunk) takes a run of contiguous slots,
- * all pointing at it, and gets exactly the pages it needs, in blocks as
- * large as the page allocator gives; it goes back to the page allocator
- * when freed.
+ * A huge allocation (a page run longer than the pool's max_run_pages, up
+ * to a chunk and beyond) takes a run of contiguous slots, all pointing at
+ * it, and gets exactly the pages it needs, in blocks as large as the page
+ * allocator gives. Freed, it goes back to the page allocator, or waits as a
+ * spare for the next huge allocation that fits in it (see "Spares" below).
  *
  * Limits. The pages a pool holds are counted in bytes against the pool's
  * cap and, across all pools, against the total_max_bytes parameter, by
@@ -45,6 +46,7 @@
 
 #include <linux/err.h>
 #include <linux/export.h>
+#include <linux/highmem.h>
 #include <linux/kernel.h>
 #include <linux/lockdep.h>
 #include <linux/log2.h>
@@ -75,7 +77,7 @@ static_assert(ZCPOOL_POOL_NR_USAGE == ZCPOOL_ARENA_NR_USAGE);
 #define POOL_ENTRY_HUGE	1
 
 /**
- * struct zcpool_huge - an allocation larger than a chunk
+ * struct zcpool_huge - an allocation with pages of its own
  * @base:       its window offset, the start of slot @first_slot.
  * @size:       the requested bytes.
  * @first_slot: its first window slot.
@@ -83,6 +85,7 @@ static_assert(ZCPOOL_POOL_NR_USAGE == ZCPOOL_ARENA_NR_USAGE);
  * @nr_pages:   the pages it holds, DIV_ROUND_UP(@size, PAGE_SIZE).
  * @live:       set once it is published, cleared when it is freed (under
  *              the pool's huge lock).
+ * @spare_node: its place on the pool's spare list while it is a spare.
  * @pages:      its pages, each with the reference the pool holds.
  */
 struct zcpool_huge {
@@ -92,6 +95,7 @@ struct zcpool_huge {
 	unsigned long nr_slots;
 	unsigned long nr_pages;
 	bool live;
+	struct list_head spare_node;
 	struct page *pages[];
 };
 
@@ -122,6 +126,8 @@ struct pool_pcpu_stats {
  * struct zcpool_pool - a pool
  * @chunk_order:    the preferred chunk order; slots are this big.
  * @top_order:      the largest order asked of the page allocator.
+ * @max_run_pages:  the longest page run carved from a chunk.
+ * @keep_spares:    whether freed huge allocations may wait as spares.
  * @slot_shift:     log2 of the slot size in bytes.
  * @max_slot:       the last slot of the window.
  * @max_bytes:      the pool's cap on @held.
@@ -134,6 +140,13 @@ struct pool_pcpu_stats {
  * @huge_live:      live huge allocations.
  * @huge_allocs:    huge allocations made.
  * @huge_frees:     huge allocations freed.
+ * @huge_live_bytes: pages of live huge allocations, in bytes.
+ * @huge_peak:      the most @huge_live_bytes was in this epoch ([0]) and
+ *                  in the one before ([1]).
+ * @huge_epoch_ops: huge allocations and frees in this epoch.
+ * @spares:         freed huge allocations kept for reuse, newest first.
+ * @nr_spares:      entries of @spares.
+ * @spare_bytes:    their pages, in bytes; also read without @huge_lock.
  * @held:           bytes of pages held.
  * @chunks:         chunks held.
  * @fallbacks:      chunks taken below @chunk_order.
@@ -149,6 +162,8 @@ struct pool_pcpu_stats {
 struct zcpool_pool {
 	unsigned int chunk_order;
 	unsigned int top_order;
+	unsigned int max_run_pages;
+	bool keep_spares;
 	unsigned int slot_shift;
 	unsigned long max_slot;
 	u64 max_bytes;
@@ -161,6 +176,12 @@ struct zcpool_pool {
 	u64 huge_live;
 	u64 huge_allocs;
 	u64 huge_frees;
+	u64 huge_live_bytes;
+	u64 huge_peak[2];
+	unsigned int huge_epoch_ops;
+	struct list_head spares;
+	unsigned int nr_spares;
+	u64 spare_bytes;
 	atomic64_t held;
 	atomic64_t chunks;
 	atomic64_t fallbacks;
@@ -426,14 +447,170 @@ static void pool_huge_unpublish(struct zcpool_pool *pool, struct zcpool_huge *hu
 		xa_erase(&pool->window, huge->first_slot + i);
 }
 
-static int pool_alloc_huge(struct zcpool_pool *pool, u64 size, u64 *offset)
+/*
+ * Spares. A freed huge allocation keeps its pages and its window slots as a
+ * spare, for the next huge allocation of at most as many pages (the pages
+ * it does not need go back), as long as the spares stay within what the
+ * live huge allocations shrank by lately: the peak of their pages over the
+ * last POOL_SPARE_EPOCH_OPS to twice that many huge allocations and frees,
+ * minus what is live now. A caller that allocates and frees the same
+ * buffers in a loop reuses them without the page allocator and without
+ * zeroing them again; a pool whose live set drifts keeps about what it
+ * drifts by; a pool that shrinks gives the pages back within two epochs of
+ * further use, else when the shrinker asks or the pool goes. At most
+ * POOL_SPARES_MAX spares, so that finding one stays cheap.
+ *
+ * A spare is not live: the fault path and frees refuse its offsets, and
+ * its range left user mappings when it was freed (the release hook), so
+ * its pages can be reused or given back without another call.
+ */
+#define POOL_SPARE_EPOCH_OPS	32
+#define POOL_SPARES_MAX		64
+
+/* Count one huge allocation or free into the epochs' peaks. */
+static void pool_huge_epoch_tick(struct zcpool_pool *pool)
 {
-	unsigned long nr_pages = DIV_ROUND_UP_ULL(size, PAGE_SIZE);
+	lockdep_assert_held(&pool->huge_lock);
+	pool->huge_peak[0] = max(pool->huge_peak[0], pool->huge_live_bytes);
+	if (++pool->huge_epoch_ops < POOL_SPARE_EPOCH_OPS)
+		return;
+	pool->huge_epoch_ops = 0;
+	pool->huge_peak[1] = pool->huge_peak[0];
+	pool->huge_peak[0] = pool->huge_live_bytes;
+}
+
+static void pool_spare_unlink(struct zcpool_pool *pool, struct zcpool_huge *huge)
+{
+	lockdep_assert_held(&pool->huge_lock);
+	list_del(&huge->spare_node);
+	pool->nr_spares--;
+	WRITE_ONCE(pool->spare_bytes, pool->spare_bytes - ((u64)huge->nr_pages << PAGE_SHIFT));
+}
+
+/* Move the oldest spares beyond @budget bytes (or the count) to @evict. */
+static void pool_spares_trim(struct zcpool_pool *pool, u64 budget, struct list_head *evict)
+{
+	struct zcpool_huge *huge;
+
+	lockdep_assert_held(&pool->huge_lock);
+	while (pool->nr_spares > POOL_SPARES_MAX ||
+	       (pool->nr_spares && pool->spare_bytes > budget)) {
+		huge = list_last_entry(&pool->spares, struct zcpool_huge, spare_node);
+		pool_spare_unlink(pool, huge);
+		pool_huge_unpublish(pool, huge);
+		list_add(&huge->spare_node, evict);
+	}
+}
+
+/* What the spares may hold now: the recent peak of live huge pages, minus what is live. */
+static u64 pool_spare_budget(struct zcpool_pool *pool)
+{
+	u64 peak = max(pool->huge_peak[0], pool->huge_peak[1]);
+
+	lockdep_assert_held(&pool->huge_lock);
+	if (!pool->keep_spares)
+		return 0;
+	return peak > pool->huge_live_bytes ? peak - pool->huge_live_bytes : 0;
+}
+
+/* Give unpublished huge allocations back to the page allocator; returns their pages. */
+static unsigned long pool_huge_release(struct zcpool_pool *pool, struct list_head *list)
+{
+	struct zcpool_huge *huge, *next;
+	unsigned long pages = 0;
+
+	list_for_each_entry_safe(huge, next, list, spare_node) {
+		pool_huge_free_pages(huge, huge->nr_pages);
+		pool_uncharge(pool, (u64)huge->nr_pages << PAGE_SHIFT);
+		atomic64_add(huge->nr_pages, &pool->pages_returned);
+		pages += huge->nr_pages;
+		kvfree(huge);
+		cond_resched();
+	}
+	return pages;
+}
+
+/*
+ * The spare that best fits @nr_pages pages over @nr_slots slots (the
+ * fewest pages, at least that many), off the spare list; or NULL.
+ */
+static struct zcpool_huge *pool_spare_take(struct zcpool_pool *pool, unsigned long nr_pages,
+					   unsigned long nr_slots)
+{
+	struct zcpool_huge *huge, *best = NULL;
+
+	spin_lock(&pool->huge_lock);
+	list_for_each_entry(huge, &pool->spares, spare_node) {
+		if (huge->nr_pages < nr_pages || huge->nr_slots < nr_slots)
+			continue;
+		if (!best || huge->nr_pages < best->nr_pages)
+			best = huge;
+		if (best->nr_pages == nr_pages)
+			break;
+	}
+	if (best)
+		pool_spare_unlink(pool, best);
+	spin_unlock(&pool->huge_lock);
+	return best;
+}
+
+/* Give every spare back to the page allocator; returns their pages. */
+static unsigned long pool_release_spares(struct zcpool_pool *pool)
+{
+	LIST_HEAD(spares);
+
+	spin_lock(&pool->huge_lock);
+	pool_spares_trim(pool, 0, &spares);
+	spin_unlock(&pool->huge_lock);
+	return pool_huge_release(pool, &spares);
+}
+
+/*
+ * What a pool at its cap, or refused by the page allocator, can give back
+ * to try again: the per-CPU caches (to the arenas, which release the
+ * chunks that empties) and the spares. Returns whether there was any.
+ */
+static bool pool_give_back(struct zcpool_pool *pool)
+{
+	bool any = zcpool_pool_drain_caches(pool);
+
+	return pool_release_spares(pool) || any;
+}
+
+/*
+ * Make spare @huge an allocation of @size (@nr_pages pages): give the pages
+ * past them back, and clear the rest when @flags asks for zeroed memory.
+ */
+static void pool_spare_fit(struct zcpool_pool *pool, struct zcpool_huge *huge, u64 size,
+			   unsigned long nr_pages, u32 flags)
+{
+	unsigned long i, extra = huge->nr_pages - nr_pages;
+
+	for (i = nr_pages; i < huge->nr_pages; i++)
+		__free_page(huge->pages[i]);
+	if (extra) {
+		pool_uncharge(pool, (u64)extra << PAGE_SHIFT);
+		atomic64_add(extra, &pool->pages_returned);
+	}
+	huge->nr_pages = nr_pages;
+	huge->size = size;
+	if (!(flags & ZCPOOL_ALLOC_ZERO))
+		return;
+	for (i = 0; i < nr_pages; i++) {
+		clear_highpage(huge->pages[i]);
+		cond_resched();
+	}
+}
+
+/* Take @size bytes' worth of pages from the page allocator, published in the window. */
+static struct zcpool_huge *pool_huge_new(struct zcpool_pool *pool, u64 size,
+					 unsigned long nr_pages, unsigned long nr_slots)
+{
 	struct zcpool_huge *huge;
 	int ret;
 
 	if (!pool_charge(pool, (u64)nr_pages << PAGE_SHIFT))
-		return -EDQUOT;
+		return ERR_PTR(-EDQUOT);
 	/* Quiet: the size comes from the caller, and the cap bounds it anyway. */
 	huge = kvzalloc(struct_size(huge, pages, nr_pages), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!huge) {
@@ -442,7 +619,8 @@ static int pool_alloc_huge(struct zcpool_pool *pool, u64 size, u64 *offset)
 	}
 	huge->size = size;
 	huge->nr_pages = nr_pages;
-	huge->nr_slots = DIV_ROUND_UP_ULL(size, pool_slot_bytes(pool));
+	huge->nr_slots = nr_slots;
+	INIT_LIST_HEAD(&huge->spare_node);
 	ret = pool_huge_fill(pool, huge);
 	if (ret)
 		goto err_free_huge;
@@ -450,15 +628,7 @@ static int pool_alloc_huge(struct zcpool_pool *pool, u64 size, u64 *offset)
 	if (ret)
 		goto err_free_pages;
 	atomic64_add(nr_pages, &pool->pages_taken);
-
-	spin_lock(&pool->huge_lock);
-	huge->live = true;
-	pool->huge_requested += size;
-	pool->huge_live++;
-	pool->huge_allocs++;
-	spin_unlock(&pool->huge_lock);
-	*offset = huge->base;
-	return 0;
+	return huge;
 
 err_free_pages:
 	pool_huge_free_pages(huge, nr_pages);
@@ -466,7 +636,37 @@ err_free_huge:
 	kvfree(huge);
 err_uncharge:
 	pool_uncharge(pool, (u64)nr_pages << PAGE_SHIFT);
-	return ret;
+	return ERR_PTR(ret);
+}
+
+static int pool_alloc_huge(struct zcpool_pool *pool, u64 size, u32 flags, u64 *offset)
+{
+	unsigned long nr_pages = DIV_ROUND_UP_ULL(size, PAGE_SIZE);
+	unsigned long nr_slots = DIV_ROUND_UP_ULL(size, pool_slot_bytes(pool));
+	struct zcpool_huge *huge;
+
+	huge = pool_spare_take(pool, nr_pages, nr_slots);
+	if (huge) {
+		pool_spare_fit(pool, huge, size, nr_pages, flags);
+	} else {
+		huge = pool_huge_new(pool, size, nr_pages, nr_slots);
+		/* As for chunks: caching never turns into -EDQUOT or -ENOMEM. */
+		if (IS_ERR(huge) && PTR_ERR(huge) != -EINTR && pool_give_back(pool))
+			huge = pool_huge_new(pool, size, nr_pages, nr_slots);
+		if (IS_ERR(huge))
+			return PTR_ERR(huge);
+	}
+
+	spin_lock(&pool->huge_lock);
+	huge->live = true;
+	pool->huge_requested += size;
+	pool->huge_live++;
+	pool->huge_allocs++;
+	pool->huge_live_bytes += (u64)nr_pages << PAGE_SHIFT;
+	pool_huge_epoch_tick(pool);
+	spin_unlock(&pool->huge_lock);
+	*offset = huge->base;
+	return 0;
 }
 
 /* The live huge allocation at @slot, or NULL. */
@@ -486,6 +686,8 @@ static struct zcpool_huge *pool_huge_at(struct zcpool_pool *pool, unsigned long 
 static int pool_free_huge(struct zcpool_pool *pool, u64 offset, u64 *size)
 {
 	struct zcpool_huge *huge;
+	LIST_HEAD(evict);
+	u64 bytes;
 
 	spin_lock(&pool->huge_lock);
 	huge = pool_huge_at(pool, offset >> pool->slot_shift);
@@ -494,19 +696,26 @@ static int pool_free_huge(struct zcpool_pool *pool, u64 offset, u64 *size)
 		return -EINVAL;
 	}
 	huge->live = false;
-	pool_huge_unpublish(pool, huge);
+	bytes = (u64)huge->nr_pages << PAGE_SHIFT;
 	pool->huge_requested -= huge->size;
 	pool->huge_live--;
 	pool->huge_frees++;
+	pool->huge_live_bytes -= bytes;
+	pool_huge_epoch_tick(pool);
 	spin_unlock(&pool->huge_lock);
-
-	if (pool->release)
-		pool->release(pool->release_priv, huge->base, (u64)huge->nr_pages << PAGE_SHIFT);
-	pool_huge_free_pages(huge, huge->nr_pages);
-	pool_uncharge(pool, (u64)huge->nr_pages << PAGE_SHIFT);
-	atomic64_add(huge->nr_pages, &pool->pages_returned);
 	*size = huge->size;
-	kvfree(huge);
+
+	/* Not live, and on no list: nobody else reaches it until it is a spare. */
+	if (pool->release)
+		pool->release(pool->release_priv, huge->base, bytes);
+
+	spin_lock(&pool->huge_lock);
+	list_add(&huge->spare_node, &pool->spares);
+	pool->nr_spares++;
+	WRITE_ONCE(pool->spare_bytes, pool->spare_bytes + bytes);
+	pool_spares_trim(pool, pool_spare_budget(pool), &evict);
+	spin_unlock(&pool->huge_lock);
+	pool_huge_release(pool, &evict);
 	return 0;
 }
 
@@ -523,6 +732,7 @@ struct zcpool_pool *zcpool_pool_create(const struct zcpool_pool_config *config)
 {
 	unsigned int chunk_order = config->chunk_order ?: zcpool_params.chunk_order;
 	unsigned int nr_arenas = config->nr_arenas;
+	unsigned int max_run_pages = config->max_run_pages ?: ZCPOOL_POOL_DEFAULT_RUN_PAGES;
 	u64 max_bytes = config->max_bytes ?: zcpool_params.pool_max_bytes;
 	struct zcpool_pool *pool;
 	unsigned int i;
@@ -539,6 +749,8 @@ struct zcpool_pool *zcpool_pool_create(const struct zcpool_pool_config *config)
 		return ERR_PTR(-EINVAL);
 	if (nr_arenas > ZCPOOL_POOL_MAX_ARENAS)
 		return ERR_PTR(-EINVAL);
+	if (max_run_pages > 1U << chunk_order)
+		return ERR_PTR(-EINVAL);
 	if (!nr_arenas)
 		nr_arenas = min_t(unsigned int, num_online_cpus(), ZCPOOL_POOL_DEFAULT_ARENAS);
 
@@ -549,6 +761,8 @@ struct zcpool_pool *zcpool_pool_create(const struct zcpool_pool_config *config)
 	pool->top_order = chunk_order;
 	if (config->max_page_order)
 		pool->top_order = min(chunk_order, config->max_page_order);
+	pool->max_run_pages = max_run_pages;
+	pool->keep_spares = config->keep_spares;
 	pool->slot_shift = PAGE_SHIFT + chunk_order;
 	pool->max_slot = (ZCPOOL_POOL_WINDOW_BYTES >> pool->slot_shift) - 1;
 	pool->max_bytes = max_bytes;
@@ -557,6 +771,7 @@ struct zcpool_pool *zcpool_pool_create(const struct zcpool_pool_config *config)
 	mutex_init(&pool->window_lock);
 	xa_init_flags(&pool->window, XA_FLAGS_ALLOC);
 	spin_lock_init(&pool->huge_lock);
+	INIT_LIST_HEAD(&pool->spares);
 	atomic64_set(&pool->held, 0);
 	atomic64_set(&pool->chunks, 0);
 	atomic64_set(&pool->fallbacks, 0);
@@ -674,11 +889,11 @@ static int pool_arena_alloc(struct zcpool_pool *pool, struct zcpool_arena *arena
 		}
 		ret = PTR_ERR(chunk);
 		/*
-		 * At a cap or out of pages, what the caches hold is all there
-		 * is to get: give it back to the arenas and try once more, so
-		 * that caching never turns into -EDQUOT or -ENOMEM.
+		 * At a cap or out of pages, what the caches and the spares
+		 * hold is all there is to get: give it back and try once more,
+		 * so that caching never turns into -EDQUOT or -ENOMEM.
 		 */
-		if (drained || !zcpool_pool_drain_caches(pool))
+		if (drained || !pool_give_back(pool))
 			break;
 		drained = true;
 	}
@@ -765,8 +980,9 @@ static void pool_count_free(struct zcpool_pool *pool, const struct zcpool_chunk_
  * @offset: set to the allocation's window offset on success.
  *
  * Requests up to %ZCPOOL_SIZECLASS_MAX_SIZE are rounded up to a size class,
- * larger ones up to a chunk are page runs of exactly the pages they need,
- * and larger still are huge: whole window slots, exactly the pages needed.
+ * larger ones are page runs of exactly the pages they need: from a chunk
+ * up to the pool's max_run_pages, and huge beyond that (window slots of
+ * their own, with exactly the pages needed).
  * Classes and runs up to %ZCPOOL_CACHE_RUN_MAX_PAGES come from the per-CPU
  * cache when it has one. Memory fresh from the page allocator is zero;
  * with %ZCPOOL_ALLOC_ZERO, reused memory is cleared with no lock held.
@@ -789,13 +1005,13 @@ int zcpool_pool_alloc(struct zcpool_pool *pool, u64 size, u64 align, u32 flags, 
 	if (!align)
 		align = 1;
 	if (size > pool_slot_bytes(pool))
-		return pool_alloc_huge(pool, size, offset);
+		return pool_alloc_huge(pool, size, flags, offset);
 
 	cls = pool_class(size, align);
 	if (cls < 0) {
 		pages = pool_run_pages(size, align);
-		if (pages > (1ULL << pool->chunk_order))
-			return pool_alloc_huge(pool, size, offset);
+		if (pages > pool->max_run_pages)
+			return pool_alloc_huge(pool, size, flags, offset);
 	}
 	ret = pool_get_obj(pool, cls, pages, &obj);
 	/*
@@ -805,7 +1021,7 @@ int zcpool_pool_alloc(struct zcpool_pool *pool, u64 size, u64 align, u32 flags, 
 	 * run degrades (a window slot of its own) instead of failing.
 	 */
 	if (ret == -ENOMEM && cls < 0)
-		return pool_alloc_huge(pool, size, offset);
+		return pool_alloc_huge(pool, size, flags, offset);
 	if (ret)
 		return ret;
 	if ((flags & ZCPOOL_ALLOC_ZERO) && obj.dirty_len)
@@ -1017,8 +1233,10 @@ void zcpool_pool_stats(struct zcpool_pool *pool, struct zcpool_pool_stats *st)
 	pool_sum_pcpu(pool, st);
 	st->live = st->allocs - st->frees;
 
-	for (i = 0; i < pool->nr_arenas; i++)
+	for (i = 0; i < pool->nr_arenas; i++) {
 		zcpool_arena_stats_add(&pool->arenas[i], &sum);
+		st->bytes_empty += (u64)zcpool_arena_empty_pages(&pool->arenas[i]) << PAGE_SHIFT;
+	}
 	memcpy(st->chunk_usage, sum.usage, sizeof(st->chunk_usage));
 	st->arena_live = sum.live;
 
@@ -1031,6 +1249,8 @@ void zcpool_pool_stats(struct zcpool_pool *pool, struct zcpool_pool_stats *st)
 	st->allocs += pool->huge_allocs;
 	st->frees += pool->huge_frees;
 	st->huge_live = pool->huge_live;
+	st->spares = pool->nr_spares;
+	st->bytes_spare = pool->spare_bytes;
 	spin_unlock(&pool->huge_lock);
 
 	st->bytes_held = atomic64_read(&pool->held);
@@ -1069,13 +1289,15 @@ EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_drain_caches);
  * @pool: the pool.
  *
  * Context: any context; lockless estimate, for the shrinker's count.
- * Return: cached allocations plus pages of empty reserve chunks.
+ * Return: cached allocations plus pages of empty reserve chunks and of
+ * spare huge allocations.
  */
 unsigned long zcpool_pool_reclaimable(struct zcpool_pool *pool)
 {
 	unsigned long n = zcpool_cache_count(&pool->cache, NULL);
 	unsigned int i;
 
+	n += READ_ONCE(pool->spare_bytes) >> PAGE_SHIFT;
 	for (i = 0; i < pool->nr_arenas; i++)
 		n += zcpool_arena_empty_pages(&pool->arenas[i]);
 	return n;
@@ -1088,11 +1310,13 @@ EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_reclaimable);
  *
  * Drains every per-CPU cache into the arenas, then gives every empty chunk
  * back to the page allocator, reserves included, through the release hook
- * (called with no lock held). The pool keeps working: the next allocations
- * refill the caches and take chunks again.
+ * (called with no lock held), and every spare huge allocation. The pool
+ * keeps working: the next allocations refill the caches and take chunks
+ * again.
  *
  * Context: process context, may sleep (the release hook).
- * Return: cached allocations drained plus pages of chunks given back.
+ * Return: cached allocations drained plus pages of chunks and spares given
+ * back.
  */
 unsigned long zcpool_pool_reclaim(struct zcpool_pool *pool)
 {
@@ -1103,7 +1327,8 @@ unsigned long zcpool_pool_reclaim(struct zcpool_pool *pool)
 	freed = zcpool_cache_drain(&pool->cache, &release);
 	for (i = 0; i < pool->nr_arenas; i++)
 		zcpool_arena_release_empty(&pool->arenas[i], &release);
-	return freed + pool_release_chunks(pool, &release);
+	freed += pool_release_chunks(pool, &release);
+	return freed + pool_release_spares(pool);
 }
 EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_reclaim);
 

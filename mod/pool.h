@@ -45,6 +45,17 @@ struct zcpool_pool;
 #define ZCPOOL_POOL_DEFAULT_ARENAS	4
 
 /*
+ * The longest page run a chunk serves by default: the uapi's 16 pages, as
+ * many as the per-CPU caches hold. A buddy tree cannot move what lives in it, so under
+ * random lifetimes long runs pin whole chunks around the holes they leave:
+ * on the bench's churn trace, chunks that served runs up to a chunk held
+ * 2.7 times the live bytes, and 1.12 times with this limit. Longer runs
+ * take exactly their pages instead, which the page allocator's own buddy
+ * lists keep together far better than a 4 MiB tree can.
+ */
+#define ZCPOOL_POOL_DEFAULT_RUN_PAGES	ZCPOOL_RUN_MAX_PAGES
+
+/*
  * The size of every pool window: 64 TiB, far beyond any cap, so that every
  * offset + size stays far below LLONG_MAX (mmap offsets are loff_t) and the
  * slot index of a chunk of at least 8 pages fits the u32 of xa_alloc().
@@ -64,6 +75,13 @@ struct zcpool_pool;
  *                  allocator); 0 for the pool_max_bytes module parameter,
  *                  which is also the most it may be.
  * @nr_arenas:      1 to %ZCPOOL_POOL_MAX_ARENAS, or 0 for the default.
+ * @max_run_pages:  page runs up to this many pages are carved from chunks,
+ *                  longer ones get pages of their own like huge
+ *                  allocations; 0 for %ZCPOOL_POOL_DEFAULT_RUN_PAGES, at
+ *                  most a chunk's pages.
+ * @keep_spares:    keep freed huge allocations as spares for the next
+ *                  ones, within what the live huge allocations shrank by
+ *                  lately (pool.c, "Spares"); off, they go back at once.
  * @release:        called before pages go back to the page allocator with
  *                  the window range they covered, so that the device layer
  *                  can zap it from user mappings; may sleep, called with
@@ -77,6 +95,8 @@ struct zcpool_pool_config {
 	unsigned int max_page_order;
 	u64 max_bytes;
 	unsigned int nr_arenas;
+	unsigned int max_run_pages;
+	bool keep_spares;
 	void (*release)(void *priv, u64 offset, u64 size);
 	void *release_priv;
 };
@@ -92,6 +112,8 @@ struct zcpool_pool_config {
  * @bytes_requested: sum of the requested sizes of live allocations.
  * @bytes_held:      pages the pool holds from the page allocator, in bytes.
  * @bytes_cached:    bytes of allocations waiting in per-CPU caches.
+ * @bytes_empty:     pages of empty chunks the arenas keep, in bytes.
+ * @bytes_spare:     pages of spare huge allocations, in bytes.
  * @pages_taken:     pages ever taken from the page allocator.
  * @pages_returned:  pages ever given back to it; @pages_taken minus this
  *                   is @bytes_held in pages.
@@ -102,6 +124,7 @@ struct zcpool_pool_config {
  * @frees:           allocations freed.
  * @runs_live:       live page runs.
  * @huge_live:       live huge allocations.
+ * @spares:          freed huge allocations kept for reuse.
  * @cached:          allocations waiting in per-CPU caches (not live).
  * @arena_live:      allocations out of the arenas: @live ones that are not
  *                   huge, plus @cached ones.
@@ -119,6 +142,8 @@ struct zcpool_pool_stats {
 	u64 bytes_requested;
 	u64 bytes_held;
 	u64 bytes_cached;
+	u64 bytes_empty;
+	u64 bytes_spare;
 	u64 pages_taken;
 	u64 pages_returned;
 	u64 chunks;
@@ -128,6 +153,7 @@ struct zcpool_pool_stats {
 	u64 frees;
 	u64 runs_live;
 	u64 huge_live;
+	u64 spares;
 	u64 cached;
 	u64 arena_live;
 	u64 cache_hits;

@@ -76,6 +76,9 @@ static void stats_add(struct zcpool_pool_stats *sum, const struct zcpool_pool_st
 	sum->frees += st->frees;
 	sum->runs_live += st->runs_live;
 	sum->huge_live += st->huge_live;
+	sum->spares += st->spares;
+	sum->bytes_spare += st->bytes_spare;
+	sum->bytes_empty += st->bytes_empty;
 	sum->bytes_cached += st->bytes_cached;
 	sum->cached += st->cached;
 	sum->cache_hits += st->cache_hits;
@@ -121,6 +124,9 @@ static int stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "chunk_fallbacks %llu\n", sum->chunk_fallbacks);
 	seq_printf(m, "runs_live %llu\n", sum->runs_live);
 	seq_printf(m, "huge_live %llu\n", sum->huge_live);
+	seq_printf(m, "spares %llu\n", sum->spares);
+	seq_printf(m, "bytes_spare %llu\n", sum->bytes_spare);
+	seq_printf(m, "bytes_empty %llu\n", sum->bytes_empty);
 	seq_printf(m, "allocs %llu\n", sum->allocs);
 	seq_printf(m, "frees %llu\n", sum->frees);
 	seq_printf(m, "cached %llu\n", sum->cached);
@@ -163,6 +169,8 @@ void zcpool_stats_show_fdinfo(struct seq_file *m, struct zcpool_file *zf)
 	seq_printf(m, "zcpool_chunks:\t%llu\n", st->chunks);
 	seq_printf(m, "zcpool_runs_live:\t%llu\n", st->runs_live);
 	seq_printf(m, "zcpool_huge_live:\t%llu\n", st->huge_live);
+	seq_printf(m, "zcpool_spares:\t%llu\n", st->spares);
+	seq_printf(m, "zcpool_bytes_spare:\t%llu\n", st->bytes_spare);
 	seq_printf(m, "zcpool_allocs:\t%llu\n", st->allocs);
 	seq_printf(m, "zcpool_frees:\t%llu\n", st->frees);
 	seq_printf(m, "zcpool_cached:\t%llu\n", st->cached);

@@ -192,8 +192,9 @@ TEST_F(pool, elements_of_one_class_do_not_overlap)
 
 TEST_F(pool, page_runs_are_page_aligned_and_counted)
 {
-	uint64_t sizes[] = { 8 * self->page + 1, 9 * self->page, 100 * self->page + 7,
-			     self->chunk / 2, self->chunk - self->page, self->chunk };
+	uint64_t sizes[] = { 8 * self->page + 1, 9 * self->page,
+			     ZCPOOL_RUN_MAX_PAGES * self->page - 1,
+			     ZCPOOL_RUN_MAX_PAGES * self->page };
 	struct snapshot a, b;
 	uint64_t offset;
 	unsigned int i;
@@ -214,27 +215,91 @@ TEST_F(pool, page_runs_are_page_aligned_and_counted)
 	EXPECT_EQ(0, b.st.runs_live);
 }
 
+/*
+ * Longer than ZCPOOL_RUN_MAX_PAGES, an allocation is huge: exactly its
+ * pages, at the start of a window slot. Freed, it stays as a spare (the
+ * pool's live huge bytes just shrank by its size) until the pool goes.
+ */
 TEST_F(pool, huge_allocations_take_whole_slots)
 {
-	uint64_t sizes[] = { self->chunk + 1, 2 * self->chunk, 3 * self->chunk + 5 };
+	uint64_t sizes[] = { ZCPOOL_RUN_MAX_PAGES * self->page + 1, 100 * self->page + 7,
+			     self->chunk / 2, self->chunk, self->chunk + 1, 2 * self->chunk,
+			     3 * self->chunk + 5 };
 	struct snapshot a, b;
-	uint64_t offset;
+	uint64_t offset, pages;
 	unsigned int i;
+	int fd;
 
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-		snap(_metadata, self->fd, &a);
-		ASSERT_EQ(0, zc_alloc(self->fd, sizes[i], 0, 0, &offset));
-		snap(_metadata, self->fd, &b);
+		fd = open(ZCPOOL_DEV, O_RDWR | O_CLOEXEC);
+		ASSERT_LE(0, fd);
+		pages = (sizes[i] + self->page - 1) / self->page * self->page;
+		snap(_metadata, fd, &a);
+		ASSERT_EQ(0, zc_alloc(fd, sizes[i], 0, 0, &offset));
+		snap(_metadata, fd, &b);
 		EXPECT_EQ(0, offset % self->chunk);
 		EXPECT_EQ(a.st.huge_live + 1, b.st.huge_live);
+		EXPECT_EQ(a.st.runs_live, b.st.runs_live);
+		EXPECT_EQ(a.st.chunks, b.st.chunks);
 		EXPECT_EQ(a.st.live + 1, b.st.live);
-		EXPECT_EQ(a.st.bytes_held + (sizes[i] + self->page - 1) / self->page * self->page,
-			  b.st.bytes_held);
-		EXPECT_EQ(0, zc_free(self->fd, offset));
-		snap(_metadata, self->fd, &b);
-		EXPECT_EQ(a.st.bytes_held, b.st.bytes_held);
+		EXPECT_EQ(a.st.bytes_held + pages, b.st.bytes_held);
+		EXPECT_EQ(0, zc_free(fd, offset));
+		snap(_metadata, fd, &b);
 		EXPECT_EQ(a.st.huge_live, b.st.huge_live);
+		EXPECT_EQ(a.st.bytes_held + pages, b.st.bytes_held);
+		EXPECT_EQ(pages, zc_fdinfo(fd, "bytes_spare"));
+		EXPECT_EQ(1, zc_fdinfo(fd, "spares"));
+		close(fd);
 	}
+}
+
+/*
+ * A spare serves the next huge allocation that fits in it: same offset,
+ * no new pages, the pages past the new size given back, and with
+ * ZCPOOL_ALLOC_ZERO the old bytes cleared. One that does not fit takes
+ * new pages; at the cap, spares go back before -EDQUOT.
+ */
+TEST_F(pool, spares_are_reused_trimmed_and_given_back_at_the_cap)
+{
+	uint64_t big = 64 * self->page, small = 40 * self->page + 3, off, off2, off3;
+	struct snapshot a;
+	uint8_t *p;
+	uint64_t i;
+
+	ASSERT_EQ(0, zc_alloc(self->fd, big, 0, 0, &off));
+	p = mmap(NULL, big, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, off);
+	ASSERT_NE(MAP_FAILED, p);
+	memset(p, 0xa5, big);
+	munmap(p, big);
+	ASSERT_EQ(0, zc_free(self->fd, off));
+	EXPECT_EQ(big, zc_fdinfo(self->fd, "bytes_spare"));
+
+	ASSERT_EQ(0, zc_alloc(self->fd, small, 0, ZCPOOL_ALLOC_ZERO, &off2));
+	EXPECT_EQ(off, off2) TH_LOG("the spare is reused in place");
+	snap(_metadata, self->fd, &a);
+	EXPECT_EQ(0, zc_fdinfo(self->fd, "bytes_spare"));
+	EXPECT_EQ(41 * self->page, a.st.bytes_held) TH_LOG("the pages past the new size went back");
+	p = mmap(NULL, 41 * self->page, PROT_READ, MAP_SHARED, self->fd, off2);
+	ASSERT_NE(MAP_FAILED, p);
+	for (i = 0; i < 41 * self->page; i++)
+		if (p[i])
+			break;
+	EXPECT_EQ(41 * self->page, i) TH_LOG("ZCPOOL_ALLOC_ZERO clears a reused spare");
+	munmap(p, 41 * self->page);
+
+	/* Larger than the spare: new pages. */
+	ASSERT_EQ(0, zc_alloc(self->fd, big, 0, 0, &off3));
+	EXPECT_NE(off2, off3);
+	ASSERT_EQ(0, zc_free(self->fd, off3));
+	ASSERT_EQ(0, zc_free(self->fd, off2));
+	EXPECT_LT(0, zc_fdinfo(self->fd, "spares"));
+
+	/* Capped at what it holds, the pool gives its spares back for a chunk. */
+	snap(_metadata, self->fd, &a);
+	ASSERT_EQ(0, zc_limits(self->fd, a.st.bytes_held, 0, NULL));
+	ASSERT_EQ(0, zc_alloc(self->fd, 16, 0, 0, &off));
+	EXPECT_EQ(0, zc_fdinfo(self->fd, "spares"));
+	EXPECT_EQ(0, zc_free(self->fd, off));
 }
 
 TEST_F(pool, alignment_is_honoured)

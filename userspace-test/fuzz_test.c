@@ -322,7 +322,7 @@ static void adopt(int p, uint64_t off, uint64_t size, uint64_t align, uint32_t f
 static bool edquot_plausible(struct pool *pl, uint64_t size)
 {
 	struct zcpool_stats st;
-	uint64_t need = size > g.chunk ? page_up(size) : g.chunk;
+	uint64_t need = zc_is_huge(size, 0, g.page, g.chunk) ? page_up(size) : g.chunk;
 
 	if (zc_stats(pl->fd, &st, NULL, 0))
 		return false;
@@ -563,7 +563,7 @@ static void op_stats(int p)
 	for (i = 0; i < pl->nr_live; i++) {
 		struct alloc *a = &pl->live[i];
 
-		if (a->size > g.chunk)
+		if (zc_is_huge(a->size, a->align, g.page, g.chunk))
 			huge++;
 		else if (a->size > g.small_max)
 			runs++;

@@ -126,17 +126,21 @@ static void expect_stats(struct __test_metadata *_metadata, FIXTURE_DATA(pool) *
 
 /*
  * After the last free: nothing live, and the pool holds exactly @chunks
- * full-size chunks (huge allocations went back when freed).
+ * full-size chunks plus the spare huge allocations its fdinfo reports.
  */
 static void expect_drained(struct __test_metadata *_metadata, FIXTURE_DATA(pool) *self, int fd,
 			   uint64_t allocs, uint64_t chunks)
 {
+	uint64_t spare = zc_fdinfo(fd, "bytes_spare");
 	struct zcpool_stats st;
 
 	expect_stats(_metadata, self, fd, 0, 0, 0, 0, allocs, allocs);
 	ASSERT_EQ(0, zc_stats(fd, &st, NULL));
+	ASSERT_NE(~0ULL, spare) TH_LOG("fdinfo reports the spares");
+	EXPECT_EQ(0, spare % self->page);
 	EXPECT_EQ(chunks, st.chunks) TH_LOG("chunks kept after the last free");
-	EXPECT_EQ(chunks * self->chunk, st.bytes_held) TH_LOG("bytes held after the last free");
+	EXPECT_EQ(chunks * self->chunk + spare, st.bytes_held)
+		TH_LOG("bytes held after the last free");
 }
 
 /* After every fd and mapping of every pool is gone: nothing is held anywhere. */
@@ -212,16 +216,20 @@ TEST_F_TIMEOUT(pool, every_size_class_through_two_mappings, 120)
 	expect_global_baseline(_metadata);
 }
 
-/* Page runs from just above the largest class to a whole chunk, and huge sizes. */
+/*
+ * Page runs from just above the largest class to ZCPOOL_RUN_MAX_PAGES, and
+ * huge sizes from there to past a chunk.
+ */
 TEST_F_TIMEOUT(pool, runs_and_huge_through_two_mappings, 120)
 {
 	const uint64_t max_small = zc_class_size(self->nr_classes - 1);
+	const uint64_t max_run = ZCPOOL_RUN_MAX_PAGES * self->page;
 	const uint64_t run_sizes[] = {
-		max_small + 1, max_small + self->page, 16 * self->page - 1,
-		self->chunk / 2 + 1, self->chunk,
+		max_small + 1, max_small + self->page, max_run - 1, max_run,
 	};
 	const uint64_t huge_sizes[] = {
-		self->chunk + 1, 2 * self->chunk + 3 * self->page,
+		max_run + 1, self->chunk / 2 + 1, self->chunk, self->chunk + 1,
+		2 * self->chunk + 3 * self->page,
 	};
 	uint64_t off, requested = 0, huge_pages = 0;
 	struct zcpool_stats st;
@@ -248,7 +256,8 @@ TEST_F_TIMEOUT(pool, runs_and_huge_through_two_mappings, 120)
 		huge_pages = page_up(self, huge_sizes[i]);
 		expect_stats(_metadata, self, self->fd, 1, requested, 0, 1, allocs + 1, allocs);
 		ASSERT_EQ(0, zc_stats(self->fd, &st, NULL));
-		EXPECT_EQ(EMPTY_RESERVE * self->chunk + huge_pages, st.bytes_held)
+		EXPECT_EQ(EMPTY_RESERVE * self->chunk + huge_pages +
+			  zc_fdinfo(self->fd, "bytes_spare"), st.bytes_held)
 			TH_LOG("a huge allocation holds exactly the pages it needs");
 		roundtrip(_metadata, self, off, huge_sizes[i], 200 + i);
 		ASSERT_EQ(0, zc_free(self->fd, off));
@@ -866,7 +875,8 @@ TEST_F(pool, zap_reaches_every_process)
  */
 TEST_F_TIMEOUT(pool, new_memory_reads_zero_across_pools, 120)
 {
-	const uint64_t sizes[] = { self->chunk, self->chunk, self->chunk + 5 * self->page };
+	const uint64_t sizes[] = { ZCPOOL_RUN_MAX_PAGES * self->page,
+				   ZCPOOL_RUN_MAX_PAGES * self->page, self->chunk + 5 * self->page };
 	uint64_t off[3], len[3];
 	unsigned int i, round;
 	int fd;
@@ -968,13 +978,14 @@ static void expect_only_own_or_nothing(struct __test_metadata *_metadata, FIXTUR
 
 /*
  * Pool A frees while its mappings stay; its memory goes back to the kernel
- * (the huge allocation and the chunk beyond the reserve); pool B takes and
- * marks as much memory. A's stale mappings never show B's data. Markers
- * (one per page) keep it quick under TCG.
+ * (the shrinker takes its chunk, cached runs and spare huge allocations);
+ * pool B takes and marks as much memory. A's stale mappings never show
+ * B's data. Markers (one per page) keep it quick under TCG.
  */
 TEST_F_TIMEOUT(pool, freed_but_mapped_never_shows_another_pool, 120)
 {
-	const uint64_t sizes[] = { self->chunk, self->chunk, self->chunk + self->page };
+	const uint64_t sizes[] = { self->chunk / 2, ZCPOOL_RUN_MAX_PAGES * self->page,
+				   self->chunk + self->page };
 	uint64_t off[3], offb[3], len[3];
 	unsigned int i;
 	char *p[3], *q;
@@ -989,9 +1000,10 @@ TEST_F_TIMEOUT(pool, freed_but_mapped_never_shows_another_pool, 120)
 	}
 	for (i = 0; i < 3; i++)
 		ASSERT_EQ(0, zc_free(self->fd, off[i]));
-	expect_drained(_metadata, self, self->fd, 3, EMPTY_RESERVE);
-	EXPECT_EQ(EMPTY_RESERVE * self->chunk, zc_global("bytes_held"))
-		TH_LOG("A's freed chunk beyond the reserve and its huge allocation went back");
+	ASSERT_EQ(0, zc_drop_caches());
+	expect_drained(_metadata, self, self->fd, 3, 0);
+	EXPECT_EQ(0, zc_global("bytes_held"))
+		TH_LOG("A's chunk, cached runs and spare huge allocations went back");
 
 	fd_b = zc_open();
 	ASSERT_LE(0, fd_b);

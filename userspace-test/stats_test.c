@@ -69,25 +69,6 @@ static int read_global(struct global *g)
 	return 0;
 }
 
-/* The value of "zcpool_<name>:" in the fdinfo of @fd, or ~0 when missing. */
-static uint64_t fdinfo(int fd, const char *name)
-{
-	char path[64], line[4096], key[80];
-	unsigned long long val = ~0ULL;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	snprintf(key, sizeof(key), "zcpool_%s:", name);
-	f = fopen(path, "r");
-	if (!f)
-		return ~0ULL;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, strlen(key)))
-			val = strtoull(line + strlen(key), NULL, 0);
-	fclose(f);
-	return val;
-}
-
 TEST(debugfs_sums_every_pool_and_returns_to_zero)
 {
 	struct global g0, g;
@@ -188,22 +169,22 @@ TEST(fdinfo_shows_the_pool)
 	uint64_t off, off2;
 
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(0, fdinfo(fd, "live"));
-	EXPECT_EQ(0, fdinfo(fd, "flags"));
+	EXPECT_EQ(0, zc_fdinfo(fd, "live"));
+	EXPECT_EQ(0, zc_fdinfo(fd, "flags"));
 	ASSERT_EQ(0, zc_alloc(fd, 100, 0, 0, &off));
 	ASSERT_EQ(0, zc_alloc(fd, 9 * 4096, 0, 0, &off2));
 	ASSERT_EQ(0, zc_limits(fd, 64 << 20, ZCPOOL_POOL_ZAP_ON_FREE, NULL));
 	ASSERT_EQ(0, zc_stats(fd, &st, NULL));
-	EXPECT_EQ(st.live, fdinfo(fd, "live"));
-	EXPECT_EQ(st.bytes_requested, fdinfo(fd, "bytes_requested"));
-	EXPECT_EQ(st.bytes_held, fdinfo(fd, "bytes_held"));
-	EXPECT_EQ(st.chunks, fdinfo(fd, "chunks"));
-	EXPECT_EQ(st.runs_live, fdinfo(fd, "runs_live"));
-	EXPECT_EQ(st.huge_live, fdinfo(fd, "huge_live"));
-	EXPECT_EQ(st.allocs, fdinfo(fd, "allocs"));
-	EXPECT_EQ(st.frees, fdinfo(fd, "frees"));
-	EXPECT_EQ(64 << 20, fdinfo(fd, "max_bytes"));
-	EXPECT_EQ(ZCPOOL_POOL_ZAP_ON_FREE, fdinfo(fd, "flags"));
+	EXPECT_EQ(st.live, zc_fdinfo(fd, "live"));
+	EXPECT_EQ(st.bytes_requested, zc_fdinfo(fd, "bytes_requested"));
+	EXPECT_EQ(st.bytes_held, zc_fdinfo(fd, "bytes_held"));
+	EXPECT_EQ(st.chunks, zc_fdinfo(fd, "chunks"));
+	EXPECT_EQ(st.runs_live, zc_fdinfo(fd, "runs_live"));
+	EXPECT_EQ(st.huge_live, zc_fdinfo(fd, "huge_live"));
+	EXPECT_EQ(st.allocs, zc_fdinfo(fd, "allocs"));
+	EXPECT_EQ(st.frees, zc_fdinfo(fd, "frees"));
+	EXPECT_EQ(64 << 20, zc_fdinfo(fd, "max_bytes"));
+	EXPECT_EQ(ZCPOOL_POOL_ZAP_ON_FREE, zc_fdinfo(fd, "flags"));
 	EXPECT_EQ(2, st.live);
 	EXPECT_EQ(1, st.runs_live);
 	close(fd);

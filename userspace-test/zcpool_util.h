@@ -314,4 +314,55 @@ static inline int64_t zc_check_zero(const void *buf, uint64_t len)
 	return -1;
 }
 
+/*
+ * Whether a pool serves @size at @align as a huge allocation, by the rule
+ * of ZCPOOL_RUN_MAX_PAGES: a page run takes the pages of @size, or with an
+ * alignment above its block's, half that alignment plus one page; a run
+ * longer than ZCPOOL_RUN_MAX_PAGES, like anything above a chunk, is huge.
+ */
+static inline int zc_is_huge(uint64_t size, uint64_t align, uint64_t page, uint64_t chunk)
+{
+	uint64_t pages = (size + page - 1) / page, align_pages = align / page, block = 1;
+
+	if (size > chunk)
+		return 1;
+	while (block < pages)
+		block <<= 1;
+	if (align_pages > 1 && block < align_pages)
+		pages = align_pages / 2 + 1;
+	return pages > ZCPOOL_RUN_MAX_PAGES;
+}
+
+/* The value of "zcpool_<name>:" in the fdinfo of @fd, or ~0 when missing. */
+static inline uint64_t zc_fdinfo(int fd, const char *name)
+{
+	char path[64], line[4096], key[80];
+	unsigned long long val = ~0ULL;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	snprintf(key, sizeof(key), "zcpool_%s:", name);
+	f = fopen(path, "r");
+	if (!f)
+		return ~0ULL;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, strlen(key)))
+			val = strtoull(line + strlen(key), NULL, 0);
+	fclose(f);
+	return val;
+}
+
+/* Run the shrinkers, zcpool's among them: 0 or the errno. */
+static inline int zc_drop_caches(void)
+{
+	int fd = open("/proc/sys/vm/drop_caches", O_WRONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return errno;
+	if (write(fd, "2", 1) != 1)
+		ret = errno;
+	close(fd);
+	return ret;
+}
+
 #endif /* _ZCPOOL_UTIL_H */

@@ -114,6 +114,10 @@ int zcpool_bench_calibrate(struct zcpool_bench_job *job, u64 target_ns);
  * @netty_held:  bytes the 2017 Netty scheme's size normalization gives the
  *               same live allocations (a lower bound of what it holds).
  * @pow2_held:   bytes with every size rounded up to a power of two.
+ * @chunk_held:  of @held, the bytes of chunks (the rest is huge allocations).
+ * @cached:      of @held, the bytes of allocations in the per-CPU caches.
+ * @empty:       of @held, the bytes of empty chunks kept in reserve.
+ * @spare:       of @held, the bytes of freed huge allocations kept as spares.
  */
 struct zcpool_bench_trace_result {
 	unsigned long ops;
@@ -122,6 +126,10 @@ struct zcpool_bench_trace_result {
 	u64 held;
 	u64 netty_held;
 	u64 pow2_held;
+	u64 chunk_held;
+	u64 cached;
+	u64 empty;
+	u64 spare;
 };
 
 int zcpool_bench_trace_run(u64 seed, unsigned long ops,

@@ -40,7 +40,7 @@
 
 static int zc_setup(struct zcpool_bench_ctx *ctx)
 {
-	struct zcpool_pool_config config = {};
+	struct zcpool_pool_config config = { .keep_spares = true };
 
 	ctx->pool = zcpool_pool_create(&config);
 	if (IS_ERR(ctx->pool))

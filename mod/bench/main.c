@@ -228,8 +228,10 @@ static int bench_trace(void)
 	if (ret)
 		return ret;
 	bench_out("trace seed=%llu ops=%lu peak_live=%lu", seed, res.ops, res.peak_live);
-	bench_out(" requested=%llu held=%llu netty_held=%llu pow2_held=%llu\n",
+	bench_out(" requested=%llu held=%llu netty_held=%llu pow2_held=%llu",
 		  res.requested, res.held, res.netty_held, res.pow2_held);
+	bench_out(" chunk_held=%llu cached=%llu empty=%llu spare=%llu\n", res.chunk_held,
+		  res.cached, res.empty, res.spare);
 	return 0;
 }
 

@@ -83,9 +83,15 @@ static void trace_sample(struct zcpool_pool *pool, struct zcpool_pool_stats *st,
 			 struct zcpool_bench_trace_result *res)
 {
 	unsigned long i;
+	unsigned int order;
 
 	zcpool_pool_stats(pool, st);
 	res->held += st->bytes_held;
+	res->cached += st->bytes_cached;
+	res->empty += st->bytes_empty;
+	res->spare += st->bytes_spare;
+	for (order = 0; order < ZCPOOL_POOL_NR_ORDERS; order++)
+		res->chunk_held += st->chunk_orders[order] * (PAGE_SIZE << order);
 	res->requested += st->bytes_requested;
 	for (i = 0; i < nr_live; i++) {
 		res->netty_held += netty_2017_size(live[i].size);
@@ -109,7 +115,7 @@ static void trace_sample(struct zcpool_pool *pool, struct zcpool_pool_stats *st,
 int zcpool_bench_trace_run(u64 seed, unsigned long ops,
 			   struct zcpool_bench_trace_result *res)
 {
-	struct zcpool_pool_config config = { .nr_arenas = 1 };
+	struct zcpool_pool_config config = { .nr_arenas = 1, .keep_spares = true };
 	struct zcpool_pool_stats *st;	/* large: per-class counters */
 	struct zcpool_pool *pool;
 	struct trace_obj *live;

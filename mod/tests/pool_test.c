@@ -141,6 +141,8 @@ static struct zcpool_pool *new_pool(struct kunit *test, unsigned int order, u64 
 		.chunk_order = order,
 		.max_bytes = max_bytes,
 		.nr_arenas = nr_arenas,
+		/* Runs up to a chunk: these cases are about chunks and their trees. */
+		.max_run_pages = order ? 1U << order : 0,
 		.release = record_release,
 		.release_priv = ctx,
 	};
@@ -397,6 +399,7 @@ struct bad_config_case {
 	unsigned int chunk_order;
 	u64 max_bytes;	/* U64_MAX: one more than the module allows */
 	unsigned int nr_arenas;
+	unsigned int max_run_pages;
 };
 
 static const struct bad_config_case bad_config_cases[] = {
@@ -405,6 +408,7 @@ static const struct bad_config_case bad_config_cases[] = {
 	{ "cap below a page", SMALL_ORDER, 1, 1 },
 	{ "cap above the module's", SMALL_ORDER, U64_MAX, 1 },
 	{ "too many arenas", SMALL_ORDER, 0, ZCPOOL_POOL_MAX_ARENAS + 1 },
+	{ "runs longer than a chunk", SMALL_ORDER, 0, 1, BIT(SMALL_ORDER) + 1 },
 };
 
 static void bad_config_desc(const struct bad_config_case *c, char *desc)
@@ -421,6 +425,7 @@ static void create_rejects_bad_configs(struct kunit *test)
 		.chunk_order = c->chunk_order,
 		.max_bytes = c->max_bytes,
 		.nr_arenas = c->nr_arenas,
+		.max_run_pages = c->max_run_pages,
 	};
 	struct zcpool_pool *pool;
 
@@ -1084,6 +1089,141 @@ static void huge_allocations_take_contiguous_slots(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, zcpool_pool_page(pool, small));
 }
 
+/*
+ * With keep_spares, a freed huge allocation leaves user mappings at once
+ * but keeps its pages as a spare: the next huge allocation that fits takes
+ * it in place, the pages past its size go back, its bytes stay unless
+ * ZCPOOL_ALLOC_ZERO asks; reclaim gives every spare back.
+ */
+static void spares_serve_huge_allocations_that_fit(struct kunit *test)
+{
+	struct pool_ctx *ctx = test->priv;
+	struct zcpool_pool_config cfg = {
+		.chunk_order = MID_ORDER,
+		.nr_arenas = 1,
+		.keep_spares = true,
+		.release = record_release,
+		.release_priv = ctx,
+	};
+	struct zcpool_pool_stats *st = new_stats(test);
+	u64 big = 40 * PAGE_SIZE, a, b, c, size;
+	struct zcpool_pool *pool;
+
+	pool = zcpool_pool_create(&cfg);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
+	ctx->pool = pool;
+
+	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(pool, big, 0, 0, &a), 0);
+	KUNIT_ASSERT_TRUE(test, fill(test, pool, a, big, 0x5c));
+	atomic_set(&ctx->nr_released, 0);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_free_size(pool, a, &size), 0);
+	KUNIT_EXPECT_EQ(test, size, big);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->nr_released), 1);
+	KUNIT_EXPECT_EQ(test, ctx->released[0].offset, a);
+	KUNIT_EXPECT_EQ(test, ctx->released[0].size, big);
+	KUNIT_EXPECT_NULL(test, zcpool_pool_page(pool, a));
+	KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, a), -EINVAL);
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->huge_live, 0);
+	KUNIT_EXPECT_EQ(test, st->spares, 1);
+	KUNIT_EXPECT_EQ(test, st->bytes_spare, big);
+	KUNIT_EXPECT_EQ(test, st->bytes_held, big);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_reclaimable(pool), 40);
+
+	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(pool, 30 * PAGE_SIZE, 0, 0, &b), 0);
+	KUNIT_EXPECT_EQ(test, b, a);
+	KUNIT_EXPECT_TRUE(test, holds(test, pool, b, 30 * PAGE_SIZE, 0x5c));
+	KUNIT_EXPECT_NULL(test, zcpool_pool_page(pool, b + 30 * PAGE_SIZE));
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->spares, 0);
+	KUNIT_EXPECT_EQ(test, st->bytes_held, 30 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, st->pages_taken, 40);
+	KUNIT_EXPECT_EQ(test, st->pages_returned, 10);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, b), 0);
+
+	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(pool, 20 * PAGE_SIZE, 0, ZCPOOL_ALLOC_ZERO, &c), 0);
+	KUNIT_EXPECT_EQ(test, c, a);
+	KUNIT_EXPECT_TRUE(test, holds(test, pool, c, 20 * PAGE_SIZE, 0));
+	/* Larger than every spare: new pages, in new slots. */
+	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(pool, big, 0, 0, &b), 0);
+	KUNIT_EXPECT_NE(test, b, a);
+	KUNIT_EXPECT_TRUE(test, holds(test, pool, b, big, 0));
+	KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, b), 0);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, c), 0);
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->spares, 2);
+	KUNIT_EXPECT_EQ(test, st->bytes_held, 60 * PAGE_SIZE);
+
+	KUNIT_EXPECT_EQ(test, zcpool_pool_reclaim(pool), 60);
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->spares, 0);
+	KUNIT_EXPECT_EQ(test, st->bytes_held, 0);
+	KUNIT_EXPECT_EQ(test, st->pages_taken, st->pages_returned);
+}
+
+/*
+ * At the cap, spares go back before a chunk would fail with -EDQUOT.
+ */
+static void spares_yield_to_the_cap(struct kunit *test)
+{
+	struct pool_ctx *ctx = test->priv;
+	struct zcpool_pool_config cfg = {
+		.chunk_order = MID_ORDER,
+		.max_bytes = 64 * PAGE_SIZE,
+		.nr_arenas = 1,
+		.keep_spares = true,
+	};
+	struct zcpool_pool_stats *st = new_stats(test);
+	struct zcpool_pool *pool;
+	u64 a, b;
+
+	pool = zcpool_pool_create(&cfg);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
+	ctx->pool = pool;
+
+	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(pool, 60 * PAGE_SIZE, 0, 0, &a), 0);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, a), 0);
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->bytes_spare, 60 * PAGE_SIZE);
+	/* 60 pages spare + a chunk of any order > the cap: the spare makes room. */
+	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(pool, 64, 0, 0, &b), 0);
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->spares, 0);
+	KUNIT_EXPECT_LE(test, st->bytes_held, 64 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, b), 0);
+}
+
+/*
+ * By default a chunk serves runs up to ZCPOOL_POOL_DEFAULT_RUN_PAGES pages;
+ * a longer one is huge: exactly its pages, at the start of a slot.
+ */
+static void long_runs_are_huge_by_default(struct kunit *test)
+{
+	struct pool_ctx *ctx = test->priv;
+	struct zcpool_pool_config cfg = { .chunk_order = MID_ORDER, .nr_arenas = 1 };
+	u64 run = ZCPOOL_POOL_DEFAULT_RUN_PAGES * PAGE_SIZE, a, b;
+	struct zcpool_pool_stats *st = new_stats(test);
+	struct zcpool_pool *pool;
+
+	pool = zcpool_pool_create(&cfg);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
+	ctx->pool = pool;
+	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(pool, run, 0, 0, &a), 0);
+	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(pool, run + 1, 0, 0, &b), 0);
+	KUNIT_EXPECT_EQ(test, b % MID_CHUNK, 0);
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->runs_live, 1);
+	KUNIT_EXPECT_EQ(test, st->huge_live, 1);
+	KUNIT_EXPECT_EQ(test, st->chunks, 1);
+	KUNIT_EXPECT_EQ(test, st->bytes_held, MID_CHUNK + run + PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, b), 0);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, a), 0);
+	/* Without keep_spares, the huge allocation went back when freed. */
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->spares, 0);
+	KUNIT_EXPECT_EQ(test, st->bytes_held, MID_CHUNK);
+}
+
 /* --- bulk ---------------------------------------------------------------- */
 
 static void bulk_alloc_is_all_or_nothing(struct kunit *test)
@@ -1439,6 +1579,9 @@ static struct kunit_case zcpool_pool_cases[] = {
 	KUNIT_CASE(chunks_move_between_usage_lists_and_drain),
 	KUNIT_CASE(every_class_fills_a_run_and_returns_it),
 	KUNIT_CASE(huge_allocations_take_contiguous_slots),
+	KUNIT_CASE(long_runs_are_huge_by_default),
+	KUNIT_CASE(spares_serve_huge_allocations_that_fit),
+	KUNIT_CASE(spares_yield_to_the_cap),
 	KUNIT_CASE(bulk_alloc_is_all_or_nothing),
 	KUNIT_CASE(bulk_free_stops_at_the_first_bad_offset),
 	KUNIT_CASE(random_ops_match_a_reference_model),

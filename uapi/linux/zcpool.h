@@ -55,6 +55,9 @@
  * @pool_max_bytes:   (out) the most one pool may hold (module parameter).
  * @total_max_bytes:  (out) the most all pools together may hold.
  */
+/* The longest page run a pool carves from a chunk; longer allocations are huge. */
+#define ZCPOOL_RUN_MAX_PAGES	16
+
 struct zcpool_info {
 	__u32 abi_major;
 	__u32 abi_minor;
@@ -71,9 +74,12 @@ struct zcpool_info {
  * of it keep the pool alive, and the last of them to go frees everything.
  *
  * An allocation is a byte range [offset, offset + size) of the pool window;
- * mmap(MAP_SHARED) with the page-aligned offset maps it. Sizes up to a chunk
- * are served from chunks; larger ones (huge) take whole chunk-sized window
- * slots. Errors, the same for every command:
+ * mmap(MAP_SHARED) with the page-aligned offset maps it. Sizes up to
+ * ZCPOOL_RUN_MAX_PAGES pages are served from chunks (small ones as objects
+ * inside a page, the others as page runs); larger ones (huge) get exactly
+ * their pages, from the page allocator or from a huge allocation freed
+ * before, and whole chunk-sized window slots. Errors, the same for every
+ * command:
  *   EINVAL  a field out of range, an unknown flag, non-zero padding, an
  *           offset that is not the start of a live allocation;
  *   EFAULT  a bad user pointer (nothing is allocated or freed then);
