@@ -464,7 +464,7 @@ static void pool_huge_unpublish(struct zcpool_pool *pool, struct zcpool_huge *hu
  * its range left user mappings when it was freed (the release hook), so
  * its pages can be reused or given back without another call.
  */
-#define POOL_SPARE_EPOCH_OPS	32
+#define POOL_SPARE_EPOCH_OPS	16
 #define POOL_SPARES_MAX		64
 
 /* Count one huge allocation or free into the epochs' peaks. */

@@ -23,6 +23,7 @@
  * the machine's speed hits every allocator alike.
  */
 
+#include <linux/cpumask.h>
 #include <linux/debugfs.h>
 #include <linux/kernel.h>
 #include <linux/ktime.h>
@@ -30,6 +31,7 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
@@ -219,12 +221,25 @@ static int bench_speed(void)
 	return ret;
 }
 
+/*
+ * The trace runs on one CPU, as the KUnit efficiency suite does: a thread
+ * that migrates leaves allocations in the per-CPU cache of each CPU it
+ * ran on, so one seed would give figures that depend on the scheduler.
+ */
 static int bench_trace(void)
 {
 	struct zcpool_bench_trace_result res;
+	cpumask_var_t saved;
 	int ret;
 
-	ret = zcpool_bench_trace_run(seed, trace_ops, &res);
+	if (!alloc_cpumask_var(&saved, GFP_KERNEL))
+		return -ENOMEM;
+	cpumask_copy(saved, current->cpus_ptr);
+	ret = set_cpus_allowed_ptr(current, cpumask_of(raw_smp_processor_id()));
+	if (!ret)
+		ret = zcpool_bench_trace_run(seed, trace_ops, &res);
+	set_cpus_allowed_ptr(current, saved);
+	free_cpumask_var(saved);
 	if (ret)
 		return ret;
 	bench_out("trace seed=%llu ops=%lu peak_live=%lu", seed, res.ops, res.peak_live);
