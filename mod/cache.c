@@ -28,31 +28,6 @@
 
 #include "cache.h"
 
-/* The bytes of one allocation of @slot. */
-static unsigned long slot_bytes(unsigned int slot)
-{
-	if (slot < ZCPOOL_SIZECLASS_NR)
-		return zcpool_sizeclass_size(slot);
-	return (unsigned long)(slot - ZCPOOL_SIZECLASS_NR + 1) << PAGE_SHIFT;
-}
-
-/**
- * zcpool_cache_slot() - the magazine an allocation shape goes to
- * @cls:   a size class, or -1 for a page run.
- * @pages: a page run's length in pages (ignored for a class).
- *
- * Context: any context.
- * Return: the slot, or -1 when allocations of that shape are not cached.
- */
-int zcpool_cache_slot(int cls, unsigned int pages)
-{
-	if (cls >= 0)
-		return cls < ZCPOOL_SIZECLASS_NR ? cls : -1;
-	if (!pages || pages > ZCPOOL_CACHE_RUN_MAX_PAGES)
-		return -1;
-	return ZCPOOL_SIZECLASS_NR + pages - 1;
-}
-EXPORT_SYMBOL_IF_KUNIT(zcpool_cache_slot);
 
 /**
  * zcpool_cache_capacity() - how many allocations one magazine holds
@@ -64,7 +39,7 @@ EXPORT_SYMBOL_IF_KUNIT(zcpool_cache_slot);
  */
 unsigned int zcpool_cache_capacity(unsigned int slot)
 {
-	return clamp_t(unsigned long, ZCPOOL_CACHE_MAG_BYTES / slot_bytes(slot),
+	return clamp_t(unsigned long, ZCPOOL_CACHE_MAG_BYTES / zcpool_cache_slot_bytes(slot),
 		       ZCPOOL_CACHE_MAG_MIN, ZCPOOL_CACHE_MAG_MAX);
 }
 EXPORT_SYMBOL_IF_KUNIT(zcpool_cache_capacity);
@@ -175,32 +150,6 @@ static void mag_take_oldest(struct zcpool_cache_cpu *c, struct zcpool_cache_mag 
 }
 
 /**
- * zcpool_cache_alloc() - take an allocation from this CPU's magazine
- * @cache: the cache.
- * @slot:  a slot from zcpool_cache_slot().
- * @obj:   set to the allocation on a hit.
- *
- * Context: any context that may take a spinlock; takes this CPU's lock.
- * Return: true on a hit; false when the magazine is empty.
- */
-bool zcpool_cache_alloc(struct zcpool_cache *cache, unsigned int slot,
-			struct zcpool_arena_obj *obj)
-{
-	struct zcpool_cache_cpu *c = cache_lock_local(cache);
-	struct zcpool_cache_mag *mag = &c->mags[slot];
-	bool hit = mag->nr;
-
-	if (hit) {
-		*obj = mag->objs[--mag->nr];
-		WRITE_ONCE(c->bytes, c->bytes - slot_bytes(slot));
-		WRITE_ONCE(c->nr, c->nr - 1);
-	}
-	spin_unlock(&c->lock);
-	return hit;
-}
-EXPORT_SYMBOL_IF_KUNIT(zcpool_cache_alloc);
-
-/**
  * zcpool_cache_fill() - put a refill from the arena into this CPU's magazine
  * @cache: the cache.
  * @slot:  a slot from zcpool_cache_slot().
@@ -220,7 +169,7 @@ unsigned int zcpool_cache_fill(struct zcpool_cache *cache, unsigned int slot,
 {
 	struct zcpool_cache_cpu *c = cache_lock_local(cache);
 	struct zcpool_cache_mag *mag = &c->mags[slot];
-	unsigned long bytes = slot_bytes(slot);
+	unsigned long bytes = zcpool_cache_slot_bytes(slot);
 
 	/* The last pushed is popped first: push from the end. */
 	while (nr && mag->nr < mag->cap && c->bytes + bytes <= ZCPOOL_CACHE_CPU_BYTES)
@@ -231,7 +180,7 @@ unsigned int zcpool_cache_fill(struct zcpool_cache *cache, unsigned int slot,
 EXPORT_SYMBOL_IF_KUNIT(zcpool_cache_fill);
 
 /**
- * zcpool_cache_free() - cache an allocation a caller gave back
+ * zcpool_cache_free_slow() - cache an allocation, making room first
  * @cache: the cache.
  * @slot:  a slot from zcpool_cache_slot().
  * @obj:   the allocation, claimed back (no longer live), still out of its
@@ -245,12 +194,13 @@ EXPORT_SYMBOL_IF_KUNIT(zcpool_cache_fill);
  * Return: how many allocations are in @evict, for the caller to give back
  * to their arenas (zcpool_arena_free_objs()).
  */
-unsigned int zcpool_cache_free(struct zcpool_cache *cache, unsigned int slot,
-			       const struct zcpool_arena_obj *obj, struct zcpool_arena_obj *evict)
+unsigned int zcpool_cache_free_slow(struct zcpool_cache *cache, unsigned int slot,
+				    const struct zcpool_arena_obj *obj,
+				    struct zcpool_arena_obj *evict)
 {
 	struct zcpool_cache_cpu *c = cache_lock_local(cache);
 	struct zcpool_cache_mag *mag = &c->mags[slot];
-	unsigned long bytes = slot_bytes(slot);
+	unsigned long bytes = zcpool_cache_slot_bytes(slot);
 	unsigned int n = 0;
 
 	if (mag->nr == mag->cap) {
@@ -264,7 +214,7 @@ unsigned int zcpool_cache_free(struct zcpool_cache *cache, unsigned int slot,
 	spin_unlock(&c->lock);
 	return n;
 }
-EXPORT_SYMBOL_IF_KUNIT(zcpool_cache_free);
+EXPORT_SYMBOL_IF_KUNIT(zcpool_cache_free_slow);
 
 /**
  * zcpool_cache_drain() - give every cached allocation back to its arena
@@ -292,7 +242,7 @@ unsigned long zcpool_cache_drain(struct zcpool_cache *cache, struct list_head *r
 			mag = &c->mags[slot];
 			spin_lock(&c->lock);
 			n = mag->nr;
-			mag_take_oldest(c, mag, n, slot_bytes(slot), batch);
+			mag_take_oldest(c, mag, n, zcpool_cache_slot_bytes(slot), batch);
 			spin_unlock(&c->lock);
 			if (!n)
 				continue;

@@ -19,6 +19,7 @@
 #define _ZCPOOL_CACHE_H
 
 #include <linux/list.h>
+#include <linux/compiler.h>
 #include <linux/percpu.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
@@ -101,16 +102,117 @@ struct zcpool_cache {
 
 int zcpool_cache_init(struct zcpool_cache *cache);
 void zcpool_cache_destroy(struct zcpool_cache *cache);
-int zcpool_cache_slot(int cls, unsigned int pages);
 unsigned int zcpool_cache_capacity(unsigned int slot);
 unsigned int zcpool_cache_refill_count(unsigned int slot);
-bool zcpool_cache_alloc(struct zcpool_cache *cache, unsigned int slot,
-			struct zcpool_arena_obj *obj);
 unsigned int zcpool_cache_fill(struct zcpool_cache *cache, unsigned int slot,
 			       struct zcpool_arena_obj *objs, unsigned int nr);
-unsigned int zcpool_cache_free(struct zcpool_cache *cache, unsigned int slot,
-			       const struct zcpool_arena_obj *obj, struct zcpool_arena_obj *evict);
+unsigned int zcpool_cache_free_slow(struct zcpool_cache *cache, unsigned int slot,
+				    const struct zcpool_arena_obj *obj,
+				    struct zcpool_arena_obj *evict);
 unsigned long zcpool_cache_drain(struct zcpool_cache *cache, struct list_head *release);
 unsigned long zcpool_cache_count(struct zcpool_cache *cache, unsigned long *bytes);
+
+/*
+ * The fast paths below are inline: every cached allocation and free runs
+ * them, and an out-of-line call (with its return thunk, on kernels that
+ * mitigate speculation) costs as much as the work itself.
+ */
+
+/**
+ * zcpool_cache_slot() - the magazine an allocation shape goes to
+ * @cls:   a size class, or -1 for a page run.
+ * @pages: a page run's length in pages (ignored for a class).
+ *
+ * Context: any context.
+ * Return: the slot, or -1 when allocations of that shape are not cached.
+ */
+static inline int zcpool_cache_slot(int cls, unsigned int pages)
+{
+	if (cls >= 0)
+		return cls < ZCPOOL_SIZECLASS_NR ? cls : -1;
+	if (!pages || pages > ZCPOOL_CACHE_RUN_MAX_PAGES)
+		return -1;
+	return ZCPOOL_SIZECLASS_NR + pages - 1;
+}
+
+/**
+ * zcpool_cache_slot_bytes() - the bytes of one allocation of a slot
+ * @slot: a slot from zcpool_cache_slot().
+ *
+ * Context: any context.
+ * Return: the class size, or the run's pages in bytes.
+ */
+static inline unsigned long zcpool_cache_slot_bytes(unsigned int slot)
+{
+	if (slot < ZCPOOL_SIZECLASS_NR)
+		return zcpool_sizeclass_size(slot);
+	return (unsigned long)(slot - ZCPOOL_SIZECLASS_NR + 1) << PAGE_SHIFT;
+}
+
+/**
+ * zcpool_cache_alloc() - take an allocation from this CPU's magazine
+ * @cache: the cache.
+ * @slot:  a slot from zcpool_cache_slot().
+ * @obj:   set to the allocation on a hit.
+ *
+ * The magazines of the CPU we run on now; another one after a migration
+ * is fine.
+ *
+ * Context: any context that may take a spinlock; takes this CPU's lock.
+ * Return: true on a hit; false when the magazine is empty.
+ */
+static inline bool zcpool_cache_alloc(struct zcpool_cache *cache, unsigned int slot,
+				      struct zcpool_arena_obj *obj)
+{
+	struct zcpool_cache_cpu *c = raw_cpu_ptr(cache->cpu);
+	struct zcpool_cache_mag *mag = &c->mags[slot];
+	bool hit;
+
+	spin_lock(&c->lock);
+	hit = mag->nr;
+	if (hit) {
+		*obj = mag->objs[--mag->nr];
+		WRITE_ONCE(c->bytes, c->bytes - zcpool_cache_slot_bytes(slot));
+		WRITE_ONCE(c->nr, c->nr - 1);
+	}
+	spin_unlock(&c->lock);
+	return hit;
+}
+
+/**
+ * zcpool_cache_free() - cache an allocation a caller gave back
+ * @cache: the cache.
+ * @slot:  a slot from zcpool_cache_slot().
+ * @obj:   the allocation, claimed back (no longer live), still out of its
+ *         arena.
+ * @evict: room for %ZCPOOL_CACHE_BATCH_MAX + 1 entries.
+ *
+ * When the magazine is full, its older half moves to @evict first. When
+ * the CPU's byte budget has no room even then, @obj itself goes to @evict
+ * (zcpool_cache_free_slow(), when the magazine has no room right away).
+ *
+ * Context: any context that may take a spinlock; takes this CPU's lock.
+ * Return: how many allocations are in @evict, for the caller to give back
+ * to their arenas (zcpool_arena_free_objs()).
+ */
+static inline unsigned int zcpool_cache_free(struct zcpool_cache *cache, unsigned int slot,
+					     const struct zcpool_arena_obj *obj,
+					     struct zcpool_arena_obj *evict)
+{
+	struct zcpool_cache_cpu *c = raw_cpu_ptr(cache->cpu);
+	struct zcpool_cache_mag *mag = &c->mags[slot];
+	unsigned long bytes = zcpool_cache_slot_bytes(slot);
+
+	spin_lock(&c->lock);
+	if (likely(mag->nr < mag->cap && c->bytes + bytes <= ZCPOOL_CACHE_CPU_BYTES)) {
+		mag->objs[mag->nr++] = *obj;
+		WRITE_ONCE(c->bytes, c->bytes + bytes);
+		WRITE_ONCE(c->nr, c->nr + 1);
+		spin_unlock(&c->lock);
+		return 0;
+	}
+	spin_unlock(&c->lock);
+	return zcpool_cache_free_slow(cache, slot, obj, evict);
+}
 
 #endif /* _ZCPOOL_CACHE_H */
