@@ -28,7 +28,6 @@
 
 #include "cache.h"
 
-
 /**
  * zcpool_cache_capacity() - how many allocations one magazine holds
  * @slot: a slot from zcpool_cache_slot().
