@@ -114,8 +114,7 @@ unsigned long zcpool_cache_count(struct zcpool_cache *cache, unsigned long *byte
 
 /*
  * The fast paths below are inline: every cached allocation and free runs
- * them, and an out-of-line call (with its return thunk, on kernels that
- * mitigate speculation) costs as much as the work itself.
+ * them, and each is a few loads and stores, less than the call would cost.
  */
 
 /**
