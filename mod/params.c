@@ -149,7 +149,7 @@ static const struct kernel_param_ops bytes_ops = {
 
 module_param_cb(chunk_order, &chunk_order_ops, &zcpool_params.chunk_order, 0444);
 MODULE_PARM_DESC(chunk_order,
-		 "Pages per chunk as a power of two (default 8 = 1 MiB with 4 KiB pages; from 3, the largest subpage run, to the page allocator's largest order)");
+		 "Pages per chunk as a power of two (default 10 = 4 MiB with 4 KiB pages; from 3, the largest subpage run, to the page allocator's largest order)");
 
 module_param_cb(pool_max_bytes, &bytes_ops, &zcpool_params.pool_max_bytes, 0444);
 MODULE_PARM_DESC(pool_max_bytes,

@@ -8,14 +8,8 @@
 
 #include <linux/types.h>
 
-/*
- * Default chunk: 2^8 pages = 1 MiB with 4 KiB pages. A chunk serves runs of
- * at most 16 pages (pool.h), so a larger tree would only pin more memory
- * around the survivors of random lifetimes (the bench's churn trace holds
- * 1.129 times the live bytes with 1 MiB chunks, 1.153 with 4 MiB ones), and
- * an order-8 block is easier for the page allocator to find after uptime.
- */
-#define ZCPOOL_CHUNK_ORDER_DEFAULT	8
+/* Default chunk: 2^10 pages = 4 MiB with 4 KiB pages, the largest alloc_pages() block. */
+#define ZCPOOL_CHUNK_ORDER_DEFAULT	10
 
 /**
  * struct zcpool_params - the module's configuration, fixed after load

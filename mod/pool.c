@@ -464,7 +464,7 @@ static void pool_huge_unpublish(struct zcpool_pool *pool, struct zcpool_huge *hu
  * its range left user mappings when it was freed (the release hook), so
  * its pages can be reused or given back without another call.
  */
-#define POOL_SPARE_EPOCH_OPS	32
+#define POOL_SPARE_EPOCH_OPS	16
 #define POOL_SPARES_MAX		64
 
 /* Count one huge allocation or free into the epochs' peaks. */
@@ -874,7 +874,7 @@ static int pool_arena_alloc(struct zcpool_pool *pool, struct zcpool_arena *arena
 		/*
 		 * A run too long for the caches may find no room only because
 		 * cached runs split the free pages: give them back before the
-		 * pool grows, which costs a zeroed chunk and far more
+		 * pool grows, which costs a 4 MiB zeroed chunk and far more
 		 * than a drain. A cached shape grows as its refill needs.
 		 */
 		if (!drained && zcpool_cache_slot(req->cls, req->pages) < 0) {

@@ -48,10 +48,10 @@ struct zcpool_pool;
  * The longest page run a chunk serves by default: the uapi's 16 pages, as
  * many as the per-CPU caches hold. A buddy tree cannot move what lives in it, so under
  * random lifetimes long runs pin whole chunks around the holes they leave:
- * on the bench's churn trace, 4 MiB chunks that served runs up to a chunk held
+ * on the bench's churn trace, chunks that served runs up to a chunk held
  * 2.7 times the live bytes, and 1.12 times with this limit. Longer runs
  * take exactly their pages instead, which the page allocator's own buddy
- * lists keep together far better than a chunk's tree can.
+ * lists keep together far better than a 4 MiB tree can.
  */
 #define ZCPOOL_POOL_DEFAULT_RUN_PAGES	ZCPOOL_RUN_MAX_PAGES
 

@@ -33,7 +33,7 @@
 /* Larger objects than this are not what a slab cache is for. */
 #define BENCH_SLAB_MAX_SIZE	(16 * 1024)
 
-/* gen_pool's backing blocks: 4 MiB, the page allocator's largest. */
+/* gen_pool's backing blocks: 4 MiB, like a zcpool chunk. */
 #define BENCH_GEN_BLOCK_ORDER	min(10, ZCPOOL_MAX_PAGE_ORDER)
 
 /* --- zcpool ---------------------------------------------------------------- */

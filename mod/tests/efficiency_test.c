@@ -12,7 +12,7 @@
  *     25%  513 B .. 8 KiB        (messages, records)
  *     20%  8 KiB .. 64 KiB       (socket and I/O buffers)
  *     14%  64 KiB .. 1 MiB       (large buffers, small files)
- *      1%  4 MiB .. 8 MiB        (whole files; above any chunk)
+ *      1%  4 MiB .. 8 MiB        (whole files; above a 4 MiB chunk)
  *
  * "growing": 2000 operations, each an allocation, or with odds 1 in 10 the
  * free of a random live allocation: a working set that grows while some
@@ -32,7 +32,7 @@
  * Requested bytes are the sum of the live sizes at the end of a trace, the
  * same for both schemes.
  *
- * zcpool: the trace replayed on a pool of default chunks (order 8) with
+ * zcpool: the trace replayed on a pool of default chunks (order 10) with
  * one arena; held is its bytes_held (pages from the page allocator), which
  * includes the reserve chunk, the per-CPU caches and any fragmentation.
  *
