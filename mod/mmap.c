@@ -125,14 +125,20 @@ static vm_fault_t zcpool_mmap_fault(struct vm_fault *vmf)
 	for (i = 0; i < nr; i++)
 		put_page(pages[i]);
 	/*
-	 * -EBUSY: a page was mapped already (another thread faulted it);
-	 * the pages from it on are left to fault by themselves, and all
-	 * are checked the same way below.
+	 * Once the faulting page is in (left < nr), whatever stopped the
+	 * pages after it leaves them to fault by themselves. Before it:
+	 * -EBUSY means another thread mapped it first; -ENOMEM and -EFAULT
+	 * are page tables that could not be allocated (insert_pages()
+	 * reports a failed walk_to_pmd() as -EFAULT: the range is inside
+	 * the VMA, see max above), a fault to retry, not a SIGBUS for a
+	 * page that is live. All are checked the same way below.
 	 */
-	if (ret == -ENOMEM)
-		return VM_FAULT_OOM;
-	if (ret && ret != -EBUSY)
-		return VM_FAULT_SIGBUS;
+	if (ret && left == nr) {
+		if (ret == -ENOMEM || ret == -EFAULT)
+			return VM_FAULT_OOM;
+		if (ret != -EBUSY)
+			return VM_FAULT_SIGBUS;
+	}
 	smp_mb();	/* the PTEs before zap_seq: see the top of this file */
 	if (atomic_read(&zf->zap_seq) != seq) {
 		/*
