@@ -6,11 +6,12 @@
  *
  *  - fail_nth_walks_every_site: for each call (open, each ioctl in the
  *    states that reach different allocation sites, mmap, the first fault of
- *    a page, fork of a mapping), /proc/self/task/<tid>/fail-nth fails its
- *    1st, 2nd, ... slab allocation, page allocation or user copy until the
- *    call runs through without reaching the n-th. Each time the call must
- *    succeed (a fallback) or fail with ENOMEM or EFAULT, and STATS must show
- *    exactly what the model says survived.
+ *    a page, also where its page tables must be made, fork of a mapping),
+ *    /proc/self/task/<tid>/fail-nth fails its 1st, 2nd, ... slab
+ *    allocation, page allocation or user copy until the call runs through
+ *    without reaching the n-th. Each time the call must succeed (a
+ *    fallback) or fail with ENOMEM or EFAULT, and STATS must show exactly
+ *    what the model says survived.
  *  - random_failslab_and_fail_page_alloc: failslab and fail_page_alloc fail
  *    a share of this task's allocations (task-filter, ignore-gfp-wait off,
  *    so GFP_KERNEL ones too) through random commands.
@@ -40,6 +41,8 @@
 #define MAX_NTH		20000
 #define MAX_LIVE	256
 #define BATCH		48
+/* Below any cap the module can have in the test VM: -EDQUOT is not an injected failure. */
+#define LIVE_BYTES_MAX	(256ULL << 20)
 
 struct model {
 	int fd;
@@ -346,10 +349,11 @@ static int setup_batch(struct model *m, void **priv)
 	return ret;
 }
 
+/* Free the model's first entries, at most BATCH of them. */
 static int act_free_batch(struct model *m, void *priv)
 {
-	struct zcpool_batch b = { .items = (uintptr_t)batch_offs, .count = m->nr };
-	unsigned int i, n = m->nr;
+	unsigned int i, n = m->nr < BATCH ? m->nr : BATCH;
+	struct zcpool_batch b = { .items = (uintptr_t)batch_offs, .count = n };
 	int ret;
 
 	for (i = 0; i < n; i++)
@@ -435,6 +439,41 @@ static int setup_mapped(struct model *m, void **priv)
 	*priv = mmap(NULL, page_len(m), PROT_READ | PROT_WRITE, MAP_SHARED, m->fd,
 		     m->off[0] & ~(fi.page - 1));
 	return *priv == MAP_FAILED ? -errno : 0;
+}
+
+/*
+ * As setup_mapped, but alone in a 512 GiB region of the address space (a
+ * new one each time) and two pages short of its second GiB, so that the
+ * first fault must allocate page tables at every level, and the pages it
+ * maps after the faulting one need a page middle directory of their own:
+ * vm_insert_pages() reports a failure to allocate that as -EFAULT, which
+ * must not become a SIGBUS.
+ */
+#define FRESH_REGION	(512ULL << 30)
+#define FRESH_FIRST	(32ULL << 40)
+#define FRESH_REGIONS	128
+#define FRESH_PMD_SPAN	(1ULL << 30)
+
+static int setup_mapped_fresh(struct model *m, void **priv)
+{
+	static unsigned int next;
+	unsigned int tries;
+	int ret = setup_pool_one(m, priv);
+
+	if (ret)
+		return ret;
+	for (tries = 0; tries < FRESH_REGIONS; tries++) {
+		uintptr_t hint = FRESH_FIRST + (next++ % FRESH_REGIONS) * FRESH_REGION +
+				 FRESH_PMD_SPAN - 2 * fi.page;
+
+		*priv = mmap((void *)hint, page_len(m), PROT_READ | PROT_WRITE,
+			     MAP_SHARED | MAP_FIXED_NOREPLACE, m->fd, m->off[0] & ~(fi.page - 1));
+		if (*priv != MAP_FAILED)
+			return 0;
+		if (errno != EEXIST)
+			return -errno;
+	}
+	return -EEXIST;
 }
 
 /*
@@ -634,6 +673,7 @@ TEST_F_TIMEOUT(fi, fail_nth_walks_every_site, 600)
 		{ "first fault, run", setup_mapped, act_fault, check_fault, 40000, 0 },
 		{ "first fault, small", setup_mapped, act_fault, check_fault, 100, 0 },
 		{ "first fault, huge", setup_mapped, act_fault, check_fault, fi.chunk + 1, 0 },
+		{ "first fault, across 1 GiB", setup_mapped_fresh, act_fault, check_fault, 40000, 0 },
 		{ "fork with a mapping", setup_mapped, act_fork, check_fork, 40000, 0 },
 	};
 	unsigned int i, n;
@@ -646,7 +686,8 @@ TEST_F_TIMEOUT(fi, fail_nth_walks_every_site, 600)
 	ASSERT_LE(0, fi.nth_fd);
 	fault_handlers(true);
 	for (i = 0; i < ARRAY_SIZE(sites); i++) {
-		if (sites[i].setup == setup_mapped || sites[i].act == act_mmap) {
+		if (sites[i].setup == setup_mapped || sites[i].setup == setup_mapped_fresh ||
+		    sites[i].act == act_mmap) {
 			if (!fi.has_mmap)
 				continue;
 		}
@@ -673,11 +714,12 @@ static unsigned long random_ops(struct zc_rng *rng, struct model *m, unsigned lo
 	unsigned long op;
 
 	for (op = 0; op < ops; op++) {
+		bool room = m->nr < MAX_LIVE - BATCH && m->requested < LIVE_BYTES_MAX;
 		unsigned int r = zc_rng_below(rng, 100), i;
 		uint64_t off, size;
 		int ret;
 
-		if (r < 35 && m->nr < MAX_LIVE - BATCH) {
+		if (r < 35 && room) {
 			size = zc_rng_below(rng, 3) ? 1 + zc_rng_below(rng, 8 * fi.page)
 						    : 1 + zc_rng_below(rng, 2 * fi.chunk);
 			ret = zc_alloc(m->fd, size, 0, zc_rng_below(rng, 2), &off);
@@ -690,7 +732,7 @@ static unsigned long random_ops(struct zc_rng *rng, struct model *m, unsigned lo
 			if (!ret)
 				model_del(m, i);
 			classify("free", ret);
-		} else if (r < 70 && m->nr < MAX_LIVE - BATCH) {
+		} else if (r < 70 && room) {
 			cur = &batch_site;
 			classify("alloc batch", act_alloc_batch(m, NULL));
 		} else if (r < 78 && m->nr) {
