@@ -49,6 +49,7 @@
 
 static unsigned int reps = 5;
 static unsigned int rep_ms = 20;
+static const char *only_impl;	/* --impl: run this one alone (for a profile) */
 static unsigned int depth = 8;
 static unsigned int batch = 64;
 static long page_size;
@@ -376,12 +377,13 @@ static void print_ns(const char *key, uint64_t ns, uint64_t ops)
 static void group(const char *workload, size_t size, const struct impl *impls, unsigned int n)
 {
 	uint64_t wall[MAX_IMPLS][MAX_REPS];
-	unsigned long iters[MAX_IMPLS];
+	unsigned long iters[MAX_IMPLS] = { 0 };
 	int err[MAX_IMPLS];
 	unsigned int i, r;
 
 	for (i = 0; i < n; i++)
-		err[i] = calibrate(&impls[i], size, &iters[i]);
+		err[i] = only_impl && strcmp(only_impl, impls[i].name) ? -ENOENT :
+			 calibrate(&impls[i], size, &iters[i]);
 	for (r = 0; r < reps; r++)
 		for (i = 0; i < n; i++)
 			if (!err[i])
@@ -407,10 +409,12 @@ static void group(const char *workload, size_t size, const struct impl *impls, u
 static void usage(const char *prog, int status)
 {
 	fprintf(status ? stderr : stdout,
-		"usage: %s [--reps N] [--rep-ms MS] [--depth N] [--batch N]\n"
+		"usage: %s [--reps N] [--rep-ms MS] [--depth N] [--batch N] [--only WORKLOAD] [--impl NAME]\n"
 		"Times zcpool's ioctls and alloc+mmap+touch+munmap+free cycles against\n"
 		"the null ioctl, the dma-buf system heap, udmabuf, memfd and anonymous\n"
-		"mmap; prints key=value lines (see the top of zcpool_bench.c).\n", prog);
+		"mmap; prints key=value lines (see the top of zcpool_bench.c).\n"
+		"--only runs one workload (syscall, ioctl or cycle) and --impl one\n"
+		"implementation (zcpool, dma-heap, ...), for a profile.\n", prog);
 	exit(status);
 }
 
@@ -435,11 +439,14 @@ int main(int argc, char **argv)
 		{ "rep-ms", required_argument, NULL, 'm' },
 		{ "depth", required_argument, NULL, 'd' },
 		{ "batch", required_argument, NULL, 'b' },
+		{ "only", required_argument, NULL, 'o' },
+		{ "impl", required_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
 	static const size_t ioctl_sizes[] = { 64, 4096, 65536, 1048576 };
 	static const size_t cycle_sizes[] = { 4096, 65536, 1048576 };
+	const char *only = NULL;
 	struct utsname uts;
 	unsigned int i;
 	int c;
@@ -450,9 +457,15 @@ int main(int argc, char **argv)
 		case 'm': rep_ms = parse_uint(optarg, 1, 10000); break;
 		case 'd': depth = parse_uint(optarg, 1, 64); break;
 		case 'b': batch = parse_uint(optarg, 1, ZCPOOL_BATCH_MAX); break;
+		case 'o': only = optarg; break;
+		case 'i': only_impl = optarg; break;
 		case 'h': usage(argv[0], 0); break;
 		default: usage(argv[0], 2);
 		}
+	}
+	if (only && strcmp(only, "syscall") && strcmp(only, "ioctl") && strcmp(only, "cycle")) {
+		fprintf(stderr, "zcpool_bench: --only %s: expected syscall, ioctl or cycle\n", only);
+		return 2;
 	}
 	page_size = sysconf(_SC_PAGESIZE);
 	zc_fd = open("/dev/zcpool", O_RDWR | O_CLOEXEC);
@@ -466,7 +479,7 @@ int main(int argc, char **argv)
 	printf("begin kernel=%s reps=%u rep_ms=%u depth=%u batch=%u\n", uts.release, reps,
 	       rep_ms, depth, batch);
 
-	{
+	if (!only || !strcmp(only, "syscall")) {
 		const struct impl floor[] = {
 			{ .name = "null-enotty", .run = run_null_enotty, .ops_per_iter = 1 },
 			{ .name = "null-info", .run = run_null_info, .ops_per_iter = 1 },
@@ -475,6 +488,8 @@ int main(int argc, char **argv)
 		group("syscall", 0, floor, 2);
 	}
 	for (i = 0; i < sizeof(ioctl_sizes) / sizeof(ioctl_sizes[0]); i++) {
+		if (only && strcmp(only, "ioctl"))
+			break;
 		const struct impl ioctls[] = {
 			{ .name = "zcpool-single", .run = run_ioctl_single, .ops_per_iter = depth },
 			{ .name = "zcpool-batch", .run = run_ioctl_batch, .ops_per_iter = batch },
@@ -483,6 +498,8 @@ int main(int argc, char **argv)
 		group("ioctl", ioctl_sizes[i], ioctls, 2);
 	}
 	for (i = 0; i < sizeof(cycle_sizes) / sizeof(cycle_sizes[0]); i++) {
+		if (only && strcmp(only, "cycle"))
+			break;
 		const struct impl cycles[] = {
 			{ .name = "zcpool", .run = run_cycle_zcpool, .ops_per_iter = 1 },
 			{ .name = "zcpool+zero", .run = run_cycle_zcpool, .ops_per_iter = 1,
