@@ -143,7 +143,7 @@ struct pool_pcpu_stats {
  * @huge_live_bytes: pages of live huge allocations, in bytes.
  * @huge_peak:      the most @huge_live_bytes was in this epoch ([0]) and
  *                  in the one before ([1]).
- * @huge_epoch_ops: huge allocations and frees in this epoch.
+ * @huge_epoch_allocs: huge allocations in this epoch.
  * @spares:         freed huge allocations kept for reuse, newest first.
  * @nr_spares:      entries of @spares.
  * @spare_bytes:    their pages, in bytes; also read without @huge_lock.
@@ -178,7 +178,7 @@ struct zcpool_pool {
 	u64 huge_frees;
 	u64 huge_live_bytes;
 	u64 huge_peak[2];
-	unsigned int huge_epoch_ops;
+	unsigned int huge_epoch_allocs;
 	struct list_head spares;
 	unsigned int nr_spares;
 	u64 spare_bytes;
@@ -452,29 +452,32 @@ static void pool_huge_unpublish(struct zcpool_pool *pool, struct zcpool_huge *hu
  * spare, for the next huge allocation of at most as many pages (the pages
  * it does not need go back), as long as the spares stay within what the
  * live huge allocations shrank by lately: the peak of their pages over the
- * last POOL_SPARE_EPOCH_OPS to twice that many huge allocations and frees,
- * minus what is live now. A caller that allocates and frees the same
- * buffers in a loop reuses them without the page allocator and without
- * zeroing them again; a pool whose live set drifts keeps about what it
- * drifts by; a pool that shrinks gives the pages back within two epochs of
- * further use, else when the shrinker asks or the pool goes. At most
+ * last POOL_SPARE_EPOCH_ALLOCS to twice that many huge allocations, minus
+ * what is live now. Epochs count allocations only, so that a run of frees
+ * (a batch of 64 buffers going back) cannot age out the peak it came down
+ * from before the next batch asks for the pages again. A caller that
+ * allocates and frees the same buffers in a loop, one at a time or in
+ * batches, reuses them without the page allocator and without zeroing them
+ * again; a pool whose live set drifts keeps about what it drifts by; a pool
+ * that shrinks gives the pages back within two epochs of further
+ * allocations, else when the shrinker asks or the pool goes. At most
  * POOL_SPARES_MAX spares, so that finding one stays cheap.
  *
  * A spare is not live: the fault path and frees refuse its offsets, and
  * its range left user mappings when it was freed (the release hook), so
  * its pages can be reused or given back without another call.
  */
-#define POOL_SPARE_EPOCH_OPS	16
+#define POOL_SPARE_EPOCH_ALLOCS	8
 #define POOL_SPARES_MAX		64
 
-/* Count one huge allocation or free into the epochs' peaks. */
-static void pool_huge_epoch_tick(struct zcpool_pool *pool)
+/* Count one huge allocation (@alloc) or free into the epochs' peaks. */
+static void pool_huge_epoch_tick(struct zcpool_pool *pool, bool alloc)
 {
 	lockdep_assert_held(&pool->huge_lock);
 	pool->huge_peak[0] = max(pool->huge_peak[0], pool->huge_live_bytes);
-	if (++pool->huge_epoch_ops < POOL_SPARE_EPOCH_OPS)
+	if (!alloc || ++pool->huge_epoch_allocs < POOL_SPARE_EPOCH_ALLOCS)
 		return;
-	pool->huge_epoch_ops = 0;
+	pool->huge_epoch_allocs = 0;
 	pool->huge_peak[1] = pool->huge_peak[0];
 	pool->huge_peak[0] = pool->huge_live_bytes;
 }
@@ -663,7 +666,7 @@ static int pool_alloc_huge(struct zcpool_pool *pool, u64 size, u32 flags, u64 *o
 	pool->huge_live++;
 	pool->huge_allocs++;
 	pool->huge_live_bytes += (u64)nr_pages << PAGE_SHIFT;
-	pool_huge_epoch_tick(pool);
+	pool_huge_epoch_tick(pool, true);
 	spin_unlock(&pool->huge_lock);
 	*offset = huge->base;
 	return 0;
@@ -701,7 +704,7 @@ static int pool_free_huge(struct zcpool_pool *pool, u64 offset, u64 *size)
 	pool->huge_live--;
 	pool->huge_frees++;
 	pool->huge_live_bytes -= bytes;
-	pool_huge_epoch_tick(pool);
+	pool_huge_epoch_tick(pool, false);
 	spin_unlock(&pool->huge_lock);
 	*size = huge->size;
 

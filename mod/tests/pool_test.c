@@ -1162,6 +1162,65 @@ static void spares_serve_huge_allocations_that_fit(struct kunit *test)
 }
 
 /*
+ * The spares follow the recent peak of live huge pages, counted in epochs
+ * of allocations: a batch freed all at once stays whole for the next
+ * batch, however many frees it took; once the live peak has been lower for
+ * two epochs of allocations, what it came down from goes back.
+ */
+#define PEAK_BATCH	24
+
+static void spares_follow_the_live_peak(struct kunit *test)
+{
+	struct pool_ctx *ctx = test->priv;
+	struct zcpool_pool_config cfg = {
+		.chunk_order = MID_ORDER,
+		.nr_arenas = 1,
+		.keep_spares = true,
+	};
+	struct zcpool_pool_stats *st = new_stats(test);
+	u64 one = 20 * PAGE_SIZE, other = 21 * PAGE_SIZE, taken, off;
+	struct zcpool_pool *pool;
+	u64 *offs;
+	int round, i;
+
+	offs = kunit_kcalloc(test, PEAK_BATCH, sizeof(*offs), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, offs);
+	pool = zcpool_pool_create(&cfg);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
+	ctx->pool = pool;
+
+	for (round = 0; round < 2; round++) {
+		for (i = 0; i < PEAK_BATCH; i++)
+			KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(pool, one, 0, 0, &offs[i]), 0);
+		zcpool_pool_stats(pool, st);
+		KUNIT_EXPECT_EQ(test, st->spares, 0);
+		KUNIT_EXPECT_EQ(test, st->pages_taken, PEAK_BATCH * 20);
+		for (i = 0; i < PEAK_BATCH; i++)
+			KUNIT_ASSERT_EQ(test, zcpool_pool_free(pool, offs[i]), 0);
+		zcpool_pool_stats(pool, st);
+		KUNIT_EXPECT_EQ(test, st->spares, PEAK_BATCH);
+		KUNIT_EXPECT_EQ(test, st->bytes_spare, PEAK_BATCH * one);
+	}
+
+	/*
+	 * Too big for those spares: the first takes new pages, the rest
+	 * reuse its spare, the live peak is one of them. Two epochs of 8
+	 * allocations (pool.c's POOL_SPARE_EPOCH_ALLOCS) and one more.
+	 */
+	zcpool_pool_stats(pool, st);
+	taken = st->pages_taken;
+	for (i = 0; i < 2 * 8 + 1; i++) {
+		KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(pool, other, 0, 0, &off), 0);
+		KUNIT_ASSERT_EQ(test, zcpool_pool_free(pool, off), 0);
+	}
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->spares, 1);
+	KUNIT_EXPECT_EQ(test, st->bytes_spare, other);
+	KUNIT_EXPECT_EQ(test, st->bytes_held, other);
+	KUNIT_EXPECT_EQ(test, st->pages_taken, taken + 21);
+}
+
+/*
  * At the cap, spares go back before a chunk would fail with -EDQUOT.
  */
 static void spares_yield_to_the_cap(struct kunit *test)
@@ -1581,6 +1640,7 @@ static struct kunit_case zcpool_pool_cases[] = {
 	KUNIT_CASE(huge_allocations_take_contiguous_slots),
 	KUNIT_CASE(long_runs_are_huge_by_default),
 	KUNIT_CASE(spares_serve_huge_allocations_that_fit),
+	KUNIT_CASE(spares_follow_the_live_peak),
 	KUNIT_CASE(spares_yield_to_the_cap),
 	KUNIT_CASE(bulk_alloc_is_all_or_nothing),
 	KUNIT_CASE(bulk_free_stops_at_the_first_bad_offset),
