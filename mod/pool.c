@@ -461,14 +461,15 @@ static void pool_huge_unpublish(struct zcpool_pool *pool, struct zcpool_huge *hu
  * again; a pool whose live set drifts keeps about what it drifts by; a pool
  * that shrinks gives the pages back within two epochs of further
  * allocations, else when the shrinker asks or the pool goes. At most
- * POOL_SPARES_MAX spares, so that finding one stays cheap.
+ * POOL_SPARES_MAX spares (two threads' batches of 64 and more), so that
+ * the best-fit scan stays bounded.
  *
  * A spare is not live: the fault path and frees refuse its offsets, and
  * its range left user mappings when it was freed (the release hook), so
  * its pages can be reused or given back without another call.
  */
 #define POOL_SPARE_EPOCH_ALLOCS	8
-#define POOL_SPARES_MAX		64
+#define POOL_SPARES_MAX		256
 
 /* Count one huge allocation (@alloc) or free into the epochs' peaks. */
 static void pool_huge_epoch_tick(struct zcpool_pool *pool, bool alloc)
