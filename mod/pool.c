@@ -366,11 +366,13 @@ static void pool_zero(struct zcpool_chunk *chunk, u64 off, u64 len)
 	}
 }
 
-static void pool_huge_free_pages(struct zcpool_huge *huge, unsigned long nr_pages)
+/* Free @huge->pages[@first] up to, not including, [@end]. */
+static void pool_huge_free_pages(struct zcpool_huge *huge, unsigned long first,
+				 unsigned long end)
 {
 	unsigned long i;
 
-	for (i = 0; i < nr_pages; i++)
+	for (i = first; i < end; i++)
 		__free_page(huge->pages[i]);
 }
 
@@ -400,7 +402,7 @@ static int pool_huge_fill(struct zcpool_pool *pool, struct zcpool_huge *huge)
 	return 0;
 
 err_free_pages:
-	pool_huge_free_pages(huge, i);
+	pool_huge_free_pages(huge, 0, i);
 	return fatal_signal_pending(current) ? -EINTR : -ENOMEM;
 }
 
@@ -517,18 +519,26 @@ static u64 pool_spare_budget(struct zcpool_pool *pool)
 	return peak > pool->huge_live_bytes ? peak - pool->huge_live_bytes : 0;
 }
 
-/* Give unpublished huge allocations back to the page allocator; returns their pages. */
+/* Give an unpublished huge allocation back to the page allocator; returns its pages. */
+static unsigned long pool_huge_put(struct zcpool_pool *pool, struct zcpool_huge *huge)
+{
+	unsigned long nr_pages = huge->nr_pages;
+
+	pool_huge_free_pages(huge, 0, nr_pages);
+	pool_uncharge(pool, (u64)nr_pages << PAGE_SHIFT);
+	atomic64_add(nr_pages, &pool->pages_returned);
+	kvfree(huge);
+	return nr_pages;
+}
+
+/* pool_huge_put() each of a list; returns their pages. */
 static unsigned long pool_huge_release(struct zcpool_pool *pool, struct list_head *list)
 {
 	struct zcpool_huge *huge, *next;
 	unsigned long pages = 0;
 
 	list_for_each_entry_safe(huge, next, list, spare_node) {
-		pool_huge_free_pages(huge, huge->nr_pages);
-		pool_uncharge(pool, (u64)huge->nr_pages << PAGE_SHIFT);
-		atomic64_add(huge->nr_pages, &pool->pages_returned);
-		pages += huge->nr_pages;
-		kvfree(huge);
+		pages += pool_huge_put(pool, huge);
 		cond_resched();
 	}
 	return pages;
@@ -590,8 +600,7 @@ static void pool_spare_fit(struct zcpool_pool *pool, struct zcpool_huge *huge, u
 {
 	unsigned long i, extra = huge->nr_pages - nr_pages;
 
-	for (i = nr_pages; i < huge->nr_pages; i++)
-		__free_page(huge->pages[i]);
+	pool_huge_free_pages(huge, nr_pages, huge->nr_pages);
 	if (extra) {
 		pool_uncharge(pool, (u64)extra << PAGE_SHIFT);
 		atomic64_add(extra, &pool->pages_returned);
@@ -635,7 +644,7 @@ static struct zcpool_huge *pool_huge_new(struct zcpool_pool *pool, u64 size,
 	return huge;
 
 err_free_pages:
-	pool_huge_free_pages(huge, nr_pages);
+	pool_huge_free_pages(huge, 0, nr_pages);
 err_free_huge:
 	kvfree(huge);
 err_uncharge:
@@ -826,9 +835,7 @@ void zcpool_pool_destroy(struct zcpool_pool *pool)
 		if (xa_pointer_tag(entry) == POOL_ENTRY_HUGE) {
 			huge = xa_untag_pointer(entry);
 			pool_huge_unpublish(pool, huge);
-			pool_huge_free_pages(huge, huge->nr_pages);
-			pool_uncharge(pool, (u64)huge->nr_pages << PAGE_SHIFT);
-			kvfree(huge);
+			pool_huge_put(pool, huge);
 		} else {
 			chunk = entry;
 			xa_erase(&pool->window, index);
@@ -866,8 +873,8 @@ static int pool_check_request(const struct zcpool_pool *pool, u64 size, u64 alig
 static int pool_arena_alloc(struct zcpool_pool *pool, struct zcpool_arena *arena,
 			    struct zcpool_arena_req *req)
 {
+	bool drained = false, gave_back = false;
 	struct zcpool_chunk *chunk;
-	bool drained = false;
 	int ret;
 
 	for (;;) {
@@ -897,9 +904,9 @@ static int pool_arena_alloc(struct zcpool_pool *pool, struct zcpool_arena *arena
 		 * hold is all there is to get: give it back and try once more,
 		 * so that caching never turns into -EDQUOT or -ENOMEM.
 		 */
-		if (drained || !pool_give_back(pool))
+		if (gave_back || !pool_give_back(pool))
 			break;
-		drained = true;
+		gave_back = true;
 	}
 	zcpool_arena_req_done(req);
 	return ret;

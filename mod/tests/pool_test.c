@@ -1253,6 +1253,41 @@ static void spares_yield_to_the_cap(struct kunit *test)
 }
 
 /*
+ * A run too long for the per-CPU caches drains them before the pool grows;
+ * when the new chunk then hits the cap, the spares still go back first.
+ */
+static void spares_yield_to_an_uncached_run(struct kunit *test)
+{
+	struct pool_ctx *ctx = test->priv;
+	u64 huge = MID_CHUNK + PAGE_SIZE, run = 32 * PAGE_SIZE, a, b;
+	struct zcpool_pool_config cfg = {
+		.chunk_order = MID_ORDER,
+		.max_run_pages = 1 << MID_ORDER,
+		.max_bytes = huge + 16 * PAGE_SIZE,
+		.nr_arenas = 1,
+		.keep_spares = true,
+	};
+	struct zcpool_pool_stats *st = new_stats(test);
+	struct zcpool_pool *pool;
+
+	pool = zcpool_pool_create(&cfg);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
+	ctx->pool = pool;
+
+	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(pool, huge, 0, 0, &a), 0);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, a), 0);
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->bytes_spare, huge);
+	/* No chunk of 32 pages or more fits beside the spare under the cap. */
+	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(pool, run, 0, 0, &b), 0);
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->spares, 0);
+	KUNIT_EXPECT_EQ(test, st->runs_live, 1);
+	KUNIT_EXPECT_LE(test, st->bytes_held, cfg.max_bytes);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, b), 0);
+}
+
+/*
  * By default a chunk serves runs up to ZCPOOL_POOL_DEFAULT_RUN_PAGES pages;
  * a longer one is huge: exactly its pages, at the start of a slot.
  */
@@ -1642,6 +1677,7 @@ static struct kunit_case zcpool_pool_cases[] = {
 	KUNIT_CASE(spares_serve_huge_allocations_that_fit),
 	KUNIT_CASE(spares_follow_the_live_peak),
 	KUNIT_CASE(spares_yield_to_the_cap),
+	KUNIT_CASE(spares_yield_to_an_uncached_run),
 	KUNIT_CASE(bulk_alloc_is_all_or_nothing),
 	KUNIT_CASE(bulk_free_stops_at_the_first_bad_offset),
 	KUNIT_CASE(random_ops_match_a_reference_model),
