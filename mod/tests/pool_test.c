@@ -133,6 +133,16 @@ static void pool_test_exit(struct kunit *test)
 		WRITE_ONCE(zcpool_params.total_max_bytes, ctx->saved_total_max);
 }
 
+/* Create a pool from @cfg for this case; the exit hook destroys it. */
+static struct zcpool_pool *create_pool(struct kunit *test, const struct zcpool_pool_config *cfg)
+{
+	struct pool_ctx *ctx = test->priv;
+
+	ctx->pool = zcpool_pool_create(cfg);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, ctx->pool);
+	return ctx->pool;
+}
+
 static struct zcpool_pool *new_pool(struct kunit *test, unsigned int order, u64 max_bytes,
 				    unsigned int nr_arenas)
 {
@@ -147,9 +157,7 @@ static struct zcpool_pool *new_pool(struct kunit *test, unsigned int order, u64 
 		.release_priv = ctx,
 	};
 
-	ctx->pool = zcpool_pool_create(&cfg);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, ctx->pool);
-	return ctx->pool;
+	return create_pool(test, &cfg);
 }
 
 /* The kind zcpool_pool_alloc() documents for @size at @align (0: none). */
@@ -1109,9 +1117,7 @@ static void spares_serve_huge_allocations_that_fit(struct kunit *test)
 	u64 big = 40 * PAGE_SIZE, a, b, c, size;
 	struct zcpool_pool *pool;
 
-	pool = zcpool_pool_create(&cfg);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
-	ctx->pool = pool;
+	pool = create_pool(test, &cfg);
 
 	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(pool, big, 0, 0, &a), 0);
 	KUNIT_ASSERT_TRUE(test, fill(test, pool, a, big, 0x5c));
@@ -1171,7 +1177,6 @@ static void spares_serve_huge_allocations_that_fit(struct kunit *test)
 
 static void spares_follow_the_live_peak(struct kunit *test)
 {
-	struct pool_ctx *ctx = test->priv;
 	struct zcpool_pool_config cfg = {
 		.chunk_order = MID_ORDER,
 		.nr_arenas = 1,
@@ -1185,9 +1190,7 @@ static void spares_follow_the_live_peak(struct kunit *test)
 
 	offs = kunit_kcalloc(test, PEAK_BATCH, sizeof(*offs), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, offs);
-	pool = zcpool_pool_create(&cfg);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
-	ctx->pool = pool;
+	pool = create_pool(test, &cfg);
 
 	for (round = 0; round < 2; round++) {
 		for (i = 0; i < PEAK_BATCH; i++)
@@ -1225,7 +1228,6 @@ static void spares_follow_the_live_peak(struct kunit *test)
  */
 static void spares_yield_to_the_cap(struct kunit *test)
 {
-	struct pool_ctx *ctx = test->priv;
 	struct zcpool_pool_config cfg = {
 		.chunk_order = MID_ORDER,
 		.max_bytes = 64 * PAGE_SIZE,
@@ -1236,9 +1238,7 @@ static void spares_yield_to_the_cap(struct kunit *test)
 	struct zcpool_pool *pool;
 	u64 a, b;
 
-	pool = zcpool_pool_create(&cfg);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
-	ctx->pool = pool;
+	pool = create_pool(test, &cfg);
 
 	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(pool, 60 * PAGE_SIZE, 0, 0, &a), 0);
 	KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, a), 0);
@@ -1258,7 +1258,6 @@ static void spares_yield_to_the_cap(struct kunit *test)
  */
 static void spares_yield_to_an_uncached_run(struct kunit *test)
 {
-	struct pool_ctx *ctx = test->priv;
 	u64 huge = MID_CHUNK + PAGE_SIZE, run = 32 * PAGE_SIZE, a, b;
 	struct zcpool_pool_config cfg = {
 		.chunk_order = MID_ORDER,
@@ -1270,9 +1269,7 @@ static void spares_yield_to_an_uncached_run(struct kunit *test)
 	struct zcpool_pool_stats *st = new_stats(test);
 	struct zcpool_pool *pool;
 
-	pool = zcpool_pool_create(&cfg);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
-	ctx->pool = pool;
+	pool = create_pool(test, &cfg);
 
 	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(pool, huge, 0, 0, &a), 0);
 	KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, a), 0);
@@ -1293,15 +1290,12 @@ static void spares_yield_to_an_uncached_run(struct kunit *test)
  */
 static void long_runs_are_huge_by_default(struct kunit *test)
 {
-	struct pool_ctx *ctx = test->priv;
 	struct zcpool_pool_config cfg = { .chunk_order = MID_ORDER, .nr_arenas = 1 };
 	u64 run = ZCPOOL_POOL_DEFAULT_RUN_PAGES * PAGE_SIZE, a, b;
 	struct zcpool_pool_stats *st = new_stats(test);
 	struct zcpool_pool *pool;
 
-	pool = zcpool_pool_create(&cfg);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
-	ctx->pool = pool;
+	pool = create_pool(test, &cfg);
 	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(pool, run, 0, 0, &a), 0);
 	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(pool, run + 1, 0, 0, &b), 0);
 	KUNIT_EXPECT_EQ(test, b % MID_CHUNK, 0);
