@@ -411,12 +411,18 @@ static int act_info(struct model *m, void *priv)
 	return zc_info(m->fd, &info);
 }
 
+/* Map the pages of the model's first allocation at @hint (mmap() @flags besides MAP_SHARED). */
+static void *map_first(struct model *m, void *hint, int flags)
+{
+	return mmap(hint, page_len(m), PROT_READ | PROT_WRITE, MAP_SHARED | flags, m->fd,
+		    m->off[0] & ~(fi.page - 1));
+}
+
 static void *act_map;
 
 static int act_mmap(struct model *m, void *priv)
 {
-	act_map = mmap(NULL, page_len(m), PROT_READ | PROT_WRITE, MAP_SHARED, m->fd,
-		       m->off[0] & ~(fi.page - 1));
+	act_map = map_first(m, NULL, 0);
 	return act_map == MAP_FAILED ? -errno : 0;
 }
 
@@ -436,8 +442,7 @@ static int setup_mapped(struct model *m, void **priv)
 
 	if (ret)
 		return ret;
-	*priv = mmap(NULL, page_len(m), PROT_READ | PROT_WRITE, MAP_SHARED, m->fd,
-		     m->off[0] & ~(fi.page - 1));
+	*priv = map_first(m, NULL, 0);
 	return *priv == MAP_FAILED ? -errno : 0;
 }
 
@@ -466,8 +471,7 @@ static int setup_mapped_fresh(struct model *m, void **priv)
 		uintptr_t hint = FRESH_FIRST + (next++ % FRESH_REGIONS) * FRESH_REGION +
 				 FRESH_PMD_SPAN - 2 * fi.page;
 
-		*priv = mmap((void *)hint, page_len(m), PROT_READ | PROT_WRITE,
-			     MAP_SHARED | MAP_FIXED_NOREPLACE, m->fd, m->off[0] & ~(fi.page - 1));
+		*priv = map_first(m, (void *)hint, MAP_FIXED_NOREPLACE);
 		if (*priv != MAP_FAILED)
 			return 0;
 		if (errno != EEXIST)

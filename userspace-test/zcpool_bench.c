@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,7 +50,8 @@
 
 static unsigned int reps = 5;
 static unsigned int rep_ms = 20;
-static const char *only_impl;	/* --impl: run this one alone (for a profile) */
+static const char *only_workload;	/* --only: run this workload alone (for a profile) */
+static const char *only_impl;		/* --impl: run this one alone (for a profile) */
 static unsigned int depth = 8;
 static unsigned int batch = 64;
 static long page_size;
@@ -406,6 +408,11 @@ static void group(const char *workload, size_t size, const struct impl *impls, u
 	fflush(stdout);
 }
 
+static bool wanted(const char *workload)
+{
+	return !only_workload || !strcmp(only_workload, workload);
+}
+
 static void usage(const char *prog, int status)
 {
 	fprintf(status ? stderr : stdout,
@@ -446,7 +453,6 @@ int main(int argc, char **argv)
 	};
 	static const size_t ioctl_sizes[] = { 64, 4096, 65536, 1048576 };
 	static const size_t cycle_sizes[] = { 4096, 65536, 1048576 };
-	const char *only = NULL;
 	struct utsname uts;
 	unsigned int i;
 	int c;
@@ -457,14 +463,15 @@ int main(int argc, char **argv)
 		case 'm': rep_ms = parse_uint(optarg, 1, 10000); break;
 		case 'd': depth = parse_uint(optarg, 1, 64); break;
 		case 'b': batch = parse_uint(optarg, 1, ZCPOOL_BATCH_MAX); break;
-		case 'o': only = optarg; break;
+		case 'o': only_workload = optarg; break;
 		case 'i': only_impl = optarg; break;
 		case 'h': usage(argv[0], 0); break;
 		default: usage(argv[0], 2);
 		}
 	}
-	if (only && strcmp(only, "syscall") && strcmp(only, "ioctl") && strcmp(only, "cycle")) {
-		fprintf(stderr, "zcpool_bench: --only %s: expected syscall, ioctl or cycle\n", only);
+	if (!wanted("syscall") && !wanted("ioctl") && !wanted("cycle")) {
+		fprintf(stderr, "zcpool_bench: --only %s: expected syscall, ioctl or cycle\n",
+			only_workload);
 		return 2;
 	}
 	page_size = sysconf(_SC_PAGESIZE);
@@ -479,7 +486,7 @@ int main(int argc, char **argv)
 	printf("begin kernel=%s reps=%u rep_ms=%u depth=%u batch=%u\n", uts.release, reps,
 	       rep_ms, depth, batch);
 
-	if (!only || !strcmp(only, "syscall")) {
+	if (wanted("syscall")) {
 		const struct impl floor[] = {
 			{ .name = "null-enotty", .run = run_null_enotty, .ops_per_iter = 1 },
 			{ .name = "null-info", .run = run_null_info, .ops_per_iter = 1 },
@@ -487,9 +494,7 @@ int main(int argc, char **argv)
 
 		group("syscall", 0, floor, 2);
 	}
-	for (i = 0; i < sizeof(ioctl_sizes) / sizeof(ioctl_sizes[0]); i++) {
-		if (only && strcmp(only, "ioctl"))
-			break;
+	for (i = 0; wanted("ioctl") && i < sizeof(ioctl_sizes) / sizeof(ioctl_sizes[0]); i++) {
 		const struct impl ioctls[] = {
 			{ .name = "zcpool-single", .run = run_ioctl_single, .ops_per_iter = depth },
 			{ .name = "zcpool-batch", .run = run_ioctl_batch, .ops_per_iter = batch },
@@ -497,9 +502,7 @@ int main(int argc, char **argv)
 
 		group("ioctl", ioctl_sizes[i], ioctls, 2);
 	}
-	for (i = 0; i < sizeof(cycle_sizes) / sizeof(cycle_sizes[0]); i++) {
-		if (only && strcmp(only, "cycle"))
-			break;
+	for (i = 0; wanted("cycle") && i < sizeof(cycle_sizes) / sizeof(cycle_sizes[0]); i++) {
 		const struct impl cycles[] = {
 			{ .name = "zcpool", .run = run_cycle_zcpool, .ops_per_iter = 1 },
 			{ .name = "zcpool+zero", .run = run_cycle_zcpool, .ops_per_iter = 1,
