@@ -415,10 +415,9 @@ static int arena_free_elem(struct zcpool_arena *arena, struct zcpool_run *run, u
 	u64 rel = chunk_off - ((u64)run->first_page << PAGE_SHIFT);
 	struct zcpool_chunk *chunk = run->chunk;
 	bool was_full = zcpool_subpage_is_full(&run->sp);
-	u32 rem;
-	u64 idx;
+	u32 idx, rem;
 
-	idx = div_u64_rem(rel, run->elem_size, &rem);
+	idx = zcpool_chunk_run_index(run, rel, &rem);
 	if (rem)
 		return -EINVAL;
 	if (idx >= run->sp.nr_elems)

@@ -24,7 +24,6 @@
 #include <linux/bitops.h>
 #include <linux/gfp.h>
 #include <linux/kernel.h>
-#include <linux/math64.h>
 #include <linux/mm.h>
 #include <linux/overflow.h>
 #include <linux/rcupdate.h>
@@ -32,6 +31,10 @@
 #include <kunit/visibility.h>
 
 #include "chunk.h"
+#include "compat.h"
+
+/* zcpool_chunk_run_index() takes offsets inside a chunk as a u32. */
+static_assert(ZCPOOL_MAX_PAGE_ORDER + PAGE_SHIFT < 32);
 
 /* The chunk's memory: zeroed and memcg-charged, failing fast and quietly. */
 #define CHUNK_GFP	(GFP_KERNEL_ACCOUNT | __GFP_ZERO | __GFP_NORETRY | __GFP_NOWARN)
@@ -251,6 +254,7 @@ struct zcpool_run *zcpool_chunk_run_alloc(unsigned int cls)
 	INIT_LIST_HEAD(&run->node);
 	run->cls = cls;
 	run->elem_size = elem_size;
+	run->elem_recip = reciprocal_value(elem_size);
 	run->pages = zcpool_sizeclass_run_pages(cls);
 	run->slack_bytes = run_slack_bytes(elem_size);
 	run->live = (unsigned long *)&run->storage[words];
@@ -376,13 +380,14 @@ EXPORT_SYMBOL_IF_KUNIT(zcpool_chunk_run_slack);
  */
 bool zcpool_chunk_run_page_live(const struct zcpool_run *run, unsigned int page)
 {
-	u64 start = (u64)page << PAGE_SHIFT;
+	u32 start = page << PAGE_SHIFT;
 	unsigned int first, last;
+	u32 rem;
 
-	first = div_u64(start, run->elem_size);
+	first = zcpool_chunk_run_index(run, start, &rem);
 	if (first >= run->sp.nr_elems)
 		return false;
-	last = div_u64(start + PAGE_SIZE - 1, run->elem_size);
+	last = zcpool_chunk_run_index(run, start + PAGE_SIZE - 1, &rem);
 	last = min(last, run->sp.nr_elems - 1);
 	return find_next_bit(run->live, last + 1, first) <= last;
 }
@@ -404,14 +409,14 @@ void zcpool_chunk_hand_out(struct zcpool_chunk *chunk, u64 off, u64 size)
 {
 	struct zcpool_chunk_page *m = &chunk->meta[off >> PAGE_SHIFT];
 	struct zcpool_run *run = READ_ONCE(m->run);
-	unsigned int idx;
+	u32 idx, rem;
 
 	if (!run) {
 		m->slack = ((u64)m->pages << PAGE_SHIFT) - size;
 		atomic_set_release(&m->live, 1);
 		return;
 	}
-	idx = div_u64(off - ((u64)run->first_page << PAGE_SHIFT), run->elem_size);
+	idx = zcpool_chunk_run_index(run, off - ((u64)run->first_page << PAGE_SHIFT), &rem);
 	zcpool_chunk_run_set_slack(run, idx, run->elem_size - size);
 	/* The slack is written before a free can claim the element. */
 	smp_mb__before_atomic();
@@ -424,15 +429,15 @@ static int chunk_claim_elem(struct zcpool_chunk *chunk, struct zcpool_run *run, 
 			    struct zcpool_chunk_claim *claim)
 {
 	u64 start = (u64)run->first_page << PAGE_SHIFT;
-	u32 rem;
-	u64 idx;
+	u32 idx, rem;
 
 	/* A stale run (detached, reused page) has no live element: refused below. */
 	if (run->chunk != chunk)
 		return -EINVAL;
 	if (off < start)
 		return -EINVAL;
-	idx = div_u64_rem(off - start, run->elem_size, &rem);
+	/* Below the chunk's size (checked by the caller): a u32. */
+	idx = zcpool_chunk_run_index(run, off - start, &rem);
 	if (rem)
 		return -EINVAL;
 	if (idx >= run->sp.nr_elems)

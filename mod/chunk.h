@@ -20,6 +20,7 @@
 #include <linux/mm.h>
 #include <linux/mm_types.h>
 #include <linux/rcupdate.h>
+#include <linux/reciprocal_div.h>
 #include <linux/types.h>
 
 #include "buddy.h"
@@ -112,6 +113,7 @@ struct zcpool_chunk {
  * @first_page: its first page in @chunk (fixed once attached).
  * @cls:        its size class (fixed).
  * @elem_size:  zcpool_sizeclass_size(@cls) (fixed).
+ * @elem_recip: reciprocal_value(@elem_size), for zcpool_chunk_run_index().
  * @pages:      zcpool_sizeclass_run_pages(@cls) (fixed).
  * @clean_from: elements from this index up were never handed out since the
  *              run was made from clean pages; below it they may hold old data.
@@ -136,6 +138,7 @@ struct zcpool_run {
 	unsigned int first_page;
 	unsigned int cls;
 	unsigned int elem_size;
+	struct reciprocal_value elem_recip;
 	unsigned int pages;
 	unsigned int clean_from;
 	unsigned int slack_bytes;
@@ -144,6 +147,29 @@ struct zcpool_run {
 	void *slack;
 	u64 storage[];
 };
+
+/**
+ * zcpool_chunk_run_index() - the element of a run a byte falls in
+ * @run: the run.
+ * @rel: the byte's offset from the run's first page (a chunk is far
+ *       smaller than 4 GiB).
+ * @rem: set to the byte's offset inside its element.
+ *
+ * A multiplication and shifts instead of a division, as SLUB's
+ * obj_to_index(): every allocation and free of an element pays this, and
+ * a divide costs tens of cycles.
+ *
+ * Context: any context.
+ * Return: the element's index; at or past the run's last element when
+ * @rel is past the run.
+ */
+static inline u32 zcpool_chunk_run_index(const struct zcpool_run *run, u32 rel, u32 *rem)
+{
+	u32 idx = reciprocal_divide(rel, run->elem_recip);
+
+	*rem = rel - idx * run->elem_size;
+	return idx;
+}
 
 /**
  * zcpool_chunk_nr_pages() - pages in a chunk

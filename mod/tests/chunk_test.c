@@ -11,6 +11,7 @@
 #include <linux/string.h>
 
 #include "chunk.h"
+#include "compat.h"
 #include "sizeclass.h"
 
 static const unsigned int page_orders[] = { 0, 3, 6 };
@@ -195,6 +196,47 @@ static void run_descriptors_track_elements_and_slack(struct kunit *test)
 	zcpool_chunk_destroy(chunk);
 }
 
+/*
+ * The index of an element is a multiplication, not a division: it must
+ * agree with the division for every class at every element's first byte,
+ * its second and its last, and at every page of the largest chunk (the
+ * offsets a claim from user space may pass).
+ */
+static void run_index_agrees_with_division(struct kunit *test)
+{
+	static const int deltas[] = { 0, 1, -1 };
+	struct zcpool_run *run;
+	u32 rel, idx, rem, i;
+	unsigned int cls, d;
+
+	for (cls = 0; cls < ZCPOOL_SIZECLASS_NR; cls++) {
+		run = zcpool_chunk_run_alloc(cls);
+		KUNIT_ASSERT_NOT_NULL(test, run);
+		for (i = 0; i <= run->sp.nr_elems; i++) {
+			for (d = 0; d < ARRAY_SIZE(deltas); d++) {
+				rel = i * run->elem_size + deltas[d];
+				if (!i && deltas[d] < 0)
+					continue;
+				idx = zcpool_chunk_run_index(run, rel, &rem);
+				KUNIT_ASSERT_EQ_MSG(test, idx, rel / run->elem_size,
+						    "class %u, offset %u", cls, rel);
+				KUNIT_ASSERT_EQ_MSG(test, rem, rel % run->elem_size,
+						    "class %u, offset %u", cls, rel);
+			}
+		}
+		/* Each page's first and last byte. */
+		for (i = 0; i < 2U << ZCPOOL_MAX_PAGE_ORDER; i++) {
+			rel = (i / 2) << PAGE_SHIFT | (i % 2 ? PAGE_SIZE - 1 : 0);
+			idx = zcpool_chunk_run_index(run, rel, &rem);
+			KUNIT_ASSERT_EQ_MSG(test, idx, rel / run->elem_size,
+					    "class %u, offset %u", cls, rel);
+			KUNIT_ASSERT_EQ_MSG(test, rem, rel % run->elem_size,
+					    "class %u, offset %u", cls, rel);
+		}
+		zcpool_chunk_run_free(run);
+	}
+}
+
 static void run_alloc_rejects_what_is_not_a_class(struct kunit *test)
 {
 	KUNIT_EXPECT_NULL(test, zcpool_chunk_run_alloc(ZCPOOL_SIZECLASS_NR));
@@ -206,6 +248,7 @@ static struct kunit_case zcpool_chunk_cases[] = {
 	KUNIT_CASE_PARAM(new_chunks_have_every_page_free, chunk_order_gen_params),
 	KUNIT_CASE(runs_mark_their_pages_and_report_reuse),
 	KUNIT_CASE_PARAM(run_descriptors_track_elements_and_slack, run_gen_params),
+	KUNIT_CASE(run_index_agrees_with_division),
 	KUNIT_CASE(run_alloc_rejects_what_is_not_a_class),
 	{}
 };
