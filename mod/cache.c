@@ -179,6 +179,34 @@ unsigned int zcpool_cache_fill(struct zcpool_cache *cache, unsigned int slot,
 EXPORT_SYMBOL_IF_KUNIT(zcpool_cache_fill);
 
 /**
+ * zcpool_cache_alloc_many() - take several allocations from this CPU's magazine
+ * @cache: the cache.
+ * @slot:  a slot from zcpool_cache_slot().
+ * @objs:  room for @nr allocations.
+ * @nr:    how many the caller wants.
+ *
+ * For bulk calls: one lock hold for what the magazine has, newest first.
+ *
+ * Context: any context that may take a spinlock; takes this CPU's lock.
+ * Return: how many are in @objs, 0 when the magazine is empty.
+ */
+unsigned int zcpool_cache_alloc_many(struct zcpool_cache *cache, unsigned int slot,
+				     struct zcpool_arena_obj *objs, unsigned int nr)
+{
+	struct zcpool_cache_cpu *c = cache_lock_local(cache);
+	struct zcpool_cache_mag *mag = &c->mags[slot];
+	unsigned int i, n = min(nr, mag->nr);
+
+	for (i = 0; i < n; i++)
+		objs[i] = mag->objs[--mag->nr];
+	WRITE_ONCE(c->bytes, c->bytes - n * zcpool_cache_slot_bytes(slot));
+	WRITE_ONCE(c->nr, c->nr - n);
+	spin_unlock(&c->lock);
+	return n;
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_cache_alloc_many);
+
+/**
  * zcpool_cache_free_slow() - cache an allocation, making room first
  * @cache: the cache.
  * @slot:  a slot from zcpool_cache_slot().

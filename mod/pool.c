@@ -977,6 +977,42 @@ static void pool_count_free(struct zcpool_pool *pool, const struct zcpool_chunk_
 		this_cpu_dec(pool->pcpu->run_orders[order_base_2(claim->pages)]);
 }
 
+/*
+ * The shape that serves a checked request: a size class (*@cls), or a page
+ * run of *@pages pages (*@cls -1). Returns true when the request is huge
+ * instead (neither is set then).
+ */
+static bool pool_shape(struct zcpool_pool *pool, u64 size, u64 align, int *cls,
+		       unsigned int *pages)
+{
+	u64 run_pages;
+
+	if (!align)
+		align = 1;
+	if (size > pool_slot_bytes(pool))
+		return true;
+	*pages = 0;
+	*cls = pool_class(size, align);
+	if (*cls >= 0)
+		return false;
+	run_pages = pool_run_pages(size, align);
+	if (run_pages > pool->max_run_pages)
+		return true;
+	*pages = run_pages;
+	return false;
+}
+
+/* Give @obj of the request's shape to the caller: cleared if asked, counted, live. */
+static void pool_hand_out(struct zcpool_pool *pool, const struct zcpool_arena_obj *obj, int cls,
+			  unsigned int pages, u64 size, u32 flags, u64 *offset)
+{
+	if ((flags & ZCPOOL_ALLOC_ZERO) && obj->dirty_len)
+		pool_zero(obj->chunk, obj->off, obj->dirty_len);
+	pool_count_alloc(pool, cls, pages, size);
+	zcpool_chunk_hand_out(obj->chunk, obj->off, size);
+	*offset = obj->chunk->base + obj->off;
+}
+
 /**
  * zcpool_pool_alloc() - allocate memory in a pool
  * @pool:   the pool.
@@ -1007,23 +1043,14 @@ static void pool_count_free(struct zcpool_pool *pool, const struct zcpool_chunk_
 int zcpool_pool_alloc(struct zcpool_pool *pool, u64 size, u64 align, u32 flags, u64 *offset)
 {
 	struct zcpool_arena_obj obj;
-	u64 pages = 0;
+	unsigned int pages;
 	int cls, ret;
 
 	ret = pool_check_request(pool, size, align, flags);
 	if (ret)
 		return ret;
-	if (!align)
-		align = 1;
-	if (size > pool_slot_bytes(pool))
+	if (pool_shape(pool, size, align, &cls, &pages))
 		return pool_alloc_huge(pool, size, flags, offset);
-
-	cls = pool_class(size, align);
-	if (cls < 0) {
-		pages = pool_run_pages(size, align);
-		if (pages > pool->max_run_pages)
-			return pool_alloc_huge(pool, size, flags, offset);
-	}
 	ret = pool_get_obj(pool, cls, pages, &obj);
 	/*
 	 * A run needs a chunk of at least its own order, and after uptime
@@ -1035,14 +1062,51 @@ int zcpool_pool_alloc(struct zcpool_pool *pool, u64 size, u64 align, u32 flags, 
 		return pool_alloc_huge(pool, size, flags, offset);
 	if (ret)
 		return ret;
-	if ((flags & ZCPOOL_ALLOC_ZERO) && obj.dirty_len)
-		pool_zero(obj.chunk, obj.off, obj.dirty_len);
-	pool_count_alloc(pool, cls, pages, size);
-	zcpool_chunk_hand_out(obj.chunk, obj.off, size);
-	*offset = obj.chunk->base + obj.off;
+	pool_hand_out(pool, &obj, cls, pages, size, flags, offset);
 	return 0;
 }
 EXPORT_SYMBOL_NS_GPL(zcpool_pool_alloc, ZCPOOL);
+
+/* pool_claim(): a huge allocation is at the offset; it is not claimed. */
+#define POOL_CLAIM_HUGE	1
+
+/*
+ * Take the live allocation at @offset back from the caller and count the
+ * free: 0 with @obj (its dirty length all of it) and @claim set;
+ * POOL_CLAIM_HUGE when the offset is in a huge allocation's slots, for
+ * pool_free_huge() to decide; -EINVAL when nothing live starts there.
+ */
+static int pool_claim(struct zcpool_pool *pool, u64 offset, struct zcpool_arena_obj *obj,
+		      struct zcpool_chunk_claim *claim)
+{
+	struct zcpool_chunk *chunk;
+	void *entry;
+	int ret;
+
+	if (offset >= ZCPOOL_POOL_WINDOW_BYTES)
+		return -EINVAL;
+	rcu_read_lock();
+	entry = xa_load(&pool->window, offset >> pool->slot_shift);
+	if (!entry) {
+		rcu_read_unlock();
+		return -EINVAL;
+	}
+	if (xa_pointer_tag(entry) == POOL_ENTRY_HUGE) {
+		rcu_read_unlock();
+		return POOL_CLAIM_HUGE;
+	}
+	chunk = entry;
+	obj->chunk = chunk;
+	obj->off = offset & (pool_slot_bytes(pool) - 1);
+	ret = zcpool_chunk_claim(chunk, obj->off, claim);
+	rcu_read_unlock();
+	/* Claimed, the allocation keeps its chunk out of any release. */
+	if (ret)
+		return ret;
+	obj->dirty_len = claim->bytes;
+	pool_count_free(pool, claim);
+	return 0;
+}
 
 /**
  * zcpool_pool_free_size() - free an allocation and tell its size
@@ -1064,34 +1128,15 @@ int zcpool_pool_free_size(struct zcpool_pool *pool, u64 offset, u64 *size)
 {
 	struct zcpool_arena_obj obj, evict[ZCPOOL_CACHE_BATCH_MAX + 1];
 	struct zcpool_chunk_claim claim;
-	struct zcpool_chunk *chunk;
 	unsigned int nr = 1;
-	void *entry;
 	int slot, ret;
 
-	if (offset >= ZCPOOL_POOL_WINDOW_BYTES)
-		return -EINVAL;
-	rcu_read_lock();
-	entry = xa_load(&pool->window, offset >> pool->slot_shift);
-	if (!entry) {
-		rcu_read_unlock();
-		return -EINVAL;
-	}
-	if (xa_pointer_tag(entry) == POOL_ENTRY_HUGE) {
-		rcu_read_unlock();
+	ret = pool_claim(pool, offset, &obj, &claim);
+	if (ret == POOL_CLAIM_HUGE)
 		return pool_free_huge(pool, offset, size);
-	}
-	chunk = entry;
-	obj.chunk = chunk;
-	obj.off = offset & (pool_slot_bytes(pool) - 1);
-	ret = zcpool_chunk_claim(chunk, obj.off, &claim);
-	rcu_read_unlock();
-	/* Claimed, the allocation keeps its chunk out of any release. */
 	if (ret)
 		return ret;
-	pool_count_free(pool, &claim);
 	*size = claim.size;
-	obj.dirty_len = claim.bytes;
 	evict[0] = obj;
 	slot = zcpool_cache_slot(claim.cls, claim.pages);
 	if (slot >= 0)
@@ -1120,6 +1165,53 @@ int zcpool_pool_free(struct zcpool_pool *pool, u64 offset)
 }
 EXPORT_SYMBOL_NS_GPL(zcpool_pool_free, ZCPOOL);
 
+/*
+ * Allocations a bulk call moves at a time: 384 bytes of objects on the
+ * stack, and two lock holds (this CPU's magazine, then the arena) per
+ * stretch of that many instead of one or two per allocation.
+ */
+#define POOL_BULK_BATCH	16
+
+/*
+ * Up to @want allocations of one shape for a bulk call: what this CPU's
+ * magazine holds, else a batch straight from the arena. The magazine is
+ * not refilled on the way: the caller takes every one. Returns how many
+ * (at least 1), or the arena's error.
+ */
+static int pool_get_objs(struct zcpool_pool *pool, int cls, unsigned int pages,
+			 struct zcpool_arena_obj *objs, unsigned int want)
+{
+	int slot = zcpool_cache_slot(cls, pages);
+	struct zcpool_arena_req req;
+	unsigned int n;
+	int ret;
+
+	if (slot >= 0) {
+		n = zcpool_cache_alloc_many(&pool->cache, slot, objs, want);
+		if (n) {
+			this_cpu_add(pool->pcpu->cache_hits, n);
+			return n;
+		}
+	}
+	zcpool_arena_req_init(&req, cls, pages, objs, want);
+	ret = pool_arena_alloc(pool, pool_arena(pool), &req);
+	if (ret)
+		return ret;
+	if (slot >= 0)
+		this_cpu_add(pool->pcpu->cache_misses, req.nr);
+	return req.nr;
+}
+
+/* Cache what of @objs (claimed, of @slot's shape or uncached) fits, give the rest back. */
+static void pool_put_objs(struct zcpool_pool *pool, int slot, struct zcpool_arena_obj *objs,
+			  unsigned int nr)
+{
+	if (nr && slot >= 0)
+		nr = zcpool_cache_fill(&pool->cache, slot, objs, nr);
+	if (nr)
+		pool_arena_free(pool, objs, nr);
+}
+
 /**
  * zcpool_pool_alloc_bulk() - allocate @count allocations of one shape
  * @pool:    the pool.
@@ -1130,7 +1222,9 @@ EXPORT_SYMBOL_NS_GPL(zcpool_pool_free, ZCPOOL);
  * @count:   how many, at most INT_MAX.
  *
  * All or nothing: when one allocation fails, the ones made before it are
- * freed again and the error is returned.
+ * freed again and the error is returned. Classes and runs come from this
+ * CPU's magazine and the arena %POOL_BULK_BATCH at a time, a lock hold
+ * each, as kmem_cache_alloc_bulk() takes a slab's free objects.
  *
  * Context: process context, may sleep.
  * Return: @count; or the error of zcpool_pool_alloc(), -EINVAL for a
@@ -1139,19 +1233,40 @@ EXPORT_SYMBOL_NS_GPL(zcpool_pool_free, ZCPOOL);
 int zcpool_pool_alloc_bulk(struct zcpool_pool *pool, u64 size, u64 align, u32 flags,
 			   u64 *offsets, unsigned int count)
 {
-	unsigned int i;
-	int ret;
+	struct zcpool_arena_obj objs[POOL_BULK_BATCH];
+	unsigned int i = 0, pages, j;
+	bool huge;
+	int cls, n, ret;
 
 	if (count > INT_MAX)
 		return -EINVAL;
-	for (i = 0; i < count; i++) {
+	if (!count)
+		return 0;
+	ret = pool_check_request(pool, size, align, flags);
+	if (ret)
+		return ret;
+	huge = pool_shape(pool, size, align, &cls, &pages);
+	while (i < count) {
 		if (fatal_signal_pending(current)) {
 			ret = -EINTR;
 			goto err_free;
 		}
-		ret = zcpool_pool_alloc(pool, size, align, flags, &offsets[i]);
-		if (ret)
-			goto err_free;
+		n = huge ? -EAGAIN :
+		    pool_get_objs(pool, cls, pages, objs, min(count - i, POOL_BULK_BATCH));
+		if (n < 0) {
+			/*
+			 * Huge, or the arena failed: one at a time, as a
+			 * single call does it (a run may degrade to huge).
+			 */
+			ret = zcpool_pool_alloc(pool, size, align, flags, &offsets[i]);
+			if (ret)
+				goto err_free;
+			i++;
+		} else {
+			for (j = 0; j < n; j++)
+				pool_hand_out(pool, &objs[j], cls, pages, size, flags,
+					      &offsets[i++]);
+		}
 		cond_resched();
 	}
 	return count;
@@ -1178,7 +1293,9 @@ EXPORT_SYMBOL_NS_GPL(zcpool_pool_alloc_bulk, ZCPOOL);
  * before), leaving it and all after it untouched. Validating everything
  * first could not be kept true against concurrent frees without holding
  * every arena lock; stopping gives the caller an exact account instead:
- * what is before the index is freed, what is after is not.
+ * what is before the index is freed, what is after is not. Each offset is
+ * claimed (no longer live) in order; the claimed allocations go to this
+ * CPU's magazine and the arena %POOL_BULK_BATCH at a time.
  *
  * Context: process context, may sleep.
  * Return: the number freed, @count when all were valid, else the index of
@@ -1186,15 +1303,35 @@ EXPORT_SYMBOL_NS_GPL(zcpool_pool_alloc_bulk, ZCPOOL);
  */
 int zcpool_pool_free_bulk(struct zcpool_pool *pool, const u64 *offsets, unsigned int count)
 {
-	unsigned int i;
+	struct zcpool_arena_obj objs[POOL_BULK_BATCH], obj;
+	struct zcpool_chunk_claim claim;
+	unsigned int i, nr = 0;
+	int slot = -1, obj_slot, ret;
+	u64 size;
 
 	if (count > INT_MAX)
 		return -EINVAL;
 	for (i = 0; i < count; i++) {
-		if (zcpool_pool_free(pool, offsets[i]))
+		ret = pool_claim(pool, offsets[i], &obj, &claim);
+		if (ret == POOL_CLAIM_HUGE) {
+			if (pool_free_huge(pool, offsets[i], &size))
+				break;
+			cond_resched();
+			continue;
+		}
+		if (ret)
 			break;
-		cond_resched();
+		/* Claimed, it is ours: put a stretch of one shape away at once. */
+		obj_slot = zcpool_cache_slot(claim.cls, claim.pages);
+		if (nr == POOL_BULK_BATCH || (nr && obj_slot != slot)) {
+			pool_put_objs(pool, slot, objs, nr);
+			nr = 0;
+			cond_resched();
+		}
+		slot = obj_slot;
+		objs[nr++] = obj;
 	}
+	pool_put_objs(pool, slot, objs, nr);
 	return i;
 }
 EXPORT_SYMBOL_NS_GPL(zcpool_pool_free_bulk, ZCPOOL);

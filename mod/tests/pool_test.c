@@ -1370,6 +1370,79 @@ static void bulk_free_stops_at_the_first_bad_offset(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st->bytes_requested, 0);
 }
 
+/*
+ * Bulk calls move allocations through the magazine and the arena a batch
+ * at a time: more than a batch and more than a magazine of classes and
+ * runs (cached and not), and huge ones; ZERO clears what the previous
+ * round dirtied; a free of mixed shapes stops at a double free, and the
+ * allocations claimed before it are all put away.
+ */
+#define BULK_MAX	100
+
+/* Bulk-allocate @n of @size, check them, bulk-free them. */
+static void bulk_round(struct kunit *test, struct zcpool_pool *pool, struct model *m,
+		       u64 *offsets, u64 size, unsigned int n, bool zero)
+{
+	int kind = expected_kind(size, 0, MID_ORDER);
+	unsigned int i;
+
+	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc_bulk(pool, size, 0, zero ? ZCPOOL_ALLOC_ZERO : 0,
+						     offsets, n), n);
+	for (i = 0; i < n; i++) {
+		model_add(m, offsets[i], size, kind, 0);
+		if (zero)
+			KUNIT_EXPECT_TRUE(test, holds(test, pool, offsets[i], size, 0));
+		else
+			KUNIT_EXPECT_TRUE(test, fill(test, pool, offsets[i], size, 0xa5));
+	}
+	KUNIT_EXPECT_TRUE(test, check_model(test, pool, m, U64_MAX));
+	KUNIT_EXPECT_EQ(test, zcpool_pool_free_bulk(pool, offsets, n), n);
+	while (m->nr)
+		model_del(m, m->nr - 1);
+	KUNIT_EXPECT_TRUE(test, check_model(test, pool, m, U64_MAX));
+}
+
+static void bulk_calls_move_batches_of_every_shape(struct kunit *test)
+{
+	static const struct {
+		u64 size;
+		unsigned int n;
+	} shapes[] = {
+		{ 64, BULK_MAX }, { 1000, BULK_MAX }, { 3 * PAGE_SIZE, 40 },
+		{ 20 * PAGE_SIZE, 40 }, { MID_CHUNK + 1, 3 },
+	};
+	struct zcpool_pool *pool = new_pool(test, MID_ORDER, 0, 1);
+	struct zcpool_pool_stats *st = new_stats(test);
+	struct model *m = new_model(test, BULK_MAX);
+	u64 *offsets, saved;
+	unsigned int s, i;
+
+	offsets = kunit_kcalloc(test, BULK_MAX, sizeof(*offsets), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, offsets);
+	/* The second round reuses what the first dirtied, and asks for zeroes. */
+	for (s = 0; s < ARRAY_SIZE(shapes); s++) {
+		bulk_round(test, pool, m, offsets, shapes[s].size, shapes[s].n, false);
+		bulk_round(test, pool, m, offsets, shapes[s].size, shapes[s].n, true);
+	}
+
+	for (i = 0; i < 10; i++)
+		offsets[i] = alloc_ok(test, pool, NULL, MID_ORDER,
+				      shapes[i % ARRAY_SIZE(shapes)].size, 0, 0);
+	saved = offsets[5];
+	offsets[5] = offsets[1];	/* freed by then: a double free */
+	KUNIT_EXPECT_EQ(test, zcpool_pool_free_bulk(pool, offsets, 10), 5);
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->live, 5);
+	offsets[5] = saved;
+	KUNIT_EXPECT_EQ(test, zcpool_pool_free_bulk(pool, &offsets[5], 5), 5);
+	KUNIT_EXPECT_TRUE(test, check_model(test, pool, m, U64_MAX));
+	zcpool_pool_drain_caches(pool);
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->live, 0);
+	KUNIT_EXPECT_EQ(test, st->cached, 0);
+	KUNIT_EXPECT_EQ(test, st->arena_live, 0);
+}
+
 /* --- randomized and concurrent ----------------------------------------- */
 
 struct rnd_ops {
@@ -1674,6 +1747,7 @@ static struct kunit_case zcpool_pool_cases[] = {
 	KUNIT_CASE(spares_yield_to_an_uncached_run),
 	KUNIT_CASE(bulk_alloc_is_all_or_nothing),
 	KUNIT_CASE(bulk_free_stops_at_the_first_bad_offset),
+	KUNIT_CASE(bulk_calls_move_batches_of_every_shape),
 	KUNIT_CASE(random_ops_match_a_reference_model),
 	KUNIT_CASE_PARAM(threads_share_a_pool_with_exact_accounting, thread_arenas_gen_params),
 	{}
