@@ -284,6 +284,41 @@ static int ioctl_batch_begin(struct zcpool_batch *batch, struct zcpool_batch __u
 }
 
 /*
+ * Allocate the longest stretch of requests equal to the first of @reqs
+ * (at most @n, the first one valid) with one bulk call. Returns how many
+ * are done, and in *@err why it stopped short. A bulk call that fails has
+ * undone itself: the stretch then goes one entry at a time, to stop at
+ * exactly the entry that fails, as a batch of different requests would.
+ */
+static unsigned int ioctl_alloc_stretch(struct zcpool_file *zf, struct zcpool_alloc *reqs,
+					unsigned int n, int *err)
+{
+	const struct zcpool_alloc *first = &reqs[0];
+	u64 offsets[IOCTL_ALLOC_BATCH_BLOCK];
+	unsigned int len, i;
+
+	*err = ioctl_check_alloc(zf, first);
+	if (*err)
+		return 0;
+	for (len = 1; len < min_t(unsigned int, n, ARRAY_SIZE(offsets)); len++)
+		if (reqs[len].size != first->size || reqs[len].align != first->align ||
+		    reqs[len].flags != first->flags || reqs[len].pad)
+			break;
+	if (len > 1 && zcpool_pool_alloc_bulk(zf->pool, first->size, first->align, first->flags,
+					      offsets, len) == len) {
+		for (i = 0; i < len; i++)
+			reqs[i].offset = offsets[i];
+		return len;
+	}
+	for (i = 0; i < len; i++) {
+		*err = zcpool_ioctl_alloc_one(zf, &reqs[i]);
+		if (*err)
+			break;
+	}
+	return i;
+}
+
+/*
  * Allocate the @n entries of @block, which are entries @first.. of the
  * user's array, and write them back with their offsets. Returns how many
  * are done (allocated and written back), and in *@err why it stopped
@@ -296,14 +331,13 @@ static unsigned int ioctl_alloc_block(struct zcpool_file *zf, struct zcpool_allo
 	unsigned long left;
 
 	*err = 0;
-	for (j = 0; j < n; j++) {
+	j = 0;
+	while (j < n && !*err) {
 		if (fatal_signal_pending(current)) {
 			*err = -EINTR;
 			break;
 		}
-		*err = zcpool_ioctl_alloc_one(zf, &block[j]);
-		if (*err)
-			break;
+		j += ioctl_alloc_stretch(zf, &block[j], n - j, err);
 	}
 	if (!j)
 		return 0;
