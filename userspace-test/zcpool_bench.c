@@ -8,7 +8,8 @@
  *            else, so no zcpool command can be cheaper; INFO (a 40-byte copy
  *            out) is shown beside it
  *   ioctl    ALLOC+FREE one by one (depth objects, then their frees), per
- *            pair; and ALLOC_BATCH+FREE_BATCH of batch entries, per entry
+ *            pair; and ALLOC_BATCH+FREE_BATCH of batch entries, per entry, in a
+ *            pool of their own
  *   cycle    allocate, mmap, write every page, munmap, free: zcpool (plain
  *            and ZERO) against the dma-buf system heap, udmabuf (memfd +
  *            UDMABUF_CREATE), memfd + mmap, and anonymous mmap
@@ -52,11 +53,21 @@ static unsigned int reps = 5;
 static unsigned int rep_ms = 20;
 static const char *only_workload;	/* --only: run this workload alone (for a profile) */
 static const char *only_impl;		/* --impl: run this one alone (for a profile) */
+static unsigned int only_size;		/* --size: run this size alone (for a profile) */
 static unsigned int depth = 8;
 static unsigned int batch = 64;
 static long page_size;
 
 static int zc_fd = -1;
+/*
+ * The batches' own pool (a second open of /dev/zcpool). In the pool of the
+ * single calls, whose repetitions are interleaved with theirs, the pool
+ * would follow the 8 buffers of the single calls between two batch
+ * repetitions and give back the spares of 64 huge buffers, for the next
+ * batch to take fresh (zeroed) pages again: one workload's cost measured
+ * on the other's working set.
+ */
+static int zc_batch_fd = -1;
 static int heap_fd = -1;
 static int udmabuf_fd = -1;
 
@@ -162,14 +173,14 @@ static int run_ioctl_batch(const struct impl *impl, size_t size, unsigned long i
 		for (i = 0; i < batch; i++)
 			items[i] = (struct zcpool_alloc){ .size = size };
 		req = (struct zcpool_batch){ .items = (uintptr_t)items, .count = batch };
-		if (ioctl(zc_fd, ZCPOOL_IOC_ALLOC_BATCH, &req))
+		if (ioctl(zc_batch_fd, ZCPOOL_IOC_ALLOC_BATCH, &req))
 			return -errno;
 		if (req.done != batch)
 			return req.error ? req.error : -EPROTO;
 		for (i = 0; i < batch; i++)
 			offsets[i] = items[i].offset;
 		req = (struct zcpool_batch){ .items = (uintptr_t)offsets, .count = batch };
-		if (ioctl(zc_fd, ZCPOOL_IOC_FREE_BATCH, &req))
+		if (ioctl(zc_batch_fd, ZCPOOL_IOC_FREE_BATCH, &req))
 			return -errno;
 		if (req.done != batch)
 			return req.error ? req.error : -EPROTO;
@@ -383,6 +394,8 @@ static void group(const char *workload, size_t size, const struct impl *impls, u
 	int err[MAX_IMPLS];
 	unsigned int i, r;
 
+	if (only_size && size && size != only_size)
+		return;
 	for (i = 0; i < n; i++)
 		err[i] = only_impl && strcmp(only_impl, impls[i].name) ? -ENOENT :
 			 calibrate(&impls[i], size, &iters[i]);
@@ -417,11 +430,13 @@ static void usage(const char *prog, int status)
 {
 	fprintf(status ? stderr : stdout,
 		"usage: %s [--reps N] [--rep-ms MS] [--depth N] [--batch N] [--only WORKLOAD] [--impl NAME]\n"
+		"       [--size BYTES]\n"
 		"Times zcpool's ioctls and alloc+mmap+touch+munmap+free cycles against\n"
 		"the null ioctl, the dma-buf system heap, udmabuf, memfd and anonymous\n"
 		"mmap; prints key=value lines (see the top of zcpool_bench.c).\n"
-		"--only runs one workload (syscall, ioctl or cycle) and --impl one\n"
-		"implementation (zcpool, dma-heap, ...), for a profile.\n", prog);
+		"--only runs one workload (syscall, ioctl or cycle), --impl one\n"
+		"implementation (zcpool, dma-heap, ...) and --size one size, for a profile.\n",
+		prog);
 	exit(status);
 }
 
@@ -448,6 +463,7 @@ int main(int argc, char **argv)
 		{ "batch", required_argument, NULL, 'b' },
 		{ "only", required_argument, NULL, 'o' },
 		{ "impl", required_argument, NULL, 'i' },
+		{ "size", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -465,6 +481,7 @@ int main(int argc, char **argv)
 		case 'b': batch = parse_uint(optarg, 1, ZCPOOL_BATCH_MAX); break;
 		case 'o': only_workload = optarg; break;
 		case 'i': only_impl = optarg; break;
+		case 's': only_size = parse_uint(optarg, 1, 1U << 30); break;
 		case 'h': usage(argv[0], 0); break;
 		default: usage(argv[0], 2);
 		}
@@ -476,7 +493,8 @@ int main(int argc, char **argv)
 	}
 	page_size = sysconf(_SC_PAGESIZE);
 	zc_fd = open("/dev/zcpool", O_RDWR | O_CLOEXEC);
-	if (zc_fd < 0) {
+	zc_batch_fd = open("/dev/zcpool", O_RDWR | O_CLOEXEC);
+	if (zc_fd < 0 || zc_batch_fd < 0) {
 		perror("zcpool_bench: /dev/zcpool");
 		return 1;
 	}
