@@ -74,10 +74,16 @@ fi
 /zcpool/zcpool_bench $BENCH_USER_ARGS > /tmp/user.txt || fail=1
 sed 's/^/zcpool-bench: user /' /tmp/user.txt
 if [ "$BENCH_PROFILE" = 1 ]; then
-	profile "user ioctl" /zcpool/zcpool_bench --rep-ms 100 --only ioctl || fail=1
-	profile "user cycle zcpool" /zcpool/zcpool_bench --rep-ms 100 --only cycle --impl zcpool || fail=1
-	profile "user cycle dma-heap" /zcpool/zcpool_bench --rep-ms 100 --only cycle --impl dma-heap ||
-		fail=1
+	UB="/zcpool/zcpool_bench --rep-ms 100"
+	# shellcheck disable=SC2086
+	{
+		profile "user ioctl 64 B" $UB --only ioctl --impl zcpool-single --size 64 || fail=1
+		profile "user batch 4 KiB" $UB --only ioctl --impl zcpool-batch --size 4096 || fail=1
+		profile "user cycle zcpool 64 KiB" $UB --only cycle --impl zcpool --size 65536 ||
+			fail=1
+		profile "user cycle dma-heap 64 KiB" $UB --only cycle --impl dma-heap --size 65536 ||
+			fail=1
+	}
 fi
 rmmod zcpool || fail=1
 exit $fail
