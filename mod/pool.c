@@ -980,7 +980,7 @@ static void pool_count_free(struct zcpool_pool *pool, const struct zcpool_chunk_
 /*
  * The shape that serves a checked request: a size class (*@cls), or a page
  * run of *@pages pages (*@cls -1). Returns true when the request is huge
- * instead (neither is set then).
+ * instead; *@cls and *@pages mean nothing then.
  */
 static bool pool_shape(struct zcpool_pool *pool, u64 size, u64 align, int *cls,
 		       unsigned int *pages)
