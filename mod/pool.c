@@ -1067,13 +1067,10 @@ int zcpool_pool_alloc(struct zcpool_pool *pool, u64 size, u64 align, u32 flags, 
 }
 EXPORT_SYMBOL_NS_GPL(zcpool_pool_alloc, ZCPOOL);
 
-/* pool_claim(): a huge allocation is at the offset; it is not claimed. */
-#define POOL_CLAIM_HUGE	1
-
 /*
  * Take the live allocation at @offset back from the caller and count the
  * free: 0 with @obj (its dirty length all of it) and @claim set;
- * POOL_CLAIM_HUGE when the offset is in a huge allocation's slots, for
+ * ZCPOOL_POOL_TAKE_HUGE when the offset is in a huge allocation's slots, for
  * pool_free_huge() to decide; -EINVAL when nothing live starts there.
  */
 static int pool_claim(struct zcpool_pool *pool, u64 offset, struct zcpool_arena_obj *obj,
@@ -1093,7 +1090,7 @@ static int pool_claim(struct zcpool_pool *pool, u64 offset, struct zcpool_arena_
 	}
 	if (xa_pointer_tag(entry) == POOL_ENTRY_HUGE) {
 		rcu_read_unlock();
-		return POOL_CLAIM_HUGE;
+		return ZCPOOL_POOL_TAKE_HUGE;
 	}
 	chunk = entry;
 	obj->chunk = chunk;
@@ -1132,7 +1129,7 @@ int zcpool_pool_free_size(struct zcpool_pool *pool, u64 offset, u64 *size)
 	int slot, ret;
 
 	ret = pool_claim(pool, offset, &obj, &claim);
-	if (ret == POOL_CLAIM_HUGE)
+	if (ret == ZCPOOL_POOL_TAKE_HUGE)
 		return pool_free_huge(pool, offset, size);
 	if (ret)
 		return ret;
@@ -1202,15 +1199,118 @@ static int pool_get_objs(struct zcpool_pool *pool, int cls, unsigned int pages,
 	return req.nr;
 }
 
-/* Cache what of @objs (claimed, of @slot's shape or uncached) fits, give the rest back. */
-static void pool_put_objs(struct zcpool_pool *pool, int slot, struct zcpool_arena_obj *objs,
-			  unsigned int nr)
+/*
+ * Claimed allocations on their way back, gathered in stretches of one
+ * shape: each stretch goes to this CPU's magazine (what fits) and the
+ * arena (the rest) with one lock hold each.
+ */
+struct pool_stash {
+	struct zcpool_arena_obj objs[POOL_BULK_BATCH];
+	unsigned int nr;
+	int slot;
+};
+
+static void pool_stash_flush(struct zcpool_pool *pool, struct pool_stash *stash)
 {
-	if (nr && slot >= 0)
-		nr = zcpool_cache_fill(&pool->cache, slot, objs, nr);
+	unsigned int nr = stash->nr;
+
+	if (nr && stash->slot >= 0)
+		nr = zcpool_cache_fill(&pool->cache, stash->slot, stash->objs, nr);
 	if (nr)
-		pool_arena_free(pool, objs, nr);
+		pool_arena_free(pool, stash->objs, nr);
+	stash->nr = 0;
 }
+
+static void pool_stash_add(struct zcpool_pool *pool, struct pool_stash *stash,
+			   const struct zcpool_arena_obj *obj,
+			   const struct zcpool_chunk_claim *claim)
+{
+	int slot = zcpool_cache_slot(claim->cls, claim->pages);
+
+	if (stash->nr == POOL_BULK_BATCH || (stash->nr && slot != stash->slot)) {
+		pool_stash_flush(pool, stash);
+		cond_resched();
+	}
+	stash->slot = slot;
+	stash->objs[stash->nr++] = *obj;
+}
+
+/**
+ * zcpool_pool_take() - take a live allocation back, to be put away or given back
+ * @pool:   the pool.
+ * @offset: from the caller: anything at all.
+ * @taken:  filled in on success.
+ *
+ * The first half of a free, for a caller that must do something it may
+ * fail at (report the free to user space) before the free may stand: the
+ * allocation is no longer live (a second free of it, or a fault on its
+ * pages, fails as after a free) and is counted as freed, but nothing else
+ * has it yet. zcpool_pool_put_taken() then completes the free, or
+ * zcpool_pool_untake() makes it live again as it was.
+ *
+ * Context: process context.
+ * Return: 0; %ZCPOOL_POOL_TAKE_HUGE when @offset is in a huge allocation
+ * (not taken: zcpool_pool_free() frees those); -EINVAL when @offset is not
+ * a live allocation's start.
+ */
+int zcpool_pool_take(struct zcpool_pool *pool, u64 offset, struct zcpool_pool_taken *taken)
+{
+	taken->offset = offset;
+	return pool_claim(pool, offset, &taken->obj, &taken->claim);
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_take);
+
+/**
+ * zcpool_pool_untake() - make taken allocations live again
+ * @pool:  the pool.
+ * @taken: @nr allocations from zcpool_pool_take().
+ * @nr:    how many.
+ *
+ * Each is live again at its offset, with its size, and counted as before.
+ *
+ * Context: any context.
+ */
+void zcpool_pool_untake(struct zcpool_pool *pool, const struct zcpool_pool_taken *taken,
+			unsigned int nr)
+{
+	const struct zcpool_chunk_claim *claim;
+	unsigned int i;
+
+	for (i = 0; i < nr; i++) {
+		claim = &taken[i].claim;
+		this_cpu_dec(pool->pcpu->frees);
+		this_cpu_add(pool->pcpu->requested, claim->size);
+		if (claim->cls >= 0)
+			this_cpu_inc(pool->pcpu->class_live[claim->cls]);
+		else
+			this_cpu_inc(pool->pcpu->run_orders[order_base_2(claim->pages)]);
+		zcpool_chunk_hand_out(taken[i].obj.chunk, taken[i].obj.off, claim->size);
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_untake);
+
+/**
+ * zcpool_pool_put_taken() - complete the free of taken allocations
+ * @pool:  the pool.
+ * @taken: @nr allocations from zcpool_pool_take().
+ * @nr:    how many.
+ *
+ * As the end of zcpool_pool_free_bulk(): each stretch of one shape goes to
+ * this CPU's magazine and what does not fit to the arena, a lock hold each.
+ *
+ * Context: process context.
+ */
+void zcpool_pool_put_taken(struct zcpool_pool *pool, const struct zcpool_pool_taken *taken,
+			   unsigned int nr)
+{
+	struct pool_stash stash = { .nr = 0 };
+	unsigned int i;
+
+	for (i = 0; i < nr; i++)
+		pool_stash_add(pool, &stash, &taken[i].obj, &taken[i].claim);
+	pool_stash_flush(pool, &stash);
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_put_taken);
 
 /**
  * zcpool_pool_alloc_bulk() - allocate @count allocations of one shape
@@ -1303,17 +1403,18 @@ EXPORT_SYMBOL_NS_GPL(zcpool_pool_alloc_bulk, ZCPOOL);
  */
 int zcpool_pool_free_bulk(struct zcpool_pool *pool, const u64 *offsets, unsigned int count)
 {
-	struct zcpool_arena_obj objs[POOL_BULK_BATCH], obj;
+	struct pool_stash stash = { .nr = 0 };
 	struct zcpool_chunk_claim claim;
-	unsigned int i, nr = 0;
-	int slot = -1, obj_slot, ret;
+	struct zcpool_arena_obj obj;
+	unsigned int i;
+	int ret;
 	u64 size;
 
 	if (count > INT_MAX)
 		return -EINVAL;
 	for (i = 0; i < count; i++) {
 		ret = pool_claim(pool, offsets[i], &obj, &claim);
-		if (ret == POOL_CLAIM_HUGE) {
+		if (ret == ZCPOOL_POOL_TAKE_HUGE) {
 			if (pool_free_huge(pool, offsets[i], &size))
 				break;
 			cond_resched();
@@ -1321,17 +1422,10 @@ int zcpool_pool_free_bulk(struct zcpool_pool *pool, const u64 *offsets, unsigned
 		}
 		if (ret)
 			break;
-		/* Claimed, it is ours: put a stretch of one shape away at once. */
-		obj_slot = zcpool_cache_slot(claim.cls, claim.pages);
-		if (nr == POOL_BULK_BATCH || (nr && obj_slot != slot)) {
-			pool_put_objs(pool, slot, objs, nr);
-			nr = 0;
-			cond_resched();
-		}
-		slot = obj_slot;
-		objs[nr++] = obj;
+		/* Claimed, it is ours: put away a stretch of one shape at once. */
+		pool_stash_add(pool, &stash, &obj, &claim);
 	}
-	pool_put_objs(pool, slot, objs, nr);
+	pool_stash_flush(pool, &stash);
 	return i;
 }
 EXPORT_SYMBOL_NS_GPL(zcpool_pool_free_bulk, ZCPOOL);

@@ -23,7 +23,9 @@
 
 #include <linux/zcpool.h>
 
+#include "arena.h"
 #include "buddy.h"
+#include "chunk.h"
 #include "sizeclass.h"
 
 struct page;
@@ -164,6 +166,21 @@ struct zcpool_pool_stats {
 	u64 chunk_usage[ZCPOOL_POOL_NR_USAGE];
 };
 
+/**
+ * struct zcpool_pool_taken - an allocation taken back from its caller, not yet put away
+ * @obj:   where it is, and how much of it may hold old data.
+ * @claim: what it was (its class or run, its requested size).
+ * @offset: its window offset.
+ */
+struct zcpool_pool_taken {
+	struct zcpool_arena_obj obj;
+	struct zcpool_chunk_claim claim;
+	u64 offset;
+};
+
+/* zcpool_pool_take(): a huge allocation is there; free it with zcpool_pool_free(). */
+#define ZCPOOL_POOL_TAKE_HUGE	1
+
 struct zcpool_pool *zcpool_pool_create(const struct zcpool_pool_config *config);
 void zcpool_pool_destroy(struct zcpool_pool *pool);
 int zcpool_pool_alloc(struct zcpool_pool *pool, u64 size, u64 align, u32 flags, u64 *offset);
@@ -172,6 +189,11 @@ int zcpool_pool_free_size(struct zcpool_pool *pool, u64 offset, u64 *size);
 int zcpool_pool_alloc_bulk(struct zcpool_pool *pool, u64 size, u64 align, u32 flags,
 			   u64 *offsets, unsigned int count);
 int zcpool_pool_free_bulk(struct zcpool_pool *pool, const u64 *offsets, unsigned int count);
+int zcpool_pool_take(struct zcpool_pool *pool, u64 offset, struct zcpool_pool_taken *taken);
+void zcpool_pool_untake(struct zcpool_pool *pool, const struct zcpool_pool_taken *taken,
+			unsigned int nr);
+void zcpool_pool_put_taken(struct zcpool_pool *pool, const struct zcpool_pool_taken *taken,
+			   unsigned int nr);
 void zcpool_pool_stats(struct zcpool_pool *pool, struct zcpool_pool_stats *st);
 u64 zcpool_pool_max_bytes(const struct zcpool_pool *pool);
 int zcpool_pool_set_max_bytes(struct zcpool_pool *pool, u64 max_bytes);

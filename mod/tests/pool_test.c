@@ -1443,6 +1443,66 @@ static void bulk_calls_move_batches_of_every_shape(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st->arena_live, 0);
 }
 
+/*
+ * A taken allocation is freed as far as anyone can see (not live, no page,
+ * counted) until it is either put away, which completes the free, or
+ * untaken, which gives it back live with its data, size and counts.
+ */
+static void taken_allocations_come_back_live_or_go(struct kunit *test)
+{
+	struct zcpool_pool *pool = new_pool(test, MID_ORDER, 0, 1);
+	struct zcpool_pool_stats *st = new_stats(test), *before = new_stats(test);
+	u64 sizes[2] = { 100, 3 * PAGE_SIZE }, offs[2], huge;
+	struct zcpool_pool_taken *taken;
+	struct page *page;
+	unsigned int i;
+
+	taken = kunit_kcalloc(test, 2, sizeof(*taken), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, taken);
+	for (i = 0; i < 2; i++) {
+		offs[i] = alloc_ok(test, pool, NULL, MID_ORDER, sizes[i], 0, 0);
+		KUNIT_EXPECT_TRUE(test, fill(test, pool, offs[i], sizes[i], 0x5a));
+	}
+	huge = alloc_ok(test, pool, NULL, MID_ORDER, MID_CHUNK + 1, 0, 0);
+	zcpool_pool_stats(pool, before);
+
+	KUNIT_EXPECT_EQ(test, zcpool_pool_take(pool, huge, &taken[0]), ZCPOOL_POOL_TAKE_HUGE);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_take(pool, offs[0] + 16, &taken[0]), -EINVAL);
+	for (i = 0; i < 2; i++)
+		KUNIT_ASSERT_EQ(test, zcpool_pool_take(pool, offs[i], &taken[i]), 0);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_take(pool, offs[0], &taken[0]), -EINVAL);
+	page = zcpool_pool_page(pool, offs[1]);
+	KUNIT_EXPECT_NULL(test, page);
+	if (page)
+		put_page(page);
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->live, 1);
+	KUNIT_EXPECT_EQ(test, st->bytes_requested, MID_CHUNK + 1);
+
+	zcpool_pool_untake(pool, taken, 2);
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->live, before->live);
+	KUNIT_EXPECT_EQ(test, st->frees, before->frees);
+	KUNIT_EXPECT_EQ(test, st->bytes_requested, before->bytes_requested);
+	KUNIT_EXPECT_EQ(test, st->runs_live, before->runs_live);
+	KUNIT_EXPECT_EQ(test, st->class_live[zcpool_sizeclass_index(100)], 1);
+	for (i = 0; i < 2; i++)
+		KUNIT_EXPECT_TRUE(test, holds(test, pool, offs[i], sizes[i], 0x5a));
+
+	for (i = 0; i < 2; i++)
+		KUNIT_ASSERT_EQ(test, zcpool_pool_take(pool, offs[i], &taken[i]), 0);
+	zcpool_pool_put_taken(pool, taken, 2);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, offs[0]), -EINVAL);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, huge), 0);
+	zcpool_pool_drain_caches(pool);
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->live, 0);
+	KUNIT_EXPECT_EQ(test, st->bytes_requested, 0);
+	KUNIT_EXPECT_EQ(test, st->frees, 3);
+	KUNIT_EXPECT_EQ(test, st->arena_live, 0);
+	KUNIT_EXPECT_TRUE(test, check_held(test, st));
+}
+
 /* --- randomized and concurrent ----------------------------------------- */
 
 struct rnd_ops {
@@ -1748,6 +1808,7 @@ static struct kunit_case zcpool_pool_cases[] = {
 	KUNIT_CASE(bulk_alloc_is_all_or_nothing),
 	KUNIT_CASE(bulk_free_stops_at_the_first_bad_offset),
 	KUNIT_CASE(bulk_calls_move_batches_of_every_shape),
+	KUNIT_CASE(taken_allocations_come_back_live_or_go),
 	KUNIT_CASE(random_ops_match_a_reference_model),
 	KUNIT_CASE_PARAM(threads_share_a_pool_with_exact_accounting, thread_arenas_gen_params),
 	{}
