@@ -15,7 +15,8 @@
  * back unchanged, so a read-only or unmapped struct is -EFAULT before
  * anything happens. Only another thread unmapping the struct during the
  * call can make the final copy fail: an ALLOC_BATCH then frees what it
- * made, a FREE_BATCH cannot unfree (the frees stand, -EFAULT).
+ * made; a FREE_BATCH reports each few frees before they stand, and makes
+ * them live again when the report cannot be written.
  *
  * The checks live in the zcpool_ioctl_*_one() helpers, which act on
  * kernel copies of the structs, so that KUnit can drive them without a
@@ -36,8 +37,12 @@
 #include "params.h"
 #include "pool.h"
 
-/* Offsets a FREE_BATCH copies in at a time: 256 bytes of stack. */
-#define IOCTL_FREE_BATCH_BLOCK	32
+/*
+ * Offsets a FREE_BATCH copies in at a time (128 bytes of stack), and takes
+ * back before one report of them (448 bytes).
+ */
+#define IOCTL_FREE_BATCH_BLOCK	16
+#define IOCTL_FREE_BATCH_TAKE	8
 
 /*
  * Entries an ALLOC_BATCH copies in and back at a time: 512 bytes of stack,
@@ -456,13 +461,73 @@ efault:
 	return -EFAULT;
 }
 
+/* The header of a FREE_BATCH of @count entries says the first @done are freed. */
+static int ioctl_free_batch_done(struct zcpool_batch __user *uarg, u32 done, u32 count)
+{
+	/* -EFAULT for a stop at the next entry, unless there is none. */
+	return ioctl_free_batch_report(uarg, done, done == count ? 0 : -EFAULT);
+}
+
+/*
+ * Free the @n offsets of @block, entries @first.. of a FREE_BATCH of
+ * @count. Up to IOCTL_FREE_BATCH_TAKE allocations are taken back (no longer
+ * live, nothing else has them yet), then reported done in the header, and
+ * only then put away: a header that cannot take the report makes them live
+ * again, so @done stays exact. A huge allocation, which cannot be taken
+ * back, is reported ahead of its free alone. Returns 0 to go on, 1 when
+ * the batch stopped here (the header says where and why), -EFAULT when it
+ * stopped before freeing anything.
+ */
+static int ioctl_free_block(struct zcpool_file *zf, struct zcpool_batch __user *uarg,
+			    const u64 *block, unsigned int n, u32 first, u32 count)
+{
+	struct zcpool_pool_taken taken[IOCTL_FREE_BATCH_TAKE];
+	bool zap = atomic_read(&zf->flags) & ZCPOOL_POOL_ZAP_ON_FREE;
+	unsigned int j = 0, k, z;
+	int ret = 0;
+
+	while (j < n) {
+		for (k = 0; k < ARRAY_SIZE(taken) && j + k < n; k++) {
+			ret = zcpool_pool_take(zf->pool, block[j + k], &taken[k]);
+			if (ret)
+				break;
+		}
+		if (k) {
+			if (ioctl_free_batch_done(uarg, first + j + k, count)) {
+				zcpool_pool_untake(zf->pool, taken, k);
+				return first + j ? 1 : -EFAULT;
+			}
+			zcpool_pool_put_taken(zf->pool, taken, k);
+			for (z = 0; zap && z < k; z++)
+				zcpool_mmap_zap(zf, taken[z].offset, taken[z].claim.size);
+			j += k;
+		}
+		if (ret == ZCPOOL_POOL_TAKE_HUGE) {
+			if (ioctl_free_batch_done(uarg, first + j + 1, count))
+				return first + j ? 1 : -EFAULT;
+			ret = zcpool_ioctl_free_offset(zf, block[j]);
+			if (!ret)
+				j++;
+		}
+		if (ret) {
+			/*
+			 * Nothing was live there. Should this write fail, the
+			 * header still holds an exact @done, with -EFAULT.
+			 */
+			ioctl_free_batch_report(uarg, first + j, ret);
+			return 1;
+		}
+	}
+	return 0;
+}
+
 static long zcpool_ioctl_free_batch(struct zcpool_file *zf, struct zcpool_batch __user *uarg)
 {
 	u64 block[IOCTL_FREE_BATCH_BLOCK];
 	struct zcpool_batch batch;
-	unsigned int i = 0, n, j;
+	unsigned int i = 0, n;
 	u64 __user *items;
-	int ret, next_error;
+	int ret;
 
 	ret = ioctl_batch_begin(&batch, uarg);
 	if (ret)
@@ -476,26 +541,10 @@ static long zcpool_ioctl_free_batch(struct zcpool_file *zf, struct zcpool_batch 
 		/* The header already says {i, -EFAULT}: nothing to write. */
 		if (copy_from_user(block, &items[i], n * sizeof(*block)))
 			return 0;
-		for (j = 0; j < n; j++, i++) {
-			/*
-			 * Entry i done, and -EFAULT for a stop at the next
-			 * one unless it is the last. A header that cannot
-			 * take it stops the batch before this free.
-			 */
-			next_error = i + 1 == batch.count ? 0 : -EFAULT;
-			if (ioctl_free_batch_report(uarg, i + 1, next_error))
-				return i ? 0 : -EFAULT;
-			ret = zcpool_ioctl_free_offset(zf, block[j]);
-			if (ret) {
-				/*
-				 * Nothing was live there, so a header left at
-				 * i + 1 by a failing write still matches the
-				 * pool; only the errno is lost.
-				 */
-				ioctl_free_batch_report(uarg, i, ret);
-				return 0;
-			}
-		}
+		ret = ioctl_free_block(zf, uarg, block, n, i, batch.count);
+		if (ret)
+			return ret < 0 ? ret : 0;
+		i += n;
 		cond_resched();
 	}
 	return 0;

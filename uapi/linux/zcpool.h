@@ -143,9 +143,10 @@ struct zcpool_free {
  * bad or cannot be copied; otherwise it returns 0 and @done/@error tell.
  * Should this struct become unwritable during the call (another thread
  * unmapped it), ZCPOOL_IOC_ALLOC_BATCH undoes its allocations and fails
- * with EFAULT. ZCPOOL_IOC_FREE_BATCH, whose frees cannot be undone, keeps
- * @done written ahead of each free, so @done is exact whenever the struct
- * can be read again; it fails with EFAULT only if it freed nothing.
+ * with EFAULT. ZCPOOL_IOC_FREE_BATCH writes @done before the frees it
+ * counts take effect (a few entries at a time), so @done is exact whenever
+ * the struct can be read again; it fails with EFAULT only if it freed
+ * nothing.
  */
 struct zcpool_batch {
 	__u64 items;
