@@ -115,6 +115,19 @@ static inline uint64_t zc_class_size(unsigned int idx)
 }
 
 /*
+ * Whether the pool serves class @idx as a page run (the uapi's STATS
+ * comment): the class is above half a page and, rounded up to whole pages,
+ * leaves at most 1/8 of them unused, so its run would hold one element.
+ */
+static inline int zc_class_is_run(unsigned int idx, unsigned long page_size)
+{
+	uint64_t size = zc_class_size(idx);
+	uint64_t up = (size + page_size - 1) / page_size * page_size;
+
+	return size > page_size / 2 && (up - size) * 8 <= up;
+}
+
+/*
  * A module-wide counter from debugfs: ZCPOOL_DEBUGFS "stats" holds one
  * "name value" line per counter. ~0 if absent.
  */

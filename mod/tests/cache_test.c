@@ -84,7 +84,7 @@ struct shape_case {
 #define SHAPE_RUN(p)	{ #p " pages", (p) * PAGE_SIZE, -1 }
 
 static const struct shape_case shape_cases[] = {
-	SHAPE_CLASS(16), SHAPE_CLASS(100), SHAPE_CLASS(1000), SHAPE_CLASS(4096),
+	SHAPE_CLASS(16), SHAPE_CLASS(100), SHAPE_CLASS(1000), SHAPE_CLASS(3000), SHAPE_CLASS(4096),
 	SHAPE_CLASS(30000), SHAPE_RUN(9), SHAPE_RUN(16),
 };
 
@@ -95,18 +95,35 @@ static void shape_desc(const struct shape_case *c, char *desc)
 
 KUNIT_ARRAY_PARAM(shape, shape_cases, shape_desc);
 
+/*
+ * The class a shape is served from, or -1 for a page run: a class whose
+ * run holds one element (4096 B, 30000 B) is a run of its pages.
+ */
+static int shape_class(const struct shape_case *c)
+{
+	int cls = zcpool_sizeclass_index(c->size);
+
+	if (c->cls < 0 || zcpool_sizeclass_nr_elems(cls) == 1)
+		return -1;
+	return cls;
+}
+
 static int shape_slot(const struct shape_case *c)
 {
-	if (c->cls < 0)
-		return zcpool_cache_slot(-1, c->size >> PAGE_SHIFT);
-	return zcpool_cache_slot(zcpool_sizeclass_index(c->size), 0);
+	int cls = shape_class(c);
+
+	if (cls < 0)
+		return zcpool_cache_slot(-1, DIV_ROUND_UP(c->size, PAGE_SIZE));
+	return zcpool_cache_slot(cls, 0);
 }
 
 static u64 shape_bytes(const struct shape_case *c)
 {
-	if (c->cls < 0)
-		return c->size;
-	return zcpool_sizeclass_size(zcpool_sizeclass_index(c->size));
+	int cls = shape_class(c);
+
+	if (cls < 0)
+		return round_up(c->size, PAGE_SIZE);
+	return zcpool_sizeclass_size(cls);
 }
 
 /*

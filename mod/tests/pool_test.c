@@ -169,9 +169,12 @@ static int expected_kind(u64 size, u64 align, unsigned int order)
 	if (size > (PAGE_SIZE << order))
 		return KIND_HUGE;
 	if (cls >= 0 && align <= PAGE_SIZE) {
-		for (; cls < ZCPOOL_SIZECLASS_NR; cls++)
-			if (!align || zcpool_sizeclass_size(cls) % align == 0)
-				return cls;
+		for (; cls < ZCPOOL_SIZECLASS_NR; cls++) {
+			if (align && zcpool_sizeclass_size(cls) % align)
+				continue;
+			/* One element per run: a page run (new_pool's runs are long enough). */
+			return zcpool_sizeclass_nr_elems(cls) == 1 ? KIND_RUN : cls;
+		}
 	}
 	align_pages = align >> PAGE_SHIFT;
 	if (align_pages > 1 && roundup_pow_of_two(pages) < align_pages)
@@ -1032,7 +1035,9 @@ static void every_class_fills_a_run_and_returns_it(struct kunit *test)
 		}
 		KUNIT_EXPECT_EQ(test, offset_in_page(offsets[0]), 0);
 		zcpool_pool_stats(pool, st);
-		KUNIT_EXPECT_EQ(test, st->class_live[cls], n);
+		/* One element per run: served as a page run of the run's pages. */
+		KUNIT_EXPECT_EQ(test, st->class_live[cls], n == 1 ? 0 : n);
+		KUNIT_EXPECT_EQ(test, st->runs_live, n == 1 ? 1 : 0);
 		KUNIT_EXPECT_EQ(test, st->live, n);
 		for (i = n - 1; i > 0; i--) {
 			j = prandom_u32_state(&rnd) % (i + 1);
@@ -1050,6 +1055,67 @@ static void every_class_fills_a_run_and_returns_it(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, st->live, 0);
 		cond_resched();
 	}
+}
+
+/*
+ * A class whose run holds one element is served as a page run of that
+ * run's pages (the same memory, no run descriptor), counted as a run; in a
+ * pool whose runs are shorter than the class's run it stays an element.
+ */
+static void one_element_classes_are_page_runs(struct kunit *test)
+{
+	struct pool_ctx *ctx = test->priv;
+	struct zcpool_pool_config short_runs = {
+		.chunk_order = MID_ORDER,
+		.nr_arenas = 1,
+		.max_run_pages = 1,
+		.release = record_release,
+		.release_priv = ctx,
+	};
+	struct zcpool_pool *pool = new_pool(test, MID_ORDER, 0, 1);
+	struct zcpool_pool_stats *st = new_stats(test);
+	unsigned int cls, pages, seen = 0;
+	struct page *page;
+	u64 size, offset;
+
+	for (cls = 0; cls < ZCPOOL_SIZECLASS_NR; cls++) {
+		if (zcpool_sizeclass_nr_elems(cls) != 1)
+			continue;
+		seen++;
+		size = zcpool_sizeclass_size(cls) - 1;
+		pages = zcpool_sizeclass_run_pages(cls);
+		offset = alloc_ok(test, pool, NULL, MID_ORDER, size, 0, 0);
+		KUNIT_EXPECT_EQ(test, offset_in_page(offset), 0);
+		zcpool_pool_stats(pool, st);
+		KUNIT_EXPECT_EQ_MSG(test, st->runs_live, 1, "class %u", cls);
+		KUNIT_EXPECT_EQ(test, st->run_orders[order_base_2(pages)], 1);
+		KUNIT_EXPECT_EQ(test, st->class_live[cls], 0);
+		KUNIT_EXPECT_EQ(test, st->bytes_requested, size);
+		KUNIT_EXPECT_TRUE(test, fill(test, pool, offset, size, 0x3c));
+		page = zcpool_pool_page(pool, offset + ((u64)pages << PAGE_SHIFT));
+		KUNIT_EXPECT_NULL_MSG(test, page, "class %u: a page past its run", cls);
+		if (page)
+			put_page(page);
+		KUNIT_ASSERT_EQ(test, zcpool_pool_free(pool, offset), 0);
+	}
+	/* 3.5 to 4 KiB, 7 to 8 KiB and others: the table has such classes. */
+	KUNIT_EXPECT_GE(test, seen, 6);
+	zcpool_pool_destroy(pool);
+	ctx->pool = NULL;
+
+	pool = create_pool(test, &short_runs);
+	cls = zcpool_sizeclass_index(2 * PAGE_SIZE);
+	KUNIT_ASSERT_EQ(test, zcpool_sizeclass_nr_elems(cls), 1);
+	offset = alloc_ok(test, pool, NULL, MID_ORDER, 2 * PAGE_SIZE, 0, 0);
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->class_live[cls], 1);
+	KUNIT_EXPECT_EQ(test, st->runs_live, 0);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, offset), 0);
+	offset = alloc_ok(test, pool, NULL, MID_ORDER, PAGE_SIZE, 0, 0);
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->class_live[zcpool_sizeclass_index(PAGE_SIZE)], 0);
+	KUNIT_EXPECT_EQ(test, st->runs_live, 1);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, offset), 0);
 }
 
 static void huge_allocations_take_contiguous_slots(struct kunit *test)
@@ -1799,6 +1865,7 @@ static struct kunit_case zcpool_pool_cases[] = {
 	KUNIT_CASE(empty_chunks_drain_beyond_the_reserve),
 	KUNIT_CASE(chunks_move_between_usage_lists_and_drain),
 	KUNIT_CASE(every_class_fills_a_run_and_returns_it),
+	KUNIT_CASE(one_element_classes_are_page_runs),
 	KUNIT_CASE(huge_allocations_take_contiguous_slots),
 	KUNIT_CASE(long_runs_are_huge_by_default),
 	KUNIT_CASE(spares_serve_huge_allocations_that_fit),

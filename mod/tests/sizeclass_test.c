@@ -141,6 +141,30 @@ static void elements_fill_the_run_and_fit_a_subpage(struct kunit *test)
 	}
 }
 
+/*
+ * The rule the uapi states for the classes the pool serves as page runs:
+ * a run holds one element exactly when the class is above half a page and
+ * its size, rounded up to pages, leaves at most 1/8 of them unused; the
+ * run is then those pages.
+ */
+static void one_element_runs_are_the_classes_pages_rounded_up(struct kunit *test)
+{
+	unsigned int idx, size, pages;
+	bool rule;
+
+	for (idx = 0; idx < ZCPOOL_SIZECLASS_NR; idx++) {
+		size = zcpool_sizeclass_size(idx);
+		pages = DIV_ROUND_UP(size, PAGE_SIZE);
+		rule = size > PAGE_SIZE / 2 &&
+		       (pages * PAGE_SIZE - size) * ZCPOOL_SIZECLASS_TAIL_DIV <= pages * PAGE_SIZE;
+		KUNIT_EXPECT_EQ_MSG(test, zcpool_sizeclass_nr_elems(idx) == 1, rule,
+				    "class %u (%u B)", idx, size);
+		if (rule)
+			KUNIT_EXPECT_EQ_MSG(test, zcpool_sizeclass_run_pages(idx), pages,
+					    "class %u (%u B)", idx, size);
+	}
+}
+
 static void indices_past_the_table_read_zero(struct kunit *test)
 {
 	KUNIT_EXPECT_EQ(test, zcpool_sizeclass_size(ZCPOOL_SIZECLASS_NR), 0);
@@ -158,6 +182,7 @@ static struct kunit_case zcpool_sizeclass_cases[] = {
 	KUNIT_CASE(runs_are_short_and_waste_at_most_an_eighth),
 	KUNIT_CASE(runs_are_the_smallest_that_meet_the_bound),
 	KUNIT_CASE(elements_fill_the_run_and_fit_a_subpage),
+	KUNIT_CASE(one_element_runs_are_the_classes_pages_rounded_up),
 	KUNIT_CASE(indices_past_the_table_read_zero),
 	{}
 };

@@ -168,7 +168,12 @@ struct zcpool_batch {
  * @frees:           (out) allocations freed over the pool's life.
  * @max_bytes:       (out) the pool's cap now.
  * @class_live:      (in) user pointer to an array of __u64, or 0: entry i
- *                   gets the live objects of size class i.
+ *                   gets the live objects of size class i. A class above
+ *                   half a page whose size, rounded up to whole pages,
+ *                   leaves at most 1/8 of them unused (its run would hold
+ *                   one element: 3.5 to 4 KiB, 7 to 8 KiB, ...) is served
+ *                   as a page run of those pages and counted in
+ *                   @runs_live; its entry stays 0.
  * @nr_classes:      (in) entries in @class_live; (out) the module's count
  *                   of size classes (at most the smaller is written).
  * @pad:             must be zero.

@@ -414,7 +414,7 @@ static void sizeclass_index_is_smallest_fit(void)
 
 static void sizeclass_table_properties(void)
 {
-	unsigned int idx, size, prev = 0, pages, elems, run, tail;
+	unsigned int idx, size, prev = 0, pages, elems, run, tail, one_elem = 0;
 	double waste, worst_waste = 0, worst_tail = 0;
 
 	for (idx = 0; idx < ZCPOOL_SIZECLASS_NR; idx++) {
@@ -440,6 +440,23 @@ static void sizeclass_table_properties(void)
 			EXPECT(less < size || (less % size) * ZCPOOL_SIZECLASS_TAIL_DIV > less,
 			       "class %u: %u pages would do", idx, pages - 1);
 		}
+		/*
+		 * One element per run exactly when the class is above half a
+		 * page and rounding it up to pages leaves at most 1/8 unused
+		 * (the rule the pool's page-run service of such classes and
+		 * the uapi state); the run is then those pages.
+		 */
+		{
+			unsigned int up = (size + PAGE_SIZE - 1) / PAGE_SIZE * PAGE_SIZE;
+			int rule = size > PAGE_SIZE / 2 &&
+				   (up - size) * ZCPOOL_SIZECLASS_TAIL_DIV <= up;
+
+			EXPECT((elems == 1) == rule, "class %u: %u elements, rule %d", idx,
+			       elems, rule);
+			if (rule)
+				EXPECT_EQ(run, up);
+			one_elem += elems == 1;
+		}
 		/* Worst rounding: the request one byte above the previous class. */
 		if (prev >= ZCPOOL_SIZECLASS_TINY_MAX) {
 			waste = (double)(size - prev - 1) / (prev + 1);
@@ -453,10 +470,11 @@ static void sizeclass_table_properties(void)
 	EXPECT_EQ(zcpool_sizeclass_size(ZCPOOL_SIZECLASS_NR), 0);
 	EXPECT_EQ(zcpool_sizeclass_run_pages(ZCPOOL_SIZECLASS_NR), 0);
 	EXPECT_EQ(zcpool_sizeclass_nr_elems(ZCPOOL_SIZECLASS_NR), 0);
-	printf("  %d classes up to %lu B (page %lu B): worst rounding above %d B %.2f%%, worst run tail %.2f%%\n",
+	printf("  %d classes up to %lu B (page %lu B): worst rounding above %d B %.2f%%, "
+	       "worst run tail %.2f%%, %u of one element per run\n",
 	       ZCPOOL_SIZECLASS_NR, (unsigned long)ZCPOOL_SIZECLASS_MAX_SIZE,
 	       (unsigned long)PAGE_SIZE, ZCPOOL_SIZECLASS_TINY_MAX,
-	       100 * worst_waste, 100 * worst_tail);
+	       100 * worst_waste, 100 * worst_tail, one_elem);
 }
 
 /* --- subpages ------------------------------------------------------------- */
