@@ -7,6 +7,7 @@
  * negative test, each followed by a STATS check that nothing changed.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -745,6 +746,39 @@ TEST_F(pool, alloc_batch_into_read_only_entries_keeps_nothing)
 	snap(_metadata, self->fd, &s);
 	EXPECT_EQ(0, s.st.live);
 	munmap(items, self->page);
+}
+
+/*
+ * Only the offsets are written back: an entry whose other fields lie on a
+ * read-only page, and its offset on a writable one, is allocated.
+ */
+TEST_F(pool, alloc_batch_writes_only_the_offsets)
+{
+	char *base = mmap(NULL, 2 * self->page, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct zcpool_batch batch = { 0 };
+	struct zcpool_alloc *item;
+	struct snapshot s;
+
+	ASSERT_NE(MAP_FAILED, base);
+	item = (struct zcpool_alloc *)(base + self->page - offsetof(struct zcpool_alloc, offset));
+	item->size = 100;
+	item->align = 64;
+	item->offset = ~0ULL;
+	ASSERT_EQ(0, mprotect(base, self->page, PROT_READ));
+	batch.items = (uintptr_t)item;
+	batch.count = 1;
+	ASSERT_EQ(0, ioctl(self->fd, ZCPOOL_IOC_ALLOC_BATCH, &batch));
+	EXPECT_EQ(1, batch.done);
+	EXPECT_EQ(0, batch.error);
+	EXPECT_EQ(100, item->size);
+	EXPECT_EQ(64, item->align);
+	EXPECT_EQ(0, item->offset % 64);
+	snap(_metadata, self->fd, &s);
+	EXPECT_EQ(1, s.st.live);
+	EXPECT_EQ(100, s.st.bytes_requested);
+	EXPECT_EQ(0, zc_free(self->fd, item->offset));
+	munmap(base, 2 * self->page);
 }
 
 TEST_F(pool, alloc_batch_reports_the_cap)

@@ -130,7 +130,8 @@ struct zcpool_free {
 /**
  * struct zcpool_batch - many allocations or frees in one call
  * @items:  (in) user pointer: an array of @count struct zcpool_alloc for
- *          ZCPOOL_IOC_ALLOC_BATCH (each entry's @offset is written), of
+ *          ZCPOOL_IOC_ALLOC_BATCH (each entry's @offset is written,
+ *          nothing else), of
  *          @count __u64 offsets for ZCPOOL_IOC_FREE_BATCH.
  * @count:  (in) entries, 1 to ZCPOOL_BATCH_MAX.
  * @flags:  must be zero.
