@@ -40,7 +40,7 @@
 
 /*
  * Offsets a FREE_BATCH copies in at a time (128 bytes of stack), and takes
- * back before one report of them (448 bytes).
+ * back before one report of them (512 bytes).
  */
 #define IOCTL_FREE_BATCH_BLOCK	16
 #define IOCTL_FREE_BATCH_TAKE	8
@@ -532,8 +532,7 @@ static int ioctl_free_batch_done(struct zcpool_batch __user *uarg, u32 done, u32
  * @count. Up to IOCTL_FREE_BATCH_TAKE allocations are taken back (no longer
  * live, nothing else has them yet), then reported done in the header, and
  * only then put away: a header that cannot take the report makes them live
- * again, so @done stays exact. A huge allocation, which cannot be taken
- * back, is reported ahead of its free alone. Returns 0 to go on, 1 when
+ * again, so @done stays exact. Returns 0 to go on, 1 when
  * the batch stopped here (the header says where and why), -EFAULT when it
  * stopped before freeing anything.
  */
@@ -560,13 +559,6 @@ static int ioctl_free_block(struct zcpool_file *zf, struct zcpool_batch __user *
 			for (z = 0; zap && z < k; z++)
 				zcpool_mmap_zap(zf, taken[z].offset, taken[z].claim.size);
 			j += k;
-		}
-		if (ret == ZCPOOL_POOL_TAKE_HUGE) {
-			if (ioctl_free_batch_done(uarg, first + j + 1, count))
-				return first + j ? 1 : -EFAULT;
-			ret = zcpool_ioctl_free_offset(zf, block[j]);
-			if (!ret)
-				j++;
 		}
 		if (ret) {
 			/*

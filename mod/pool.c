@@ -716,11 +716,14 @@ static struct zcpool_huge *pool_huge_at(struct zcpool_pool *pool, unsigned long 
 	return huge->live ? huge : NULL;
 }
 
-static int pool_free_huge(struct zcpool_pool *pool, u64 offset, u64 *size)
+/*
+ * Take the live huge allocation that starts at @offset back from its
+ * caller: no longer live, counted as freed, on no list, so that nobody
+ * else reaches it until pool_huge_put_taken() or pool_huge_untake().
+ */
+static int pool_huge_take(struct zcpool_pool *pool, u64 offset, struct zcpool_huge **taken)
 {
 	struct zcpool_huge *huge;
-	LIST_HEAD(evict);
-	u64 bytes;
 
 	spin_lock(&pool->huge_lock);
 	huge = pool_huge_at(pool, offset >> pool->slot_shift);
@@ -729,16 +732,35 @@ static int pool_free_huge(struct zcpool_pool *pool, u64 offset, u64 *size)
 		return -EINVAL;
 	}
 	huge->live = false;
-	bytes = (u64)huge->nr_pages << PAGE_SHIFT;
 	pool->huge_requested -= huge->size;
 	pool->huge_live--;
 	pool->huge_frees++;
-	pool->huge_live_bytes -= bytes;
+	pool->huge_live_bytes -= (u64)huge->nr_pages << PAGE_SHIFT;
 	pool_huge_epoch_tick(pool, false);
 	spin_unlock(&pool->huge_lock);
-	*size = huge->size;
+	*taken = huge;
+	return 0;
+}
 
-	/* Not live, and on no list: nobody else reaches it until it is a spare. */
+/* Make a taken huge allocation live again, counted as before. */
+static void pool_huge_untake(struct zcpool_pool *pool, struct zcpool_huge *huge)
+{
+	spin_lock(&pool->huge_lock);
+	huge->live = true;
+	pool->huge_requested += huge->size;
+	pool->huge_live++;
+	pool->huge_frees--;
+	pool->huge_live_bytes += (u64)huge->nr_pages << PAGE_SHIFT;
+	pool_huge_epoch_tick(pool, false);
+	spin_unlock(&pool->huge_lock);
+}
+
+/* Complete the free of a taken huge allocation: out of user mappings, then a spare. */
+static void pool_huge_put_taken(struct zcpool_pool *pool, struct zcpool_huge *huge)
+{
+	u64 bytes = (u64)huge->nr_pages << PAGE_SHIFT;
+	LIST_HEAD(evict);
+
 	if (pool->release)
 		pool->release(pool->release_priv, huge->base, bytes);
 
@@ -749,6 +771,18 @@ static int pool_free_huge(struct zcpool_pool *pool, u64 offset, u64 *size)
 	pool_spares_trim(pool, pool_spare_budget(pool), &evict);
 	spin_unlock(&pool->huge_lock);
 	pool_huge_release(pool, &evict);
+}
+
+static int pool_free_huge(struct zcpool_pool *pool, u64 offset, u64 *size)
+{
+	struct zcpool_huge *huge;
+	int ret;
+
+	ret = pool_huge_take(pool, offset, &huge);
+	if (ret)
+		return ret;
+	*size = huge->size;
+	pool_huge_put_taken(pool, huge);
 	return 0;
 }
 
@@ -1093,10 +1127,13 @@ int zcpool_pool_alloc(struct zcpool_pool *pool, u64 size, u64 align, u32 flags, 
 }
 EXPORT_SYMBOL_NS_GPL(zcpool_pool_alloc, ZCPOOL);
 
+/* pool_claim(): the offset is in a huge allocation's slots. */
+#define POOL_CLAIM_HUGE	1
+
 /*
  * Take the live allocation at @offset back from the caller and count the
  * free: 0 with @obj (its dirty length all of it) and @claim set;
- * ZCPOOL_POOL_TAKE_HUGE when the offset is in a huge allocation's slots, for
+ * POOL_CLAIM_HUGE when the offset is in a huge allocation's slots, for
  * pool_free_huge() to decide; -EINVAL when nothing live starts there.
  */
 static int pool_claim(struct zcpool_pool *pool, u64 offset, struct zcpool_arena_obj *obj,
@@ -1116,7 +1153,7 @@ static int pool_claim(struct zcpool_pool *pool, u64 offset, struct zcpool_arena_
 	}
 	if (xa_pointer_tag(entry) == POOL_ENTRY_HUGE) {
 		rcu_read_unlock();
-		return ZCPOOL_POOL_TAKE_HUGE;
+		return POOL_CLAIM_HUGE;
 	}
 	chunk = entry;
 	obj->chunk = chunk;
@@ -1155,7 +1192,7 @@ int zcpool_pool_free_size(struct zcpool_pool *pool, u64 offset, u64 *size)
 	int slot, ret;
 
 	ret = pool_claim(pool, offset, &obj, &claim);
-	if (ret == ZCPOOL_POOL_TAKE_HUGE)
+	if (ret == POOL_CLAIM_HUGE)
 		return pool_free_huge(pool, offset, size);
 	if (ret)
 		return ret;
@@ -1265,24 +1302,38 @@ static void pool_stash_add(struct zcpool_pool *pool, struct pool_stash *stash,
  * zcpool_pool_take() - take a live allocation back, to be put away or given back
  * @pool:   the pool.
  * @offset: from the caller: anything at all.
- * @taken:  filled in on success.
+ * @taken:  filled in on success; overwritten with nothing of use on failure.
  *
  * The first half of a free, for a caller that must do something it may
  * fail at (report the free to user space) before the free may stand: the
  * allocation is no longer live (a second free of it, or a fault on its
  * pages, fails as after a free) and is counted as freed, but nothing else
  * has it yet. zcpool_pool_put_taken() then completes the free, or
- * zcpool_pool_untake() makes it live again as it was.
+ * zcpool_pool_untake() makes it live again as it was. A huge allocation
+ * stays in user mappings until it is put away.
  *
  * Context: process context.
- * Return: 0; %ZCPOOL_POOL_TAKE_HUGE when @offset is in a huge allocation
- * (not taken: zcpool_pool_free() frees those); -EINVAL when @offset is not
- * a live allocation's start.
+ * Return: 0, or -EINVAL when @offset is not a live allocation's start.
  */
 int zcpool_pool_take(struct zcpool_pool *pool, u64 offset, struct zcpool_pool_taken *taken)
 {
+	int ret;
+
 	taken->offset = offset;
-	return pool_claim(pool, offset, &taken->obj, &taken->claim);
+	taken->huge = NULL;
+	ret = pool_claim(pool, offset, &taken->obj, &taken->claim);
+	if (ret != POOL_CLAIM_HUGE)
+		return ret;
+	ret = pool_huge_take(pool, offset, &taken->huge);
+	if (ret)
+		return ret;
+	taken->claim = (struct zcpool_chunk_claim){
+		.cls = -1,
+		.pages = taken->huge->nr_pages,
+		.bytes = (u64)taken->huge->nr_pages << PAGE_SHIFT,
+		.size = taken->huge->size,
+	};
+	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_take);
 
@@ -1294,7 +1345,7 @@ EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_take);
  *
  * Each is live again at its offset, with its size, and counted as before.
  *
- * Context: any context.
+ * Context: process context (takes the pool's huge lock for a huge one).
  */
 void zcpool_pool_untake(struct zcpool_pool *pool, const struct zcpool_pool_taken *taken,
 			unsigned int nr)
@@ -1303,6 +1354,10 @@ void zcpool_pool_untake(struct zcpool_pool *pool, const struct zcpool_pool_taken
 	unsigned int i;
 
 	for (i = 0; i < nr; i++) {
+		if (taken[i].huge) {
+			pool_huge_untake(pool, taken[i].huge);
+			continue;
+		}
 		claim = &taken[i].claim;
 		this_cpu_dec(pool->pcpu->frees);
 		this_cpu_add(pool->pcpu->requested, claim->size);
@@ -1323,8 +1378,10 @@ EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_untake);
  *
  * As the end of zcpool_pool_free_bulk(): each stretch of one shape goes to
  * this CPU's magazine and what does not fit to the arena, a lock hold each.
+ * A huge allocation leaves user mappings (the release hook) and becomes a
+ * spare, as zcpool_pool_free() would have it.
  *
- * Context: process context.
+ * Context: process context, may sleep (the release hook).
  */
 void zcpool_pool_put_taken(struct zcpool_pool *pool, const struct zcpool_pool_taken *taken,
 			   unsigned int nr)
@@ -1332,8 +1389,12 @@ void zcpool_pool_put_taken(struct zcpool_pool *pool, const struct zcpool_pool_ta
 	struct pool_stash stash = { .nr = 0 };
 	unsigned int i;
 
-	for (i = 0; i < nr; i++)
-		pool_stash_add(pool, &stash, &taken[i].obj, &taken[i].claim);
+	for (i = 0; i < nr; i++) {
+		if (taken[i].huge)
+			pool_huge_put_taken(pool, taken[i].huge);
+		else
+			pool_stash_add(pool, &stash, &taken[i].obj, &taken[i].claim);
+	}
 	pool_stash_flush(pool, &stash);
 }
 EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_put_taken);
@@ -1440,7 +1501,7 @@ int zcpool_pool_free_bulk(struct zcpool_pool *pool, const u64 *offsets, unsigned
 		return -EINVAL;
 	for (i = 0; i < count; i++) {
 		ret = pool_claim(pool, offsets[i], &obj, &claim);
-		if (ret == ZCPOOL_POOL_TAKE_HUGE) {
+		if (ret == POOL_CLAIM_HUGE) {
 			if (pool_free_huge(pool, offsets[i], &size))
 				break;
 			cond_resched();

@@ -166,20 +166,22 @@ struct zcpool_pool_stats {
 	u64 chunk_usage[ZCPOOL_POOL_NR_USAGE];
 };
 
+struct zcpool_huge;
+
 /**
  * struct zcpool_pool_taken - an allocation taken back from its caller, not yet put away
- * @obj:   where it is, and how much of it may hold old data.
- * @claim: what it was (its class or run, its requested size).
+ * @obj:    where it is, and how much of it may hold old data (not for a
+ *          huge allocation).
+ * @claim:  what it was (its class or run, its requested size).
  * @offset: its window offset.
+ * @huge:   the huge allocation taken, or NULL for one of the arenas.
  */
 struct zcpool_pool_taken {
 	struct zcpool_arena_obj obj;
 	struct zcpool_chunk_claim claim;
 	u64 offset;
+	struct zcpool_huge *huge;
 };
-
-/* zcpool_pool_take(): a huge allocation is there; free it with zcpool_pool_free(). */
-#define ZCPOOL_POOL_TAKE_HUGE	1
 
 struct zcpool_pool *zcpool_pool_create(const struct zcpool_pool_config *config);
 void zcpool_pool_destroy(struct zcpool_pool *pool);

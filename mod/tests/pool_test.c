@@ -1516,53 +1516,72 @@ static void bulk_calls_move_batches_of_every_shape(struct kunit *test)
  */
 static void taken_allocations_come_back_live_or_go(struct kunit *test)
 {
+	struct pool_ctx *ctx = test->priv;
 	struct zcpool_pool *pool = new_pool(test, MID_ORDER, 0, 1);
 	struct zcpool_pool_stats *st = new_stats(test), *before = new_stats(test);
-	u64 sizes[2] = { 100, 3 * PAGE_SIZE }, offs[2], huge;
-	struct zcpool_pool_taken *taken;
+	u64 sizes[3] = { 100, 3 * PAGE_SIZE, MID_CHUNK + 1 }, offs[3];
+	struct zcpool_pool_taken *taken, scratch;
 	struct page *page;
 	unsigned int i;
 
-	taken = kunit_kcalloc(test, 2, sizeof(*taken), GFP_KERNEL);
+	taken = kunit_kcalloc(test, 3, sizeof(*taken), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, taken);
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 3; i++) {
 		offs[i] = alloc_ok(test, pool, NULL, MID_ORDER, sizes[i], 0, 0);
 		KUNIT_EXPECT_TRUE(test, fill(test, pool, offs[i], sizes[i], 0x5a));
 	}
-	huge = alloc_ok(test, pool, NULL, MID_ORDER, MID_CHUNK + 1, 0, 0);
 	zcpool_pool_stats(pool, before);
+	KUNIT_EXPECT_EQ(test, before->huge_live, 1);
 
-	KUNIT_EXPECT_EQ(test, zcpool_pool_take(pool, huge, &taken[0]), ZCPOOL_POOL_TAKE_HUGE);
-	KUNIT_EXPECT_EQ(test, zcpool_pool_take(pool, offs[0] + 16, &taken[0]), -EINVAL);
-	for (i = 0; i < 2; i++)
+	KUNIT_EXPECT_EQ(test, zcpool_pool_take(pool, offs[0] + 16, &scratch), -EINVAL);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_take(pool, offs[2] + PAGE_SIZE, &scratch), -EINVAL);
+	for (i = 0; i < 3; i++)
 		KUNIT_ASSERT_EQ(test, zcpool_pool_take(pool, offs[i], &taken[i]), 0);
-	KUNIT_EXPECT_EQ(test, zcpool_pool_take(pool, offs[0], &taken[0]), -EINVAL);
-	page = zcpool_pool_page(pool, offs[1]);
-	KUNIT_EXPECT_NULL(test, page);
-	if (page)
-		put_page(page);
+	KUNIT_EXPECT_NULL(test, taken[0].huge);
+	KUNIT_EXPECT_NOT_NULL(test, taken[2].huge);
+	KUNIT_EXPECT_EQ(test, taken[2].claim.size, sizes[2]);
+	for (i = 0; i < 3; i++) {
+		/* A failed take fills in nothing useful: not into taken[]. */
+		KUNIT_EXPECT_EQ(test, zcpool_pool_take(pool, offs[i], &scratch), -EINVAL);
+		/* Taken, not live: a fault on its pages finds nothing. */
+		page = zcpool_pool_page(pool, offs[i] + sizes[i] - 1);
+		KUNIT_EXPECT_NULL_MSG(test, page, "allocation %u", i);
+		if (page)
+			put_page(page);
+	}
 	zcpool_pool_stats(pool, st);
-	KUNIT_EXPECT_EQ(test, st->live, 1);
-	KUNIT_EXPECT_EQ(test, st->bytes_requested, MID_CHUNK + 1);
+	KUNIT_EXPECT_EQ(test, st->live, 0);
+	KUNIT_EXPECT_EQ(test, st->huge_live, 0);
+	KUNIT_EXPECT_EQ(test, st->bytes_requested, 0);
+	KUNIT_EXPECT_EQ(test, st->frees, 3);
 
-	zcpool_pool_untake(pool, taken, 2);
+	zcpool_pool_untake(pool, taken, 3);
 	zcpool_pool_stats(pool, st);
 	KUNIT_EXPECT_EQ(test, st->live, before->live);
 	KUNIT_EXPECT_EQ(test, st->frees, before->frees);
 	KUNIT_EXPECT_EQ(test, st->bytes_requested, before->bytes_requested);
 	KUNIT_EXPECT_EQ(test, st->runs_live, before->runs_live);
+	KUNIT_EXPECT_EQ(test, st->huge_live, before->huge_live);
+	KUNIT_EXPECT_EQ(test, st->bytes_held, before->bytes_held);
 	KUNIT_EXPECT_EQ(test, st->class_live[zcpool_sizeclass_index(100)], 1);
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < 3; i++)
 		KUNIT_EXPECT_TRUE(test, holds(test, pool, offs[i], sizes[i], 0x5a));
+	/* Taking back and untaking left user mappings alone. */
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->nr_released), 0);
 
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < 3; i++)
 		KUNIT_ASSERT_EQ(test, zcpool_pool_take(pool, offs[i], &taken[i]), 0);
-	zcpool_pool_put_taken(pool, taken, 2);
-	KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, offs[0]), -EINVAL);
-	KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, huge), 0);
+	zcpool_pool_put_taken(pool, taken, 3);
+	/* The huge one went back (new_pool keeps no spares), zapped first. */
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->nr_released), 1);
+	KUNIT_EXPECT_EQ(test, ctx->released[0].offset, offs[2]);
+	for (i = 0; i < 3; i++)
+		KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, offs[i]), -EINVAL);
 	zcpool_pool_drain_caches(pool);
 	zcpool_pool_stats(pool, st);
 	KUNIT_EXPECT_EQ(test, st->live, 0);
+	KUNIT_EXPECT_EQ(test, st->huge_live, 0);
+	KUNIT_EXPECT_EQ(test, st->spares, 0);
 	KUNIT_EXPECT_EQ(test, st->bytes_requested, 0);
 	KUNIT_EXPECT_EQ(test, st->frees, 3);
 	KUNIT_EXPECT_EQ(test, st->arena_live, 0);
