@@ -824,6 +824,39 @@ TEST_F(pool, free_batch_stops_at_the_first_bad_offset)
 	EXPECT_EQ(0, zc_free(self->fd, offsets[4]));
 }
 
+/*
+ * Classes, runs and huge allocations in one block of a FREE_BATCH, with a
+ * huge offset repeated: the entries before the repeat are freed, the
+ * repeat is refused (taken already in the same block), the rest stays.
+ */
+TEST_F(pool, free_batch_of_every_kind_stops_at_a_repeated_huge_offset)
+{
+	uint64_t sizes[6] = { 256, self->chunk + 1, 5 * self->page, 2 * self->chunk, 0, 100 };
+	struct zcpool_batch batch = { 0 };
+	uint64_t offsets[6];
+	struct snapshot s;
+	int i;
+
+	for (i = 0; i < 6; i++)
+		if (sizes[i])
+			ASSERT_EQ(0, zc_alloc(self->fd, sizes[i], 0, 0, &offsets[i]));
+	offsets[4] = offsets[1];
+	snap(_metadata, self->fd, &s);
+	EXPECT_EQ(2, s.st.huge_live);
+	batch.items = (uintptr_t)offsets;
+	batch.count = 6;
+	ASSERT_EQ(0, ioctl(self->fd, ZCPOOL_IOC_FREE_BATCH, &batch));
+	EXPECT_EQ(4, batch.done);
+	EXPECT_EQ(-EINVAL, batch.error);
+	snap(_metadata, self->fd, &s);
+	EXPECT_EQ(1, s.st.live);
+	EXPECT_EQ(0, s.st.huge_live);
+	EXPECT_EQ(0, s.st.runs_live);
+	EXPECT_EQ(100, s.st.bytes_requested);
+	EXPECT_EQ(EINVAL, zc_free(self->fd, offsets[3]));
+	EXPECT_EQ(0, zc_free(self->fd, offsets[5]));
+}
+
 /* Offsets past the first block of the kernel's copy: the count still holds. */
 TEST_F(pool, free_batch_stops_at_an_unreadable_offset)
 {
