@@ -178,6 +178,13 @@ static uint64_t walk(int p, struct alloc *a, uint64_t tag, bool write, bool zero
 	return bad;
 }
 
+/* Whether @a's mapping covers all of its pages. */
+static bool covers_all(const struct alloc *a)
+{
+	return a->map && a->map_off <= page_down(a->off) &&
+	       a->map_off + a->map_len >= page_up(a->off + a->size);
+}
+
 static void map_alloc(int p, struct alloc *a)
 {
 	uint64_t off = page_down(a->off), len = page_up(a->off + a->size) - off;
@@ -803,8 +810,21 @@ static void op_fork(void)
 			for (i = 0; i < g.pools[p].nr_live; i++)
 				if (g.pools[p].live[i].map)
 					verify(p, &g.pools[p].live[i], "in the forked child");
-		if (pl->nr_live && pl->live[victim].map)
-			walk(0, &pl->live[victim], new_tag, true, false);
+		if (pl->nr_live && g.has_mmap) {
+			struct alloc v = pl->live[victim];
+
+			/*
+			 * All of it gets the new tag: through the inherited
+			 * mapping when that covers it, else (a partial munmap
+			 * or a shrinking mremap took some) through a new one.
+			 */
+			if (!covers_all(&v)) {
+				v.map = NULL;
+				map_alloc(0, &v);
+			}
+			if (v.map)
+				walk(0, &v, new_tag, true, false);
+		}
 		msg[0] = ~0ULL;
 		if (!zc_alloc(pl->fd, size, 0, 0, &msg[0])) {
 			a.off = msg[0];
@@ -828,7 +848,7 @@ static void op_fork(void)
 		MISMATCH("forked child: status %#x, %llu mismatches", status,
 			 (unsigned long long)msg[1]);
 	}
-	if (pl->nr_live && pl->live[victim].map)
+	if (pl->nr_live && g.has_mmap)
 		pl->live[victim].tag = new_tag;
 	if (msg[0] == ~0ULL) {
 		MISMATCH("forked child could not allocate");
