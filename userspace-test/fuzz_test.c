@@ -855,11 +855,19 @@ static void op_fork(void)
 		return;
 	}
 	/* The parent now owns the child's allocation, with the child's bytes. */
-	pl->live[pl->nr_live] = (struct alloc){ .off = msg[0], .size = size, .tag = new_tag };
-	if (pl->nr_live == MAX_LIVE || overlaps_live(pl, msg[0], size)) {
+	if (overlaps_live(pl, msg[0], size)) {
 		MISMATCH("child's allocation %#llx overlaps", (unsigned long long)msg[0]);
 		return;
 	}
+	if (pl->nr_live == MAX_LIVE) {
+		/* The model is full: give it straight back, as adopt() does. */
+		if (zc_free(pl->fd, msg[0]))
+			MISMATCH("free of the child's %#llx failed", (unsigned long long)msg[0]);
+		pl->allocs++;
+		pl->frees++;
+		return;
+	}
+	pl->live[pl->nr_live] = (struct alloc){ .off = msg[0], .size = size, .tag = new_tag };
 	pl->nr_live++;
 	pl->requested += size;
 	pl->allocs++;
