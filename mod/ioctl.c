@@ -532,11 +532,10 @@ static int ioctl_free_batch_done(struct zcpool_batch __user *uarg, u32 done, u32
  * Free the @n offsets of @block, entries @first.. of a FREE_BATCH of
  * @count, with room for @n in @taken. The allocations up to the first bad
  * offset are taken back (no longer live, nothing else has them yet), then
- * reported done in the header, and
- * only then put away: a header that cannot take the report makes them live
- * again, so @done stays exact. Returns 0 to go on, 1 when
- * the batch stopped here (the header says where and why), -EFAULT when it
- * stopped before freeing anything.
+ * reported done in the header, and only then put away: a header that
+ * cannot take the report makes them live again, so @done stays exact.
+ * Returns 0 to go on, 1 when the batch stopped here (the header says where
+ * and why), -EFAULT when it stopped before freeing anything.
  */
 static int ioctl_free_block(struct zcpool_file *zf, struct zcpool_batch __user *uarg,
 			    const u64 *block, unsigned int n, u32 first, u32 count,
