@@ -139,11 +139,6 @@ TEST_F(pool, a_new_pool_is_empty)
 }
 
 /*
- * Every size from 1 byte up in 16-byte steps (class sizes are multiples of
- * 16) until one becomes a page run: each lands in exactly one class, classes
- * never go down as sizes grow, and every class the module reports is hit.
- */
-/*
  * Every small size, in 16 B steps up to 8 pages: its class grows by one,
  * or, for a class whose run would hold one element (zc_class_is_run()),
  * the page runs do; the classes come in order and each is used.
