@@ -238,10 +238,150 @@ void zcpool_chunk_run_free(struct zcpool_run *run);
 void zcpool_chunk_run_attach(struct zcpool_chunk *chunk, struct zcpool_run *run,
 			     unsigned int first_page);
 void zcpool_chunk_run_detach(struct zcpool_run *run);
-void zcpool_chunk_run_set_slack(struct zcpool_run *run, unsigned int idx, u32 slack);
-u32 zcpool_chunk_run_slack(const struct zcpool_run *run, unsigned int idx);
 bool zcpool_chunk_run_page_live(const struct zcpool_run *run, unsigned int page);
-void zcpool_chunk_hand_out(struct zcpool_chunk *chunk, u64 off, u64 size);
-int zcpool_chunk_claim(struct zcpool_chunk *chunk, u64 off, struct zcpool_chunk_claim *claim);
+
+/*
+ * The hot halves of every allocation and free, inline: each is a few
+ * loads, stores and one atomic operation, less than the call would cost.
+ */
+
+/**
+ * zcpool_chunk_run_set_slack() - record the unused bytes of one element
+ * @run:   the run.
+ * @idx:   an element index.
+ * @slack: elem_size minus the requested size, less than elem_size.
+ *
+ * Context: under the arena lock.
+ */
+static inline void zcpool_chunk_run_set_slack(struct zcpool_run *run, unsigned int idx, u32 slack)
+{
+	switch (run->slack_bytes) {
+	case 1:
+		((u8 *)run->slack)[idx] = slack;
+		break;
+	case 2:
+		((u16 *)run->slack)[idx] = slack;
+		break;
+	default:
+		((u32 *)run->slack)[idx] = slack;
+		break;
+	}
+}
+
+/**
+ * zcpool_chunk_run_slack() - the unused bytes of one element
+ * @run: the run.
+ * @idx: an element index.
+ *
+ * Context: under the arena lock.
+ * Return: what zcpool_chunk_run_set_slack() recorded for @idx.
+ */
+static inline u32 zcpool_chunk_run_slack(const struct zcpool_run *run, unsigned int idx)
+{
+	switch (run->slack_bytes) {
+	case 1:
+		return ((const u8 *)run->slack)[idx];
+	case 2:
+		return ((const u16 *)run->slack)[idx];
+	default:
+		return ((const u32 *)run->slack)[idx];
+	}
+}
+
+/**
+ * zcpool_chunk_hand_out() - make an allocation the pool owns live for a caller
+ * @chunk: the chunk.
+ * @off:   the allocation's byte offset in @chunk: an element or a page run
+ *         the arena allocated and nobody else holds.
+ * @size:  the requested bytes, at most the allocation's size.
+ *
+ * Records the slack for exact accounting on free, then marks the
+ * allocation live, after which zcpool_chunk_claim() can take it back.
+ *
+ * Context: any context; no lock needed, the caller owns the allocation.
+ */
+static inline void zcpool_chunk_hand_out(struct zcpool_chunk *chunk, u64 off, u64 size)
+{
+	struct zcpool_chunk_page *m = &chunk->meta[off >> PAGE_SHIFT];
+	struct zcpool_run *run = READ_ONCE(m->run);
+	u32 idx, rem;
+
+	if (!run) {
+		m->slack = ((u64)m->pages << PAGE_SHIFT) - size;
+		atomic_set_release(&m->live, 1);
+		return;
+	}
+	idx = zcpool_chunk_run_index(run, off - ((u64)run->first_page << PAGE_SHIFT), &rem);
+	zcpool_chunk_run_set_slack(run, idx, run->elem_size - size);
+	/* The slack is written before a free can claim the element. */
+	smp_mb__before_atomic();
+	set_bit(idx, run->live);
+}
+
+/* Claim element @off of @run (found without the arena lock, maybe stale). */
+static inline int chunk_claim_elem(struct zcpool_chunk *chunk, struct zcpool_run *run,
+				   u64 off, struct zcpool_chunk_claim *claim)
+{
+	u64 start = (u64)run->first_page << PAGE_SHIFT;
+	u32 idx, rem;
+
+	/* A stale run (detached, reused page) has no live element: refused below. */
+	if (run->chunk != chunk)
+		return -EINVAL;
+	if (off < start)
+		return -EINVAL;
+	/* Below the chunk's size (checked by the caller): a u32. */
+	idx = zcpool_chunk_run_index(run, off - start, &rem);
+	if (rem)
+		return -EINVAL;
+	if (idx >= run->sp.nr_elems)
+		return -EINVAL;
+	if (!test_and_clear_bit(idx, run->live))
+		return -EINVAL;
+	claim->cls = run->cls;
+	claim->pages = 0;
+	claim->bytes = run->elem_size;
+	claim->size = run->elem_size - zcpool_chunk_run_slack(run, idx);
+	return 0;
+}
+
+/**
+ * zcpool_chunk_claim() - take a live allocation back from a caller
+ * @chunk: a chunk found by window offset under RCU (it may be being given up).
+ * @off:   a byte offset in @chunk, from the caller: anything at all.
+ * @claim: filled in on success.
+ *
+ * Only the start of a live element or live page run is accepted; the
+ * allocation is then no longer live (a second claim of it fails) but still
+ * allocated in the arena, and the caller owns it: it either caches it or
+ * frees it to the arena. Runs with no arena lock: atomic operations decide
+ * between concurrent claims, and RCU keeps a run just detached readable.
+ *
+ * Context: under rcu_read_lock(); no lock needed.
+ * Return: 0, or -EINVAL when @off is not the start of a live allocation.
+ */
+static __always_inline int zcpool_chunk_claim(struct zcpool_chunk *chunk, u64 off,
+					      struct zcpool_chunk_claim *claim)
+{
+	struct zcpool_chunk_page *m;
+	struct zcpool_run *run;
+
+	if (off >= (u64)zcpool_chunk_nr_pages(chunk) << PAGE_SHIFT)
+		return -EINVAL;
+	m = &chunk->meta[off >> PAGE_SHIFT];
+	/* Only the head page of a live run is ever 1: interior pages stay 0. */
+	if (!offset_in_page(off) && atomic_xchg(&m->live, 0)) {
+		claim->cls = -1;
+		claim->pages = m->pages;
+		claim->bytes = (u64)m->pages << PAGE_SHIFT;
+		claim->size = claim->bytes - m->slack;
+		return 0;
+	}
+	/* Pairs with the release in zcpool_chunk_run_attach(). */
+	run = smp_load_acquire(&m->run);
+	if (!run)
+		return -EINVAL;
+	return chunk_claim_elem(chunk, run, off, claim);
+}
 
 #endif /* _ZCPOOL_CHUNK_H */

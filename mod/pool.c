@@ -978,23 +978,19 @@ static void pool_arena_free(struct zcpool_pool *pool, const struct zcpool_arena_
 }
 
 /*
- * An element of @cls or a run of @pages pages for @obj: from this CPU's
- * magazine if it has one, else from the arena with a batch for the magazine.
+ * A cache miss in pool_get_obj(): the object from the arena, with a batch
+ * for the magazine when the shape has one (@slot >= 0). Out of line, so
+ * that the hit path carries neither its stack nor its calls.
  */
-static int pool_get_obj(struct zcpool_pool *pool, int cls, unsigned int pages,
-			struct zcpool_arena_obj *obj)
+static noinline int pool_get_obj_slow(struct zcpool_pool *pool, int cls, unsigned int pages,
+				      int slot, struct zcpool_arena_obj *obj)
 {
 	struct zcpool_arena_obj objs[ZCPOOL_CACHE_BATCH_MAX + 1];
-	int slot = zcpool_cache_slot(cls, pages);
 	struct zcpool_arena_req req;
 	unsigned int want = 1, left;
 	int ret;
 
 	if (slot >= 0) {
-		if (zcpool_cache_alloc(&pool->cache, slot, obj)) {
-			this_cpu_inc(pool->pcpu->cache_hits);
-			return 0;
-		}
 		this_cpu_inc(pool->pcpu->cache_misses);
 		want += zcpool_cache_refill_count(slot);
 	}
@@ -1009,6 +1005,22 @@ static int pool_get_obj(struct zcpool_pool *pool, int cls, unsigned int pages,
 			pool_arena_free(pool, &objs[1], left);
 	}
 	return 0;
+}
+
+/*
+ * An element of @cls or a run of @pages pages for @obj: from this CPU's
+ * magazine if it has one, else from the arena with a batch for the magazine.
+ */
+static __always_inline int pool_get_obj(struct zcpool_pool *pool, int cls, unsigned int pages,
+					struct zcpool_arena_obj *obj)
+{
+	int slot = zcpool_cache_slot(cls, pages);
+
+	if (slot >= 0 && zcpool_cache_alloc(&pool->cache, slot, obj)) {
+		this_cpu_inc(pool->pcpu->cache_hits);
+		return 0;
+	}
+	return pool_get_obj_slow(pool, cls, pages, slot, obj);
 }
 
 static void pool_count_alloc(struct zcpool_pool *pool, int cls, unsigned int pages, u64 size)
@@ -1036,8 +1048,8 @@ static void pool_count_free(struct zcpool_pool *pool, const struct zcpool_chunk_
  * run of *@pages pages (*@cls -1). Returns true when the request is huge
  * instead; *@cls and *@pages mean nothing then.
  */
-static bool pool_shape(struct zcpool_pool *pool, u64 size, u64 align, int *cls,
-		       unsigned int *pages)
+static __always_inline bool pool_shape(struct zcpool_pool *pool, u64 size, u64 align, int *cls,
+				       unsigned int *pages)
 {
 	u64 run_pages;
 
@@ -1062,8 +1074,9 @@ static bool pool_shape(struct zcpool_pool *pool, u64 size, u64 align, int *cls,
 }
 
 /* Give @obj of the request's shape to the caller: cleared if asked, counted, live. */
-static void pool_hand_out(struct zcpool_pool *pool, const struct zcpool_arena_obj *obj, int cls,
-			  unsigned int pages, u64 size, u32 flags, u64 *offset)
+static __always_inline void pool_hand_out(struct zcpool_pool *pool,
+					  const struct zcpool_arena_obj *obj, int cls,
+					  unsigned int pages, u64 size, u32 flags, u64 *offset)
 {
 	if ((flags & ZCPOOL_ALLOC_ZERO) && obj->dirty_len)
 		pool_zero(obj->chunk, obj->off, obj->dirty_len);
@@ -1136,8 +1149,9 @@ EXPORT_SYMBOL_NS_GPL(zcpool_pool_alloc, ZCPOOL);
  * POOL_CLAIM_HUGE when the offset is in a huge allocation's slots, for
  * pool_free_huge() to decide; -EINVAL when nothing live starts there.
  */
-static int pool_claim(struct zcpool_pool *pool, u64 offset, struct zcpool_arena_obj *obj,
-		      struct zcpool_chunk_claim *claim)
+static __always_inline int pool_claim(struct zcpool_pool *pool, u64 offset,
+				      struct zcpool_arena_obj *obj,
+				      struct zcpool_chunk_claim *claim)
 {
 	struct zcpool_chunk *chunk;
 	void *entry;
@@ -1168,23 +1182,8 @@ static int pool_claim(struct zcpool_pool *pool, u64 offset, struct zcpool_arena_
 	return 0;
 }
 
-/**
- * zcpool_pool_free_size() - free an allocation and tell its size
- * @pool:   the pool.
- * @offset: the offset zcpool_pool_alloc() returned.
- * @size:   set to the size the allocation was requested with, on success.
- *
- * The pool knows the allocation's size. An offset that is not the start
- * of a live allocation (freed already, inside one, never allocated, past
- * the window) is refused and nothing changes. Like free(3), this does not
- * unmap the memory from user mappings; pages go back to the page allocator
- * only with their chunk (or huge allocation), after the release hook.
- * Classes and short runs go to the per-CPU cache first.
- *
- * Context: process context, may sleep (the release hook).
- * Return: 0, or -EINVAL when @offset is not a live allocation's start.
- */
-int zcpool_pool_free_size(struct zcpool_pool *pool, u64 offset, u64 *size)
+/* Both frees, inline in each: the call would cost more than most frees. */
+static __always_inline int pool_free_one(struct zcpool_pool *pool, u64 offset, u64 *size)
 {
 	struct zcpool_arena_obj obj, evict[ZCPOOL_CACHE_BATCH_MAX + 1];
 	struct zcpool_chunk_claim claim;
@@ -1205,6 +1204,27 @@ int zcpool_pool_free_size(struct zcpool_pool *pool, u64 offset, u64 *size)
 		pool_arena_free(pool, evict, nr);
 	return 0;
 }
+
+/**
+ * zcpool_pool_free_size() - free an allocation and tell its size
+ * @pool:   the pool.
+ * @offset: the offset zcpool_pool_alloc() returned.
+ * @size:   set to the size the allocation was requested with, on success.
+ *
+ * The pool knows the allocation's size. An offset that is not the start
+ * of a live allocation (freed already, inside one, never allocated, past
+ * the window) is refused and nothing changes. Like free(3), this does not
+ * unmap the memory from user mappings; pages go back to the page allocator
+ * only with their chunk (or huge allocation), after the release hook.
+ * Classes and short runs go to the per-CPU cache first.
+ *
+ * Context: process context, may sleep (the release hook).
+ * Return: 0, or -EINVAL when @offset is not a live allocation's start.
+ */
+int zcpool_pool_free_size(struct zcpool_pool *pool, u64 offset, u64 *size)
+{
+	return pool_free_one(pool, offset, size);
+}
 EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_free_size);
 
 /**
@@ -1221,7 +1241,7 @@ int zcpool_pool_free(struct zcpool_pool *pool, u64 offset)
 {
 	u64 size;
 
-	return zcpool_pool_free_size(pool, offset, &size);
+	return pool_free_one(pool, offset, &size);
 }
 EXPORT_SYMBOL_NS_GPL(zcpool_pool_free, ZCPOOL);
 
