@@ -127,6 +127,10 @@ struct pool_pcpu_stats {
  * @chunk_order:    the preferred chunk order; slots are this big.
  * @top_order:      the largest order asked of the page allocator.
  * @max_run_pages:  the longest page run carved from a chunk.
+ * @class_run_pages: per size class, the pages of the page run that serves
+ *                  it (pool_class_is_run()), or 0 when it is cut into
+ *                  elements; set at creation, so that an allocation reads
+ *                  one byte instead of working the rule out again.
  * @keep_spares:    whether freed huge allocations may wait as spares.
  * @slot_shift:     log2 of the slot size in bytes.
  * @max_slot:       the last slot of the window.
@@ -163,6 +167,7 @@ struct zcpool_pool {
 	unsigned int chunk_order;
 	unsigned int top_order;
 	unsigned int max_run_pages;
+	u8 class_run_pages[ZCPOOL_SIZECLASS_NR];
 	bool keep_spares;
 	unsigned int slot_shift;
 	unsigned long max_slot;
@@ -829,6 +834,9 @@ struct zcpool_pool *zcpool_pool_create(const struct zcpool_pool_config *config)
 	if (config->max_page_order)
 		pool->top_order = min(chunk_order, config->max_page_order);
 	pool->max_run_pages = max_run_pages;
+	for (i = 0; i < ZCPOOL_SIZECLASS_NR; i++)
+		if (pool_class_is_run(pool, i))
+			pool->class_run_pages[i] = zcpool_sizeclass_run_pages(i);
 	pool->keep_spares = config->keep_spares;
 	pool->slot_shift = PAGE_SHIFT + chunk_order;
 	pool->max_slot = (ZCPOOL_POOL_WINDOW_BYTES >> pool->slot_shift) - 1;
@@ -1060,9 +1068,9 @@ static __always_inline bool pool_shape(struct zcpool_pool *pool, u64 size, u64 a
 	*pages = 0;
 	*cls = pool_class(size, align);
 	if (*cls >= 0) {
-		if (!pool_class_is_run(pool, *cls))
+		if (!pool->class_run_pages[*cls])
 			return false;
-		*pages = zcpool_sizeclass_run_pages(*cls);
+		*pages = pool->class_run_pages[*cls];
 		*cls = -1;
 		return false;
 	}

@@ -61,32 +61,6 @@ static_assert(BIG_SHIFT >= 7);
 static_assert(ZCPOOL_SIZECLASS_MAX_ELEMS <= ZCPOOL_SUBPAGE_MAX_ELEMS);
 
 /**
- * zcpool_sizeclass_index() - the class a small allocation is rounded up to
- * @size: the requested bytes.
- *
- * Context: any context. O(1).
- * Return: the index of the smallest class of at least @size bytes, or
- * -ERANGE when @size is 0 or above %ZCPOOL_SIZECLASS_MAX_SIZE (not small).
- */
-int zcpool_sizeclass_index(size_t size)
-{
-	unsigned int shift, step;
-
-	if (!size)
-		return -ERANGE;
-	if (size > ZCPOOL_SIZECLASS_MAX_SIZE)
-		return -ERANGE;
-	if (size <= ZCPOOL_SIZECLASS_TINY_MAX)
-		return (size - 1) / ZCPOOL_SIZECLASS_QUANTUM;
-
-	/* size is in (2^shift, 2^(shift+1)], cut into 8 steps of 2^(shift-3). */
-	shift = ilog2(size - 1);
-	step = (size - 1 - (1UL << shift)) >> (shift - ZCPOOL_SIZECLASS_STEPS_SHIFT);
-	return ZCPOOL_SIZECLASS_TINY_NR + (shift - 7) * ZCPOOL_SIZECLASS_STEPS + step;
-}
-EXPORT_SYMBOL_IF_KUNIT(zcpool_sizeclass_index);
-
-/**
  * zcpool_sizeclass_run_pages() - pages in each subpage run of a class
  * @idx: a class index from zcpool_sizeclass_index().
  *

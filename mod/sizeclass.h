@@ -2,12 +2,14 @@
 /*
  * Size classes: the sizes small allocations are rounded up to, and for each
  * class the run (pages) its subpages are cut from. A constant table: no
- * state, no locking, callable from any context. A class's size is inline:
- * every cached allocation and free asks for it.
+ * state, no locking, callable from any context. A request's class and a
+ * class's size are inline: every allocation and cached free asks for them.
  */
 #ifndef _ZCPOOL_SIZECLASS_H
 #define _ZCPOOL_SIZECLASS_H
 
+#include <linux/bitops.h>
+#include <linux/errno.h>
 #include <linux/types.h>
 #include <asm/page.h>
 
@@ -48,7 +50,31 @@
 /* The most elements any class puts in one run: 16 B elements in one page. */
 #define ZCPOOL_SIZECLASS_MAX_ELEMS	(PAGE_SIZE / ZCPOOL_SIZECLASS_QUANTUM)
 
-int zcpool_sizeclass_index(size_t size);
+/**
+ * zcpool_sizeclass_index() - the class a small allocation is rounded up to
+ * @size: the requested bytes.
+ *
+ * Context: any context. O(1).
+ * Return: the index of the smallest class of at least @size bytes, or
+ * -ERANGE when @size is 0 or above %ZCPOOL_SIZECLASS_MAX_SIZE (not small).
+ */
+static inline int zcpool_sizeclass_index(size_t size)
+{
+	unsigned int shift, step;
+
+	if (!size)
+		return -ERANGE;
+	if (size > ZCPOOL_SIZECLASS_MAX_SIZE)
+		return -ERANGE;
+	/* In 32 bits: sparse folds this for a caller's constant 0 too. */
+	if (size <= ZCPOOL_SIZECLASS_TINY_MAX)
+		return ((unsigned int)size - 1) / ZCPOOL_SIZECLASS_QUANTUM;
+
+	/* size is in (2^shift, 2^(shift+1)], cut into 8 steps of 2^(shift-3). */
+	shift = fls64(size - 1) - 1;
+	step = (size - 1 - (1UL << shift)) >> (shift - ZCPOOL_SIZECLASS_STEPS_SHIFT);
+	return ZCPOOL_SIZECLASS_TINY_NR + (shift - 7) * ZCPOOL_SIZECLASS_STEPS + step;
+}
 
 /**
  * zcpool_sizeclass_size() - the element size of a class
