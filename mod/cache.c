@@ -11,7 +11,7 @@
  * Nothing here talks to an arena while holding a magazine lock: a refill
  * is allocated by the caller first and then put in (zcpool_cache_fill()),
  * and an overflowing free hands the evicted half back to the caller
- * (zcpool_cache_free()), which gives it to the arenas. Only the drain calls
+ * (zcpool_cache_free_slow()), which gives it to the arenas. Only the drain calls
  * the arenas itself, after dropping the magazine lock for each batch.
  */
 

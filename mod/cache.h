@@ -181,39 +181,38 @@ static inline bool zcpool_cache_alloc(struct zcpool_cache *cache, unsigned int s
 }
 
 /**
- * zcpool_cache_free() - cache an allocation a caller gave back
+ * zcpool_cache_put() - cache an allocation a caller gave back, if there is room
  * @cache: the cache.
  * @slot:  a slot from zcpool_cache_slot().
  * @obj:   the allocation, claimed back (no longer live), still out of its
  *         arena.
- * @evict: room for %ZCPOOL_CACHE_BATCH_MAX + 1 entries.
  *
- * When the magazine is full, its older half moves to @evict first. When
- * the CPU's byte budget has no room even then, @obj itself goes to @evict
- * (zcpool_cache_free_slow(), when the magazine has no room right away).
+ * The fast half of a free: no room to hand back, so a caller's free path
+ * carries no eviction array (on kernels that zero every stack variable
+ * that was 216 bytes cleared per free). When it fails the caller goes on
+ * with zcpool_cache_free_slow().
  *
  * Context: any context that may take a spinlock; takes this CPU's lock.
- * Return: how many allocations are in @evict, for the caller to give back
- * to their arenas (zcpool_arena_free_objs()).
+ * Return: true when @obj is in the magazine, false when the magazine or
+ * the CPU's byte budget is full.
  */
-static inline unsigned int zcpool_cache_free(struct zcpool_cache *cache, unsigned int slot,
-					     const struct zcpool_arena_obj *obj,
-					     struct zcpool_arena_obj *evict)
+static inline bool zcpool_cache_put(struct zcpool_cache *cache, unsigned int slot,
+				    const struct zcpool_arena_obj *obj)
 {
 	struct zcpool_cache_cpu *c = raw_cpu_ptr(cache->cpu);
 	struct zcpool_cache_mag *mag = &c->mags[slot];
 	unsigned long bytes = zcpool_cache_slot_bytes(slot);
+	bool room;
 
 	spin_lock(&c->lock);
-	if (likely(mag->nr < mag->cap && c->bytes + bytes <= ZCPOOL_CACHE_CPU_BYTES)) {
+	room = mag->nr < mag->cap && c->bytes + bytes <= ZCPOOL_CACHE_CPU_BYTES;
+	if (likely(room)) {
 		mag->objs[mag->nr++] = *obj;
 		WRITE_ONCE(c->bytes, c->bytes + bytes);
 		WRITE_ONCE(c->nr, c->nr + 1);
-		spin_unlock(&c->lock);
-		return 0;
 	}
 	spin_unlock(&c->lock);
-	return zcpool_cache_free_slow(cache, slot, obj, evict);
+	return room;
 }
 
 #endif /* _ZCPOOL_CACHE_H */

@@ -232,6 +232,25 @@ static void pool_uncharge(struct zcpool_pool *pool, u64 bytes)
 	atomic64_sub(bytes, &pool_total_held);
 }
 
+/*
+ * The window's entry for @slot, for a caller under rcu_read_lock(): what
+ * xa_load() does, without the RCU read section of its own, which on a
+ * preemptible-RCU kernel is two more calls (a free made two such pairs).
+ */
+static __always_inline void *pool_window_entry(struct zcpool_pool *pool, unsigned long slot)
+{
+	XA_STATE(xas, &pool->window, slot);
+	void *entry;
+
+	RCU_LOCKDEP_WARN(!rcu_read_lock_held(), "pool window lookup outside RCU");
+	do {
+		entry = xas_load(&xas);
+		if (xa_is_zero(entry))
+			entry = NULL;
+	} while (xas_retry(&xas, entry));
+	return entry;
+}
+
 static u64 pool_slot_bytes(const struct zcpool_pool *pool)
 {
 	return 1ULL << pool->slot_shift;
@@ -1031,7 +1050,8 @@ static __always_inline int pool_get_obj(struct zcpool_pool *pool, int cls, unsig
 	return pool_get_obj_slow(pool, cls, pages, slot, obj);
 }
 
-static void pool_count_alloc(struct zcpool_pool *pool, int cls, unsigned int pages, u64 size)
+static __always_inline void pool_count_alloc(struct zcpool_pool *pool, int cls,
+					     unsigned int pages, u64 size)
 {
 	this_cpu_inc(pool->pcpu->allocs);
 	this_cpu_add(pool->pcpu->requested, size);
@@ -1041,7 +1061,8 @@ static void pool_count_alloc(struct zcpool_pool *pool, int cls, unsigned int pag
 		this_cpu_inc(pool->pcpu->run_orders[order_base_2(pages)]);
 }
 
-static void pool_count_free(struct zcpool_pool *pool, const struct zcpool_chunk_claim *claim)
+static __always_inline void pool_count_free(struct zcpool_pool *pool,
+					    const struct zcpool_chunk_claim *claim)
 {
 	this_cpu_inc(pool->pcpu->frees);
 	this_cpu_sub(pool->pcpu->requested, claim->size);
@@ -1168,7 +1189,7 @@ static __always_inline int pool_claim(struct zcpool_pool *pool, u64 offset,
 	if (offset >= ZCPOOL_POOL_WINDOW_BYTES)
 		return -EINVAL;
 	rcu_read_lock();
-	entry = xa_load(&pool->window, offset >> pool->slot_shift);
+	entry = pool_window_entry(pool, offset >> pool->slot_shift);
 	if (!entry) {
 		rcu_read_unlock();
 		return -EINVAL;
@@ -1190,12 +1211,28 @@ static __always_inline int pool_claim(struct zcpool_pool *pool, u64 offset,
 	return 0;
 }
 
+/*
+ * A claimed @obj the magazine had no room for (or, @slot -1, whose shape
+ * is not cached): make room in the magazine, else give it to its arena.
+ */
+static noinline void pool_free_slow(struct zcpool_pool *pool, int slot,
+				    const struct zcpool_arena_obj *obj)
+{
+	struct zcpool_arena_obj evict[ZCPOOL_CACHE_BATCH_MAX + 1];
+	unsigned int nr = 1;
+
+	evict[0] = *obj;
+	if (slot >= 0)
+		nr = zcpool_cache_free_slow(&pool->cache, slot, obj, evict);
+	if (nr)
+		pool_arena_free(pool, evict, nr);
+}
+
 /* Both frees, inline in each: the call would cost more than most frees. */
 static __always_inline int pool_free_one(struct zcpool_pool *pool, u64 offset, u64 *size)
 {
-	struct zcpool_arena_obj obj, evict[ZCPOOL_CACHE_BATCH_MAX + 1];
 	struct zcpool_chunk_claim claim;
-	unsigned int nr = 1;
+	struct zcpool_arena_obj obj;
 	int slot, ret;
 
 	ret = pool_claim(pool, offset, &obj, &claim);
@@ -1204,12 +1241,9 @@ static __always_inline int pool_free_one(struct zcpool_pool *pool, u64 offset, u
 	if (ret)
 		return ret;
 	*size = claim.size;
-	evict[0] = obj;
 	slot = zcpool_cache_slot(claim.cls, claim.pages);
-	if (slot >= 0)
-		nr = zcpool_cache_free(&pool->cache, slot, &obj, evict);
-	if (nr)
-		pool_arena_free(pool, evict, nr);
+	if (slot < 0 || !zcpool_cache_put(&pool->cache, slot, &obj))
+		pool_free_slow(pool, slot, &obj);
 	return 0;
 }
 
@@ -1778,7 +1812,7 @@ struct page *zcpool_pool_page(struct zcpool_pool *pool, u64 offset)
 	if (offset >= ZCPOOL_POOL_WINDOW_BYTES)
 		return NULL;
 	rcu_read_lock();
-	entry = xa_load(&pool->window, slot);
+	entry = pool_window_entry(pool, slot);
 	if (entry && xa_pointer_tag(entry) != POOL_ENTRY_HUGE) {
 		chunk = entry;
 		page = zcpool_arena_page(chunk->arena, chunk,
