@@ -68,23 +68,20 @@ VISIBLE_IF_KUNIT void zcpool_ioctl_fill_info(struct zcpool_info *info)
 EXPORT_SYMBOL_IF_KUNIT(zcpool_ioctl_fill_info);
 
 /*
- * A request the pool could never serve is -EINVAL: a size above the cap
- * (which only goes down) or an alignment beyond a chunk. A request that
- * fits the cap but not what is left under it is -EDQUOT, from the pool.
+ * What only the ioctl refuses; the pool refuses the rest before it changes
+ * anything (pool_check_request(): an unknown flag, a size of 0, an
+ * alignment that is not a power of two or beyond a chunk), with the same
+ * -EINVAL. Padding must be zero, and a size above this pool's cap (which
+ * only goes down) could never be served: -EINVAL too, where the kernel
+ * API says -EDQUOT. A request that fits the cap but not what is left
+ * under it is -EDQUOT, from the pool. Inline: it runs on every ALLOC.
  */
-static int ioctl_check_alloc(const struct zcpool_file *zf, const struct zcpool_alloc *req)
+static __always_inline int ioctl_check_alloc(const struct zcpool_file *zf,
+					     const struct zcpool_alloc *req)
 {
-	if (req->flags & ~ZCPOOL_ALLOC_VALID_FLAGS)
-		return -EINVAL;
 	if (req->pad)
 		return -EINVAL;
-	if (!req->size)
-		return -EINVAL;
 	if (req->size > zcpool_pool_max_bytes(zf->pool))
-		return -EINVAL;
-	if (req->align & (req->align - 1))
-		return -EINVAL;
-	if (req->align > zcpool_pool_slot_bytes(zf->pool))
 		return -EINVAL;
 	return 0;
 }
@@ -300,11 +297,17 @@ static long zcpool_ioctl_alloc(struct zcpool_file *zf, struct zcpool_alloc __use
 	if (ret)
 		return ret;
 	/* The only field that changed: the rest reads back as written. */
-	if (put_user(req.offset, &uarg->offset)) {
-		zcpool_ioctl_free_offset(zf, req.offset);
-		return -EFAULT;
-	}
+	if (!user_write_access_begin(&uarg->offset, sizeof(uarg->offset)))
+		goto efault;
+	unsafe_put_user(req.offset, &uarg->offset, efault_end);
+	user_write_access_end();
 	return 0;
+
+efault_end:
+	user_write_access_end();
+efault:
+	zcpool_ioctl_free_offset(zf, req.offset);
+	return -EFAULT;
 }
 
 static long zcpool_ioctl_free(struct zcpool_file *zf, struct zcpool_free __user *uarg)
