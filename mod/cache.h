@@ -187,10 +187,10 @@ static inline bool zcpool_cache_alloc(struct zcpool_cache *cache, unsigned int s
  * @obj:   the allocation, claimed back (no longer live), still out of its
  *         arena.
  *
- * The fast half of a free: no room to hand back, so a caller's free path
- * carries no eviction array (on kernels that zero every stack variable
- * that was 216 bytes cleared per free). When it fails the caller goes on
- * with zcpool_cache_free_slow().
+ * The fast half of a free. It evicts nothing, so the caller's free path
+ * needs no eviction array (216 bytes, which a kernel built with
+ * INIT_STACK_ALL_ZERO clears on every call); when it fails, the caller
+ * goes on with zcpool_cache_free_slow().
  *
  * Context: any context that may take a spinlock; takes this CPU's lock.
  * Return: true when @obj is in the magazine, false when the magazine or
