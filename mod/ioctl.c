@@ -545,33 +545,30 @@ static int ioctl_free_block(struct zcpool_file *zf, struct zcpool_batch __user *
 			    struct zcpool_pool_taken *taken)
 {
 	bool zap = atomic_read(&zf->flags) & ZCPOOL_POOL_ZAP_ON_FREE;
-	unsigned int j = 0, k, z;
+	unsigned int k, z;
 	int ret = 0;
 
-	while (j < n) {
-		for (k = 0; j + k < n; k++) {
-			ret = zcpool_pool_take(zf->pool, block[j + k], &taken[k]);
-			if (ret)
-				break;
+	for (k = 0; k < n; k++) {
+		ret = zcpool_pool_take(zf->pool, block[k], &taken[k]);
+		if (ret)
+			break;
+	}
+	if (k) {
+		if (ioctl_free_batch_done(uarg, first + k, count)) {
+			zcpool_pool_untake(zf->pool, taken, k);
+			return first ? 1 : -EFAULT;
 		}
-		if (k) {
-			if (ioctl_free_batch_done(uarg, first + j + k, count)) {
-				zcpool_pool_untake(zf->pool, taken, k);
-				return first + j ? 1 : -EFAULT;
-			}
-			zcpool_pool_put_taken(zf->pool, taken, k);
-			for (z = 0; zap && z < k; z++)
-				zcpool_mmap_zap(zf, taken[z].offset, taken[z].claim.size);
-			j += k;
-		}
-		if (ret) {
-			/*
-			 * Nothing was live there. Should this write fail, the
-			 * header still holds an exact @done, with -EFAULT.
-			 */
-			ioctl_free_batch_report(uarg, first + j, ret);
-			return 1;
-		}
+		zcpool_pool_put_taken(zf->pool, taken, k);
+		for (z = 0; zap && z < k; z++)
+			zcpool_mmap_zap(zf, taken[z].offset, taken[z].claim.size);
+	}
+	if (ret) {
+		/*
+		 * Nothing was live there. Should this write fail, the header
+		 * still holds an exact @done, with -EFAULT.
+		 */
+		ioctl_free_batch_report(uarg, first + k, ret);
+		return 1;
 	}
 	return 0;
 }
