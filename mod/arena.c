@@ -19,13 +19,14 @@
  *     and hands them in with the next call (struct zcpool_arena_req).
  *  3. The window xarray's own xa_lock nests inside 1 (xa_alloc, xa_store)
  *     and inside the huge lock (xa_erase); nothing nests inside it.
- *  4. A per-CPU cache lock (spinlock, cache.c) protects one CPU's
- *     magazines of one pool. It is a leaf too, never held with an arena
- *     lock: refills are allocated from the arena first and then put in,
- *     and evicted or drained allocations are taken out first and then
- *     given to the arena.
+ *  4. The per-CPU caches (cache.h) take no lock: a task uses its CPU's
+ *     magazines with preemption disabled, never across an arena call
+ *     (refills are allocated from the arena first and then put in, evicted
+ *     allocations are taken out first and then given to the arena). A
+ *     drain holds the cache's drain_lock (mutex), freezes the magazines,
+ *     and takes arena locks (2) one at a time to give them back.
  *  The shrinker's mutex (shrinker.c) is outermost: held while the shrinker
- *  reclaims a pool, which takes 4 and 2 (one at a time) and calls the
+ *  reclaims a pool, which takes the drain mutex and 2 and calls the
  *  release hook; never held across an allocation.
  *
  * Lockless: looking a chunk up by window offset (xa_load() under RCU; a

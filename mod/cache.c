@@ -8,21 +8,21 @@
  * budget, so the memory a pool's caches pin is bounded by
  * num_possible_cpus() * %ZCPOOL_CACHE_CPU_BYTES whatever the workload.
  *
- * Nothing here talks to an arena while holding a magazine lock: a refill
- * is allocated by the caller first and then put in (zcpool_cache_fill()),
+ * Nothing here talks to an arena with preemption disabled: a refill is
+ * allocated by the caller first and then put in (zcpool_cache_fill()),
  * and an overflowing free hands the evicted half back to the caller
- * (zcpool_cache_free_slow()), which gives it to the arenas. Only the drain calls
- * the arenas itself, after dropping the magazine lock for each batch.
+ * (zcpool_cache_free_slow()), which gives it to the arenas. Only the drain
+ * calls the arenas itself, with the magazines frozen (see cache.h).
  */
 
 #include <linux/cpumask.h>
 #include <linux/kernel.h>
-#include <linux/lockdep.h>
 #include <linux/minmax.h>
 #include <linux/overflow.h>
+#include <linux/mutex.h>
 #include <linux/percpu.h>
+#include <linux/rcupdate.h>
 #include <linux/sched.h>
-#include <linux/spinlock.h>
 #include <linux/string.h>
 #include <kunit/visibility.h>
 
@@ -85,9 +85,10 @@ int zcpool_cache_init(struct zcpool_cache *cache)
 					GFP_KERNEL_ACCOUNT);
 	if (!cache->cpu)
 		return -ENOMEM;
+	cache->frozen = 0;
+	mutex_init(&cache->drain_lock);
 	for_each_possible_cpu(cpu) {
 		c = per_cpu_ptr(cache->cpu, cpu);
-		spin_lock_init(&c->lock);
 		c->bytes = 0;
 		c->nr = 0;
 		used = 0;
@@ -112,25 +113,15 @@ EXPORT_SYMBOL_IF_KUNIT(zcpool_cache_init);
  */
 void zcpool_cache_destroy(struct zcpool_cache *cache)
 {
+	mutex_destroy(&cache->drain_lock);
 	free_percpu(cache->cpu);
 	cache->cpu = NULL;
 }
 EXPORT_SYMBOL_IF_KUNIT(zcpool_cache_destroy);
 
-/* The magazines of the CPU we run on now; another one after a migration is fine. */
-static struct zcpool_cache_cpu *cache_lock_local(struct zcpool_cache *cache)
-	__acquires(&c->lock)
-{
-	struct zcpool_cache_cpu *c = raw_cpu_ptr(cache->cpu);
-
-	spin_lock(&c->lock);
-	return c;
-}
-
 static void mag_push(struct zcpool_cache_cpu *c, struct zcpool_cache_mag *mag,
 		     const struct zcpool_arena_obj *obj, unsigned long bytes)
 {
-	lockdep_assert_held(&c->lock);
 	mag->objs[mag->nr++] = *obj;
 	WRITE_ONCE(c->bytes, c->bytes + bytes);
 	WRITE_ONCE(c->nr, c->nr + 1);
@@ -140,7 +131,6 @@ static void mag_push(struct zcpool_cache_cpu *c, struct zcpool_cache_mag *mag,
 static void mag_take_oldest(struct zcpool_cache_cpu *c, struct zcpool_cache_mag *mag,
 			    unsigned int n, unsigned long bytes, struct zcpool_arena_obj *out)
 {
-	lockdep_assert_held(&c->lock);
 	memcpy(out, mag->objs, n * sizeof(*out));
 	memmove(mag->objs, &mag->objs[n], (mag->nr - n) * sizeof(*out));
 	mag->nr -= n;
@@ -159,21 +149,24 @@ static void mag_take_oldest(struct zcpool_cache_cpu *c, struct zcpool_cache_mag 
  * Puts in as many as the magazine and the CPU's byte budget allow (the
  * magazine may have been filled meanwhile by another task on this CPU).
  *
- * Context: any context that may take a spinlock; takes this CPU's lock.
+ * Context: process context; disables preemption meanwhile.
  * Return: how many were not cached: @objs[0 .. return value) stay the
  * caller's, to give back to the arena.
  */
 unsigned int zcpool_cache_fill(struct zcpool_cache *cache, unsigned int slot,
 			       struct zcpool_arena_obj *objs, unsigned int nr)
 {
-	struct zcpool_cache_cpu *c = cache_lock_local(cache);
-	struct zcpool_cache_mag *mag = &c->mags[slot];
+	struct zcpool_cache_cpu *c = zcpool_cache_local_begin(cache);
 	unsigned long bytes = zcpool_cache_slot_bytes(slot);
+	struct zcpool_cache_mag *mag;
 
-	/* The last pushed is popped first: push from the end. */
-	while (nr && mag->nr < mag->cap && c->bytes + bytes <= ZCPOOL_CACHE_CPU_BYTES)
-		mag_push(c, mag, &objs[--nr], bytes);
-	spin_unlock(&c->lock);
+	if (c) {
+		mag = &c->mags[slot];
+		/* The last pushed is popped first: push from the end. */
+		while (nr && mag->nr < mag->cap && c->bytes + bytes <= ZCPOOL_CACHE_CPU_BYTES)
+			mag_push(c, mag, &objs[--nr], bytes);
+	}
+	zcpool_cache_local_end();
 	return nr;
 }
 EXPORT_SYMBOL_IF_KUNIT(zcpool_cache_fill);
@@ -185,23 +178,28 @@ EXPORT_SYMBOL_IF_KUNIT(zcpool_cache_fill);
  * @objs:  room for @nr allocations.
  * @nr:    how many the caller wants.
  *
- * For bulk calls: one lock hold for what the magazine has, newest first.
+ * For bulk calls: what the magazine has, newest first, in one go.
  *
- * Context: any context that may take a spinlock; takes this CPU's lock.
- * Return: how many are in @objs, 0 when the magazine is empty.
+ * Context: process context; disables preemption meanwhile.
+ * Return: how many are in @objs, 0 when the magazine is empty or a drain
+ * owns the magazines.
  */
 unsigned int zcpool_cache_alloc_many(struct zcpool_cache *cache, unsigned int slot,
 				     struct zcpool_arena_obj *objs, unsigned int nr)
 {
-	struct zcpool_cache_cpu *c = cache_lock_local(cache);
-	struct zcpool_cache_mag *mag = &c->mags[slot];
-	unsigned int i, n = min(nr, mag->nr);
+	struct zcpool_cache_cpu *c = zcpool_cache_local_begin(cache);
+	struct zcpool_cache_mag *mag;
+	unsigned int i, n = 0;
 
-	for (i = 0; i < n; i++)
-		objs[i] = mag->objs[--mag->nr];
-	WRITE_ONCE(c->bytes, c->bytes - n * zcpool_cache_slot_bytes(slot));
-	WRITE_ONCE(c->nr, c->nr - n);
-	spin_unlock(&c->lock);
+	if (c) {
+		mag = &c->mags[slot];
+		n = min(nr, mag->nr);
+		for (i = 0; i < n; i++)
+			objs[i] = mag->objs[--mag->nr];
+		WRITE_ONCE(c->bytes, c->bytes - n * zcpool_cache_slot_bytes(slot));
+		WRITE_ONCE(c->nr, c->nr - n);
+	}
+	zcpool_cache_local_end();
 	return n;
 }
 EXPORT_SYMBOL_IF_KUNIT(zcpool_cache_alloc_many);
@@ -215,9 +213,10 @@ EXPORT_SYMBOL_IF_KUNIT(zcpool_cache_alloc_many);
  * @evict: room for %ZCPOOL_CACHE_BATCH_MAX + 1 entries.
  *
  * When the magazine is full, its older half moves to @evict first. When
- * the CPU's byte budget has no room even then, @obj itself goes to @evict.
+ * the CPU's byte budget has no room even then, or a drain owns the
+ * magazines, @obj itself goes to @evict.
  *
- * Context: any context that may take a spinlock; takes this CPU's lock.
+ * Context: process context; disables preemption meanwhile.
  * Return: how many allocations are in @evict, for the caller to give back
  * to their arenas (zcpool_arena_free_objs()).
  */
@@ -225,11 +224,16 @@ unsigned int zcpool_cache_free_slow(struct zcpool_cache *cache, unsigned int slo
 				    const struct zcpool_arena_obj *obj,
 				    struct zcpool_arena_obj *evict)
 {
-	struct zcpool_cache_cpu *c = cache_lock_local(cache);
-	struct zcpool_cache_mag *mag = &c->mags[slot];
+	struct zcpool_cache_cpu *c = zcpool_cache_local_begin(cache);
 	unsigned long bytes = zcpool_cache_slot_bytes(slot);
+	struct zcpool_cache_mag *mag;
 	unsigned int n = 0;
 
+	if (!c) {
+		evict[n++] = *obj;
+		goto out;
+	}
+	mag = &c->mags[slot];
 	if (mag->nr == mag->cap) {
 		n = mag->cap / 2;
 		mag_take_oldest(c, mag, n, bytes, evict);
@@ -238,7 +242,8 @@ unsigned int zcpool_cache_free_slow(struct zcpool_cache *cache, unsigned int slo
 		mag_push(c, mag, obj, bytes);
 	else
 		evict[n++] = *obj;
-	spin_unlock(&c->lock);
+out:
+	zcpool_cache_local_end();
 	return n;
 }
 EXPORT_SYMBOL_IF_KUNIT(zcpool_cache_free_slow);
@@ -249,36 +254,53 @@ EXPORT_SYMBOL_IF_KUNIT(zcpool_cache_free_slow);
  * @release: chunks the arenas give up are moved here; the caller releases
  *           them with no lock held.
  *
- * Allocations freed into a magazine while this runs may stay there.
+ * Freezes the cache, waits for an expedited grace period so that no task
+ * is still inside a magazine, empties the magazines of every possible CPU
+ * (an offline CPU's too), and thaws the cache. The expedited wait takes
+ * microseconds where a normal grace period takes milliseconds, and a drain
+ * sits in front of a pool's growth; a cache that holds nothing is left
+ * alone. Allocations freed while this runs go to the arenas; ones cached
+ * after it may stay.
  *
- * Context: process context; takes each CPU's lock, then arena locks, one
- * at a time.
+ * Context: process context, may sleep; not inside an RCU read-side
+ * section. Takes the cache's drain mutex, then arena locks one at a time.
  * Return: how many allocations went back.
  */
 unsigned long zcpool_cache_drain(struct zcpool_cache *cache, struct list_head *release)
 {
-	struct zcpool_arena_obj batch[ZCPOOL_CACHE_MAG_MAX];
 	struct zcpool_cache_mag *mag;
 	struct zcpool_cache_cpu *c;
 	unsigned long drained = 0;
 	unsigned int cpu, slot, n;
 
+	if (!zcpool_cache_count(cache, NULL))
+		return 0;
+	mutex_lock(&cache->drain_lock);
+	WRITE_ONCE(cache->frozen, 1);
+	/*
+	 * A preempt-disabled section is an RCU read-side section: once this
+	 * returns, every use of a magazine that missed the flag has ended.
+	 */
+	synchronize_rcu_expedited();
 	for_each_possible_cpu(cpu) {
 		c = per_cpu_ptr(cache->cpu, cpu);
 		for (slot = 0; slot < ZCPOOL_CACHE_NR_SLOTS; slot++) {
 			mag = &c->mags[slot];
-			spin_lock(&c->lock);
 			n = mag->nr;
-			mag_take_oldest(c, mag, n, zcpool_cache_slot_bytes(slot), batch);
-			spin_unlock(&c->lock);
 			if (!n)
 				continue;
 			/* Out of every magazine and not live: the arena takes them. */
-			WARN_ON_ONCE(zcpool_arena_free_objs(batch, n, release));
+			WARN_ON_ONCE(zcpool_arena_free_objs(mag->objs, n, release));
+			mag->nr = 0;
+			WRITE_ONCE(c->bytes, c->bytes - n * zcpool_cache_slot_bytes(slot));
+			WRITE_ONCE(c->nr, c->nr - n);
 			drained += n;
 		}
 		cond_resched();
 	}
+	/* Pairs with zcpool_cache_local_begin(): the next user sees them empty. */
+	smp_store_release(&cache->frozen, 0);
+	mutex_unlock(&cache->drain_lock);
 	return drained;
 }
 EXPORT_SYMBOL_IF_KUNIT(zcpool_cache_drain);

@@ -1792,6 +1792,32 @@ static int worker_fn(void *arg)
 	kthread_complete_and_exit(&w->done, 0);
 }
 
+/*
+ * Drains the pool's caches over and over while the workers run: each drain
+ * freezes the magazines under their feet, so that allocations and frees
+ * meet a cache that turns to the arenas and back, and the drain empties
+ * magazines that workers on other CPUs just used.
+ */
+struct drainer {
+	struct zcpool_pool *pool;
+	bool stop;
+	unsigned long drains;
+	unsigned long drained;
+	struct completion done;
+};
+
+static int drainer_fn(void *arg)
+{
+	struct drainer *d = arg;
+
+	while (!READ_ONCE(d->stop)) {
+		d->drained += zcpool_pool_drain_caches(d->pool);
+		d->drains++;
+		cond_resched();
+	}
+	kthread_complete_and_exit(&d->done, 0);
+}
+
 static const unsigned int thread_arenas[] = { 1, 0 };
 
 static void arenas_desc(const unsigned int *n, char *desc)
@@ -1804,7 +1830,10 @@ static void arenas_desc(const unsigned int *n, char *desc)
 
 KUNIT_ARRAY_PARAM(thread_arenas, thread_arenas, arenas_desc);
 
-/* One thread per online CPU on one pool; the main thread frees what they left. */
+/*
+ * One thread per online CPU on one pool, and one draining its caches; the
+ * main thread frees what they left.
+ */
 static void threads_share_a_pool_with_exact_accounting(struct kunit *test)
 {
 	unsigned int nr_arenas = *(const unsigned int *)test->param_value;
@@ -1812,6 +1841,8 @@ static void threads_share_a_pool_with_exact_accounting(struct kunit *test)
 	struct zcpool_pool *pool = new_pool(test, SMALL_ORDER, max_bytes, nr_arenas);
 	unsigned int seed = get_seed(), cpu, n = 0, i, j;
 	struct zcpool_pool_stats *st = new_stats(test);
+	struct drainer drainer = { .pool = pool };
+	struct task_struct *drain_task;
 	struct worker *workers;
 	struct model *all;
 
@@ -1836,10 +1867,19 @@ static void threads_share_a_pool_with_exact_accounting(struct kunit *test)
 		n++;
 	}
 	cpus_read_unlock();
+	init_completion(&drainer.done);
+	drain_task = kthread_run(drainer_fn, &drainer, "zcpool-kunit/drain");
 	for (i = 0; i < n; i++)
 		wake_up_process(workers[i].task);
 	for (i = 0; i < n; i++)
 		wait_for_completion(&workers[i].done);
+	if (!IS_ERR(drain_task)) {
+		WRITE_ONCE(drainer.stop, true);
+		wait_for_completion(&drainer.done);
+	}
+	KUNIT_ASSERT_FALSE(test, IS_ERR(drain_task));
+	kunit_info(test, "%lu drains meanwhile gave back %lu cached allocations",
+		   drainer.drains, drainer.drained);
 	KUNIT_ASSERT_GT(test, n, 0);
 	KUNIT_EXPECT_EQ(test, n, num_online_cpus());
 
