@@ -546,13 +546,9 @@ static int ioctl_free_block(struct zcpool_file *zf, struct zcpool_batch __user *
 {
 	bool zap = atomic_read(&zf->flags) & ZCPOOL_POOL_ZAP_ON_FREE;
 	unsigned int k, z;
-	int ret = 0;
+	int ret;
 
-	for (k = 0; k < n; k++) {
-		ret = zcpool_pool_take(zf->pool, block[k], &taken[k]);
-		if (ret)
-			break;
-	}
+	ret = zcpool_pool_take_many(zf->pool, block, n, taken, &k);
 	if (k) {
 		if (ioctl_free_batch_done(uarg, first + k, count)) {
 			zcpool_pool_untake(zf->pool, taken, k);

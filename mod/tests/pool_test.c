@@ -1588,6 +1588,60 @@ static void taken_allocations_come_back_live_or_go(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, check_held(test, st));
 }
 
+/*
+ * Taking many stops at the first offset that is not a live allocation's
+ * start, the one before it included: a repeat of an offset it just took in
+ * the same chunk (where the window lookup is skipped), then a huge one and
+ * one in another shape around it, all taken until then.
+ */
+static void take_many_stops_at_the_first_bad_offset(struct kunit *test)
+{
+	struct zcpool_pool *pool = new_pool(test, MID_ORDER, 0, 1);
+	struct zcpool_pool_stats *st = new_stats(test), *before = new_stats(test);
+	u64 sizes[5] = { 64, 64, MID_CHUNK + 1, 2 * PAGE_SIZE, 64 }, offs[7];
+	struct zcpool_pool_taken *taken;
+	unsigned int i, done;
+
+	taken = kunit_kcalloc(test, ARRAY_SIZE(offs), sizeof(*taken), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, taken);
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		offs[i] = alloc_ok(test, pool, NULL, MID_ORDER, sizes[i], 0, 0);
+		KUNIT_EXPECT_TRUE(test, fill(test, pool, offs[i], sizes[i], 0x3c + i));
+	}
+	/* offs[5] repeats offs[1]; offs[6] is inside offs[0]'s chunk, not a start. */
+	offs[5] = offs[1];
+	offs[6] = offs[0] + 16;
+	zcpool_pool_stats(pool, before);
+
+	KUNIT_EXPECT_EQ(test, zcpool_pool_take_many(pool, offs, 7, taken, &done), -EINVAL);
+	KUNIT_EXPECT_EQ(test, done, 5);
+	KUNIT_EXPECT_NOT_NULL(test, taken[2].huge);
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->live, 0);
+	KUNIT_EXPECT_EQ(test, st->frees, before->frees + 5);
+	zcpool_pool_untake(pool, taken, done);
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->live, before->live);
+	KUNIT_EXPECT_EQ(test, st->bytes_requested, before->bytes_requested);
+	for (i = 0; i < ARRAY_SIZE(sizes); i++)
+		KUNIT_EXPECT_TRUE(test, holds(test, pool, offs[i], sizes[i], 0x3c + i));
+
+	/* Started at the inner offset, it takes nothing. */
+	KUNIT_EXPECT_EQ(test, zcpool_pool_take_many(pool, &offs[6], 1, taken, &done), -EINVAL);
+	KUNIT_EXPECT_EQ(test, done, 0);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_take_many(pool, offs, 5, taken, &done), 0);
+	KUNIT_EXPECT_EQ(test, done, 5);
+	zcpool_pool_put_taken(pool, taken, done);
+	for (i = 0; i < ARRAY_SIZE(sizes); i++)
+		KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, offs[i]), -EINVAL);
+	zcpool_pool_drain_caches(pool);
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->live, 0);
+	KUNIT_EXPECT_EQ(test, st->bytes_requested, 0);
+	KUNIT_EXPECT_EQ(test, st->arena_live, 0);
+	KUNIT_EXPECT_TRUE(test, check_held(test, st));
+}
+
 /* --- randomized and concurrent ----------------------------------------- */
 
 struct rnd_ops {
@@ -1935,6 +1989,7 @@ static struct kunit_case zcpool_pool_cases[] = {
 	KUNIT_CASE(bulk_free_stops_at_the_first_bad_offset),
 	KUNIT_CASE(bulk_calls_move_batches_of_every_shape),
 	KUNIT_CASE(taken_allocations_come_back_live_or_go),
+	KUNIT_CASE(take_many_stops_at_the_first_bad_offset),
 	KUNIT_CASE(random_ops_match_a_reference_model),
 	KUNIT_CASE_PARAM(threads_share_a_pool_with_exact_accounting, thread_arenas_gen_params),
 	{}
