@@ -1192,12 +1192,14 @@ struct pool_window_memo {
  * pool_free_huge() to decide; -EINVAL when nothing live starts there.
  * With a @memo, its chunk stands for the window's entry at its slot, and
  * it is set to the chunk of the allocation claimed; the caller clears it
- * when it gives that allocation back.
+ * when it gives that allocation back. Under rcu_read_lock(): the window's
+ * entry and a subpage run are freed after a grace period. Callers that
+ * claim many hold one read section for several claims.
  */
-static __always_inline int pool_claim(struct zcpool_pool *pool, u64 offset,
-				      struct zcpool_arena_obj *obj,
-				      struct zcpool_chunk_claim *claim,
-				      struct pool_window_memo *memo)
+static __always_inline int pool_claim_rcu(struct zcpool_pool *pool, u64 offset,
+					  struct zcpool_arena_obj *obj,
+					  struct zcpool_chunk_claim *claim,
+					  struct pool_window_memo *memo)
 {
 	struct zcpool_chunk *chunk;
 	unsigned long slot;
@@ -1207,24 +1209,18 @@ static __always_inline int pool_claim(struct zcpool_pool *pool, u64 offset,
 	if (offset >= ZCPOOL_POOL_WINDOW_BYTES)
 		return -EINVAL;
 	slot = offset >> pool->slot_shift;
-	rcu_read_lock();
 	if (memo && memo->chunk && memo->slot == slot)
 		entry = memo->chunk;
 	else
 		entry = pool_window_entry(pool, slot);
-	if (!entry) {
-		rcu_read_unlock();
+	if (!entry)
 		return -EINVAL;
-	}
-	if (xa_pointer_tag(entry) == POOL_ENTRY_HUGE) {
-		rcu_read_unlock();
+	if (xa_pointer_tag(entry) == POOL_ENTRY_HUGE)
 		return POOL_CLAIM_HUGE;
-	}
 	chunk = entry;
 	obj->chunk = chunk;
 	obj->off = offset & (pool_slot_bytes(pool) - 1);
 	ret = zcpool_chunk_claim(chunk, obj->off, claim);
-	rcu_read_unlock();
 	/* Claimed, the allocation keeps its chunk out of any release. */
 	if (ret)
 		return ret;
@@ -1235,6 +1231,19 @@ static __always_inline int pool_claim(struct zcpool_pool *pool, u64 offset,
 	obj->dirty_len = claim->bytes;
 	pool_count_free(pool, claim);
 	return 0;
+}
+
+/* pool_claim_rcu() of one allocation, in a read section of its own. */
+static __always_inline int pool_claim(struct zcpool_pool *pool, u64 offset,
+				      struct zcpool_arena_obj *obj,
+				      struct zcpool_chunk_claim *claim)
+{
+	int ret;
+
+	rcu_read_lock();
+	ret = pool_claim_rcu(pool, offset, obj, claim, NULL);
+	rcu_read_unlock();
+	return ret;
 }
 
 /*
@@ -1261,7 +1270,7 @@ static __always_inline int pool_free_one(struct zcpool_pool *pool, u64 offset, u
 	struct zcpool_arena_obj obj;
 	int slot, ret;
 
-	ret = pool_claim(pool, offset, &obj, &claim, NULL);
+	ret = pool_claim(pool, offset, &obj, &claim);
 	if (ret == POOL_CLAIM_HUGE)
 		return pool_free_huge(pool, offset, size);
 	if (ret)
@@ -1375,30 +1384,43 @@ static void pool_stash_flush(struct zcpool_pool *pool, struct pool_stash *stash)
 	stash->memo.chunk = NULL;
 }
 
+/* Whether @stash must be flushed before it takes an allocation of @slot. */
+static bool pool_stash_full(const struct pool_stash *stash, int slot)
+{
+	return stash->nr == POOL_BULK_BATCH || (stash->nr && slot != stash->slot);
+}
+
+/* Put @obj, of magazine slot @slot, in a @stash that is not full for it. */
+static void pool_stash_put(struct pool_stash *stash, const struct zcpool_arena_obj *obj,
+			   int slot)
+{
+	stash->slot = slot;
+	stash->objs[stash->nr++] = *obj;
+}
+
 static void pool_stash_add(struct zcpool_pool *pool, struct pool_stash *stash,
 			   const struct zcpool_arena_obj *obj,
 			   const struct zcpool_chunk_claim *claim)
 {
 	int slot = zcpool_cache_slot(claim->cls, claim->pages);
 
-	if (stash->nr == POOL_BULK_BATCH || (stash->nr && slot != stash->slot)) {
+	if (pool_stash_full(stash, slot)) {
 		pool_stash_flush(pool, stash);
 		cond_resched();
 	}
-	stash->slot = slot;
-	stash->objs[stash->nr++] = *obj;
+	pool_stash_put(stash, obj, slot);
 }
 
-/* zcpool_pool_take() with a @memo, as pool_claim() has it. */
-static __always_inline int pool_take(struct zcpool_pool *pool, u64 offset,
-				     struct zcpool_pool_taken *taken,
-				     struct pool_window_memo *memo)
+/* zcpool_pool_take() under rcu_read_lock(), with a @memo as pool_claim_rcu() has it. */
+static __always_inline int pool_take_rcu(struct zcpool_pool *pool, u64 offset,
+					 struct zcpool_pool_taken *taken,
+					 struct pool_window_memo *memo)
 {
 	int ret;
 
 	taken->offset = offset;
 	taken->huge = NULL;
-	ret = pool_claim(pool, offset, &taken->obj, &taken->claim, memo);
+	ret = pool_claim_rcu(pool, offset, &taken->obj, &taken->claim, memo);
 	if (ret != POOL_CLAIM_HUGE)
 		return ret;
 	ret = pool_huge_take(pool, offset, &taken->huge);
@@ -1432,7 +1454,12 @@ static __always_inline int pool_take(struct zcpool_pool *pool, u64 offset,
  */
 int zcpool_pool_take(struct zcpool_pool *pool, u64 offset, struct zcpool_pool_taken *taken)
 {
-	return pool_take(pool, offset, taken, NULL);
+	int ret;
+
+	rcu_read_lock();
+	ret = pool_take_rcu(pool, offset, taken, NULL);
+	rcu_read_unlock();
+	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_take);
 
@@ -1446,7 +1473,8 @@ EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_take);
  *           first offset that is not a live allocation's start.
  *
  * Offsets in the chunk of the one before skip the window lookup: the
- * allocation taken before keeps that chunk where it was.
+ * allocation taken before keeps that chunk where it was. One RCU read
+ * section covers %POOL_BULK_BATCH offsets.
  *
  * Context: process context.
  * Return: 0 when all were taken, else the error of @offsets[*@done]
@@ -1459,11 +1487,17 @@ int zcpool_pool_take_many(struct zcpool_pool *pool, const u64 *offsets, unsigned
 	unsigned int i;
 	int ret = 0;
 
+	rcu_read_lock();
 	for (i = 0; i < nr; i++) {
-		ret = pool_take(pool, offsets[i], &taken[i], &memo);
+		if (i && !(i % POOL_BULK_BATCH)) {
+			rcu_read_unlock();
+			rcu_read_lock();
+		}
+		ret = pool_take_rcu(pool, offsets[i], &taken[i], &memo);
 		if (ret)
 			break;
 	}
+	rcu_read_unlock();
 	*done = i;
 	return ret;
 }
@@ -1625,24 +1659,47 @@ int zcpool_pool_free_bulk(struct zcpool_pool *pool, const u64 *offsets, unsigned
 	struct pool_stash stash = { .nr = 0 };
 	struct zcpool_chunk_claim claim;
 	struct zcpool_arena_obj obj;
-	unsigned int i;
-	int ret;
+	unsigned int i = 0;
+	int ret = 0, slot;
+	bool held;
 	u64 size;
 
 	if (count > INT_MAX)
 		return -EINVAL;
-	for (i = 0; i < count; i++) {
-		ret = pool_claim(pool, offsets[i], &obj, &claim, &stash.memo);
-		if (ret == POOL_CLAIM_HUGE) {
-			if (pool_free_huge(pool, offsets[i], &size))
+	while (i < count) {
+		/*
+		 * One RCU read section for the claims of a stash's worth (two
+		 * calls each way on a preemptible-RCU kernel); the flush and
+		 * the huge free, which may sleep, come after it.
+		 */
+		held = false;
+		rcu_read_lock();
+		while (i < count) {
+			ret = pool_claim_rcu(pool, offsets[i], &obj, &claim, &stash.memo);
+			if (ret)
 				break;
+			i++;
+			slot = zcpool_cache_slot(claim.cls, claim.pages);
+			if (pool_stash_full(&stash, slot)) {
+				held = true;
+				break;
+			}
+			pool_stash_put(&stash, &obj, slot);
+		}
+		rcu_read_unlock();
+		if (held) {
+			/* Claimed, @obj is ours: it goes in once the stash is empty. */
+			pool_stash_flush(pool, &stash);
 			cond_resched();
+			pool_stash_put(&stash, &obj, slot);
 			continue;
 		}
-		if (ret)
+		if (ret != POOL_CLAIM_HUGE)
 			break;
-		/* Claimed, it is ours: put away a stretch of one shape at once. */
-		pool_stash_add(pool, &stash, &obj, &claim);
+		if (pool_free_huge(pool, offsets[i], &size))
+			break;
+		i++;
+		cond_resched();
 	}
 	pool_stash_flush(pool, &stash);
 	return i;
