@@ -734,6 +734,56 @@ static void zero_flag_clears_reused_memory(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, again), 0);
 }
 
+/*
+ * Lookups read the window's first slots from a copy of them, and the
+ * xarray beyond: huge allocations of two slots each fill the copied
+ * slots and go past them, then a small allocation's chunk lands past
+ * them too. Both kinds are found, lent and freed there, and refused at
+ * an offset that is not an allocation's start.
+ */
+static void window_slots_past_the_head_work_alike(struct kunit *test)
+{
+	struct zcpool_pool *pool = new_pool(test, SMALL_ORDER, 0, 1);
+	struct zcpool_pool_stats *st = new_stats(test);
+	u64 *huge, small, slots = 0, size = SMALL_CHUNK + 1;
+	unsigned int i, nr = 0;
+	struct page *page;
+
+	huge = kunit_kcalloc(test, 256, sizeof(*huge), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, huge);
+	while (slots < 140) {
+		huge[nr] = alloc_ok(test, pool, NULL, SMALL_ORDER, size, 0, 0);
+		slots = max(slots, (huge[nr] + size) / SMALL_CHUNK + 1);
+		nr++;
+		KUNIT_ASSERT_LT(test, nr, 256);
+	}
+	small = alloc_ok(test, pool, NULL, SMALL_ORDER, 64, 0, 0);
+	KUNIT_ASSERT_GE(test, small / SMALL_CHUNK, 128);
+	KUNIT_ASSERT_GE(test, huge[nr - 1] / SMALL_CHUNK, 128);
+	KUNIT_EXPECT_TRUE(test, fill(test, pool, small, 64, 0x66));
+	KUNIT_EXPECT_TRUE(test, fill(test, pool, huge[nr - 1], size, 0x77));
+	KUNIT_EXPECT_TRUE(test, holds(test, pool, small, 64, 0x66));
+	KUNIT_EXPECT_TRUE(test, holds(test, pool, huge[nr - 1], size, 0x77));
+	page = zcpool_pool_page(pool, huge[nr - 1] + size - 1);
+	KUNIT_EXPECT_NOT_NULL(test, page);
+	if (page)
+		put_page(page);
+
+	KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, small + 64), -EINVAL);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, huge[nr - 1] + PAGE_SIZE), -EINVAL);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, small), 0);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, small), -EINVAL);
+	for (i = 0; i < nr; i++)
+		KUNIT_EXPECT_EQ_MSG(test, zcpool_pool_free(pool, huge[i]), 0, "huge %u", i);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, huge[nr - 1]), -EINVAL);
+	zcpool_pool_drain_caches(pool);
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->live, 0);
+	KUNIT_EXPECT_EQ(test, st->huge_live, 0);
+	KUNIT_EXPECT_EQ(test, st->bytes_requested, 0);
+	KUNIT_EXPECT_TRUE(test, check_held(test, st));
+}
+
 static void pool_page_lends_only_live_pages(struct kunit *test)
 {
 	struct zcpool_pool *pool = new_pool(test, MID_ORDER, 0, 1);
@@ -1971,6 +2021,7 @@ static struct kunit_case zcpool_pool_cases[] = {
 	KUNIT_CASE_PARAM(free_refuses_what_is_not_an_allocation, bad_free_gen_params),
 	KUNIT_CASE_PARAM(zero_flag_clears_reused_memory, zero_size_gen_params),
 	KUNIT_CASE(pool_page_lends_only_live_pages),
+	KUNIT_CASE(window_slots_past_the_head_work_alike),
 	KUNIT_CASE(pool_cap_stops_allocation_with_edquot),
 	KUNIT_CASE(pool_cap_is_lowered_never_raised),
 	KUNIT_CASE(total_cap_stops_allocation_with_edquot),
