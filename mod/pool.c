@@ -374,23 +374,33 @@ static struct zcpool_arena *pool_arena(struct zcpool_pool *pool)
 	return &pool->arenas[raw_smp_processor_id() % pool->nr_arenas];
 }
 
-/*
- * The class that serves @size at @align: the first one from @size's on
- * whose elements are all aligned to @align (their size is a multiple of it,
- * runs start on a page), or -1 for a page run.
- */
-static int pool_class(u64 size, u64 align)
+/* pool_class() for an @align above the quantum: the search, out of line. */
+static noinline int pool_class_aligned(int cls, u64 align)
 {
-	int cls = zcpool_sizeclass_index(size);
-
-	if (cls < 0)
-		return -1;
 	if (align > PAGE_SIZE)
 		return -1;
 	for (; cls < ZCPOOL_SIZECLASS_NR; cls++)
 		if (!(zcpool_sizeclass_size(cls) & (align - 1)))
 			return cls;
 	return -1;
+}
+
+/*
+ * The class that serves @size at @align: the first one from @size's on
+ * whose elements are all aligned to @align (their size is a multiple of it,
+ * runs start on a page), or -1 for a page run. Inline: every allocation
+ * asks, and most ask for no alignment beyond the quantum, which every
+ * class size is a multiple of (sizeclass.c, tested by both core suites).
+ */
+static __always_inline int pool_class(u64 size, u64 align)
+{
+	int cls = zcpool_sizeclass_index(size);
+
+	if (cls < 0)
+		return -1;
+	if (align <= ZCPOOL_SIZECLASS_QUANTUM)
+		return cls;
+	return pool_class_aligned(cls, align);
 }
 
 /*
