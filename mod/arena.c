@@ -406,7 +406,7 @@ static int arena_free_run(struct zcpool_arena *arena, struct zcpool_chunk *chunk
 	/* The descriptors say the run is allocated: the tree must agree. */
 	if (WARN_ON_ONCE(zcpool_buddy_free(&chunk->buddy, page, pages)))
 		return -EINVAL;
-	zcpool_chunk_clear_run(chunk, page, pages);
+	zcpool_chunk_clear_run(chunk, page);
 	arena->stats.runs_live--;
 	return 0;
 }
@@ -561,9 +561,12 @@ struct page *zcpool_arena_page(struct zcpool_arena *arena, struct zcpool_chunk *
 	m = &chunk->meta[idx];
 	switch (m->kind) {
 	case ZCPOOL_CHUNK_PAGE_RUN_HEAD:
-	case ZCPOOL_CHUNK_PAGE_RUN_TAIL:
 		/* Handed out, not free nor waiting in a per-CPU cache. */
-		live = atomic_read(&chunk->meta[m->head].live);
+		live = atomic_read(&m->live);
+		break;
+	case ZCPOOL_CHUNK_PAGE_RUN_TAIL:
+		m = zcpool_chunk_tail_head(chunk, idx);
+		live = m && atomic_read(&m->live);
 		break;
 	case ZCPOOL_CHUNK_PAGE_SUBPAGE:
 		live = zcpool_chunk_run_page_live(m->run, idx - m->run->first_page);

@@ -40,7 +40,7 @@ struct zcpool_arena;
 enum zcpool_chunk_page_kind {
 	ZCPOOL_CHUNK_PAGE_FREE = 0,	/* no allocation: kzalloc'd descriptors start here */
 	ZCPOOL_CHUNK_PAGE_RUN_HEAD,	/* the first page of a page run */
-	ZCPOOL_CHUNK_PAGE_RUN_TAIL,	/* a later page of a page run */
+	ZCPOOL_CHUNK_PAGE_RUN_TAIL,	/* a later page of a page run, maybe a freed one */
 	ZCPOOL_CHUNK_PAGE_SUBPAGE,	/* a page of a subpage run */
 };
 
@@ -50,11 +50,15 @@ enum zcpool_chunk_page_kind {
  *         NULL otherwise. Read without the arena lock by the pool's free
  *         path (under RCU, which keeps a detached run's memory), so it is
  *         its own field, never overlaid with the page-run fields below.
- * @head:  a page run's pages: the index of its first page.
+ * @head:  %ZCPOOL_CHUNK_PAGE_RUN_TAIL: the index of the run's first page.
+ *         A freed run's later pages keep it (only the head is cleared), so
+ *         a tail page is part of a run only while that head page is a run
+ *         head reaching it: zcpool_chunk_tail_head() checks.
  * @slack: %ZCPOOL_CHUNK_PAGE_RUN_HEAD: bytes of the run past the requested
  *         size, so that free can account the requested bytes exactly;
  *         written by the pool when it hands the run out.
- * @pages: a page run's pages: its length in pages.
+ * @pages: %ZCPOOL_CHUNK_PAGE_RUN_HEAD and %ZCPOOL_CHUNK_PAGE_SUBPAGE: the
+ *         run's length in pages.
  * @live:  %ZCPOOL_CHUNK_PAGE_RUN_HEAD: 1 while the run is handed out to a
  *         caller of the pool, 0 while it is free or sits in a per-CPU cache.
  *         Set and cleared by the pool without the arena lock: the free path
@@ -184,6 +188,28 @@ static inline unsigned int zcpool_chunk_nr_pages(const struct zcpool_chunk *chun
 }
 
 /**
+ * zcpool_chunk_tail_head() - the head of the page run a later page is part of
+ * @chunk: the chunk.
+ * @page:  a page of @chunk marked %ZCPOOL_CHUNK_PAGE_RUN_TAIL.
+ *
+ * A freed run's later pages keep their marker: the page is part of a run
+ * only while the head it names is still a run head that reaches it.
+ *
+ * Context: under the arena lock.
+ * Return: the head page's descriptor, or NULL when the page is free.
+ */
+static inline struct zcpool_chunk_page *zcpool_chunk_tail_head(struct zcpool_chunk *chunk,
+							       unsigned int page)
+{
+	unsigned int head = chunk->meta[page].head;
+	struct zcpool_chunk_page *m = &chunk->meta[head];
+
+	if (m->kind != ZCPOOL_CHUNK_PAGE_RUN_HEAD || page >= head + m->pages)
+		return NULL;
+	return m;
+}
+
+/**
  * zcpool_chunk_page() - one page of a chunk
  * @chunk: the chunk.
  * @idx:   a page index below zcpool_chunk_nr_pages().
@@ -232,7 +258,7 @@ struct zcpool_chunk *zcpool_chunk_create(struct zcpool_arena *arena, unsigned in
 void zcpool_chunk_destroy(struct zcpool_chunk *chunk);
 void zcpool_chunk_set_run(struct zcpool_chunk *chunk, unsigned int first, unsigned int pages,
 			  bool *was_dirty);
-void zcpool_chunk_clear_run(struct zcpool_chunk *chunk, unsigned int first, unsigned int pages);
+void zcpool_chunk_clear_run(struct zcpool_chunk *chunk, unsigned int first);
 struct zcpool_run *zcpool_chunk_run_alloc(unsigned int cls);
 void zcpool_chunk_run_free(struct zcpool_run *run);
 void zcpool_chunk_run_attach(struct zcpool_chunk *chunk, struct zcpool_run *run,

@@ -98,21 +98,32 @@ static void runs_mark_their_pages_and_report_reuse(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, c.bytes, 3 * PAGE_SIZE);
 	KUNIT_EXPECT_EQ(test, c.size, 3 * PAGE_SIZE - 100);
 	KUNIT_EXPECT_EQ(test, claim(chunk, 2 * PAGE_SIZE, &c), -EINVAL);
+	KUNIT_EXPECT_EQ(test, chunk->meta[2].pages, 3);
 	for (i = 3; i < 5; i++) {
 		KUNIT_EXPECT_EQ(test, chunk->meta[i].kind, ZCPOOL_CHUNK_PAGE_RUN_TAIL);
 		KUNIT_EXPECT_EQ(test, chunk->meta[i].head, 2);
-		KUNIT_EXPECT_EQ(test, chunk->meta[i].pages, 3);
+		KUNIT_EXPECT_PTR_EQ(test, zcpool_chunk_tail_head(chunk, i), &chunk->meta[2]);
 	}
 	KUNIT_EXPECT_EQ(test, chunk->meta[5].kind, ZCPOOL_CHUNK_PAGE_FREE);
-	zcpool_chunk_clear_run(chunk, 2, 3);
-	for (i = 2; i < 5; i++) {
-		KUNIT_EXPECT_EQ(test, chunk->meta[i].kind, ZCPOOL_CHUNK_PAGE_FREE);
+	zcpool_chunk_clear_run(chunk, 2);
+	KUNIT_EXPECT_EQ(test, chunk->meta[2].kind, ZCPOOL_CHUNK_PAGE_FREE);
+	for (i = 2; i < 5; i++)
 		KUNIT_EXPECT_TRUE(test, chunk->meta[i].dirty);
-	}
-	/* One old page is enough to need clearing. */
+	/* The later pages keep their marker, and their freed head disowns them. */
+	for (i = 3; i < 5; i++)
+		KUNIT_EXPECT_NULL(test, zcpool_chunk_tail_head(chunk, i));
+	/* A shorter run at the old head does not reach them either. */
+	zcpool_chunk_set_run(chunk, 2, 1, &dirty);
+	KUNIT_EXPECT_TRUE(test, dirty);
+	for (i = 3; i < 5; i++)
+		KUNIT_EXPECT_NULL(test, zcpool_chunk_tail_head(chunk, i));
+	zcpool_chunk_clear_run(chunk, 2);
+	/* One old page is enough to need clearing; a new run owns its pages. */
 	zcpool_chunk_set_run(chunk, 4, 2, &dirty);
 	KUNIT_EXPECT_TRUE(test, dirty);
-	zcpool_chunk_clear_run(chunk, 4, 2);
+	KUNIT_EXPECT_NULL(test, zcpool_chunk_tail_head(chunk, 3));
+	KUNIT_EXPECT_PTR_EQ(test, zcpool_chunk_tail_head(chunk, 5), &chunk->meta[4]);
+	zcpool_chunk_clear_run(chunk, 4);
 	zcpool_chunk_destroy(chunk);
 }
 

@@ -816,8 +816,13 @@ static void pool_page_lends_only_live_pages(struct kunit *test)
 
 	KUNIT_ASSERT_EQ(test, zcpool_pool_free(pool, run), 0);
 	KUNIT_EXPECT_NULL(test, zcpool_pool_page(pool, run));
+	KUNIT_EXPECT_NULL(test, zcpool_pool_page(pool, run + PAGE_SIZE + 17));
 	KUNIT_ASSERT_EQ(test, zcpool_pool_free(pool, elem), 0);
 	KUNIT_EXPECT_NULL(test, zcpool_pool_page(pool, elem));
+	/* Back in the arena, the run's later pages still point at its head. */
+	zcpool_pool_drain_caches(pool);
+	KUNIT_EXPECT_NULL(test, zcpool_pool_page(pool, run + PAGE_SIZE + 17));
+	KUNIT_EXPECT_NULL(test, zcpool_pool_page(pool, run + 2 * PAGE_SIZE));
 }
 
 /* --- limits, fallback, draining, huge ---------------------------------- */
