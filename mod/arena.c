@@ -151,12 +151,13 @@ void zcpool_arena_req_done(struct zcpool_arena_req *req)
 }
 EXPORT_SYMBOL_IF_KUNIT(zcpool_arena_req_done);
 
+/* Runs on every arena allocation and free: a shift, the total being 2^order. */
 static unsigned int chunk_usage_pct(const struct zcpool_chunk *chunk)
 {
 	unsigned int total = zcpool_buddy_total_pages(&chunk->buddy);
 	unsigned int used = total - zcpool_buddy_free_pages(&chunk->buddy);
 
-	return used * 100 / total;
+	return (used * 100) >> chunk->buddy.order;
 }
 
 /* Empty chunks: the largest orders at the head (used first, kept longest). */

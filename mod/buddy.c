@@ -261,24 +261,3 @@ int zcpool_buddy_free(struct zcpool_buddy *b, unsigned int first_page, unsigned 
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(zcpool_buddy_free);
-
-/**
- * zcpool_buddy_largest_free() - the largest block the tree can hand out now
- * @b: the tree.
- *
- * A request of N pages succeeds exactly when 2^ceil(log2 N) is at most this.
- * Trimmed tails may make a longer free stretch of pages that is not aligned;
- * it does not count, because no single allocation can use it.
- *
- * Context: any context; the caller serialises calls on @b. O(1).
- * Return: the page count of the largest free aligned block, 0 when full.
- */
-unsigned int zcpool_buddy_largest_free(const struct zcpool_buddy *b)
-{
-	u8 root = b->memory_map[1];
-
-	if (root > b->order)
-		return 0;
-	return 1U << (b->order - root);
-}
-EXPORT_SYMBOL_IF_KUNIT(zcpool_buddy_largest_free);

@@ -93,9 +93,30 @@ static inline bool zcpool_buddy_is_unused(const struct zcpool_buddy *b)
 	return b->free_pages == zcpool_buddy_total_pages(b);
 }
 
+/**
+ * zcpool_buddy_largest_free() - the largest block the tree can hand out now
+ * @b: the tree.
+ *
+ * A request of N pages succeeds exactly when 2^ceil(log2 N) is at most this.
+ * Trimmed tails may make a longer free stretch of pages that is not aligned;
+ * it does not count, because no single allocation can use it.
+ *
+ * Inline: the arena asks it of every chunk it scans for every allocation.
+ *
+ * Context: any context; the caller serialises calls on @b. O(1).
+ * Return: the page count of the largest free aligned block, 0 when full.
+ */
+static inline unsigned int zcpool_buddy_largest_free(const struct zcpool_buddy *b)
+{
+	u8 root = b->memory_map[1];
+
+	if (root > b->order)
+		return 0;
+	return 1U << (b->order - root);
+}
+
 int zcpool_buddy_init(struct zcpool_buddy *b, unsigned int order, u8 *map);
 int zcpool_buddy_alloc(struct zcpool_buddy *b, unsigned int pages);
 int zcpool_buddy_free(struct zcpool_buddy *b, unsigned int first_page, unsigned int pages);
-unsigned int zcpool_buddy_largest_free(const struct zcpool_buddy *b);
 
 #endif /* _ZCPOOL_BUDDY_H */
