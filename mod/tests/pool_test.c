@@ -336,6 +336,22 @@ static bool check_held(struct kunit *test, const struct zcpool_pool_stats *st)
 }
 
 /*
+ * Once its caches are drained, a pool whose allocations were all freed has
+ * nothing live, requested or left out of its arenas, and its counters agree.
+ */
+static void expect_drained_and_empty(struct kunit *test, struct zcpool_pool *pool,
+				     struct zcpool_pool_stats *st)
+{
+	zcpool_pool_drain_caches(pool);
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->live, 0);
+	KUNIT_EXPECT_EQ(test, st->huge_live, 0);
+	KUNIT_EXPECT_EQ(test, st->bytes_requested, 0);
+	KUNIT_EXPECT_EQ(test, st->arena_live, 0);
+	KUNIT_EXPECT_TRUE(test, check_held(test, st));
+}
+
+/*
  * The invariant checker: the pool's counters equal the model's, the pool
  * holds no more than its cap, and no two live allocations overlap.
  * Returns whether all of it held.
@@ -776,12 +792,7 @@ static void window_slots_past_the_head_work_alike(struct kunit *test)
 	for (i = 0; i < nr; i++)
 		KUNIT_EXPECT_EQ_MSG(test, zcpool_pool_free(pool, huge[i]), 0, "huge %u", i);
 	KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, huge[nr - 1]), -EINVAL);
-	zcpool_pool_drain_caches(pool);
-	zcpool_pool_stats(pool, st);
-	KUNIT_EXPECT_EQ(test, st->live, 0);
-	KUNIT_EXPECT_EQ(test, st->huge_live, 0);
-	KUNIT_EXPECT_EQ(test, st->bytes_requested, 0);
-	KUNIT_EXPECT_TRUE(test, check_held(test, st));
+	expect_drained_and_empty(test, pool, st);
 }
 
 static void pool_page_lends_only_live_pages(struct kunit *test)
@@ -1632,15 +1643,9 @@ static void taken_allocations_come_back_live_or_go(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ctx->released[0].offset, offs[2]);
 	for (i = 0; i < 3; i++)
 		KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, offs[i]), -EINVAL);
-	zcpool_pool_drain_caches(pool);
-	zcpool_pool_stats(pool, st);
-	KUNIT_EXPECT_EQ(test, st->live, 0);
-	KUNIT_EXPECT_EQ(test, st->huge_live, 0);
+	expect_drained_and_empty(test, pool, st);
 	KUNIT_EXPECT_EQ(test, st->spares, 0);
-	KUNIT_EXPECT_EQ(test, st->bytes_requested, 0);
 	KUNIT_EXPECT_EQ(test, st->frees, 3);
-	KUNIT_EXPECT_EQ(test, st->arena_live, 0);
-	KUNIT_EXPECT_TRUE(test, check_held(test, st));
 }
 
 /*
@@ -1689,12 +1694,7 @@ static void take_many_stops_at_the_first_bad_offset(struct kunit *test)
 	zcpool_pool_put_taken(pool, taken, done);
 	for (i = 0; i < ARRAY_SIZE(sizes); i++)
 		KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, offs[i]), -EINVAL);
-	zcpool_pool_drain_caches(pool);
-	zcpool_pool_stats(pool, st);
-	KUNIT_EXPECT_EQ(test, st->live, 0);
-	KUNIT_EXPECT_EQ(test, st->bytes_requested, 0);
-	KUNIT_EXPECT_EQ(test, st->arena_live, 0);
-	KUNIT_EXPECT_TRUE(test, check_held(test, st));
+	expect_drained_and_empty(test, pool, st);
 }
 
 /* --- randomized and concurrent ----------------------------------------- */
