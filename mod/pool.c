@@ -280,6 +280,13 @@ static void pool_window_head_set(struct zcpool_pool *pool, unsigned long slot, v
 		rcu_assign_pointer(pool->window_head[slot], entry);
 }
 
+/* Erase @window's entry at @slot, its head copy first (see above). */
+static void pool_window_erase(struct zcpool_pool *pool, unsigned long slot)
+{
+	pool_window_head_set(pool, slot, NULL);
+	xa_erase(&pool->window, slot);
+}
+
 static u64 pool_slot_bytes(const struct zcpool_pool *pool)
 {
 	return 1ULL << pool->slot_shift;
@@ -355,8 +362,7 @@ static unsigned long pool_release_chunks(struct zcpool_pool *pool, struct list_h
 	list_for_each_entry_safe(chunk, next, release, node) {
 		list_del_init(&chunk->node);
 		bytes = (u64)zcpool_chunk_nr_pages(chunk) << PAGE_SHIFT;
-		pool_window_head_set(pool, chunk->slot, NULL);
-		xa_erase(&pool->window, chunk->slot);
+		pool_window_erase(pool, chunk->slot);
 		if (pool->release)
 			pool->release(pool->release_priv, chunk->base, bytes);
 		zcpool_chunk_destroy(chunk);
@@ -520,10 +526,8 @@ static int pool_huge_publish(struct zcpool_pool *pool, struct zcpool_huge *huge)
 	goto out_unlock;
 
 err_erase:
-	while (i--) {
-		pool_window_head_set(pool, start + i, NULL);
-		xa_erase(&pool->window, start + i);
-	}
+	while (i--)
+		pool_window_erase(pool, start + i);
 out_unlock:
 	mutex_unlock(&pool->window_lock);
 	return ret;
@@ -533,10 +537,8 @@ static void pool_huge_unpublish(struct zcpool_pool *pool, struct zcpool_huge *hu
 {
 	unsigned long i;
 
-	for (i = 0; i < huge->nr_slots; i++) {
-		pool_window_head_set(pool, huge->first_slot + i, NULL);
-		xa_erase(&pool->window, huge->first_slot + i);
-	}
+	for (i = 0; i < huge->nr_slots; i++)
+		pool_window_erase(pool, huge->first_slot + i);
 }
 
 /*
@@ -965,8 +967,7 @@ void zcpool_pool_destroy(struct zcpool_pool *pool)
 			pool_huge_put(pool, huge);
 		} else {
 			chunk = entry;
-			pool_window_head_set(pool, index, NULL);
-			xa_erase(&pool->window, index);
+			pool_window_erase(pool, index);
 			pool_uncharge(pool, (u64)zcpool_chunk_nr_pages(chunk) << PAGE_SHIFT);
 			zcpool_chunk_destroy(chunk);
 		}
