@@ -1459,7 +1459,7 @@ static void pool_stash_add(struct zcpool_pool *pool, struct pool_stash *stash,
 	pool_stash_put(stash, obj, slot);
 }
 
-/* zcpool_pool_take() under rcu_read_lock(), with a @memo as pool_claim_rcu() has it. */
+/* Take the allocation at @offset under RCU, with a @memo as pool_claim_rcu() has it. */
 static __always_inline int pool_take_rcu(struct zcpool_pool *pool, u64 offset,
 					 struct zcpool_pool_taken *taken,
 					 struct pool_window_memo *memo)
@@ -1484,41 +1484,22 @@ static __always_inline int pool_take_rcu(struct zcpool_pool *pool, u64 offset,
 }
 
 /**
- * zcpool_pool_take() - take a live allocation back, to be put away or given back
- * @pool:   the pool.
- * @offset: from the caller: anything at all.
- * @taken:  filled in on success; overwritten with nothing of use on failure.
- *
- * The first half of a free, for a caller that must do something it may
- * fail at (report the free to user space) before the free may stand: the
- * allocation is no longer live (a second free of it, or a fault on its
- * pages, fails as after a free) and is counted as freed, but nothing else
- * has it yet. zcpool_pool_put_taken() then completes the free, or
- * zcpool_pool_untake() makes it live again as it was. A huge allocation
- * stays in user mappings until it is put away.
- *
- * Context: process context.
- * Return: 0, or -EINVAL when @offset is not a live allocation's start.
- */
-int zcpool_pool_take(struct zcpool_pool *pool, u64 offset, struct zcpool_pool_taken *taken)
-{
-	int ret;
-
-	rcu_read_lock();
-	ret = pool_take_rcu(pool, offset, taken, NULL);
-	rcu_read_unlock();
-	return ret;
-}
-EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_take);
-
-/**
- * zcpool_pool_take_many() - zcpool_pool_take() of several offsets, in order
+ * zcpool_pool_take_many() - take live allocations back, to be put away or given back
  * @pool:    the pool.
  * @offsets: @nr offsets from the caller: anything at all.
  * @nr:      how many.
- * @taken:   room for @nr; the first *@done are filled in.
- * @done:    set to how many were taken: all of them, or those before the
- *           first offset that is not a live allocation's start.
+ * @taken:   room for @nr; the first *@done are filled in, the next one is
+ *           overwritten with nothing of use on failure.
+ * @done:    set to how many were taken, in order: all of them, or those
+ *           before the first offset that is not a live allocation's start.
+ *
+ * The first half of a free, for a caller that must do something it may
+ * fail at (report the free to user space) before the free may stand: a
+ * taken allocation is no longer live (a second free of it, or a fault on
+ * its pages, fails as after a free) and is counted as freed, but nothing
+ * else has it yet. zcpool_pool_put_taken() then completes the free, or
+ * zcpool_pool_untake() makes it live again as it was. A huge allocation
+ * stays in user mappings until it is put away.
  *
  * Offsets in the chunk of the one before skip the window lookup: the
  * allocation taken before keeps that chunk where it was. One RCU read
@@ -1554,7 +1535,7 @@ EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_take_many);
 /**
  * zcpool_pool_untake() - make taken allocations live again
  * @pool:  the pool.
- * @taken: @nr allocations from zcpool_pool_take().
+ * @taken: @nr allocations from zcpool_pool_take_many().
  * @nr:    how many.
  *
  * Each is live again at its offset, with its size, and counted as before.
@@ -1587,7 +1568,7 @@ EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_untake);
 /**
  * zcpool_pool_put_taken() - complete the free of taken allocations
  * @pool:  the pool.
- * @taken: @nr allocations from zcpool_pool_take().
+ * @taken: @nr allocations from zcpool_pool_take_many().
  * @nr:    how many.
  *
  * As the end of zcpool_pool_free_bulk(): each stretch of one shape goes to

@@ -191,7 +191,6 @@ int zcpool_pool_free_size(struct zcpool_pool *pool, u64 offset, u64 *size);
 int zcpool_pool_alloc_bulk(struct zcpool_pool *pool, u64 size, u64 align, u32 flags,
 			   u64 *offsets, unsigned int count);
 int zcpool_pool_free_bulk(struct zcpool_pool *pool, const u64 *offsets, unsigned int count);
-int zcpool_pool_take(struct zcpool_pool *pool, u64 offset, struct zcpool_pool_taken *taken);
 int zcpool_pool_take_many(struct zcpool_pool *pool, const u64 *offsets, unsigned int nr,
 			  struct zcpool_pool_taken *taken, unsigned int *done);
 void zcpool_pool_untake(struct zcpool_pool *pool, const struct zcpool_pool_taken *taken,

@@ -1575,6 +1575,14 @@ static void bulk_calls_move_batches_of_every_shape(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st->arena_live, 0);
 }
 
+/* zcpool_pool_take_many() of one offset. */
+static int take_one(struct zcpool_pool *pool, u64 offset, struct zcpool_pool_taken *taken)
+{
+	unsigned int done;
+
+	return zcpool_pool_take_many(pool, &offset, 1, taken, &done);
+}
+
 /*
  * A taken allocation is freed as far as anyone can see (not live, no page,
  * counted) until it is either put away, which completes the free, or
@@ -1599,16 +1607,16 @@ static void taken_allocations_come_back_live_or_go(struct kunit *test)
 	zcpool_pool_stats(pool, before);
 	KUNIT_EXPECT_EQ(test, before->huge_live, 1);
 
-	KUNIT_EXPECT_EQ(test, zcpool_pool_take(pool, offs[0] + 16, &scratch), -EINVAL);
-	KUNIT_EXPECT_EQ(test, zcpool_pool_take(pool, offs[2] + PAGE_SIZE, &scratch), -EINVAL);
+	KUNIT_EXPECT_EQ(test, take_one(pool, offs[0] + 16, &scratch), -EINVAL);
+	KUNIT_EXPECT_EQ(test, take_one(pool, offs[2] + PAGE_SIZE, &scratch), -EINVAL);
 	for (i = 0; i < 3; i++)
-		KUNIT_ASSERT_EQ(test, zcpool_pool_take(pool, offs[i], &taken[i]), 0);
+		KUNIT_ASSERT_EQ(test, take_one(pool, offs[i], &taken[i]), 0);
 	KUNIT_EXPECT_NULL(test, taken[0].huge);
 	KUNIT_EXPECT_NOT_NULL(test, taken[2].huge);
 	KUNIT_EXPECT_EQ(test, taken[2].claim.size, sizes[2]);
 	for (i = 0; i < 3; i++) {
 		/* A failed take fills in nothing useful: not into taken[]. */
-		KUNIT_EXPECT_EQ(test, zcpool_pool_take(pool, offs[i], &scratch), -EINVAL);
+		KUNIT_EXPECT_EQ(test, take_one(pool, offs[i], &scratch), -EINVAL);
 		/* Taken, not live: a fault on its pages finds nothing. */
 		page = zcpool_pool_page(pool, offs[i] + sizes[i] - 1);
 		KUNIT_EXPECT_NULL_MSG(test, page, "allocation %u", i);
@@ -1636,7 +1644,7 @@ static void taken_allocations_come_back_live_or_go(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->nr_released), 0);
 
 	for (i = 0; i < 3; i++)
-		KUNIT_ASSERT_EQ(test, zcpool_pool_take(pool, offs[i], &taken[i]), 0);
+		KUNIT_ASSERT_EQ(test, take_one(pool, offs[i], &taken[i]), 0);
 	zcpool_pool_put_taken(pool, taken, 3);
 	/* The huge one went back (new_pool keeps no spares), zapped first. */
 	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->nr_released), 1);
