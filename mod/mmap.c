@@ -87,7 +87,9 @@ u32 zcpool_mmap_fault_race_delay_us;
  * 256 (the full alloc+mmap+touch cycle was bound by one fault per page).
  * Like the kernel's fault-around it stops at the mapping's end, and it
  * stops at the first page with no live allocation, which must still raise
- * SIGBUS when touched.
+ * SIGBUS when touched. The page array is __uninitialized, so that the
+ * automatic zeroing of stack variables does not clear it on every fault:
+ * only the pages looked up are read.
  */
 #define MMAP_FAULT_BATCH	16
 
@@ -97,7 +99,7 @@ static vm_fault_t zcpool_mmap_fault(struct vm_fault *vmf)
 	struct zcpool_file *zf = vma->vm_file->private_data;
 	u64 offset = (u64)vmf->pgoff << PAGE_SHIFT;
 	unsigned long addr = vmf->address & PAGE_MASK;
-	struct page *pages[MMAP_FAULT_BATCH];
+	struct page *pages[MMAP_FAULT_BATCH] __uninitialized;
 	unsigned long max, nr, left, i;
 	int seq, ret;
 	u32 delay;

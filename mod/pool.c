@@ -1060,8 +1060,8 @@ static void pool_arena_free(struct zcpool_pool *pool, const struct zcpool_arena_
 static noinline int pool_get_obj_slow(struct zcpool_pool *pool, int cls, unsigned int pages,
 				      int slot, struct zcpool_arena_obj *obj)
 {
-	struct zcpool_arena_obj objs[ZCPOOL_CACHE_BATCH_MAX + 1];
-	struct zcpool_arena_req req;
+	struct zcpool_arena_obj objs[ZCPOOL_CACHE_BATCH_MAX + 1] __uninitialized;
+	struct zcpool_arena_req req __uninitialized;	/* zcpool_arena_req_init() */
 	unsigned int want = 1, left;
 	int ret;
 
@@ -1301,7 +1301,7 @@ static __always_inline int pool_claim(struct zcpool_pool *pool, u64 offset,
 static noinline void pool_free_slow(struct zcpool_pool *pool, int slot,
 				    const struct zcpool_arena_obj *obj)
 {
-	struct zcpool_arena_obj evict[ZCPOOL_CACHE_BATCH_MAX + 1];
+	struct zcpool_arena_obj evict[ZCPOOL_CACHE_BATCH_MAX + 1] __uninitialized;
 	unsigned int nr = 1;
 
 	evict[0] = *obj;
@@ -1378,6 +1378,13 @@ EXPORT_SYMBOL_NS_GPL(zcpool_pool_free, ZCPOOL);
 #define POOL_BULK_BATCH	16
 
 /*
+ * Object arrays on the stack of the bulk and slow paths are
+ * __uninitialized: the kernel's automatic zeroing of stack variables
+ * (INIT_STACK_ALL_ZERO, on in Debian's kernels) would clear all of them
+ * on every call, and only the entries an arena or magazine filled are read.
+ */
+
+/*
  * Up to @want allocations of one shape for a bulk call: what this CPU's
  * magazine holds, else a batch straight from the arena. The magazine is
  * not refilled on the way: the caller takes every one. Returns how many
@@ -1387,7 +1394,7 @@ static int pool_get_objs(struct zcpool_pool *pool, int cls, unsigned int pages,
 			 struct zcpool_arena_obj *objs, unsigned int want)
 {
 	int slot = zcpool_cache_slot(cls, pages);
-	struct zcpool_arena_req req;
+	struct zcpool_arena_req req __uninitialized;	/* zcpool_arena_req_init() */
 	unsigned int n;
 	int ret;
 
@@ -1418,6 +1425,15 @@ struct pool_stash {
 	int slot;
 	struct pool_window_memo memo;
 };
+
+/* Empty, memo blank: a stash on the stack is __uninitialized (see above). */
+static void pool_stash_init(struct pool_stash *stash)
+{
+	stash->nr = 0;
+	stash->slot = -1;
+	stash->memo.chunk = NULL;
+	stash->memo.slot = 0;
+}
 
 static void pool_stash_flush(struct zcpool_pool *pool, struct pool_stash *stash)
 {
@@ -1581,9 +1597,10 @@ EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_untake);
 void zcpool_pool_put_taken(struct zcpool_pool *pool, const struct zcpool_pool_taken *taken,
 			   unsigned int nr)
 {
-	struct pool_stash stash = { .nr = 0 };
+	struct pool_stash stash __uninitialized;
 	unsigned int i;
 
+	pool_stash_init(&stash);
 	for (i = 0; i < nr; i++) {
 		if (taken[i].huge)
 			pool_huge_put_taken(pool, taken[i].huge);
@@ -1615,7 +1632,7 @@ EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_put_taken);
 int zcpool_pool_alloc_bulk(struct zcpool_pool *pool, u64 size, u64 align, u32 flags,
 			   u64 *offsets, unsigned int count)
 {
-	struct zcpool_arena_obj objs[POOL_BULK_BATCH];
+	struct zcpool_arena_obj objs[POOL_BULK_BATCH] __uninitialized;
 	unsigned int i = 0, pages, j;
 	bool huge;
 	int cls, n, ret;
@@ -1685,7 +1702,7 @@ EXPORT_SYMBOL_NS_GPL(zcpool_pool_alloc_bulk, ZCPOOL);
  */
 int zcpool_pool_free_bulk(struct zcpool_pool *pool, const u64 *offsets, unsigned int count)
 {
-	struct pool_stash stash = { .nr = 0 };
+	struct pool_stash stash __uninitialized;
 	struct zcpool_chunk_claim claim;
 	struct zcpool_arena_obj obj;
 	unsigned int i = 0;
@@ -1693,6 +1710,7 @@ int zcpool_pool_free_bulk(struct zcpool_pool *pool, const u64 *offsets, unsigned
 	bool held;
 	u64 size;
 
+	pool_stash_init(&stash);
 	if (count > INT_MAX)
 		return -EINVAL;
 	while (i < count) {
