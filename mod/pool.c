@@ -645,7 +645,7 @@ static struct zcpool_huge *pool_spare_take(struct zcpool_pool *pool, unsigned lo
 {
 	struct zcpool_huge *huge, *best = NULL;
 
-	spin_lock(&pool->huge_lock);
+	lockdep_assert_held(&pool->huge_lock);
 	list_for_each_entry(huge, &pool->spares, spare_node) {
 		if (huge->nr_pages < nr_pages || huge->nr_slots < nr_slots)
 			continue;
@@ -656,7 +656,6 @@ static struct zcpool_huge *pool_spare_take(struct zcpool_pool *pool, unsigned lo
 	}
 	if (best)
 		pool_spare_unlink(pool, best);
-	spin_unlock(&pool->huge_lock);
 	return best;
 }
 
@@ -684,10 +683,10 @@ static bool pool_give_back(struct zcpool_pool *pool)
 }
 
 /*
- * Make spare @huge an allocation of @size (@nr_pages pages): give the pages
- * past them back, and clear the rest when @flags asks for zeroed memory.
+ * Make spare @huge @nr_pages pages long: give the pages past them back, and
+ * clear the rest when @flags asks for zeroed memory.
  */
-static void pool_spare_fit(struct zcpool_pool *pool, struct zcpool_huge *huge, u64 size,
+static void pool_spare_fit(struct zcpool_pool *pool, struct zcpool_huge *huge,
 			   unsigned long nr_pages, u32 flags)
 {
 	unsigned long i, extra = huge->nr_pages - nr_pages;
@@ -698,7 +697,6 @@ static void pool_spare_fit(struct zcpool_pool *pool, struct zcpool_huge *huge, u
 		atomic64_add(extra, &pool->pages_returned);
 	}
 	huge->nr_pages = nr_pages;
-	huge->size = size;
 	if (!(flags & ZCPOOL_ALLOC_ZERO))
 		return;
 	for (i = 0; i < nr_pages; i++) {
@@ -744,15 +742,40 @@ err_uncharge:
 	return ERR_PTR(ret);
 }
 
+/* Make @huge, of its final pages, a live allocation of @size, counted. */
+static void pool_huge_make_live(struct zcpool_pool *pool, struct zcpool_huge *huge, u64 size)
+{
+	lockdep_assert_held(&pool->huge_lock);
+	huge->size = size;
+	huge->live = true;
+	pool->huge_requested += size;
+	pool->huge_live++;
+	pool->huge_allocs++;
+	pool->huge_live_bytes += (u64)huge->nr_pages << PAGE_SHIFT;
+	pool_huge_epoch_tick(pool, true);
+}
+
 static int pool_alloc_huge(struct zcpool_pool *pool, u64 size, u32 flags, u64 *offset)
 {
 	unsigned long nr_pages = DIV_ROUND_UP_ULL(size, PAGE_SIZE);
 	unsigned long nr_slots = DIV_ROUND_UP_ULL(size, pool_slot_bytes(pool));
 	struct zcpool_huge *huge;
 
+	spin_lock(&pool->huge_lock);
 	huge = pool_spare_take(pool, nr_pages, nr_slots);
+	/*
+	 * A spare of exactly the pages, not to be cleared, is live at once:
+	 * one lock hold for the buffer a caller frees and allocates again.
+	 */
+	if (huge && huge->nr_pages == nr_pages && !(flags & ZCPOOL_ALLOC_ZERO)) {
+		pool_huge_make_live(pool, huge, size);
+		spin_unlock(&pool->huge_lock);
+		*offset = huge->base;
+		return 0;
+	}
+	spin_unlock(&pool->huge_lock);
 	if (huge) {
-		pool_spare_fit(pool, huge, size, nr_pages, flags);
+		pool_spare_fit(pool, huge, nr_pages, flags);
 	} else {
 		huge = pool_huge_new(pool, size, nr_pages, nr_slots);
 		/* As for chunks: caching never turns into -EDQUOT or -ENOMEM. */
@@ -763,12 +786,7 @@ static int pool_alloc_huge(struct zcpool_pool *pool, u64 size, u32 flags, u64 *o
 	}
 
 	spin_lock(&pool->huge_lock);
-	huge->live = true;
-	pool->huge_requested += size;
-	pool->huge_live++;
-	pool->huge_allocs++;
-	pool->huge_live_bytes += (u64)nr_pages << PAGE_SHIFT;
-	pool_huge_epoch_tick(pool, true);
+	pool_huge_make_live(pool, huge, size);
 	spin_unlock(&pool->huge_lock);
 	*offset = huge->base;
 	return 0;

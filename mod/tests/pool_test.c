@@ -1300,6 +1300,55 @@ static void spares_serve_huge_allocations_that_fit(struct kunit *test)
 }
 
 /*
+ * A spare of exactly the pages asked for, with no clearing asked, becomes
+ * the new allocation in the same lock hold that finds it: same offset,
+ * same bytes, counted with the new size; with ZCPOOL_ALLOC_ZERO it is
+ * cleared first, as any other spare.
+ */
+static void an_exact_spare_is_live_at_once(struct kunit *test)
+{
+	struct zcpool_pool_config cfg = {
+		.chunk_order = MID_ORDER,
+		.nr_arenas = 1,
+		.keep_spares = true,
+	};
+	struct zcpool_pool_stats *st = new_stats(test);
+	u64 big = 40 * PAGE_SIZE, less = big - 100, a, b, size;
+	struct zcpool_pool *pool;
+
+	pool = create_pool(test, &cfg);
+
+	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(pool, big, 0, 0, &a), 0);
+	KUNIT_ASSERT_TRUE(test, fill(test, pool, a, big, 0xa7));
+	KUNIT_ASSERT_EQ(test, zcpool_pool_free(pool, a), 0);
+
+	/* The same 40 pages for 100 bytes less. */
+	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(pool, less, 0, 0, &b), 0);
+	KUNIT_EXPECT_EQ(test, b, a);
+	KUNIT_EXPECT_TRUE(test, holds(test, pool, b, less, 0xa7));
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->spares, 0);
+	KUNIT_EXPECT_EQ(test, st->huge_live, 1);
+	KUNIT_EXPECT_EQ(test, st->bytes_requested, less);
+	KUNIT_EXPECT_EQ(test, st->bytes_held, big);
+	KUNIT_EXPECT_EQ(test, st->pages_taken, 40);
+	KUNIT_EXPECT_EQ(test, st->pages_returned, 0);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_free_size(pool, b, &size), 0);
+	KUNIT_EXPECT_EQ(test, size, less);
+
+	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(pool, big, 0, ZCPOOL_ALLOC_ZERO, &b), 0);
+	KUNIT_EXPECT_EQ(test, b, a);
+	KUNIT_EXPECT_TRUE(test, holds(test, pool, b, big, 0));
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->bytes_requested, big);
+	KUNIT_EXPECT_EQ(test, st->pages_taken, 40);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, b), 0);
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->huge_live, 0);
+	KUNIT_EXPECT_EQ(test, st->bytes_requested, 0);
+}
+
+/*
  * The spares follow the recent peak of live huge pages, counted in epochs
  * of allocations: a batch freed all at once stays whole for the next
  * batch, however many frees it took; once the live peak has been lower for
@@ -2046,6 +2095,7 @@ static struct kunit_case zcpool_pool_cases[] = {
 	KUNIT_CASE(huge_allocations_take_contiguous_slots),
 	KUNIT_CASE(long_runs_are_huge_by_default),
 	KUNIT_CASE(spares_serve_huge_allocations_that_fit),
+	KUNIT_CASE(an_exact_spare_is_live_at_once),
 	KUNIT_CASE(spares_follow_the_live_peak),
 	KUNIT_CASE(spares_yield_to_the_cap),
 	KUNIT_CASE(spares_yield_to_an_uncached_run),
