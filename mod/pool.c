@@ -799,7 +799,10 @@ static struct zcpool_huge *pool_huge_at(struct zcpool_pool *pool, unsigned long 
 	void *entry;
 
 	lockdep_assert_held(&pool->huge_lock);
-	entry = xa_load(&pool->window, slot);
+	/* The head array before the xarray walk, as every lookup does. */
+	rcu_read_lock();
+	entry = pool_window_entry(pool, slot);
+	rcu_read_unlock();
 	if (!entry || xa_pointer_tag(entry) != POOL_ENTRY_HUGE)
 		return NULL;
 	huge = xa_untag_pointer(entry);
