@@ -27,6 +27,7 @@
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/string.h>
+#include <linux/workqueue.h>
 
 #include "arena.h"
 #include "cache.h"
@@ -1404,6 +1405,95 @@ static void spares_follow_the_live_peak(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st->pages_taken, taken + 21);
 }
 
+/* One CPU's side of spares_follow_each_cpus_peak(): allocate or free its 8. */
+struct cpu_batch {
+	struct zcpool_pool *pool;
+	u64 size;
+	u64 offs[8];
+	bool alloc;
+};
+
+static long cpu_batch_run(void *arg)
+{
+	struct cpu_batch *b = arg;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < ARRAY_SIZE(b->offs); i++) {
+		ret = b->alloc ? zcpool_pool_alloc(b->pool, b->size, 0, 0, &b->offs[i]) :
+				 zcpool_pool_free(b->pool, b->offs[i]);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static long cpu_batch(struct kunit *test, unsigned int cpu, struct cpu_batch *b, bool alloc)
+{
+	b->alloc = alloc;
+	return work_on_cpu(cpu, cpu_batch_run, b);
+}
+
+/*
+ * Two CPUs each cycle 8 huge buffers of their own. CPU b frees its 8 and
+ * rests while CPU a cycles its 8 three times: the pool's live peak falls
+ * to 8 for more than two epochs, and b's spares would go back to the page
+ * allocator. b's own peak is still 8 (it made no allocation since), so
+ * they stay, and b's next 8 take them instead of new pages.
+ */
+static void spares_follow_each_cpus_peak(struct kunit *test)
+{
+	struct zcpool_pool_config cfg = {
+		.chunk_order = MID_ORDER,
+		.nr_arenas = 1,
+		.keep_spares = true,
+	};
+	struct zcpool_pool_stats *st = new_stats(test);
+	u64 one = 20 * PAGE_SIZE;
+	struct cpu_batch *a, *b;
+	struct zcpool_pool *pool;
+	unsigned int cpu_a, cpu_b;
+	int round;
+
+	cpu_a = cpumask_first(cpu_online_mask);
+	cpu_b = cpumask_next(cpu_a, cpu_online_mask);
+	if (cpu_b >= nr_cpu_ids)
+		kunit_skip(test, "needs two online CPUs");
+	a = kunit_kzalloc(test, sizeof(*a), GFP_KERNEL);
+	b = kunit_kzalloc(test, sizeof(*b), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	pool = create_pool(test, &cfg);
+	a->pool = pool;
+	b->pool = pool;
+	a->size = one;
+	b->size = one;
+
+	KUNIT_ASSERT_EQ(test, cpu_batch(test, cpu_a, a, true), 0);
+	KUNIT_ASSERT_EQ(test, cpu_batch(test, cpu_b, b, true), 0);
+	KUNIT_ASSERT_EQ(test, cpu_batch(test, cpu_b, b, false), 0);
+	for (round = 0; round < 3; round++) {
+		KUNIT_ASSERT_EQ(test, cpu_batch(test, cpu_a, a, false), 0);
+		KUNIT_ASSERT_EQ(test, cpu_batch(test, cpu_a, a, true), 0);
+	}
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->spares, 8);
+	KUNIT_EXPECT_EQ(test, st->pages_returned, 0);
+
+	KUNIT_ASSERT_EQ(test, cpu_batch(test, cpu_b, b, true), 0);
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->spares, 0);
+	KUNIT_EXPECT_EQ(test, st->huge_live, 16);
+	KUNIT_EXPECT_EQ(test, st->pages_taken, 16 * 20);
+	KUNIT_EXPECT_EQ(test, st->pages_returned, 0);
+
+	KUNIT_EXPECT_EQ(test, cpu_batch(test, cpu_a, a, false), 0);
+	KUNIT_EXPECT_EQ(test, cpu_batch(test, cpu_b, b, false), 0);
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->huge_live, 0);
+	KUNIT_EXPECT_EQ(test, st->bytes_requested, 0);
+}
+
 /*
  * At the cap, spares go back before a chunk would fail with -EDQUOT.
  */
@@ -2097,6 +2187,7 @@ static struct kunit_case zcpool_pool_cases[] = {
 	KUNIT_CASE(spares_serve_huge_allocations_that_fit),
 	KUNIT_CASE(an_exact_spare_is_live_at_once),
 	KUNIT_CASE(spares_follow_the_live_peak),
+	KUNIT_CASE(spares_follow_each_cpus_peak),
 	KUNIT_CASE(spares_yield_to_the_cap),
 	KUNIT_CASE(spares_yield_to_an_uncached_run),
 	KUNIT_CASE(bulk_alloc_is_all_or_nothing),
