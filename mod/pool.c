@@ -44,9 +44,11 @@
  * lists under their locks.
  */
 
+#include <linux/cpumask.h>
 #include <linux/err.h>
 #include <linux/export.h>
 #include <linux/highmem.h>
+#include <linux/jiffies.h>
 #include <linux/kernel.h>
 #include <linux/lockdep.h>
 #include <linux/log2.h>
@@ -108,12 +110,15 @@ struct zcpool_huge {
  * @peak:         the most @live was in this CPU's epoch ([0]) and in the
  *                one before ([1]).
  * @epoch_allocs: huge allocations this CPU made in its epoch.
+ * @stamp:        jiffies at this CPU's last huge allocation or free.
  *
- * Used under the pool's huge lock, by the CPU that holds it.
+ * Used under the pool's huge lock: by the CPU that holds it, and by the
+ * sweep that ages the share of a CPU that stopped allocating.
  */
 struct pool_huge_cpu {
 	u64 live;
 	u64 peak[2];
+	unsigned long stamp;
 	unsigned int epoch_allocs;
 };
 
@@ -180,6 +185,7 @@ struct pool_pcpu_stats {
  * @huge_cpu:       each CPU's share of the live huge pages, for the budget
  *                  of the spares (under @huge_lock).
  * @huge_cpu_slack: the sum over CPUs of what their shares shrank by lately.
+ * @huge_sweep_cpu: the CPU whose share the last epoch's end looked at.
  * @spares:         freed huge allocations kept for reuse, newest first.
  * @nr_spares:      entries of @spares.
  * @spare_bytes:    their pages, in bytes; also read without @huge_lock.
@@ -219,6 +225,7 @@ struct zcpool_pool {
 	unsigned int huge_epoch_allocs;
 	struct pool_huge_cpu __percpu *huge_cpu;
 	u64 huge_cpu_slack;
+	unsigned int huge_sweep_cpu;
 	struct list_head spares;
 	unsigned int nr_spares;
 	u64 spare_bytes;
@@ -587,7 +594,15 @@ static void pool_huge_unpublish(struct zcpool_pool *pool, struct zcpool_huge *hu
  * whenever they ran out of step, and each time they fell back in step the
  * pages came again from the page allocator, zeroed (1.7 ms a MiB under
  * TCG): 15 to 90 times gen_pool's pair. Each thread's own peak stays 8.
- * On one CPU both budgets are the same. At most
+ * On one CPU both budgets are the same. A CPU that stops allocating huge
+ * buffers would keep its share's budget until the shrinker ran, so each
+ * end of a pool epoch looks at one CPU in turn, and a CPU that made no
+ * huge allocation nor free for POOL_SPARE_IDLE_JIFFIES loses its slack.
+ * Idle by time, not by the pool's epochs: aged after 4 pool epochs of
+ * silence, the thread of the 2-vCPU pair that finished its repetition
+ * first gave its 8 back while the other ran on, and took them fresh at
+ * the next one (1.8-2.9x gen_pool again). The seeded trace runs on one
+ * CPU, never idle, so time does not enter its figures. At most
  * POOL_SPARES_MAX spares (two threads' batches of 64 and more), so that
  * the best-fit scan stays bounded.
  *
@@ -596,12 +611,22 @@ static void pool_huge_unpublish(struct zcpool_pool *pool, struct zcpool_huge *hu
  * its pages can be reused or given back without another call.
  */
 #define POOL_SPARE_EPOCH_ALLOCS	8
+/* A CPU with no huge allocation nor free for this long is idle. */
+#define POOL_SPARE_IDLE_JIFFIES	HZ
 #define POOL_SPARES_MAX		256
 
 /* What a CPU's share shrank by lately: its budget for the spares. */
 static u64 pool_huge_cpu_slack(const struct pool_huge_cpu *hc)
 {
 	return max(hc->peak[0], hc->peak[1]) - hc->live;
+}
+
+/* End the epoch of share @hc. */
+static void pool_huge_cpu_rotate(struct pool_huge_cpu *hc)
+{
+	hc->epoch_allocs = 0;
+	hc->peak[1] = hc->peak[0];
+	hc->peak[0] = hc->live;
 }
 
 /*
@@ -614,14 +639,33 @@ static void pool_huge_cpu_tick(struct zcpool_pool *pool, u64 bytes, bool live, b
 	struct pool_huge_cpu *hc = this_cpu_ptr(pool->huge_cpu);
 	u64 before = pool_huge_cpu_slack(hc);
 
+	hc->stamp = jiffies;
 	hc->live = live ? hc->live + bytes : hc->live - min(hc->live, bytes);
 	hc->live = min(hc->live, pool->huge_live_bytes);
 	hc->peak[0] = max(hc->peak[0], hc->live);
-	if (alloc && ++hc->epoch_allocs >= POOL_SPARE_EPOCH_ALLOCS) {
-		hc->epoch_allocs = 0;
-		hc->peak[1] = hc->peak[0];
-		hc->peak[0] = hc->live;
-	}
+	if (alloc && ++hc->epoch_allocs >= POOL_SPARE_EPOCH_ALLOCS)
+		pool_huge_cpu_rotate(hc);
+	pool->huge_cpu_slack += pool_huge_cpu_slack(hc) - before;
+}
+
+/* At the end of a pool epoch: drop the next CPU's slack if it is idle. */
+static void pool_huge_cpu_sweep(struct zcpool_pool *pool)
+{
+	unsigned int cpu = cpumask_next(pool->huge_sweep_cpu, cpu_possible_mask);
+	struct pool_huge_cpu *hc;
+	u64 before;
+
+	if (cpu >= nr_cpu_ids)
+		cpu = cpumask_first(cpu_possible_mask);
+	pool->huge_sweep_cpu = cpu;
+	hc = per_cpu_ptr(pool->huge_cpu, cpu);
+	if (time_before(jiffies, hc->stamp + POOL_SPARE_IDLE_JIFFIES))
+		return;
+	before = pool_huge_cpu_slack(hc);
+	/* Frees on other CPUs may have left this share above what is live. */
+	hc->live = min(hc->live, pool->huge_live_bytes);
+	hc->peak[0] = hc->live;
+	hc->peak[1] = hc->live;
 	pool->huge_cpu_slack += pool_huge_cpu_slack(hc) - before;
 }
 
@@ -639,6 +683,7 @@ static void pool_huge_epoch_tick(struct zcpool_pool *pool, u64 bytes, bool live,
 	pool->huge_epoch_allocs = 0;
 	pool->huge_peak[1] = pool->huge_peak[0];
 	pool->huge_peak[0] = pool->huge_live_bytes;
+	pool_huge_cpu_sweep(pool);
 }
 
 static void pool_spare_unlink(struct zcpool_pool *pool, struct zcpool_huge *huge)

@@ -17,6 +17,7 @@
 #include <linux/completion.h>
 #include <linux/cpu.h>
 #include <linux/cpumask.h>
+#include <linux/delay.h>
 #include <linux/err.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
@@ -1495,6 +1496,60 @@ static void spares_follow_each_cpus_peak(struct kunit *test)
 }
 
 /*
+ * A CPU that stops allocating does not keep its share's budget: CPU b
+ * frees its 8 and stays idle for a second while CPU a cycles 8 buffers of
+ * another size. The ends of the pool's epochs look at one CPU each in
+ * turn, drop b's slack, and b's 8 spares go back to the page allocator;
+ * a's own 8 stay.
+ */
+static void an_idle_cpus_spares_go_back(struct kunit *test)
+{
+	struct zcpool_pool_config cfg = {
+		.chunk_order = MID_ORDER,
+		.nr_arenas = 1,
+		.keep_spares = true,
+	};
+	struct zcpool_pool_stats *st = new_stats(test);
+	u64 one = 20 * PAGE_SIZE, other = 21 * PAGE_SIZE;
+	unsigned int cpu_a, cpu_b, i, rounds;
+	struct cpu_batch *a, *b;
+	struct zcpool_pool *pool;
+
+	cpu_a = cpumask_first(cpu_online_mask);
+	cpu_b = cpumask_next(cpu_a, cpu_online_mask);
+	if (cpu_b >= nr_cpu_ids)
+		kunit_skip(test, "needs two online CPUs");
+	a = kunit_kzalloc(test, sizeof(*a), GFP_KERNEL);
+	b = kunit_kzalloc(test, sizeof(*b), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	pool = create_pool(test, &cfg);
+	a->pool = pool;
+	b->pool = pool;
+	a->size = other;
+	b->size = one;
+
+	KUNIT_ASSERT_EQ(test, cpu_batch(test, cpu_b, b, true), 0);
+	KUNIT_ASSERT_EQ(test, cpu_batch(test, cpu_b, b, false), 0);
+	/*
+	 * Idle for a second (pool.c's POOL_SPARE_IDLE_JIFFIES); each round
+	 * then ends a pool epoch (8 allocations), and b's turn comes every
+	 * num_possible_cpus() epochs.
+	 */
+	msleep(1100);
+	rounds = 2 * num_possible_cpus() + 2;
+	for (i = 0; i < rounds; i++) {
+		KUNIT_ASSERT_EQ(test, cpu_batch(test, cpu_a, a, true), 0);
+		KUNIT_ASSERT_EQ(test, cpu_batch(test, cpu_a, a, false), 0);
+	}
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->spares, 8);
+	KUNIT_EXPECT_EQ(test, st->bytes_spare, 8 * other);
+	KUNIT_EXPECT_EQ(test, st->pages_returned, 8 * 20);
+	KUNIT_EXPECT_EQ(test, st->pages_taken, 8 * 20 + 8 * 21);
+}
+
+/*
  * At the cap, spares go back before a chunk would fail with -EDQUOT.
  */
 static void spares_yield_to_the_cap(struct kunit *test)
@@ -2188,6 +2243,7 @@ static struct kunit_case zcpool_pool_cases[] = {
 	KUNIT_CASE(an_exact_spare_is_live_at_once),
 	KUNIT_CASE(spares_follow_the_live_peak),
 	KUNIT_CASE(spares_follow_each_cpus_peak),
+	KUNIT_CASE(an_idle_cpus_spares_go_back),
 	KUNIT_CASE(spares_yield_to_the_cap),
 	KUNIT_CASE(spares_yield_to_an_uncached_run),
 	KUNIT_CASE(bulk_alloc_is_all_or_nothing),
