@@ -1406,9 +1406,10 @@ static void spares_follow_the_live_peak(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st->pages_taken, taken + 21);
 }
 
-/* One CPU's side of spares_follow_each_cpus_peak(): allocate or free its 8. */
+/* One CPU's 8 huge buffers, for the tests of the CPUs' shares of the spares. */
 struct cpu_batch {
 	struct zcpool_pool *pool;
+	unsigned int cpu;
 	u64 size;
 	u64 offs[8];
 	bool alloc;
@@ -1429,10 +1430,38 @@ static long cpu_batch_run(void *arg)
 	return 0;
 }
 
-static long cpu_batch(struct kunit *test, unsigned int cpu, struct cpu_batch *b, bool alloc)
+/* Allocate (@alloc) or free @b's 8 on its CPU. */
+static long cpu_batch(struct cpu_batch *b, bool alloc)
 {
 	b->alloc = alloc;
-	return work_on_cpu(cpu, cpu_batch_run, b);
+	return work_on_cpu(b->cpu, cpu_batch_run, b);
+}
+
+/* A spares-keeping pool, and the batches of two online CPUs a and b in it. */
+struct two_cpus {
+	struct zcpool_pool *pool;
+	struct cpu_batch a, b;
+};
+
+static struct two_cpus *two_cpus_setup(struct kunit *test, u64 size_a, u64 size_b)
+{
+	struct zcpool_pool_config cfg = {
+		.chunk_order = MID_ORDER,
+		.nr_arenas = 1,
+		.keep_spares = true,
+	};
+	unsigned int cpu_a = cpumask_first(cpu_online_mask);
+	unsigned int cpu_b = cpumask_next(cpu_a, cpu_online_mask);
+	struct two_cpus *t;
+
+	if (cpu_b >= nr_cpu_ids)
+		kunit_skip(test, "needs two online CPUs");
+	t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	t->pool = create_pool(test, &cfg);
+	t->a = (struct cpu_batch){ .pool = t->pool, .cpu = cpu_a, .size = size_a };
+	t->b = (struct cpu_batch){ .pool = t->pool, .cpu = cpu_b, .size = size_b };
+	return t;
 }
 
 /*
@@ -1444,53 +1473,31 @@ static long cpu_batch(struct kunit *test, unsigned int cpu, struct cpu_batch *b,
  */
 static void spares_follow_each_cpus_peak(struct kunit *test)
 {
-	struct zcpool_pool_config cfg = {
-		.chunk_order = MID_ORDER,
-		.nr_arenas = 1,
-		.keep_spares = true,
-	};
 	struct zcpool_pool_stats *st = new_stats(test);
-	u64 one = 20 * PAGE_SIZE;
-	struct cpu_batch *a, *b;
-	struct zcpool_pool *pool;
-	unsigned int cpu_a, cpu_b;
+	struct two_cpus *t = two_cpus_setup(test, 20 * PAGE_SIZE, 20 * PAGE_SIZE);
 	int round;
 
-	cpu_a = cpumask_first(cpu_online_mask);
-	cpu_b = cpumask_next(cpu_a, cpu_online_mask);
-	if (cpu_b >= nr_cpu_ids)
-		kunit_skip(test, "needs two online CPUs");
-	a = kunit_kzalloc(test, sizeof(*a), GFP_KERNEL);
-	b = kunit_kzalloc(test, sizeof(*b), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, a);
-	KUNIT_ASSERT_NOT_NULL(test, b);
-	pool = create_pool(test, &cfg);
-	a->pool = pool;
-	b->pool = pool;
-	a->size = one;
-	b->size = one;
-
-	KUNIT_ASSERT_EQ(test, cpu_batch(test, cpu_a, a, true), 0);
-	KUNIT_ASSERT_EQ(test, cpu_batch(test, cpu_b, b, true), 0);
-	KUNIT_ASSERT_EQ(test, cpu_batch(test, cpu_b, b, false), 0);
+	KUNIT_ASSERT_EQ(test, cpu_batch(&t->a, true), 0);
+	KUNIT_ASSERT_EQ(test, cpu_batch(&t->b, true), 0);
+	KUNIT_ASSERT_EQ(test, cpu_batch(&t->b, false), 0);
 	for (round = 0; round < 3; round++) {
-		KUNIT_ASSERT_EQ(test, cpu_batch(test, cpu_a, a, false), 0);
-		KUNIT_ASSERT_EQ(test, cpu_batch(test, cpu_a, a, true), 0);
+		KUNIT_ASSERT_EQ(test, cpu_batch(&t->a, false), 0);
+		KUNIT_ASSERT_EQ(test, cpu_batch(&t->a, true), 0);
 	}
-	zcpool_pool_stats(pool, st);
+	zcpool_pool_stats(t->pool, st);
 	KUNIT_EXPECT_EQ(test, st->spares, 8);
 	KUNIT_EXPECT_EQ(test, st->pages_returned, 0);
 
-	KUNIT_ASSERT_EQ(test, cpu_batch(test, cpu_b, b, true), 0);
-	zcpool_pool_stats(pool, st);
+	KUNIT_ASSERT_EQ(test, cpu_batch(&t->b, true), 0);
+	zcpool_pool_stats(t->pool, st);
 	KUNIT_EXPECT_EQ(test, st->spares, 0);
 	KUNIT_EXPECT_EQ(test, st->huge_live, 16);
 	KUNIT_EXPECT_EQ(test, st->pages_taken, 16 * 20);
 	KUNIT_EXPECT_EQ(test, st->pages_returned, 0);
 
-	KUNIT_EXPECT_EQ(test, cpu_batch(test, cpu_a, a, false), 0);
-	KUNIT_EXPECT_EQ(test, cpu_batch(test, cpu_b, b, false), 0);
-	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, cpu_batch(&t->a, false), 0);
+	KUNIT_EXPECT_EQ(test, cpu_batch(&t->b, false), 0);
+	zcpool_pool_stats(t->pool, st);
 	KUNIT_EXPECT_EQ(test, st->huge_live, 0);
 	KUNIT_EXPECT_EQ(test, st->bytes_requested, 0);
 }
@@ -1504,33 +1511,13 @@ static void spares_follow_each_cpus_peak(struct kunit *test)
  */
 static void an_idle_cpus_spares_go_back(struct kunit *test)
 {
-	struct zcpool_pool_config cfg = {
-		.chunk_order = MID_ORDER,
-		.nr_arenas = 1,
-		.keep_spares = true,
-	};
 	struct zcpool_pool_stats *st = new_stats(test);
 	u64 one = 20 * PAGE_SIZE, other = 21 * PAGE_SIZE;
-	unsigned int cpu_a, cpu_b, i, rounds;
-	struct cpu_batch *a, *b;
-	struct zcpool_pool *pool;
+	struct two_cpus *t = two_cpus_setup(test, other, one);
+	unsigned int i, rounds;
 
-	cpu_a = cpumask_first(cpu_online_mask);
-	cpu_b = cpumask_next(cpu_a, cpu_online_mask);
-	if (cpu_b >= nr_cpu_ids)
-		kunit_skip(test, "needs two online CPUs");
-	a = kunit_kzalloc(test, sizeof(*a), GFP_KERNEL);
-	b = kunit_kzalloc(test, sizeof(*b), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, a);
-	KUNIT_ASSERT_NOT_NULL(test, b);
-	pool = create_pool(test, &cfg);
-	a->pool = pool;
-	b->pool = pool;
-	a->size = other;
-	b->size = one;
-
-	KUNIT_ASSERT_EQ(test, cpu_batch(test, cpu_b, b, true), 0);
-	KUNIT_ASSERT_EQ(test, cpu_batch(test, cpu_b, b, false), 0);
+	KUNIT_ASSERT_EQ(test, cpu_batch(&t->b, true), 0);
+	KUNIT_ASSERT_EQ(test, cpu_batch(&t->b, false), 0);
 	/*
 	 * Idle for a second (pool.c's POOL_SPARE_IDLE_JIFFIES); each round
 	 * then ends a pool epoch (8 allocations), and b's turn comes every
@@ -1539,10 +1526,10 @@ static void an_idle_cpus_spares_go_back(struct kunit *test)
 	msleep(1100);
 	rounds = 2 * num_possible_cpus() + 2;
 	for (i = 0; i < rounds; i++) {
-		KUNIT_ASSERT_EQ(test, cpu_batch(test, cpu_a, a, true), 0);
-		KUNIT_ASSERT_EQ(test, cpu_batch(test, cpu_a, a, false), 0);
+		KUNIT_ASSERT_EQ(test, cpu_batch(&t->a, true), 0);
+		KUNIT_ASSERT_EQ(test, cpu_batch(&t->a, false), 0);
 	}
-	zcpool_pool_stats(pool, st);
+	zcpool_pool_stats(t->pool, st);
 	KUNIT_EXPECT_EQ(test, st->spares, 8);
 	KUNIT_EXPECT_EQ(test, st->bytes_spare, 8 * other);
 	KUNIT_EXPECT_EQ(test, st->pages_returned, 8 * 20);
