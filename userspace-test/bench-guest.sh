@@ -43,10 +43,12 @@ profile() {
 	rm -f /tmp/perf.data
 }
 
-# kernel_profile NAME IMPL SIZE: one allocator at one size, pairs and bulk.
+# kernel_profile NAME IMPL SIZE WORKLOAD: one allocator at one size, its
+# pairs or its bulk calls.
 kernel_profile() {
-	# No newline: the module compares the string as written.
+	# No newline: the module compares the strings as written.
 	printf %s "$2" > $PARAMS/only && echo "$3" > $PARAMS/sizes &&
+		printf %s "$4" > $PARAMS/only_workload &&
 		profile "$1" sh -c "echo speed > /sys/kernel/debug/zcpool_bench/run"
 }
 
@@ -61,9 +63,11 @@ if insmod /zcpool/zcpool_bench.ko $BENCH_KMOD_ARGS; then
 		export HOME
 		# Longer repetitions: more samples, the same code paths.
 		echo 100 > $PARAMS/rep_ms
-		kernel_profile "kernel zcpool 64 B" zcpool 64 || fail=1
-		kernel_profile "kernel kmem_cache 64 B" kmem_cache 64 || fail=1
-		kernel_profile "kernel zcpool 1 MiB" zcpool 1048576 || fail=1
+		kernel_profile "kernel zcpool pair 64 B" zcpool 64 pair || fail=1
+		kernel_profile "kernel kmem_cache pair 64 B" kmem_cache 64 pair || fail=1
+		kernel_profile "kernel zcpool bulk 64 B" zcpool 64 bulk || fail=1
+		kernel_profile "kernel kmem_cache bulk 64 B" kmem_cache 64 bulk || fail=1
+		kernel_profile "kernel zcpool bulk 1 MiB" zcpool 1048576 bulk || fail=1
 	fi
 	rmmod zcpool_bench || fail=1
 else

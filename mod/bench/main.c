@@ -7,8 +7,9 @@
  *   echo all > /sys/kernel/debug/zcpool_bench/run     # or "speed", "trace"
  *   cat /sys/kernel/debug/zcpool_bench/results
  * The write returns when the run is over. The module parameters (writable
- * in /sys/module/zcpool_bench/parameters/) shape the next run; sizes and
- * only narrow it down, e.g. to trace one allocator at one size.
+ * in /sys/module/zcpool_bench/parameters/) shape the next run; sizes, only
+ * and only_workload narrow it down, e.g. to profile one allocator's bulk
+ * calls at one size.
  *
  * Results, one line each, "key=value" separated by spaces:
  *   begin kernel=R cpus=N init_on_alloc=0|1 reps=N rep_ms=N depth=N batch=N seed=N
@@ -81,6 +82,10 @@ MODULE_PARM_DESC(sizes, "object sizes in bytes (default 64,1024,4096,16384,65536
 static char *only;
 module_param(only, charp, 0644);
 MODULE_PARM_DESC(only, "measure only the allocator of this name (default: all)");
+
+static char *only_workload;
+module_param(only_workload, charp, 0644);
+MODULE_PARM_DESC(only_workload, "measure only this workload, pair or bulk (default: both)");
 
 static struct dentry *bench_dir;
 static DEFINE_MUTEX(bench_lock);	/* one run at a time; the results buffer */
@@ -210,6 +215,9 @@ static int bench_speed(void)
 	if (!slots)
 		return -ENOMEM;
 	for (workload = ZCPOOL_BENCH_PAIR; workload <= ZCPOOL_BENCH_BULK; workload++) {
+		if (only_workload && *only_workload &&
+		    strcmp(only_workload, workload_names[workload]))
+			continue;
 		for (c = 0; c < ARRAY_SIZE(cpu_counts) && !ret; c++) {
 			if (c && cpu_counts[c] == cpu_counts[0])
 				break;
