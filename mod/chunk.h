@@ -67,12 +67,18 @@ enum zcpool_chunk_page_kind {
  * @kind:  an &enum zcpool_chunk_page_kind.
  * @dirty: the page has been handed out since the chunk came zeroed from the
  *         page allocator, so a request for zeroed memory must clear it.
+ * @tails: how many pages after this one are, in a row, dirty
+ *         %ZCPOOL_CHUNK_PAGE_RUN_TAIL pages whose @head is this page, in
+ *         whatever state this page is: what a page run starting here may
+ *         skip writing. Every change of a tail page lowers its head's
+ *         count (zcpool_chunk_set_run()).
  */
 struct zcpool_chunk_page {
 	struct zcpool_run *run;
 	u32 head;
 	u32 slack;
 	u32 pages;
+	u32 tails;
 	atomic_t live;
 	u8 kind;
 	bool dirty;

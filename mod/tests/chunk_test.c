@@ -2,17 +2,25 @@
 /*
  * KUnit suite zcpool_chunk: chunks and subpage run descriptors (chunk.c)
  * on their own, without an arena: the pages a chunk takes, its page
- * descriptors, and the element bookkeeping of a run.
+ * descriptors, and the element bookkeeping of a run. The random case's
+ * seed is printed and can be fixed with chunk_seed=.
  */
 
 #include <kunit/test.h>
 #include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/prandom.h>
+#include <linux/random.h>
 #include <linux/rcupdate.h>
 #include <linux/string.h>
 
 #include "chunk.h"
 #include "compat.h"
 #include "sizeclass.h"
+
+static unsigned int chunk_seed;
+module_param(chunk_seed, uint, 0400);
+MODULE_PARM_DESC(chunk_seed, "Seed of zcpool_chunk's random case (default 0: a new one each run)");
 
 static const unsigned int page_orders[] = { 0, 3, 6 };
 
@@ -254,10 +262,186 @@ static void run_alloc_rejects_what_is_not_a_class(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, zcpool_chunk_run_alloc(UINT_MAX));
 }
 
+/*
+ * The random case: page runs and subpage runs come and go in a chunk of
+ * 64 pages, placed by its buddy tree (which hands the same blocks out
+ * again and again, as in use), and after every step each page says what
+ * a plain model says it is: a live run's later pages find their head, a
+ * freed run's find none, and a new run is dirty exactly when one of its
+ * pages was handed out before. The rows of later pages a head keeps for
+ * the next run there (@tails) must be exactly what they claim.
+ */
+#define RANDOM_CHUNK_ORDER	6
+#define RANDOM_CHUNK_PAGES	BIT(RANDOM_CHUNK_ORDER)
+#define RANDOM_CHUNK_STEPS	3000
+#define RANDOM_RUN_MAX_PAGES	12
+
+struct random_chunk {
+	struct kunit *test;
+	struct zcpool_chunk *chunk;
+	struct rnd_state rnd;
+	/* Per page: the first page of the live run on it, or -1. */
+	int owner[RANDOM_CHUNK_PAGES];
+	/* Per page: a subpage run lives there (owner's descriptor in @runs). */
+	struct zcpool_run *runs[RANDOM_CHUNK_PAGES];
+	unsigned int pages[RANDOM_CHUNK_PAGES];
+	bool dirty[RANDOM_CHUNK_PAGES];
+	unsigned int live[RANDOM_CHUNK_PAGES];
+	unsigned int nr_live;
+	unsigned int step;
+};
+
+static bool random_dirty(const struct random_chunk *r, unsigned int first, unsigned int pages)
+{
+	unsigned int i;
+
+	for (i = first; i < first + pages; i++)
+		if (r->dirty[i])
+			return true;
+	return false;
+}
+
+static void random_take(struct random_chunk *r, unsigned int first, unsigned int pages)
+{
+	unsigned int i;
+
+	for (i = first; i < first + pages; i++) {
+		r->owner[i] = first;
+		r->dirty[i] = true;
+	}
+	r->pages[first] = pages;
+	r->live[r->nr_live++] = first;
+}
+
+static void random_alloc(struct random_chunk *r, int cls)
+{
+	struct kunit *test = r->test;
+	struct zcpool_run *run = NULL;
+	unsigned int pages;
+	bool dirty;
+	int first;
+
+	if (cls >= 0) {
+		run = zcpool_chunk_run_alloc(cls);
+		KUNIT_ASSERT_NOT_NULL(test, run);
+		pages = run->pages;
+	} else {
+		pages = 1 + prandom_u32_state(&r->rnd) % RANDOM_RUN_MAX_PAGES;
+	}
+	first = zcpool_buddy_alloc(&r->chunk->buddy, pages);
+	if (first < 0) {
+		zcpool_chunk_run_free(run);
+		return;
+	}
+	dirty = random_dirty(r, first, pages);
+	if (run) {
+		zcpool_chunk_run_attach(r->chunk, run, first);
+		KUNIT_EXPECT_EQ_MSG(test, run->clean_from, dirty ? run->sp.nr_elems : 0,
+				    "step %u: subpage run at %d", r->step, first);
+	} else {
+		bool was_dirty = !dirty;
+
+		zcpool_chunk_set_run(r->chunk, first, pages, &was_dirty);
+		KUNIT_EXPECT_EQ_MSG(test, was_dirty, dirty, "step %u: %u pages at %d",
+				    r->step, pages, first);
+	}
+	r->runs[first] = run;
+	random_take(r, first, pages);
+}
+
+static void random_free(struct random_chunk *r)
+{
+	unsigned int k = prandom_u32_state(&r->rnd) % r->nr_live;
+	unsigned int first = r->live[k], i;
+	struct zcpool_run *run = r->runs[first];
+
+	if (run) {
+		zcpool_chunk_run_detach(run);
+		zcpool_chunk_run_free(run);
+		r->runs[first] = NULL;
+	} else {
+		zcpool_chunk_clear_run(r->chunk, first);
+	}
+	KUNIT_ASSERT_EQ(r->test, zcpool_buddy_free(&r->chunk->buddy, first, r->pages[first]), 0);
+	for (i = first; i < first + r->pages[first]; i++)
+		r->owner[i] = -1;
+	r->live[k] = r->live[--r->nr_live];
+}
+
+static void random_check(struct random_chunk *r)
+{
+	const struct zcpool_chunk_page *m = r->chunk->meta, *head;
+	struct kunit *test = r->test;
+	unsigned int i, t;
+	int owner;
+
+	for (i = 0; i < RANDOM_CHUNK_PAGES; i++) {
+		owner = r->owner[i];
+		KUNIT_ASSERT_EQ_MSG(test, m[i].dirty, r->dirty[i], "step %u page %u", r->step, i);
+		for (t = i + 1; t <= i + m[i].tails; t++) {
+			KUNIT_ASSERT_LT_MSG(test, t, RANDOM_CHUNK_PAGES, "step %u", r->step);
+			KUNIT_ASSERT_EQ_MSG(test, m[t].kind, ZCPOOL_CHUNK_PAGE_RUN_TAIL,
+					    "step %u: page %u in %u's tails", r->step, t, i);
+			KUNIT_ASSERT_EQ_MSG(test, m[t].head, i, "step %u page %u", r->step, t);
+			KUNIT_ASSERT_TRUE_MSG(test, m[t].dirty, "step %u page %u", r->step, t);
+		}
+		if (owner >= 0 && r->runs[owner]) {
+			KUNIT_ASSERT_EQ_MSG(test, m[i].kind, ZCPOOL_CHUNK_PAGE_SUBPAGE,
+					    "step %u page %u", r->step, i);
+			KUNIT_ASSERT_PTR_EQ(test, m[i].run, r->runs[owner]);
+			continue;
+		}
+		if (owner == i) {
+			KUNIT_ASSERT_EQ_MSG(test, m[i].kind, ZCPOOL_CHUNK_PAGE_RUN_HEAD,
+					    "step %u page %u", r->step, i);
+			KUNIT_ASSERT_EQ(test, m[i].pages, r->pages[i]);
+			continue;
+		}
+		head = m[i].kind == ZCPOOL_CHUNK_PAGE_RUN_TAIL ?
+		       zcpool_chunk_tail_head(r->chunk, i) : NULL;
+		KUNIT_ASSERT_PTR_EQ_MSG(test, head, owner >= 0 ? &m[owner] : NULL,
+					"step %u: page %u of the run at %d", r->step, i, owner);
+	}
+}
+
+static void reused_runs_find_their_pages_as_new_ones(struct kunit *test)
+{
+	/* Subpage runs of one page and of several, beside the page runs. */
+	const int classes[] = { zcpool_sizeclass_index(16),
+				zcpool_sizeclass_index(ZCPOOL_SIZECLASS_MAX_SIZE) };
+	struct random_chunk *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+	unsigned int seed = chunk_seed, dice, i;
+
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	r->test = test;
+	r->chunk = zcpool_chunk_create(NULL, RANDOM_CHUNK_ORDER);
+	KUNIT_ASSERT_NOT_NULL(test, r->chunk);
+	for (i = 0; i < RANDOM_CHUNK_PAGES; i++)
+		r->owner[i] = -1;
+	while (!seed)
+		seed = get_random_u32();
+	kunit_info(test, "seed %u (replay: insmod zcpool_test.ko chunk_seed=%u)", seed, seed);
+	prandom_seed_state(&r->rnd, seed);
+
+	for (r->step = 0; r->step < RANDOM_CHUNK_STEPS; r->step++) {
+		dice = prandom_u32_state(&r->rnd) % 100;
+		if (r->nr_live && dice >= 55)
+			random_free(r);
+		else if (dice < 10)
+			random_alloc(r, classes[dice % 2]);
+		else
+			random_alloc(r, -1);
+		random_check(r);
+	}
+	/* Destroying the chunk frees the subpage runs still attached. */
+	zcpool_chunk_destroy(r->chunk);
+}
+
 static struct kunit_case zcpool_chunk_cases[] = {
 	KUNIT_CASE_PARAM(pages_are_zeroed_and_counted_one_by_one, page_order_gen_params),
 	KUNIT_CASE_PARAM(new_chunks_have_every_page_free, chunk_order_gen_params),
 	KUNIT_CASE(runs_mark_their_pages_and_report_reuse),
+	KUNIT_CASE(reused_runs_find_their_pages_as_new_ones),
 	KUNIT_CASE_PARAM(run_descriptors_track_elements_and_slack, run_gen_params),
 	KUNIT_CASE(run_index_agrees_with_division),
 	KUNIT_CASE(run_alloc_rejects_what_is_not_a_class),
