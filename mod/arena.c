@@ -249,10 +249,16 @@ static int arena_take_pages(struct zcpool_arena *arena, unsigned int pages,
 	return -ENOSPC;
 }
 
-static int arena_alloc_run(struct zcpool_arena *arena, struct zcpool_arena_req *req,
-			   struct zcpool_arena_obj *obj)
+/*
+ * Page runs for @req, as many as it still wants from the first chunk with
+ * room: each next to the one before (zcpool_buddy_alloc_after()), and the
+ * chunk put on its usage list once for them all.
+ */
+static int arena_alloc_runs(struct zcpool_arena *arena, struct zcpool_arena_req *req)
 {
+	struct zcpool_arena_obj *obj;
 	struct zcpool_chunk *chunk;
+	unsigned int got = 0;
 	bool dirty;
 	int first;
 
@@ -261,11 +267,23 @@ static int arena_alloc_run(struct zcpool_arena *arena, struct zcpool_arena_req *
 		req->need_order = order_base_2(req->pages);
 		return -EAGAIN;
 	}
-	zcpool_chunk_set_run(chunk, first, req->pages, &dirty);
-	obj->chunk = chunk;
-	obj->off = first << PAGE_SHIFT;
-	obj->dirty_len = dirty ? req->pages << PAGE_SHIFT : 0;
-	arena->stats.runs_live++;
+	do {
+		zcpool_chunk_set_run(chunk, first, req->pages, &dirty);
+		obj = &req->objs[req->nr++];
+		obj->chunk = chunk;
+		obj->off = first << PAGE_SHIFT;
+		obj->dirty_len = dirty ? req->pages << PAGE_SHIFT : 0;
+		got++;
+		if (req->nr == req->want)
+			break;
+		first = zcpool_buddy_alloc_after(&chunk->buddy, req->pages, first);
+	} while (first >= 0);
+	arena->stats.runs_live += got;
+	arena->stats.live += got;
+	arena->stats.allocs += got;
+	/* arena_take_pages() placed it for the first run only. */
+	if (got > 1)
+		arena_update_usage(arena, chunk);
 	return 0;
 }
 
@@ -322,14 +340,12 @@ static int arena_alloc_elem(struct zcpool_arena *arena, struct zcpool_arena_req 
 
 static int arena_alloc_locked(struct zcpool_arena *arena, struct zcpool_arena_req *req)
 {
-	struct zcpool_arena_obj *obj = &req->objs[req->nr];
 	int ret;
 
 	lockdep_assert_held(&arena->lock);
-	if (req->cls >= 0)
-		ret = arena_alloc_elem(arena, req, obj);
-	else
-		ret = arena_alloc_run(arena, req, obj);
+	if (req->cls < 0)
+		return arena_alloc_runs(arena, req);
+	ret = arena_alloc_elem(arena, req, &req->objs[req->nr]);
 	if (ret)
 		return ret;
 	req->nr++;
@@ -443,8 +459,8 @@ static int arena_free_elem(struct zcpool_arena *arena, struct zcpool_run *run, u
 	return 0;
 }
 
-static int arena_free_locked(struct zcpool_arena *arena, struct zcpool_chunk *chunk,
-			     u64 chunk_off)
+/* Free without placing @chunk on its usage list: the caller does it. */
+static int arena_put_back(struct zcpool_arena *arena, struct zcpool_chunk *chunk, u64 chunk_off)
 {
 	unsigned int page;
 	int ret;
@@ -470,8 +486,17 @@ static int arena_free_locked(struct zcpool_arena *arena, struct zcpool_chunk *ch
 		return ret;
 	arena->stats.live--;
 	arena->stats.frees++;
-	arena_update_usage(arena, chunk);
 	return 0;
+}
+
+static int arena_free_locked(struct zcpool_arena *arena, struct zcpool_chunk *chunk,
+			     u64 chunk_off)
+{
+	int ret = arena_put_back(arena, chunk, chunk_off);
+
+	if (!ret)
+		arena_update_usage(arena, chunk);
+	return ret;
 }
 
 /**
@@ -518,14 +543,20 @@ EXPORT_SYMBOL_IF_KUNIT(zcpool_arena_free);
 unsigned int zcpool_arena_free_objs(const struct zcpool_arena_obj *objs, unsigned int nr,
 				    struct list_head *release)
 {
+	struct zcpool_chunk *chunk;
 	struct zcpool_arena *arena;
 	unsigned int i = 0, bad = 0;
 
 	while (i < nr) {
 		arena = objs[i].chunk->arena;
 		spin_lock(&arena->lock);
-		for (; i < nr && objs[i].chunk->arena == arena; i++)
-			bad += !!arena_free_locked(arena, objs[i].chunk, objs[i].off);
+		for (; i < nr && objs[i].chunk->arena == arena; i++) {
+			chunk = objs[i].chunk;
+			bad += !!arena_put_back(arena, chunk, objs[i].off);
+			/* Its usage list once per stretch of one chunk. */
+			if (i + 1 == nr || objs[i + 1].chunk != chunk)
+				arena_update_usage(arena, chunk);
+		}
 		arena_trim(arena, ZCPOOL_ARENA_EMPTY_RESERVE, release);
 		spin_unlock(&arena->lock);
 	}

@@ -237,6 +237,54 @@ static void runs_take_the_leftmost_aligned_block(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, zcpool_buddy_largest_free(b), 0);
 }
 
+/*
+ * After a live run: the smallest block around its own with room, up to
+ * the root; after anything else, the leftmost block as ever.
+ */
+static void runs_after_a_live_one_take_the_closest_room(struct kunit *test)
+{
+	struct zcpool_buddy *b = new_tree(test, 4);
+
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_alloc(b, 1), 0);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_alloc_after(b, 1, 0), 1);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_alloc_after(b, 1, 1), 2);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_alloc(b, 4), 4);
+	/* 0-7 has no 4-page block: up to the root, then its leftmost. */
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_alloc_after(b, 4, 4), 8);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_alloc_after(b, 4, 8), 12);
+	check_tree(test, b);
+	/* Page 1 is free again, but page 3 is closer to page 2. */
+	KUNIT_ASSERT_EQ(test, zcpool_buddy_free(b, 1, 1), 0);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_alloc_after(b, 1, 2), 3);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_alloc_after(b, 1, 3), 1);
+	check_tree(test, b);
+	/* Not after a live run of that size: the leftmost. */
+	KUNIT_ASSERT_EQ(test, zcpool_buddy_free(b, 12, 4), 0);
+	KUNIT_ASSERT_EQ(test, zcpool_buddy_free(b, 0, 1), 0);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_alloc_after(b, 1, 15), 0);	/* a free page */
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_alloc_after(b, 2, 13), 12);	/* unaligned */
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_alloc_after(b, 1, 4), 14);	/* inside a run */
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_alloc_after(b, 1, 16), 15);	/* past the chunk */
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_alloc_after(b, 1, 15), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_free_pages(b), 0);
+	check_tree(test, b);
+}
+
+/* A trimmed run: its block is the start; a page inside one of its pieces is not. */
+static void runs_after_a_trimmed_one_take_the_closest_room(struct kunit *test)
+{
+	struct zcpool_buddy *b = new_tree(test, 3);
+
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_alloc(b, 3), 0);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_alloc_after(b, 3, 0), 4);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_alloc_after(b, 3, 4), -ENOSPC);
+	/* Page 0 lies in the piece 0-1, whose subtree was never written. */
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_alloc_after(b, 1, 0), 3);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_alloc_after(b, 1, 0), 7);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_free_pages(b), 0);
+	check_tree(test, b);
+}
+
 /* N pages in a tree of 2^order hold exactly N: the other pages all stay usable. */
 static void trimmed_runs_hold_exactly_their_pages(struct kunit *test)
 {
@@ -328,6 +376,9 @@ static void alloc_rejects_zero_and_more_than_the_chunk(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, zcpool_buddy_alloc(b, 0), -EINVAL);
 	KUNIT_EXPECT_EQ(test, zcpool_buddy_alloc(b, 9), -EINVAL);
 	KUNIT_EXPECT_EQ(test, zcpool_buddy_alloc(b, UINT_MAX), -EINVAL);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_alloc_after(b, 0, 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_alloc_after(b, 9, 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_alloc_after(b, UINT_MAX, 3), -EINVAL);
 	KUNIT_EXPECT_TRUE(test, zcpool_buddy_is_unused(b));
 	check_tree(test, b);
 }
@@ -479,6 +530,28 @@ static int model_find(const struct model *m, unsigned int size)
 	return -1;
 }
 
+/*
+ * zcpool_buddy_alloc_after()'s block after a live run at @near: the
+ * leftmost free one of @size pages in the smallest aligned block around
+ * @near that has one.
+ */
+static int model_find_near(const struct model *m, unsigned int size, unsigned int near)
+{
+	unsigned int region, start, p, q;
+
+	for (region = size; region <= BIT(m->order); region <<= 1) {
+		start = near & ~(region - 1);
+		for (p = start; p < start + region; p += size) {
+			for (q = p; q < p + size; q++)
+				if (m->used[q / 64] & BIT_ULL(q % 64))
+					break;
+			if (q == p + size)
+				return p;
+		}
+	}
+	return -1;
+}
+
 static unsigned int model_largest(const struct model *m)
 {
 	unsigned int size;
@@ -540,18 +613,84 @@ static void random_free(struct random_run *r, u32 op)
 				    "op %u: double free(%u, %u)", op, run.first, run.pages);
 }
 
+/* The pieces of a run of @pages pages at @first, as the tree marks them. */
+static unsigned int run_pieces(unsigned int first, unsigned int pages, struct live_run *pieces)
+{
+	unsigned int size = roundup_pow_of_two(pages), n = 0;
+
+	while (pages != size) {
+		size /= 2;
+		if (pages > size) {
+			pieces[n++] = (struct live_run){ first, size };
+			first += size;
+			pages -= size;
+		}
+	}
+	pieces[n++] = (struct live_run){ first, size };
+	return n;
+}
+
+/*
+ * Whether each piece of a run of @pages at @first is a piece of a live
+ * allocation: a live run, or pieces of one (a trimmed run's last piece,
+ * say), which is all the tree can tell. Then its block has no allocated
+ * piece above it.
+ */
+static bool random_is_pieces(const struct random_run *r, unsigned int first, unsigned int pages)
+{
+	struct live_run want[ZCPOOL_BUDDY_MAX_ORDER + 1], have[ZCPOOL_BUDDY_MAX_ORDER + 1];
+	unsigned int nr_want, nr_have, w, i, h;
+	bool found;
+
+	if (first % roundup_pow_of_two(pages))
+		return false;
+	nr_want = run_pieces(first, pages, want);
+	for (w = 0; w < nr_want; w++) {
+		found = false;
+		for (i = 0; i < r->nr_live && !found; i++) {
+			nr_have = run_pieces(r->live[i].first, r->live[i].pages, have);
+			for (h = 0; h < nr_have; h++)
+				if (have[h].first == want[w].first && have[h].pages == want[w].pages)
+					found = true;
+		}
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
 static void random_alloc(struct random_run *r, u32 op)
 {
 	struct kunit *test = r->test;
-	unsigned int k, pages;
+	unsigned int k, pages, prev;
 	int got, want;
 
 	/* Every block order equally often, any size that rounds up to it. */
 	k = prandom_u32_state(&r->rnd) % (r->b->order + 1);
 	pages = k ? BIT(k - 1) + 1 + prandom_u32_state(&r->rnd) % BIT(k - 1) : 1;
-	got = zcpool_buddy_alloc(r->b, pages);
-	want = model_find(r->m, BIT(k));
-	KUNIT_ASSERT_EQ_MSG(test, got, want < 0 ? -ENOSPC : want, "op %u: alloc(%u)", op, pages);
+	/*
+	 * Half of them after a run: the last one touched (which may be
+	 * live) or any page at all, mostly not a run's start.
+	 */
+	if (prandom_u32_state(&r->rnd) % 2) {
+		got = zcpool_buddy_alloc(r->b, pages);
+		want = model_find(r->m, BIT(k));
+		KUNIT_ASSERT_EQ_MSG(test, got, want < 0 ? -ENOSPC : want, "op %u: alloc(%u)",
+				    op, pages);
+	} else {
+		if (prandom_u32_state(&r->rnd) % 4) {
+			prev = r->last.first;
+			pages = r->last.pages;
+			k = order_base_2(pages);
+		} else {
+			prev = prandom_u32_state(&r->rnd) % BIT(r->b->order);
+		}
+		got = zcpool_buddy_alloc_after(r->b, pages, prev);
+		want = random_is_pieces(r, prev, pages) ? model_find_near(r->m, BIT(k), prev) :
+		       model_find(r->m, BIT(k));
+		KUNIT_ASSERT_EQ_MSG(test, got, want < 0 ? -ENOSPC : want,
+				    "op %u: alloc_after(%u, %u)", op, pages, prev);
+	}
 	if (got < 0)
 		return;
 	r->last.first = got;
@@ -621,6 +760,8 @@ static struct kunit_case zcpool_buddy_cases[] = {
 	KUNIT_CASE(init_rejects_bad_order_and_missing_map),
 	KUNIT_CASE(seed_example_lands_on_nodes_2048_1025_2049),
 	KUNIT_CASE(runs_take_the_leftmost_aligned_block),
+	KUNIT_CASE(runs_after_a_live_one_take_the_closest_room),
+	KUNIT_CASE(runs_after_a_trimmed_one_take_the_closest_room),
 	KUNIT_CASE_PARAM(trimmed_runs_hold_exactly_their_pages, trim_order_gen_params),
 	KUNIT_CASE(trimmed_tail_serves_the_next_requests),
 	KUNIT_CASE(exhaustion_is_enospc_and_changes_nothing),
