@@ -99,6 +99,7 @@ static int zcpool_dev_release(struct inode *inode, struct file *file)
 	zcpool_stats_del_pool(zf);
 	zcpool_pool_destroy(zf->pool);
 	iput(zf->inode);
+	kfree(zf->free_batch_spare);
 	kfree(zf);
 	return 0;
 }

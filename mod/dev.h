@@ -12,6 +12,7 @@
 
 struct inode;
 struct zcpool_pool;
+struct zcpool_pool_taken;
 
 /**
  * struct zcpool_file - the pool behind one open() of /dev/zcpool
@@ -26,6 +27,8 @@ struct zcpool_pool;
  * @zap_seq: bumped by every zap, so that a fault that raced with one sees
  *         it (the protocol is at the top of mmap.c).
  * @stats_node: on the list of open pools that debugfs sums (stats.c).
+ * @free_batch_spare: room for one block of a FREE_BATCH, kept between
+ *         calls (ioctl.c); NULL while a call has it, or before the first.
  */
 struct zcpool_file {
 	struct zcpool_pool *pool;
@@ -33,6 +36,7 @@ struct zcpool_file {
 	atomic_t flags;
 	atomic_t zap_seq;
 	struct list_head stats_node;
+	struct zcpool_pool_taken *free_batch_spare;
 };
 
 int zcpool_dev_init(void);

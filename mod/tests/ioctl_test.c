@@ -124,6 +124,7 @@ static void ioctl_test_exit(struct kunit *test)
 	struct zcpool_file *zf = test->priv;
 
 	zcpool_pool_destroy(zf->pool);
+	kfree(zf->free_batch_spare);
 }
 
 static u64 pool_live(struct kunit *test, struct zcpool_file *zf)
