@@ -54,19 +54,6 @@ static u8 buddy_depth(unsigned int id)
 	return ilog2(id);
 }
 
-/* Recompute @id from its children: wholly free if both are, else the shallower. */
-static void buddy_refresh(struct zcpool_buddy *b, unsigned int id)
-{
-	u8 left = b->memory_map[2 * id];
-	u8 right = b->memory_map[2 * id + 1];
-	u8 child_depth = buddy_depth(id) + 1;
-
-	if (left == child_depth && right == child_depth)
-		b->memory_map[id] = child_depth - 1;
-	else
-		b->memory_map[id] = min(left, right);
-}
-
 /*
  * Refresh the ancestors of @id, the end of an allocation's path, from its
  * parent up. Up to @block, the node the allocation's path starts from, a
@@ -79,15 +66,25 @@ static void buddy_refresh(struct zcpool_buddy *b, unsigned int id)
  */
 static void buddy_refresh_ancestors(struct zcpool_buddy *b, unsigned int id, unsigned int block)
 {
-	u8 old;
+	/* Held in a register: a u8 store may alias anything, even b itself. */
+	u8 *map = b->memory_map;
+	u8 child_depth = buddy_depth(id);
+	u8 left, right, value;
 
 	while (id > 1) {
 		id >>= 1;
-		old = b->memory_map[id];
-		buddy_refresh(b, id);
+		left = map[2 * id];
+		right = map[2 * id + 1];
+		/* Wholly free if both children are, else the shallower. */
+		if (left == child_depth && right == child_depth)
+			value = child_depth - 1;
+		else
+			value = min(left, right);
 		/* Ids shrink going up: below @block's id are its ancestors. */
-		if (id < block && b->memory_map[id] == old)
+		if (id < block && map[id] == value)
 			break;
+		map[id] = value;
+		child_depth--;
 	}
 }
 
