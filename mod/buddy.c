@@ -32,7 +32,10 @@
  *
  * Every function runs in O(order), except init, which writes the map once;
  * refreshing the ancestors stops at the first one above the allocation's
- * block whose value stays the same.
+ * block whose value stays the same. The walks are inlined into the three
+ * entry points: each is a few loads per level, and a call and a return
+ * (through the return thunk on Debian's kernels, an indirect jump that
+ * TCG looks up) cost as much as a level.
  */
 
 #include <linux/errno.h>
@@ -110,8 +113,9 @@ static void buddy_mark(struct zcpool_buddy *b, unsigned int id, bool used)
  * the path goes right; else the path goes left. Alloc, free and the check
  * before free all walk it the same way.
  */
-static bool buddy_pieces_allocated(const struct zcpool_buddy *b, unsigned int id,
-				   unsigned int id_order, unsigned int pages)
+static __always_inline bool buddy_pieces_allocated(const struct zcpool_buddy *b,
+						   unsigned int id, unsigned int id_order,
+						   unsigned int pages)
 {
 	unsigned int half;
 
@@ -131,8 +135,9 @@ static bool buddy_pieces_allocated(const struct zcpool_buddy *b, unsigned int id
 }
 
 /* Mark the pieces used or free, then refresh the ancestors of the path's end. */
-static void buddy_mark_pieces(struct zcpool_buddy *b, unsigned int id,
-			      unsigned int id_order, unsigned int pages, bool used)
+static __always_inline void buddy_mark_pieces(struct zcpool_buddy *b, unsigned int id,
+					      unsigned int id_order, unsigned int pages,
+					      bool used)
 {
 	unsigned int block = id, half;
 
@@ -185,7 +190,8 @@ EXPORT_SYMBOL_IF_KUNIT(zcpool_buddy_init);
  * Allocate @pages pages from the leftmost free block of their rounded-up
  * size below node @id, whose subtree must hold one.
  */
-static int buddy_alloc_below(struct zcpool_buddy *b, unsigned int id, unsigned int pages)
+static __always_inline int buddy_alloc_below(struct zcpool_buddy *b, unsigned int id,
+					     unsigned int pages)
 {
 	unsigned int block_order = order_base_2(pages);
 	unsigned int depth = b->order - block_order;
@@ -202,7 +208,7 @@ static int buddy_alloc_below(struct zcpool_buddy *b, unsigned int id, unsigned i
 }
 
 /* -EINVAL for a request no tree of @b's size serves, -ENOSPC when full. */
-static int buddy_alloc_check(const struct zcpool_buddy *b, unsigned int pages)
+static __always_inline int buddy_alloc_check(const struct zcpool_buddy *b, unsigned int pages)
 {
 	if (!pages)
 		return -EINVAL;
