@@ -53,11 +53,16 @@
  * a busy chunk that cannot is cheap. Chunks that are full are not scanned.
  *
  * Small sizes come from subpage runs: per class, a list of runs with free
- * elements, newest first. A run that fills up leaves the list; one that
- * becomes empty gives its pages back to the buddy tree at once, so that
- * chunks can drain (keeping the last run of a class, as Netty does, would
- * pin its chunk forever); the per-CPU cache in front of the arena absorbs
- * the churn that this costs on alloc/free ping-pong.
+ * elements, newest first. A run that fills up leaves the list. One that
+ * becomes empty is kept, attached and at the tail of the list (so that
+ * partly used runs fill first), while its chunk holds other allocations
+ * and the arena keeps fewer than %ZCPOOL_ARENA_KEPT_RUNS_MAX: a batch
+ * bigger than the per-CPU cache empties and refills the same runs over
+ * and over. Otherwise its pages go back to the buddy tree at once, and
+ * when a chunk holds nothing but kept runs they go too, so that chunks
+ * still drain (keeping the last run of a class whatever its chunk holds,
+ * as Netty does, would pin the chunk forever). The shrinker's release
+ * drops every kept run.
  */
 
 #include <linux/atomic.h>
@@ -287,6 +292,51 @@ static int arena_alloc_runs(struct zcpool_arena *arena, struct zcpool_arena_req 
 	return 0;
 }
 
+static unsigned int chunk_used_pages(const struct zcpool_chunk *chunk)
+{
+	return zcpool_buddy_total_pages(&chunk->buddy) - zcpool_buddy_free_pages(&chunk->buddy);
+}
+
+/* An empty subpage run, off its list, gives its pages back to the tree. */
+static void arena_drop_run(struct zcpool_run *run)
+{
+	struct zcpool_chunk *chunk = run->chunk;
+
+	zcpool_chunk_run_detach(run);
+	WARN_ON_ONCE(zcpool_buddy_free(&chunk->buddy, run->first_page, run->pages));
+	zcpool_chunk_run_free(run);
+}
+
+/* A kept run of @chunk is in use again, or dropped: it is no longer kept. */
+static void arena_unkeep_run(struct zcpool_arena *arena, struct zcpool_run *run)
+{
+	arena->nr_kept_runs--;
+	run->chunk->kept_pages -= run->pages;
+}
+
+/* @chunk holds nothing but kept runs: drop them, so that it can drain. */
+static void arena_drop_kept_runs(struct zcpool_arena *arena, struct zcpool_chunk *chunk)
+{
+	struct zcpool_run *run;
+	unsigned int page = 0;
+
+	while (chunk->kept_pages && page < zcpool_chunk_nr_pages(chunk)) {
+		run = chunk->meta[page].kind == ZCPOOL_CHUNK_PAGE_SUBPAGE ?
+		      chunk->meta[page].run : NULL;
+		if (!run) {
+			page++;
+			continue;
+		}
+		page = run->first_page + run->pages;
+		/* Every subpage run left is a kept one: empty, on its list. */
+		if (WARN_ON_ONCE(!zcpool_subpage_is_empty(&run->sp)))
+			continue;
+		list_del_init(&run->node);
+		arena_unkeep_run(arena, run);
+		arena_drop_run(run);
+	}
+}
+
 /* A run of @req->cls with a free element, made from new pages if need be. */
 static struct zcpool_run *arena_partial_run(struct zcpool_arena *arena,
 					    struct zcpool_arena_req *req, int *err)
@@ -297,8 +347,12 @@ static struct zcpool_run *arena_partial_run(struct zcpool_arena *arena,
 	int first;
 
 	run = list_first_entry_or_null(partial, struct zcpool_run, node);
-	if (run)
+	if (run) {
+		/* Kept runs are at the tail: the first is one only if no other is left. */
+		if (zcpool_subpage_is_empty(&run->sp))
+			arena_unkeep_run(arena, run);
 		return run;
+	}
 	if (!req->spare_run) {
 		*err = ARENA_NEED_RUN;
 		return NULL;
@@ -450,12 +504,17 @@ static int arena_free_elem(struct zcpool_arena *arena, struct zcpool_run *run, u
 			list_add(&run->node, &arena->partial[run->cls]);
 		return 0;
 	}
-	/* Empty: its pages go back to the tree so that the chunk can drain. */
-	if (!was_full)
-		list_del_init(&run->node);
-	zcpool_chunk_run_detach(run);
-	WARN_ON_ONCE(zcpool_buddy_free(&chunk->buddy, run->first_page, run->pages));
-	zcpool_chunk_run_free(run);
+	/* Empty: kept at the tail while its chunk holds something else. */
+	if (arena->nr_kept_runs < ZCPOOL_ARENA_KEPT_RUNS_MAX &&
+	    chunk_used_pages(chunk) > chunk->kept_pages + run->pages) {
+		list_move_tail(&run->node, &arena->partial[run->cls]);
+		arena->nr_kept_runs++;
+		chunk->kept_pages += run->pages;
+		return 0;
+	}
+	/* Else its pages go back to the tree so that the chunk can drain. */
+	list_del_init(&run->node);
+	arena_drop_run(run);
 	return 0;
 }
 
@@ -486,6 +545,8 @@ static int arena_put_back(struct zcpool_arena *arena, struct zcpool_chunk *chunk
 		return ret;
 	arena->stats.live--;
 	arena->stats.frees++;
+	if (chunk->kept_pages && chunk_used_pages(chunk) == chunk->kept_pages)
+		arena_drop_kept_runs(arena, chunk);
 	return 0;
 }
 
@@ -630,9 +691,24 @@ EXPORT_SYMBOL_IF_KUNIT(zcpool_arena_page);
  */
 unsigned int zcpool_arena_release_empty(struct zcpool_arena *arena, struct list_head *release)
 {
-	unsigned int pages;
+	struct zcpool_run *run;
+	struct zcpool_chunk *chunk;
+	unsigned int pages, cls;
 
 	spin_lock(&arena->lock);
+	/* The kept runs first: their chunks may hold nothing else. */
+	for (cls = 0; cls < ZCPOOL_SIZECLASS_NR && arena->nr_kept_runs; cls++) {
+		while (!list_empty(&arena->partial[cls])) {
+			run = list_last_entry(&arena->partial[cls], struct zcpool_run, node);
+			if (!zcpool_subpage_is_empty(&run->sp))
+				break;
+			chunk = run->chunk;
+			list_del_init(&run->node);
+			arena_unkeep_run(arena, run);
+			arena_drop_run(run);
+			arena_update_usage(arena, chunk);
+		}
+	}
 	pages = arena_trim(arena, 0, release);
 	spin_unlock(&arena->lock);
 	return pages;
@@ -671,6 +747,7 @@ void zcpool_arena_stats_add(struct zcpool_arena *arena, struct zcpool_arena_stat
 	sum->allocs += arena->stats.allocs;
 	sum->frees += arena->stats.frees;
 	sum->runs_live += arena->stats.runs_live;
+	sum->kept_runs += arena->nr_kept_runs;
 	for (i = 0; i < ZCPOOL_ARENA_NR_USAGE; i++)
 		list_for_each_entry(chunk, &arena->usage[i], node)
 			sum->usage[i]++;

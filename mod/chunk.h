@@ -97,6 +97,7 @@ struct zcpool_chunk_page {
  *           slot size (fixed once published).
  * @node:    its place on one of the arena's usage lists.
  * @usage:   which usage list (an arena.c index).
+ * @kept_pages: pages of its empty subpage runs the arena keeps (arena.c).
  * @buddy:   the buddy tree of its pages; the map follows @meta.
  * @meta:    one descriptor per page, 2^@order of them.
  */
@@ -109,6 +110,7 @@ struct zcpool_chunk {
 	u64 base;
 	struct list_head node;
 	unsigned int usage;
+	unsigned int kept_pages;
 	struct zcpool_buddy buddy;
 	struct zcpool_chunk_page meta[];
 };

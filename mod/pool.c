@@ -1945,6 +1945,7 @@ void zcpool_pool_stats(struct zcpool_pool *pool, struct zcpool_pool_stats *st)
 	}
 	memcpy(st->chunk_usage, sum.usage, sizeof(st->chunk_usage));
 	st->arena_live = sum.live;
+	st->kept_runs = sum.kept_runs;
 
 	st->cached = zcpool_cache_count(&pool->cache, &cached_bytes);
 	st->bytes_cached = cached_bytes;

@@ -125,6 +125,7 @@ struct zcpool_pool_config {
  * @allocs:          allocations made.
  * @frees:           allocations freed.
  * @runs_live:       live page runs.
+ * @kept_runs:       empty subpage runs the arenas keep for their class.
  * @huge_live:       live huge allocations.
  * @spares:          freed huge allocations kept for reuse.
  * @cached:          allocations waiting in per-CPU caches (not live).
@@ -154,6 +155,7 @@ struct zcpool_pool_stats {
 	u64 allocs;
 	u64 frees;
 	u64 runs_live;
+	u64 kept_runs;
 	u64 huge_live;
 	u64 spares;
 	u64 cached;

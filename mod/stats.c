@@ -75,6 +75,7 @@ static void stats_add(struct zcpool_pool_stats *sum, const struct zcpool_pool_st
 	sum->allocs += st->allocs;
 	sum->frees += st->frees;
 	sum->runs_live += st->runs_live;
+	sum->kept_runs += st->kept_runs;
 	sum->huge_live += st->huge_live;
 	sum->spares += st->spares;
 	sum->bytes_spare += st->bytes_spare;
@@ -123,6 +124,7 @@ static int stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "chunks %llu\n", sum->chunks);
 	seq_printf(m, "chunk_fallbacks %llu\n", sum->chunk_fallbacks);
 	seq_printf(m, "runs_live %llu\n", sum->runs_live);
+	seq_printf(m, "kept_runs %llu\n", sum->kept_runs);
 	seq_printf(m, "huge_live %llu\n", sum->huge_live);
 	seq_printf(m, "spares %llu\n", sum->spares);
 	seq_printf(m, "bytes_spare %llu\n", sum->bytes_spare);

@@ -1126,6 +1126,93 @@ static void every_class_fills_a_run_and_returns_it(struct kunit *test)
 }
 
 /*
+ * A subpage run that empties stays attached for its class while its chunk
+ * holds something else, up to ZCPOOL_ARENA_KEPT_RUNS_MAX of them; the
+ * class's next allocation takes a kept run's element rather than new
+ * pages; and once the chunk holds nothing else, the kept runs go and the
+ * chunk drains as before.
+ */
+static void empty_runs_stay_while_their_chunk_holds_more(struct kunit *test)
+{
+	struct zcpool_pool *pool = new_pool(test, MID_ORDER, 0, 1);
+	struct zcpool_pool_stats *st = new_stats(test);
+	int cls = zcpool_sizeclass_index(1024);
+	unsigned int n = zcpool_sizeclass_nr_elems(cls);
+	unsigned int runs = ZCPOOL_ARENA_KEPT_RUNS_MAX + 2, i;
+	u64 anchor, again, *offs;
+	bool in_a_kept_run;
+
+	KUNIT_ASSERT_EQ(test, set_cpus_allowed_ptr(current, cpumask_of(raw_smp_processor_id())),
+			0);
+	/* One page of the chunk stays live: a page run. */
+	anchor = alloc_ok(test, pool, NULL, MID_ORDER, PAGE_SIZE, 0, 0);
+	offs = kunit_kcalloc(test, runs * n, sizeof(*offs), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, offs);
+	for (i = 0; i < runs * n; i++)
+		offs[i] = alloc_ok(test, pool, NULL, MID_ORDER, 1024, 0, 0);
+	for (i = 0; i < runs * n; i++)
+		KUNIT_ASSERT_EQ(test, zcpool_pool_free(pool, offs[i]), 0);
+	zcpool_pool_drain_caches(pool);
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->kept_runs, ZCPOOL_ARENA_KEPT_RUNS_MAX);
+	KUNIT_EXPECT_EQ(test, st->live, 1);
+	KUNIT_EXPECT_EQ(test, st->class_live[cls], 0);
+
+	again = alloc_ok(test, pool, NULL, MID_ORDER, 1024, 0, 0);
+	in_a_kept_run = false;
+	for (i = 0; i < runs * n; i++)
+		in_a_kept_run |= again == offs[i];
+	KUNIT_EXPECT_TRUE(test, in_a_kept_run);
+	zcpool_pool_stats(pool, st);
+	/* The refill of the per-CPU cache may take more than one run. */
+	KUNIT_EXPECT_LT(test, st->kept_runs, ZCPOOL_ARENA_KEPT_RUNS_MAX);
+	KUNIT_ASSERT_EQ(test, zcpool_pool_free(pool, again), 0);
+	zcpool_pool_drain_caches(pool);
+
+	/* The anchor goes: the chunk holds nothing else, and drains. */
+	KUNIT_ASSERT_EQ(test, zcpool_pool_free(pool, anchor), 0);
+	zcpool_pool_drain_caches(pool);
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->kept_runs, 0);
+	KUNIT_EXPECT_EQ(test, st->live, 0);
+	KUNIT_EXPECT_EQ(test, st->chunk_usage[ZCPOOL_ARENA_EMPTY], st->chunks);
+}
+
+/*
+ * The shrinker's release drops the kept runs too, leaving the pages they
+ * held free in the chunk's tree.
+ */
+static void reclaim_drops_the_kept_runs(struct kunit *test)
+{
+	struct zcpool_pool *pool = new_pool(test, MID_ORDER, 0, 1);
+	struct zcpool_pool_stats *st = new_stats(test);
+	unsigned int n = zcpool_sizeclass_nr_elems(zcpool_sizeclass_index(1024)), i;
+	u64 anchor, *offs;
+
+	KUNIT_ASSERT_EQ(test, set_cpus_allowed_ptr(current, cpumask_of(raw_smp_processor_id())),
+			0);
+	anchor = alloc_ok(test, pool, NULL, MID_ORDER, PAGE_SIZE, 0, 0);
+	offs = kunit_kcalloc(test, 2 * n, sizeof(*offs), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, offs);
+	for (i = 0; i < 2 * n; i++)
+		offs[i] = alloc_ok(test, pool, NULL, MID_ORDER, 1024, 0, 0);
+	for (i = 0; i < 2 * n; i++)
+		KUNIT_ASSERT_EQ(test, zcpool_pool_free(pool, offs[i]), 0);
+	zcpool_pool_drain_caches(pool);
+	zcpool_pool_stats(pool, st);
+	/* Refills of the per-CPU cache may have cut into a third run. */
+	KUNIT_EXPECT_GE(test, st->kept_runs, 2);
+	zcpool_pool_reclaim(pool);
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->kept_runs, 0);
+	KUNIT_EXPECT_EQ(test, st->live, 1);
+	/* The anchor's page is all the chunk's tree still has out. */
+	KUNIT_EXPECT_EQ(test, st->chunk_usage[ZCPOOL_ARENA_Q000], 1);
+	KUNIT_EXPECT_EQ(test, st->runs_live, 1);
+	KUNIT_ASSERT_EQ(test, zcpool_pool_free(pool, anchor), 0);
+}
+
+/*
  * A class whose run holds one element is served as a page run of that
  * run's pages (the same memory, no run descriptor), counted as a run; in a
  * pool whose runs are shorter than the class's run it stays an element.
@@ -2223,6 +2310,8 @@ static struct kunit_case zcpool_pool_cases[] = {
 	KUNIT_CASE(empty_chunks_drain_beyond_the_reserve),
 	KUNIT_CASE(chunks_move_between_usage_lists_and_drain),
 	KUNIT_CASE(every_class_fills_a_run_and_returns_it),
+	KUNIT_CASE(empty_runs_stay_while_their_chunk_holds_more),
+	KUNIT_CASE(reclaim_drops_the_kept_runs),
 	KUNIT_CASE(one_element_classes_are_page_runs),
 	KUNIT_CASE(huge_allocations_take_contiguous_slots),
 	KUNIT_CASE(long_runs_are_huge_by_default),
