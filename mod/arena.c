@@ -495,7 +495,7 @@ static int arena_free_elem(struct zcpool_arena *arena, struct zcpool_run *run, u
 	if (idx >= run->sp.nr_elems)
 		return -EINVAL;
 	/* An element still handed out cannot come back to the arena. */
-	if (test_bit(idx, run->live))
+	if (zcpool_chunk_run_tag(run, idx))
 		return -EINVAL;
 	if (zcpool_subpage_free(&run->sp, idx))
 		return -EINVAL;

@@ -234,12 +234,12 @@ void zcpool_chunk_clear_run(struct zcpool_chunk *chunk, unsigned int first)
 }
 EXPORT_SYMBOL_IF_KUNIT(zcpool_chunk_clear_run);
 
-/* The smallest entry that holds elem_size - 1, the most an element can waste. */
-static unsigned int run_slack_bytes(unsigned int elem_size)
+/* The smallest tag that holds 1 + elem_size - 1, 1 + the most an element can waste. */
+static unsigned int run_tag_bytes(unsigned int elem_size)
 {
-	if (elem_size - 1 <= U8_MAX)
+	if (elem_size <= U8_MAX)
 		return 1;
-	if (elem_size - 1 <= U16_MAX)
+	if (elem_size <= U16_MAX)
 		return 2;
 	return 4;
 }
@@ -248,10 +248,10 @@ static unsigned int run_slack_bytes(unsigned int elem_size)
  * zcpool_chunk_run_alloc() - allocate the descriptor of a subpage run
  * @cls: the run's size class.
  *
- * The descriptor holds the arena's element bitmap, the bitmap of elements
- * handed out, and a slack entry per element (1 byte for classes up to
- * 256 B: 1/16 of a 16-byte element is the most this costs, the price of
- * exact requested-bytes accounting).
+ * The descriptor holds the arena's element bitmap and a tag per element,
+ * live flag and slack in one (1 byte for classes up to 240 B: 1/16 of a
+ * 16-byte element is the most this costs, the price of exact
+ * requested-bytes accounting).
  *
  * Context: process context, may sleep (GFP_KERNEL_ACCOUNT); no locks held.
  * Return: a descriptor with every element free, not attached to pages yet,
@@ -268,8 +268,7 @@ struct zcpool_run *zcpool_chunk_run_alloc(unsigned int cls)
 	if (!nr_elems)
 		return NULL;
 	bytes = struct_size(run, storage, words);
-	bytes = size_add(bytes, BITS_TO_LONGS(nr_elems) * sizeof(unsigned long));
-	bytes = size_add(bytes, array_size(nr_elems, run_slack_bytes(elem_size)));
+	bytes = size_add(bytes, array_size(nr_elems, run_tag_bytes(elem_size)));
 	run = kzalloc(bytes, GFP_KERNEL_ACCOUNT);
 	if (!run)
 		return NULL;
@@ -282,9 +281,8 @@ struct zcpool_run *zcpool_chunk_run_alloc(unsigned int cls)
 	run->elem_size = elem_size;
 	run->elem_recip = reciprocal_value(elem_size);
 	run->pages = zcpool_sizeclass_run_pages(cls);
-	run->slack_bytes = run_slack_bytes(elem_size);
-	run->live = (unsigned long *)&run->storage[words];
-	run->slack = &run->live[BITS_TO_LONGS(nr_elems)];
+	run->tag_bytes = run_tag_bytes(elem_size);
+	run->tags = &run->storage[words];
 	return run;
 }
 EXPORT_SYMBOL_IF_KUNIT(zcpool_chunk_run_alloc);
@@ -371,7 +369,7 @@ EXPORT_SYMBOL_IF_KUNIT(zcpool_chunk_run_detach);
 bool zcpool_chunk_run_page_live(const struct zcpool_run *run, unsigned int page)
 {
 	u32 start = page << PAGE_SHIFT;
-	unsigned int first, last;
+	unsigned int first, last, idx;
 	u32 rem;
 
 	first = zcpool_chunk_run_index(run, start, &rem);
@@ -379,6 +377,10 @@ bool zcpool_chunk_run_page_live(const struct zcpool_run *run, unsigned int page)
 		return false;
 	last = zcpool_chunk_run_index(run, start + PAGE_SIZE - 1, &rem);
 	last = min(last, run->sp.nr_elems - 1);
-	return find_next_bit(run->live, last + 1, first) <= last;
+	/* The fault path only: up to a page's worth of 16-byte elements. */
+	for (idx = first; idx <= last; idx++)
+		if (zcpool_chunk_run_tag(run, idx))
+			return true;
+	return false;
 }
 EXPORT_SYMBOL_IF_KUNIT(zcpool_chunk_run_page_live);

@@ -129,19 +129,21 @@ struct zcpool_chunk {
  * @pages:      zcpool_sizeclass_run_pages(@cls) (fixed).
  * @clean_from: elements from this index up were never handed out since the
  *              run was made from clean pages; below it they may hold old data.
- * @slack_bytes: width of one @slack entry: 1, 2 or 4 bytes, the smallest
- *              that holds @elem_size - 1 (fixed).
+ * @tag_bytes:  width of one @tags entry: 1, 2 or 4 bytes, the smallest
+ *              that holds @elem_size (fixed).
  * @sp:         the element bitmap of the arena: an element is allocated
  *              there from the moment the arena hands it to the pool, which
  *              may keep it in a per-CPU cache.
- * @live:       the elements handed out to callers of the pool: a subset of
- *              the allocated ones, changed with atomic bit operations and
- *              no lock, so that the pool's free path can claim an element
- *              with one test_and_clear_bit().
- * @slack:      per element, the bytes of the element past the requested
- *              size, so that free can account the requested bytes exactly;
- *              written and read only by the element's owner.
- * @storage:    the @sp words, then the @live words, then the slack entries.
+ * @tags:       per element, 0 while it is not handed out to a caller of the
+ *              pool, else 1 + the bytes of the element past the requested
+ *              size (so that free can account the requested bytes
+ *              exactly). Set with a store by the element's owner and taken
+ *              back with one xchg() and no lock, so that of two frees of an
+ *              element only one sees it live. One entry, not a bit in a
+ *              shared word and a slack entry beside it: handing an element
+ *              out is a plain store, not a locked bit operation (a helper
+ *              call under TCG, one per allocation).
+ * @storage:    the @sp words, then the tags.
  */
 struct zcpool_run {
 	struct list_head node;
@@ -153,10 +155,9 @@ struct zcpool_run {
 	struct reciprocal_value elem_recip;
 	unsigned int pages;
 	unsigned int clean_from;
-	unsigned int slack_bytes;
+	unsigned int tag_bytes;
 	struct zcpool_subpage sp;
-	unsigned long *live;
-	void *slack;
+	void *tags;
 	u64 storage[];
 };
 
@@ -279,46 +280,57 @@ bool zcpool_chunk_run_page_live(const struct zcpool_run *run, unsigned int page)
  * loads, stores and one atomic operation, less than the call would cost.
  */
 
-/**
- * zcpool_chunk_run_set_slack() - record the unused bytes of one element
- * @run:   the run.
- * @idx:   an element index.
- * @slack: elem_size minus the requested size, less than elem_size.
- *
- * Context: under the arena lock.
+/*
+ * The tags are u8, u16 or u32 entries, read and written whole: xchg() of
+ * one and two bytes is there on x86 and arm64 (riscv has it from 6.11).
  */
-static inline void zcpool_chunk_run_set_slack(struct zcpool_run *run, unsigned int idx, u32 slack)
+
+/**
+ * zcpool_chunk_run_tag() - one element's tag
+ * @run: the run.
+ * @idx: an element index.
+ *
+ * Context: any context; a snapshot, unless the caller owns the element.
+ * Return: 0 when the element is not handed out, else 1 + its slack.
+ */
+static inline u32 zcpool_chunk_run_tag(const struct zcpool_run *run, unsigned int idx)
 {
-	switch (run->slack_bytes) {
+	switch (run->tag_bytes) {
 	case 1:
-		((u8 *)run->slack)[idx] = slack;
+		return READ_ONCE(((const u8 *)run->tags)[idx]);
+	case 2:
+		return READ_ONCE(((const u16 *)run->tags)[idx]);
+	default:
+		return READ_ONCE(((const u32 *)run->tags)[idx]);
+	}
+}
+
+/* Hand element @idx out: @tag is 1 + its slack. */
+static inline void chunk_run_tag_set(struct zcpool_run *run, unsigned int idx, u32 tag)
+{
+	switch (run->tag_bytes) {
+	case 1:
+		smp_store_release(&((u8 *)run->tags)[idx], tag);
 		break;
 	case 2:
-		((u16 *)run->slack)[idx] = slack;
+		smp_store_release(&((u16 *)run->tags)[idx], tag);
 		break;
 	default:
-		((u32 *)run->slack)[idx] = slack;
+		smp_store_release(&((u32 *)run->tags)[idx], tag);
 		break;
 	}
 }
 
-/**
- * zcpool_chunk_run_slack() - the unused bytes of one element
- * @run: the run.
- * @idx: an element index.
- *
- * Context: under the arena lock.
- * Return: what zcpool_chunk_run_set_slack() recorded for @idx.
- */
-static inline u32 zcpool_chunk_run_slack(const struct zcpool_run *run, unsigned int idx)
+/* Take element @idx back: its tag, which is 0 when it was not handed out. */
+static inline u32 chunk_run_tag_take(struct zcpool_run *run, unsigned int idx)
 {
-	switch (run->slack_bytes) {
+	switch (run->tag_bytes) {
 	case 1:
-		return ((const u8 *)run->slack)[idx];
+		return xchg(&((u8 *)run->tags)[idx], 0);
 	case 2:
-		return ((const u16 *)run->slack)[idx];
+		return xchg(&((u16 *)run->tags)[idx], 0);
 	default:
-		return ((const u32 *)run->slack)[idx];
+		return xchg(&((u32 *)run->tags)[idx], 0);
 	}
 }
 
@@ -329,8 +341,9 @@ static inline u32 zcpool_chunk_run_slack(const struct zcpool_run *run, unsigned 
  *         the arena allocated and nobody else holds.
  * @size:  the requested bytes, at most the allocation's size.
  *
- * Records the slack for exact accounting on free, then marks the
- * allocation live, after which zcpool_chunk_claim() can take it back.
+ * Records the slack for exact accounting on free and marks the
+ * allocation live in one store, after which zcpool_chunk_claim() can take
+ * it back.
  *
  * Context: any context; no lock needed, the caller owns the allocation.
  */
@@ -346,10 +359,7 @@ static inline void zcpool_chunk_hand_out(struct zcpool_chunk *chunk, u64 off, u6
 		return;
 	}
 	idx = zcpool_chunk_run_index(run, off - ((u64)run->first_page << PAGE_SHIFT), &rem);
-	zcpool_chunk_run_set_slack(run, idx, run->elem_size - size);
-	/* The slack is written before a free can claim the element. */
-	smp_mb__before_atomic();
-	set_bit(idx, run->live);
+	chunk_run_tag_set(run, idx, 1 + run->elem_size - size);
 }
 
 /* Claim element @off of @run (found without the arena lock, maybe stale). */
@@ -357,7 +367,7 @@ static inline int chunk_claim_elem(struct zcpool_chunk *chunk, struct zcpool_run
 				   u64 off, struct zcpool_chunk_claim *claim)
 {
 	u64 start = (u64)run->first_page << PAGE_SHIFT;
-	u32 idx, rem;
+	u32 idx, rem, tag;
 
 	/* A stale run (detached, reused page) has no live element: refused below. */
 	if (run->chunk != chunk)
@@ -370,12 +380,13 @@ static inline int chunk_claim_elem(struct zcpool_chunk *chunk, struct zcpool_run
 		return -EINVAL;
 	if (idx >= run->sp.nr_elems)
 		return -EINVAL;
-	if (!test_and_clear_bit(idx, run->live))
+	tag = chunk_run_tag_take(run, idx);
+	if (!tag)
 		return -EINVAL;
 	claim->cls = run->cls;
 	claim->pages = 0;
 	claim->bytes = run->elem_size;
-	claim->size = run->elem_size - zcpool_chunk_run_slack(run, idx);
+	claim->size = run->elem_size - (tag - 1);
 	return 0;
 }
 

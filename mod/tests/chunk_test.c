@@ -137,11 +137,12 @@ static void runs_mark_their_pages_and_report_reuse(struct kunit *test)
 
 struct run_case {
 	size_t size;
-	unsigned int slack_bytes;
+	unsigned int tag_bytes;
 };
 
 static const struct run_case run_cases[] = {
-	{ 16, 1 }, { 256, 1 }, { 288, 2 }, { 11 * 512, 2 }, { ZCPOOL_SIZECLASS_MAX_SIZE, 2 },
+	{ 16, 1 }, { 240, 1 }, { 256, 2 }, { 288, 2 }, { 11 * 512, 2 },
+	{ ZCPOOL_SIZECLASS_MAX_SIZE, 2 },
 };
 
 static void run_case_desc(const struct run_case *c, char *desc)
@@ -165,14 +166,10 @@ static void run_descriptors_track_elements_and_slack(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, chunk);
 	KUNIT_ASSERT_NOT_NULL(test, run);
 	KUNIT_EXPECT_EQ(test, run->elem_size, c->size);
-	KUNIT_EXPECT_EQ(test, run->slack_bytes, c->slack_bytes);
+	KUNIT_EXPECT_EQ(test, run->tag_bytes, c->tag_bytes);
 	KUNIT_EXPECT_EQ(test, run->sp.nr_elems, zcpool_sizeclass_nr_elems(cls));
 	KUNIT_EXPECT_EQ(test, run->pages, zcpool_sizeclass_run_pages(cls));
 	last = run->sp.nr_elems - 1;
-	zcpool_chunk_run_set_slack(run, 0, c->size - 1);
-	KUNIT_EXPECT_EQ(test, zcpool_chunk_run_slack(run, 0), c->size - 1);
-	zcpool_chunk_run_set_slack(run, last, 1);
-	KUNIT_EXPECT_EQ(test, zcpool_chunk_run_slack(run, last), 1);
 
 	first = zcpool_buddy_alloc(&chunk->buddy, run->pages);
 	KUNIT_ASSERT_GE(test, first, 0);
@@ -202,6 +199,17 @@ static void run_descriptors_track_elements_and_slack(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, cl.size, c->size - 3);
 	KUNIT_EXPECT_EQ(test, claim(chunk, base, &cl), -EINVAL);
 	KUNIT_EXPECT_FALSE(test, zcpool_chunk_run_page_live(run, 0));
+	/* The most slack a tag holds (a 1-byte request), and none. */
+	zcpool_chunk_hand_out(chunk, base, 1);
+	KUNIT_EXPECT_EQ(test, zcpool_chunk_run_tag(run, 0), c->size);
+	KUNIT_ASSERT_EQ(test, claim(chunk, base, &cl), 0);
+	KUNIT_EXPECT_EQ(test, cl.size, 1);
+	KUNIT_EXPECT_EQ(test, zcpool_chunk_run_tag(run, 0), 0);
+	zcpool_chunk_hand_out(chunk, base + last * c->size, c->size);
+	KUNIT_EXPECT_EQ(test, zcpool_chunk_run_tag(run, last), 1);
+	KUNIT_EXPECT_TRUE(test, zcpool_chunk_run_page_live(run, run->pages - 1));
+	KUNIT_ASSERT_EQ(test, claim(chunk, base + last * c->size, &cl), 0);
+	KUNIT_EXPECT_EQ(test, cl.size, c->size);
 	KUNIT_ASSERT_EQ(test, zcpool_subpage_free(&run->sp, 0), 0);
 	zcpool_chunk_run_detach(run);
 	for (i = 0; i < run->pages; i++)
