@@ -26,8 +26,16 @@
 
 #include "subpage.h"
 
-/* Point the cache at the lowest bitmap word with a free element. */
-static bool subpage_refill(struct zcpool_subpage *sp)
+/**
+ * zcpool_subpage_refill() - point the cache at the lowest word with a free element
+ * @sp: the subpage.
+ *
+ * zcpool_subpage_alloc()'s slow path, when the cached word is used up.
+ *
+ * Context: any context; the caller serialises calls on @sp. O(bitmap words).
+ * Return: true when a word with a free element was found.
+ */
+bool zcpool_subpage_refill(struct zcpool_subpage *sp)
 {
 	unsigned int words = zcpool_subpage_bitmap_words(sp->nr_elems);
 	unsigned int w;
@@ -41,6 +49,7 @@ static bool subpage_refill(struct zcpool_subpage *sp)
 	}
 	return false;
 }
+EXPORT_SYMBOL_IF_KUNIT(zcpool_subpage_refill);
 
 /**
  * zcpool_subpage_init() - set up a subpage with every element free
@@ -77,56 +86,3 @@ int zcpool_subpage_init(struct zcpool_subpage *sp, unsigned int nr_elems, u64 *b
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(zcpool_subpage_init);
-
-/**
- * zcpool_subpage_alloc() - allocate one element of the run
- * @sp: the subpage.
- *
- * Context: any context; the caller serialises calls on @sp. O(1) while the
- * cached bitmap word has free elements, else one scan of the bitmap.
- * Return: the element's index, or -ENOSPC when the run is full (nothing
- * changes then).
- */
-int zcpool_subpage_alloc(struct zcpool_subpage *sp)
-{
-	unsigned int bit;
-
-	if (!sp->nr_free)
-		return -ENOSPC;
-	if (!sp->alloc_cache && !subpage_refill(sp))
-		return -ENOSPC;
-
-	bit = __ffs64(sp->alloc_cache);
-	sp->alloc_cache &= sp->alloc_cache - 1;
-	sp->bitmap[sp->cache_word] |= BIT_ULL(bit);
-	sp->nr_free--;
-	return sp->cache_word * ZCPOOL_SUBPAGE_WORD_BITS + bit;
-}
-EXPORT_SYMBOL_IF_KUNIT(zcpool_subpage_alloc);
-
-/**
- * zcpool_subpage_free() - give back one element of the run
- * @sp:  the subpage.
- * @idx: what zcpool_subpage_alloc() returned.
- *
- * Context: any context; the caller serialises calls on @sp. O(1).
- * Return: 0, or -EINVAL when @idx is past the run or not allocated (a double
- * free); nothing changes then.
- */
-int zcpool_subpage_free(struct zcpool_subpage *sp, unsigned int idx)
-{
-	unsigned int w = idx / ZCPOOL_SUBPAGE_WORD_BITS;
-	u64 mask = BIT_ULL(idx % ZCPOOL_SUBPAGE_WORD_BITS);
-
-	if (idx >= sp->nr_elems)
-		return -EINVAL;
-	if (!(sp->bitmap[w] & mask))
-		return -EINVAL;
-
-	sp->bitmap[w] &= ~mask;
-	sp->nr_free++;
-	if (w == sp->cache_word)
-		sp->alloc_cache |= mask;
-	return 0;
-}
-EXPORT_SYMBOL_IF_KUNIT(zcpool_subpage_free);

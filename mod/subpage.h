@@ -10,6 +10,8 @@
 #ifndef _ZCPOOL_SUBPAGE_H
 #define _ZCPOOL_SUBPAGE_H
 
+#include <linux/bitops.h>
+#include <linux/errno.h>
 #include <linux/types.h>
 
 /*
@@ -94,7 +96,63 @@ static inline bool zcpool_subpage_is_full(const struct zcpool_subpage *sp)
 }
 
 int zcpool_subpage_init(struct zcpool_subpage *sp, unsigned int nr_elems, u64 *bitmap);
-int zcpool_subpage_alloc(struct zcpool_subpage *sp);
-int zcpool_subpage_free(struct zcpool_subpage *sp, unsigned int idx);
+bool zcpool_subpage_refill(struct zcpool_subpage *sp);
+
+/*
+ * Allocation and free are inline: a find-first-set or a bit test and a few
+ * stores each, less than the call (through the return thunk on Debian's
+ * kernels) would cost, on every element the arena hands out or takes back.
+ */
+
+/**
+ * zcpool_subpage_alloc() - allocate one element of the run
+ * @sp: the subpage.
+ *
+ * Context: any context; the caller serialises calls on @sp. O(1) while the
+ * cached bitmap word has free elements, else one scan of the bitmap.
+ * Return: the element's index, or -ENOSPC when the run is full (nothing
+ * changes then).
+ */
+static inline int zcpool_subpage_alloc(struct zcpool_subpage *sp)
+{
+	unsigned int bit;
+
+	if (!sp->nr_free)
+		return -ENOSPC;
+	if (!sp->alloc_cache && !zcpool_subpage_refill(sp))
+		return -ENOSPC;
+
+	bit = __ffs64(sp->alloc_cache);
+	sp->alloc_cache &= sp->alloc_cache - 1;
+	sp->bitmap[sp->cache_word] |= BIT_ULL(bit);
+	sp->nr_free--;
+	return sp->cache_word * ZCPOOL_SUBPAGE_WORD_BITS + bit;
+}
+
+/**
+ * zcpool_subpage_free() - give back one element of the run
+ * @sp:  the subpage.
+ * @idx: what zcpool_subpage_alloc() returned.
+ *
+ * Context: any context; the caller serialises calls on @sp. O(1).
+ * Return: 0, or -EINVAL when @idx is past the run or not allocated (a double
+ * free); nothing changes then.
+ */
+static inline int zcpool_subpage_free(struct zcpool_subpage *sp, unsigned int idx)
+{
+	unsigned int w = idx / ZCPOOL_SUBPAGE_WORD_BITS;
+	u64 mask = BIT_ULL(idx % ZCPOOL_SUBPAGE_WORD_BITS);
+
+	if (idx >= sp->nr_elems)
+		return -EINVAL;
+	if (!(sp->bitmap[w] & mask))
+		return -EINVAL;
+
+	sp->bitmap[w] &= ~mask;
+	sp->nr_free++;
+	if (w == sp->cache_word)
+		sp->alloc_cache |= mask;
+	return 0;
+}
 
 #endif /* _ZCPOOL_SUBPAGE_H */
