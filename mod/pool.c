@@ -1239,26 +1239,64 @@ static __always_inline int pool_get_obj(struct zcpool_pool *pool, int cls, unsig
 	return pool_get_obj_slow(pool, cls, pages, slot, obj);
 }
 
+/* Count @n allocations of one shape, @size bytes requested each. */
 static __always_inline void pool_count_alloc(struct zcpool_pool *pool, int cls,
-					     unsigned int pages, u64 size)
+					     unsigned int pages, u64 size, unsigned int n)
 {
-	this_cpu_inc(pool->pcpu->allocs);
-	this_cpu_add(pool->pcpu->requested, size);
+	this_cpu_add(pool->pcpu->allocs, n);
+	this_cpu_add(pool->pcpu->requested, size * n);
 	if (cls >= 0)
-		this_cpu_inc(pool->pcpu->class_live[cls]);
+		this_cpu_add(pool->pcpu->class_live[cls], n);
 	else
-		this_cpu_inc(pool->pcpu->run_orders[order_base_2(pages)]);
+		this_cpu_add(pool->pcpu->run_orders[order_base_2(pages)], n);
 }
 
-static __always_inline void pool_count_free(struct zcpool_pool *pool,
-					    const struct zcpool_chunk_claim *claim)
+/* Count @n frees of one shape, @bytes requested in all. */
+static __always_inline void pool_count_frees(struct zcpool_pool *pool, int cls,
+					     unsigned int pages, u64 bytes, unsigned int n)
 {
-	this_cpu_inc(pool->pcpu->frees);
-	this_cpu_sub(pool->pcpu->requested, claim->size);
-	if (claim->cls >= 0)
-		this_cpu_dec(pool->pcpu->class_live[claim->cls]);
+	this_cpu_add(pool->pcpu->frees, n);
+	this_cpu_sub(pool->pcpu->requested, bytes);
+	if (cls >= 0)
+		this_cpu_sub(pool->pcpu->class_live[cls], n);
 	else
-		this_cpu_dec(pool->pcpu->run_orders[order_base_2(claim->pages)]);
+		this_cpu_sub(pool->pcpu->run_orders[order_base_2(pages)], n);
+}
+
+/*
+ * The claims of a bulk free, counted a stretch of one shape at a time: the
+ * per-CPU counters are three read-modify-writes per free otherwise.
+ */
+struct pool_free_tally {
+	unsigned int nr;
+	int cls;
+	unsigned int pages;
+	u64 bytes;
+};
+
+static void pool_tally_flush(struct zcpool_pool *pool, struct pool_free_tally *tally)
+{
+	if (tally->nr)
+		pool_count_frees(pool, tally->cls, tally->pages, tally->bytes, tally->nr);
+	tally->nr = 0;
+	tally->bytes = 0;
+}
+
+/* Count the free of @claim: at once without a @tally, else into it. */
+static __always_inline void pool_count_free(struct zcpool_pool *pool,
+					    const struct zcpool_chunk_claim *claim,
+					    struct pool_free_tally *tally)
+{
+	if (!tally) {
+		pool_count_frees(pool, claim->cls, claim->pages, claim->size, 1);
+		return;
+	}
+	if (tally->nr && (claim->cls != tally->cls || claim->pages != tally->pages))
+		pool_tally_flush(pool, tally);
+	tally->cls = claim->cls;
+	tally->pages = claim->pages;
+	tally->nr++;
+	tally->bytes += claim->size;
 }
 
 /*
@@ -1291,14 +1329,16 @@ static __always_inline bool pool_shape(struct zcpool_pool *pool, u64 size, u64 a
 	return false;
 }
 
-/* Give @obj of the request's shape to the caller: cleared if asked, counted, live. */
-static __always_inline void pool_hand_out(struct zcpool_pool *pool,
-					  const struct zcpool_arena_obj *obj, int cls,
-					  unsigned int pages, u64 size, u32 flags, u64 *offset)
+/*
+ * Give @obj to the caller: cleared if asked, live. Counted first, by the
+ * caller (pool_count_alloc()): a bulk call counts its batch once, and
+ * a free that claims it at once must find it counted.
+ */
+static __always_inline void pool_hand_out(const struct zcpool_arena_obj *obj, u64 size,
+					  u32 flags, u64 *offset)
 {
 	if ((flags & ZCPOOL_ALLOC_ZERO) && obj->dirty_len)
 		pool_zero(obj->chunk, obj->off, obj->dirty_len);
-	pool_count_alloc(pool, cls, pages, size);
 	zcpool_chunk_hand_out(obj->chunk, obj->off, size);
 	*offset = obj->chunk->base + obj->off;
 }
@@ -1353,7 +1393,8 @@ int zcpool_pool_alloc(struct zcpool_pool *pool, u64 size, u64 align, u32 flags, 
 		return pool_alloc_huge(pool, size, flags, offset);
 	if (ret)
 		return ret;
-	pool_hand_out(pool, &obj, cls, pages, size, flags, offset);
+	pool_count_alloc(pool, cls, pages, size, 1);
+	pool_hand_out(&obj, size, flags, offset);
 	return 0;
 }
 EXPORT_SYMBOL_NS_GPL(zcpool_pool_alloc, ZCPOOL);
@@ -1381,14 +1422,16 @@ struct pool_window_memo {
  * pool_free_huge() to decide; -EINVAL when nothing live starts there.
  * With a @memo, its chunk stands for the window's entry at its slot, and
  * it is set to the chunk of the allocation claimed; the caller clears it
- * when it gives that allocation back. Under rcu_read_lock(): the window's
+ * when it gives that allocation back. With a @tally, the free is counted
+ * there, for the caller to flush. Under rcu_read_lock(): the window's
  * entry and a subpage run are freed after a grace period. Callers that
  * claim many hold one read section for several claims.
  */
 static __always_inline int pool_claim_rcu(struct zcpool_pool *pool, u64 offset,
 					  struct zcpool_arena_obj *obj,
 					  struct zcpool_chunk_claim *claim,
-					  struct pool_window_memo *memo)
+					  struct pool_window_memo *memo,
+					  struct pool_free_tally *tally)
 {
 	struct zcpool_chunk *chunk;
 	unsigned long slot;
@@ -1418,7 +1461,7 @@ static __always_inline int pool_claim_rcu(struct zcpool_pool *pool, u64 offset,
 		memo->slot = slot;
 	}
 	obj->dirty_len = claim->bytes;
-	pool_count_free(pool, claim);
+	pool_count_free(pool, claim, tally);
 	return 0;
 }
 
@@ -1430,7 +1473,7 @@ static __always_inline int pool_claim(struct zcpool_pool *pool, u64 offset,
 	int ret;
 
 	rcu_read_lock();
-	ret = pool_claim_rcu(pool, offset, obj, claim, NULL);
+	ret = pool_claim_rcu(pool, offset, obj, claim, NULL, NULL);
 	rcu_read_unlock();
 	return ret;
 }
@@ -1625,7 +1668,7 @@ static __always_inline int pool_take_rcu(struct zcpool_pool *pool, u64 offset,
 
 	taken->offset = offset;
 	taken->huge = NULL;
-	ret = pool_claim_rcu(pool, offset, &taken->obj, &taken->claim, memo);
+	ret = pool_claim_rcu(pool, offset, &taken->obj, &taken->claim, memo, NULL);
 	if (ret != POOL_CLAIM_HUGE)
 		return ret;
 	ret = pool_huge_take(pool, offset, &taken->huge);
@@ -1803,9 +1846,9 @@ int zcpool_pool_alloc_bulk(struct zcpool_pool *pool, u64 size, u64 align, u32 fl
 				goto err_free;
 			i++;
 		} else {
+			pool_count_alloc(pool, cls, pages, size, n);
 			for (j = 0; j < n; j++)
-				pool_hand_out(pool, &objs[j], cls, pages, size, flags,
-					      &offsets[i++]);
+				pool_hand_out(&objs[j], size, flags, &offsets[i++]);
 		}
 		cond_resched();
 	}
@@ -1843,6 +1886,7 @@ EXPORT_SYMBOL_NS_GPL(zcpool_pool_alloc_bulk, ZCPOOL);
  */
 int zcpool_pool_free_bulk(struct zcpool_pool *pool, const u64 *offsets, unsigned int count)
 {
+	struct pool_free_tally tally = { .nr = 0, .bytes = 0 };
 	struct pool_stash stash __uninitialized;
 	struct zcpool_chunk_claim claim;
 	struct zcpool_arena_obj obj;
@@ -1863,7 +1907,7 @@ int zcpool_pool_free_bulk(struct zcpool_pool *pool, const u64 *offsets, unsigned
 		held = false;
 		rcu_read_lock();
 		while (i < count) {
-			ret = pool_claim_rcu(pool, offsets[i], &obj, &claim, &stash.memo);
+			ret = pool_claim_rcu(pool, offsets[i], &obj, &claim, &stash.memo, &tally);
 			if (ret)
 				break;
 			i++;
@@ -1890,6 +1934,7 @@ int zcpool_pool_free_bulk(struct zcpool_pool *pool, const u64 *offsets, unsigned
 		cond_resched();
 	}
 	pool_stash_flush(pool, &stash);
+	pool_tally_flush(pool, &tally);
 	return i;
 }
 EXPORT_SYMBOL_NS_GPL(zcpool_pool_free_bulk, ZCPOOL);
