@@ -1662,13 +1662,14 @@ static void pool_stash_add(struct zcpool_pool *pool, struct pool_stash *stash,
 /* Take the allocation at @offset under RCU, with a @memo as pool_claim_rcu() has it. */
 static __always_inline int pool_take_rcu(struct zcpool_pool *pool, u64 offset,
 					 struct zcpool_pool_taken *taken,
-					 struct pool_window_memo *memo)
+					 struct pool_window_memo *memo,
+					 struct pool_free_tally *tally)
 {
 	int ret;
 
 	taken->offset = offset;
 	taken->huge = NULL;
-	ret = pool_claim_rcu(pool, offset, &taken->obj, &taken->claim, memo, NULL);
+	ret = pool_claim_rcu(pool, offset, &taken->obj, &taken->claim, memo, tally);
 	if (ret != POOL_CLAIM_HUGE)
 		return ret;
 	ret = pool_huge_take(pool, offset, &taken->huge);
@@ -1712,6 +1713,7 @@ static __always_inline int pool_take_rcu(struct zcpool_pool *pool, u64 offset,
 int zcpool_pool_take_many(struct zcpool_pool *pool, const u64 *offsets, unsigned int nr,
 			  struct zcpool_pool_taken *taken, unsigned int *done)
 {
+	struct pool_free_tally tally = { .nr = 0, .bytes = 0 };
 	struct pool_window_memo memo = { .chunk = NULL };
 	unsigned int i;
 	int ret = 0;
@@ -1722,11 +1724,13 @@ int zcpool_pool_take_many(struct zcpool_pool *pool, const u64 *offsets, unsigned
 			rcu_read_unlock();
 			rcu_read_lock();
 		}
-		ret = pool_take_rcu(pool, offsets[i], &taken[i], &memo);
+		ret = pool_take_rcu(pool, offsets[i], &taken[i], &memo, &tally);
 		if (ret)
 			break;
 	}
 	rcu_read_unlock();
+	/* Counted before they may be made live again (zcpool_pool_untake()). */
+	pool_tally_flush(pool, &tally);
 	*done = i;
 	return ret;
 }
