@@ -310,12 +310,15 @@ static inline void chunk_run_tag_set(struct zcpool_run *run, unsigned int idx, u
 {
 	switch (run->tag_bytes) {
 	case 1:
+		/* Pairs with the xchg() of a claim. */
 		smp_store_release(&((u8 *)run->tags)[idx], tag);
 		break;
 	case 2:
+		/* Pairs with the xchg() of a claim. */
 		smp_store_release(&((u16 *)run->tags)[idx], tag);
 		break;
 	default:
+		/* Pairs with the xchg() of a claim. */
 		smp_store_release(&((u32 *)run->tags)[idx], tag);
 		break;
 	}

@@ -650,7 +650,8 @@ static bool random_is_pieces(const struct random_run *r, unsigned int first, uns
 		for (i = 0; i < r->nr_live && !found; i++) {
 			nr_have = run_pieces(r->live[i].first, r->live[i].pages, have);
 			for (h = 0; h < nr_have; h++)
-				if (have[h].first == want[w].first && have[h].pages == want[w].pages)
+				if (have[h].first == want[w].first &&
+				    have[h].pages == want[w].pages)
 					found = true;
 		}
 		if (!found)
