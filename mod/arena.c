@@ -156,13 +156,15 @@ void zcpool_arena_req_done(struct zcpool_arena_req *req)
 }
 EXPORT_SYMBOL_IF_KUNIT(zcpool_arena_req_done);
 
+static unsigned int chunk_used_pages(const struct zcpool_chunk *chunk)
+{
+	return zcpool_buddy_total_pages(&chunk->buddy) - zcpool_buddy_free_pages(&chunk->buddy);
+}
+
 /* Runs on every arena allocation and free: a shift, the total being 2^order. */
 static unsigned int chunk_usage_pct(const struct zcpool_chunk *chunk)
 {
-	unsigned int total = zcpool_buddy_total_pages(&chunk->buddy);
-	unsigned int used = total - zcpool_buddy_free_pages(&chunk->buddy);
-
-	return (used * 100) >> chunk->buddy.order;
+	return (chunk_used_pages(chunk) * 100) >> chunk->buddy.order;
 }
 
 /* Empty chunks: the largest orders at the head (used first, kept longest). */
@@ -292,11 +294,6 @@ static int arena_alloc_runs(struct zcpool_arena *arena, struct zcpool_arena_req 
 	return 0;
 }
 
-static unsigned int chunk_used_pages(const struct zcpool_chunk *chunk)
-{
-	return zcpool_buddy_total_pages(&chunk->buddy) - zcpool_buddy_free_pages(&chunk->buddy);
-}
-
 /* An empty subpage run, off its list, gives its pages back to the tree. */
 static void arena_drop_run(struct zcpool_run *run)
 {
@@ -312,6 +309,14 @@ static void arena_unkeep_run(struct zcpool_arena *arena, struct zcpool_run *run)
 {
 	arena->nr_kept_runs--;
 	run->chunk->kept_pages -= run->pages;
+}
+
+/* A kept run leaves its list and gives its pages back to the tree. */
+static void arena_drop_kept_run(struct zcpool_arena *arena, struct zcpool_run *run)
+{
+	list_del_init(&run->node);
+	arena_unkeep_run(arena, run);
+	arena_drop_run(run);
 }
 
 /* @chunk holds nothing but kept runs: drop them, so that it can drain. */
@@ -331,9 +336,7 @@ static void arena_drop_kept_runs(struct zcpool_arena *arena, struct zcpool_chunk
 		/* Every subpage run left is a kept one: empty, on its list. */
 		if (WARN_ON_ONCE(!zcpool_subpage_is_empty(&run->sp)))
 			continue;
-		list_del_init(&run->node);
-		arena_unkeep_run(arena, run);
-		arena_drop_run(run);
+		arena_drop_kept_run(arena, run);
 	}
 }
 
@@ -703,9 +706,7 @@ unsigned int zcpool_arena_release_empty(struct zcpool_arena *arena, struct list_
 			if (!zcpool_subpage_is_empty(&run->sp))
 				break;
 			chunk = run->chunk;
-			list_del_init(&run->node);
-			arena_unkeep_run(arena, run);
-			arena_drop_run(run);
+			arena_drop_kept_run(arena, run);
 			arena_update_usage(arena, chunk);
 		}
 	}
