@@ -110,6 +110,7 @@ struct zcpool_huge {
  * @peak:         the most @live was in this CPU's epoch ([0]) and in the
  *                one before ([1]).
  * @epoch_allocs: huge allocations this CPU made in its epoch.
+ * @epoch_bytes:  their pages, in bytes.
  * @stamp:        jiffies at this CPU's last huge allocation or free.
  *
  * Used under the pool's huge lock: by the CPU that holds it, and by the
@@ -119,6 +120,7 @@ struct pool_huge_cpu {
 	u64 live;
 	u64 peak[2];
 	unsigned long stamp;
+	u64 epoch_bytes;
 	unsigned int epoch_allocs;
 };
 
@@ -182,6 +184,7 @@ struct pool_pcpu_stats {
  * @huge_peak:      the most @huge_live_bytes was in this epoch ([0]) and
  *                  in the one before ([1]).
  * @huge_epoch_allocs: huge allocations in this epoch.
+ * @huge_epoch_bytes: their pages, in bytes.
  * @huge_cpu:       each CPU's share of the live huge pages, for the budget
  *                  of the spares (under @huge_lock).
  * @huge_cpu_slack: the sum over CPUs of what their shares shrank by lately.
@@ -222,6 +225,7 @@ struct zcpool_pool {
 	u64 huge_frees;
 	u64 huge_live_bytes;
 	u64 huge_peak[2];
+	u64 huge_epoch_bytes;
 	unsigned int huge_epoch_allocs;
 	struct pool_huge_cpu __percpu *huge_cpu;
 	u64 huge_cpu_slack;
@@ -576,15 +580,22 @@ static void pool_huge_unpublish(struct zcpool_pool *pool, struct zcpool_huge *hu
  * spare, for the next huge allocation of at most as many pages (the pages
  * it does not need go back), as long as the spares stay within what the
  * live huge allocations shrank by lately: the peak of their pages over the
- * last POOL_SPARE_EPOCH_ALLOCS to twice that many huge allocations, minus
- * what is live now. Epochs count allocations only, so that a run of frees
- * (a batch of 64 buffers going back) cannot age out the peak it came down
- * from before the next batch asks for the pages again. A caller that
+ * last one to two epochs, minus what is live now. Epochs count
+ * allocations only, so that a run of frees (a batch of 64 buffers going
+ * back) cannot age out the peak it came down from before the next batch
+ * asks for the pages again. An epoch lasts at least
+ * POOL_SPARE_EPOCH_ALLOCS allocations and at least as many bytes as the
+ * peak of the epoch before (at most POOL_SPARE_EPOCH_MAX_ALLOCS
+ * allocations): with a fixed count of 8, the second epoch of a batch of 64
+ * ended with 16 live, the peak of 64 was forgotten while the batch was
+ * still taking its spares back, and the frees of another CPU trimmed them
+ * (2-vCPU bulk of 1 MiB buffers: 7 to 28 times gen_pool). A caller that
  * allocates and frees the same buffers in a loop, one at a time or in
  * batches, reuses them without the page allocator and without zeroing them
  * again; a pool whose live set drifts keeps about what it drifts by; a pool
  * that shrinks gives the pages back within two epochs of further
- * allocations, else when the shrinker asks or the pool goes.
+ * allocations (as many bytes as twice the old peak), else when the shrinker
+ * asks or the pool goes.
  *
  * Each CPU also keeps that account of its own share, in epochs of its own
  * allocations, and the spares may hold the larger of the pool's and the
@@ -611,6 +622,7 @@ static void pool_huge_unpublish(struct zcpool_pool *pool, struct zcpool_huge *hu
  * its pages can be reused or given back without another call.
  */
 #define POOL_SPARE_EPOCH_ALLOCS	8
+#define POOL_SPARE_EPOCH_MAX_ALLOCS	256
 /* A CPU with no huge allocation nor free for this long is idle. */
 #define POOL_SPARE_IDLE_JIFFIES	HZ
 #define POOL_SPARES_MAX		256
@@ -621,10 +633,28 @@ static u64 pool_huge_cpu_slack(const struct pool_huge_cpu *hc)
 	return max(hc->peak[0], hc->peak[1]) - hc->live;
 }
 
+/*
+ * Count a new huge allocation of @bytes into an epoch of @allocs
+ * allocations of @allocated bytes so far, which follows one whose peak was
+ * @prev_peak bytes. Return: whether it ends the epoch (both counts reset).
+ */
+static bool pool_spare_epoch_ends(unsigned int *allocs, u64 *allocated, u64 bytes,
+				  u64 prev_peak)
+{
+	++*allocs;
+	*allocated += bytes;
+	if (*allocs < POOL_SPARE_EPOCH_ALLOCS)
+		return false;
+	if (*allocated < prev_peak && *allocs < POOL_SPARE_EPOCH_MAX_ALLOCS)
+		return false;
+	*allocs = 0;
+	*allocated = 0;
+	return true;
+}
+
 /* End the epoch of share @hc. */
 static void pool_huge_cpu_rotate(struct pool_huge_cpu *hc)
 {
-	hc->epoch_allocs = 0;
 	hc->peak[1] = hc->peak[0];
 	hc->peak[0] = hc->live;
 }
@@ -643,7 +673,8 @@ static void pool_huge_cpu_tick(struct zcpool_pool *pool, u64 bytes, bool live, b
 	hc->live = live ? hc->live + bytes : hc->live - min(hc->live, bytes);
 	hc->live = min(hc->live, pool->huge_live_bytes);
 	hc->peak[0] = max(hc->peak[0], hc->live);
-	if (alloc && ++hc->epoch_allocs >= POOL_SPARE_EPOCH_ALLOCS)
+	if (alloc && pool_spare_epoch_ends(&hc->epoch_allocs, &hc->epoch_bytes, bytes,
+					   hc->peak[1]))
 		pool_huge_cpu_rotate(hc);
 	pool->huge_cpu_slack += pool_huge_cpu_slack(hc) - before;
 }
@@ -678,9 +709,9 @@ static void pool_huge_epoch_tick(struct zcpool_pool *pool, u64 bytes, bool live,
 	lockdep_assert_held(&pool->huge_lock);
 	pool->huge_peak[0] = max(pool->huge_peak[0], pool->huge_live_bytes);
 	pool_huge_cpu_tick(pool, bytes, live, alloc);
-	if (!alloc || ++pool->huge_epoch_allocs < POOL_SPARE_EPOCH_ALLOCS)
+	if (!alloc || !pool_spare_epoch_ends(&pool->huge_epoch_allocs, &pool->huge_epoch_bytes,
+					     bytes, pool->huge_peak[1]))
 		return;
-	pool->huge_epoch_allocs = 0;
 	pool->huge_peak[1] = pool->huge_peak[0];
 	pool->huge_peak[0] = pool->huge_live_bytes;
 	pool_huge_cpu_sweep(pool);

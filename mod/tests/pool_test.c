@@ -1455,8 +1455,8 @@ static void spares_follow_the_live_peak(struct kunit *test)
 	struct zcpool_pool_stats *st = new_stats(test);
 	u64 one = 20 * PAGE_SIZE, other = 21 * PAGE_SIZE, taken, off;
 	struct zcpool_pool *pool;
+	int round, i, epoch;
 	u64 *offs;
-	int round, i;
 
 	offs = kunit_kcalloc(test, PEAK_BATCH, sizeof(*offs), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, offs);
@@ -1477,28 +1477,38 @@ static void spares_follow_the_live_peak(struct kunit *test)
 
 	/*
 	 * Too big for those spares: the first takes new pages, the rest
-	 * reuse its spare, the live peak is one of them. Two epochs of 8
-	 * allocations (pool.c's POOL_SPARE_EPOCH_ALLOCS) and one more.
+	 * reuse its spare, the live peak is one of them. An epoch lasts as
+	 * many bytes of allocations as the peak of the one before, so the
+	 * batch's spares stay for one batch's bytes of these at least (the
+	 * epoch that saw the batch, then a whole one), and go by the end of
+	 * the second epoch after.
 	 */
 	zcpool_pool_stats(pool, st);
 	taken = st->pages_taken;
-	for (i = 0; i < 2 * 8 + 1; i++) {
+	epoch = DIV_ROUND_UP_ULL(PEAK_BATCH * one, other);
+	for (i = 0; i < 2 * epoch + 1; i++) {
 		KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(pool, other, 0, 0, &off), 0);
 		KUNIT_ASSERT_EQ(test, zcpool_pool_free(pool, off), 0);
+		zcpool_pool_stats(pool, st);
+		if (i + 1 < epoch)
+			KUNIT_EXPECT_GT_MSG(test, st->spares, 1, "after %d", i + 1);
 	}
-	zcpool_pool_stats(pool, st);
 	KUNIT_EXPECT_EQ(test, st->spares, 1);
 	KUNIT_EXPECT_EQ(test, st->bytes_spare, other);
 	KUNIT_EXPECT_EQ(test, st->bytes_held, other);
 	KUNIT_EXPECT_EQ(test, st->pages_taken, taken + 21);
 }
 
-/* One CPU's 8 huge buffers, for the tests of the CPUs' shares of the spares. */
+/*
+ * One CPU's huge buffers, for the tests of the CPUs' shares of the spares:
+ * a call allocates or frees offs[first] to offs[first + n - 1].
+ */
 struct cpu_batch {
 	struct zcpool_pool *pool;
 	unsigned int cpu;
 	u64 size;
-	u64 offs[8];
+	u64 offs[24];
+	unsigned int first, n;
 	bool alloc;
 };
 
@@ -1508,7 +1518,7 @@ static long cpu_batch_run(void *arg)
 	unsigned int i;
 	int ret;
 
-	for (i = 0; i < ARRAY_SIZE(b->offs); i++) {
+	for (i = b->first; i < b->first + b->n; i++) {
 		ret = b->alloc ? zcpool_pool_alloc(b->pool, b->size, 0, 0, &b->offs[i]) :
 				 zcpool_pool_free(b->pool, b->offs[i]);
 		if (ret)
@@ -1517,7 +1527,7 @@ static long cpu_batch_run(void *arg)
 	return 0;
 }
 
-/* Allocate (@alloc) or free @b's 8 on its CPU. */
+/* Allocate (@alloc) or free @b's buffers on its CPU. */
 static long cpu_batch(struct cpu_batch *b, bool alloc)
 {
 	b->alloc = alloc;
@@ -1546,8 +1556,8 @@ static struct two_cpus *two_cpus_setup(struct kunit *test, u64 size_a, u64 size_
 	t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, t);
 	t->pool = create_pool(test, &cfg);
-	t->a = (struct cpu_batch){ .pool = t->pool, .cpu = cpu_a, .size = size_a };
-	t->b = (struct cpu_batch){ .pool = t->pool, .cpu = cpu_b, .size = size_b };
+	t->a = (struct cpu_batch){ .pool = t->pool, .cpu = cpu_a, .size = size_a, .n = 8 };
+	t->b = (struct cpu_batch){ .pool = t->pool, .cpu = cpu_b, .size = size_b, .n = 8 };
 	return t;
 }
 
@@ -1584,6 +1594,53 @@ static void spares_follow_each_cpus_peak(struct kunit *test)
 
 	KUNIT_EXPECT_EQ(test, cpu_batch(&t->a, false), 0);
 	KUNIT_EXPECT_EQ(test, cpu_batch(&t->b, false), 0);
+	zcpool_pool_stats(t->pool, st);
+	KUNIT_EXPECT_EQ(test, st->huge_live, 0);
+	KUNIT_EXPECT_EQ(test, st->bytes_requested, 0);
+}
+
+/*
+ * A CPU taking a batch of 24 back from the spares keeps the spares it has
+ * still to take while another CPU frees: its epoch lasts as many bytes as
+ * the peak before, so its share remembers the 24. With epochs of 8
+ * allocations, a's share forgot its peak at its 16th allocation, b's
+ * frees trimmed the budget to b's own 8, and a's last 8 spares went back
+ * to the page allocator, to be taken again.
+ */
+static void a_batch_keeps_its_spares_while_another_cpu_frees(struct kunit *test)
+{
+	struct zcpool_pool_stats *st = new_stats(test);
+	u64 one = 20 * PAGE_SIZE, other = 21 * PAGE_SIZE;
+	struct two_cpus *t = two_cpus_setup(test, one, other);
+	u64 taken;
+
+	/* b's are too big to take a's spares. */
+	KUNIT_ASSERT_EQ(test, cpu_batch(&t->b, true), 0);
+	t->a.n = 24;
+	KUNIT_ASSERT_EQ(test, cpu_batch(&t->a, true), 0);
+	KUNIT_ASSERT_EQ(test, cpu_batch(&t->a, false), 0);
+	zcpool_pool_stats(t->pool, st);
+	KUNIT_EXPECT_EQ(test, st->spares, 24);
+	taken = st->pages_taken;
+	KUNIT_EXPECT_EQ(test, taken, 8 * 21 + 24 * 20);
+
+	t->a.n = 16;
+	KUNIT_ASSERT_EQ(test, cpu_batch(&t->a, true), 0);
+	KUNIT_ASSERT_EQ(test, cpu_batch(&t->b, false), 0);
+	zcpool_pool_stats(t->pool, st);
+	KUNIT_EXPECT_EQ(test, st->spares, 16);
+	KUNIT_EXPECT_EQ(test, st->pages_returned, 0);
+
+	t->a.first = 16;
+	t->a.n = 8;
+	KUNIT_ASSERT_EQ(test, cpu_batch(&t->a, true), 0);
+	zcpool_pool_stats(t->pool, st);
+	KUNIT_EXPECT_EQ(test, st->pages_taken, taken);
+	KUNIT_EXPECT_EQ(test, st->huge_live, 24);
+
+	t->a.first = 0;
+	t->a.n = 24;
+	KUNIT_EXPECT_EQ(test, cpu_batch(&t->a, false), 0);
 	zcpool_pool_stats(t->pool, st);
 	KUNIT_EXPECT_EQ(test, st->huge_live, 0);
 	KUNIT_EXPECT_EQ(test, st->bytes_requested, 0);
@@ -2319,6 +2376,7 @@ static struct kunit_case zcpool_pool_cases[] = {
 	KUNIT_CASE(an_exact_spare_is_live_at_once),
 	KUNIT_CASE(spares_follow_the_live_peak),
 	KUNIT_CASE(spares_follow_each_cpus_peak),
+	KUNIT_CASE(a_batch_keeps_its_spares_while_another_cpu_frees),
 	KUNIT_CASE(an_idle_cpus_spares_go_back),
 	KUNIT_CASE(spares_yield_to_the_cap),
 	KUNIT_CASE(spares_yield_to_an_uncached_run),
