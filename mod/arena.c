@@ -230,9 +230,25 @@ static unsigned int arena_trim(struct zcpool_arena *arena, unsigned int keep,
 	return pages;
 }
 
-/* Take @pages pages from the busiest chunk that has room; -ENOSPC if none. */
-static int arena_take_pages(struct zcpool_arena *arena, unsigned int pages,
-			    struct zcpool_chunk **chunkp)
+/*
+ * Runs of @pages pages from @chunk, up to @want of them side by side (a
+ * power of two of them, if @pages is one), else one; *@got says how many.
+ */
+static int chunk_take_runs(struct zcpool_chunk *chunk, unsigned int pages, unsigned int want,
+			   unsigned int *got)
+{
+	if (want > 1 && is_power_of_2(pages))
+		return zcpool_buddy_alloc_many(&chunk->buddy, pages, want, got);
+	*got = 1;
+	return zcpool_buddy_alloc(&chunk->buddy, pages);
+}
+
+/*
+ * Take up to @want runs of @pages pages, side by side, from the busiest
+ * chunk that has room for one; -ENOSPC if none.
+ */
+static int arena_take_pages(struct zcpool_arena *arena, unsigned int pages, unsigned int want,
+			    struct zcpool_chunk **chunkp, unsigned int *got)
 {
 	unsigned int block = roundup_pow_of_two(pages);
 	struct zcpool_chunk *chunk;
@@ -244,7 +260,7 @@ static int arena_take_pages(struct zcpool_arena *arena, unsigned int pages,
 		list_for_each_entry(chunk, &arena->usage[scan_order[i]], node) {
 			if (zcpool_buddy_largest_free(&chunk->buddy) < block)
 				continue;
-			first = zcpool_buddy_alloc(&chunk->buddy, pages);
+			first = chunk_take_runs(chunk, pages, want, got);
 			/* largest_free said it fits: only a broken tree fails here. */
 			if (WARN_ON_ONCE(first < 0))
 				continue;
@@ -258,38 +274,50 @@ static int arena_take_pages(struct zcpool_arena *arena, unsigned int pages,
 
 /*
  * Page runs for @req, as many as it still wants from the first chunk with
- * room: each next to the one before (zcpool_buddy_alloc_after()), and the
- * chunk put on its usage list once for them all.
+ * room: side by side, a block of them at a time (chunk_take_runs()), or
+ * each next to the one before (zcpool_buddy_alloc_after()) for lengths
+ * that are not a power of two; the chunk is put on its usage list once
+ * for them all.
  */
 static int arena_alloc_runs(struct zcpool_arena *arena, struct zcpool_arena_req *req)
 {
+	unsigned int pages = req->pages, got = 0, takes = 1, n, i;
 	struct zcpool_arena_obj *obj;
 	struct zcpool_chunk *chunk;
-	unsigned int got = 0;
 	bool dirty;
 	int first;
 
-	first = arena_take_pages(arena, req->pages, &chunk);
+	first = arena_take_pages(arena, pages, req->want - req->nr, &chunk, &n);
 	if (first < 0) {
-		req->need_order = order_base_2(req->pages);
+		req->need_order = order_base_2(pages);
 		return -EAGAIN;
 	}
-	do {
-		zcpool_chunk_set_run(chunk, first, req->pages, &dirty);
-		obj = &req->objs[req->nr++];
-		obj->chunk = chunk;
-		obj->off = first << PAGE_SHIFT;
-		obj->dirty_len = dirty ? req->pages << PAGE_SHIFT : 0;
-		got++;
+	for (;;) {
+		for (i = 0; i < n; i++, first += pages) {
+			zcpool_chunk_set_run(chunk, first, pages, &dirty);
+			obj = &req->objs[req->nr++];
+			obj->chunk = chunk;
+			obj->off = first << PAGE_SHIFT;
+			obj->dirty_len = dirty ? pages << PAGE_SHIFT : 0;
+		}
+		got += n;
 		if (req->nr == req->want)
 			break;
-		first = zcpool_buddy_alloc_after(&chunk->buddy, req->pages, first);
-	} while (first >= 0);
+		if (is_power_of_2(pages)) {
+			first = chunk_take_runs(chunk, pages, req->want - req->nr, &n);
+		} else {
+			n = 1;
+			first = zcpool_buddy_alloc_after(&chunk->buddy, pages, first - pages);
+		}
+		if (first < 0)
+			break;
+		takes++;
+	}
 	arena->stats.runs_live += got;
 	arena->stats.live += got;
 	arena->stats.allocs += got;
-	/* arena_take_pages() placed it for the first run only. */
-	if (got > 1)
+	/* arena_take_pages() placed it for its own runs only. */
+	if (takes > 1)
 		arena_update_usage(arena, chunk);
 	return 0;
 }
@@ -347,6 +375,7 @@ static struct zcpool_run *arena_partial_run(struct zcpool_arena *arena,
 	struct list_head *partial = &arena->partial[req->cls];
 	struct zcpool_chunk *chunk;
 	struct zcpool_run *run;
+	unsigned int one;
 	int first;
 
 	run = list_first_entry_or_null(partial, struct zcpool_run, node);
@@ -361,7 +390,7 @@ static struct zcpool_run *arena_partial_run(struct zcpool_arena *arena,
 		return NULL;
 	}
 	run = req->spare_run;
-	first = arena_take_pages(arena, run->pages, &chunk);
+	first = arena_take_pages(arena, run->pages, 1, &chunk, &one);
 	if (first < 0) {
 		req->need_order = order_base_2(run->pages);
 		*err = -EAGAIN;

@@ -30,10 +30,11 @@
  * tell an allocation from a smaller one that is one of its leading pieces:
  * callers must free with the size they allocated (they keep it anyway).
  *
- * Every function runs in O(order), except init, which writes the map once;
+ * Every function runs in O(order), except init, which writes the map once,
+ * and the allocation of many runs at once, which writes each of them;
  * refreshing the ancestors stops at the first one above the allocation's
- * block whose value stays the same. The walks are inlined into the three
- * entry points: each is a few loads per level, and a call and a return
+ * block whose value stays the same. The walks are inlined into the entry
+ * points: each is a few loads per level, and a call and a return
  * (through the return thunk on Debian's kernels, an indirect jump that
  * TCG looks up) cost as much as a level.
  */
@@ -285,6 +286,59 @@ int zcpool_buddy_alloc_after(struct zcpool_buddy *b, unsigned int pages, unsigne
 	return buddy_alloc_below(b, id, pages);
 }
 EXPORT_SYMBOL_IF_KUNIT(zcpool_buddy_alloc_after);
+
+/**
+ * zcpool_buddy_alloc_many() - allocate runs of pages side by side
+ * @b:     the tree.
+ * @pages: pages per run: a power of two, 1 to 2^@b->order.
+ * @want:  how many runs, at least 1.
+ * @got:   set to how many were allocated: a power of two, at most @want.
+ *
+ * The runs fill the leftmost free block of the largest size the tree has,
+ * up to @want runs' worth. The block's subtree is marked down to the runs
+ * as one allocation of each run after the other would leave it: every run
+ * is a piece of its own, freed alone with zcpool_buddy_free(). A batch of
+ * @want runs costs one walk down, one refresh above the block, and a
+ * write per node of the block down to the runs' depth (2 * @want - 1),
+ * instead of a walk and a refresh per run.
+ *
+ * Context: any context; the caller serialises calls on @b. O(@b->order +
+ * @want).
+ * Return: the index of the first run's first page (run i starts @pages * i
+ * pages further), -ENOSPC when not even one run fits (nothing changes
+ * then), or -EINVAL for a @want of 0, or a @pages of 0, more than the
+ * chunk holds, or not a power of two.
+ */
+int zcpool_buddy_alloc_many(struct zcpool_buddy *b, unsigned int pages, unsigned int want,
+			    unsigned int *got)
+{
+	unsigned int run_order, block_order, depth, level, id;
+	u8 *map = b->memory_map;
+	int ret;
+
+	if (!want || !is_power_of_2(pages))
+		return -EINVAL;
+	ret = buddy_alloc_check(b, pages);
+	if (ret)
+		return ret;
+	run_order = ilog2(pages);
+	/* The root holds the depth of the largest free block. */
+	block_order = min(run_order + ilog2(want), b->order - map[1]);
+	depth = b->order - block_order;
+	for (id = 1; buddy_depth(id) < depth; ) {
+		id *= 2;
+		if (map[id] > depth)
+			id++;
+	}
+	/* The block was wholly free: every node below it reads its own depth. */
+	for (level = 0; level <= block_order - run_order; level++)
+		memset(&map[id << level], buddy_used(b), 1U << level);
+	b->free_pages -= 1U << block_order;
+	buddy_refresh_ancestors(b, id, id);
+	*got = 1U << (block_order - run_order);
+	return (id - (1U << depth)) << block_order;
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_buddy_alloc_many);
 
 /**
  * zcpool_buddy_free() - give back a run allocated by zcpool_buddy_alloc()

@@ -118,6 +118,8 @@ static inline unsigned int zcpool_buddy_largest_free(const struct zcpool_buddy *
 int zcpool_buddy_init(struct zcpool_buddy *b, unsigned int order, u8 *map);
 int zcpool_buddy_alloc(struct zcpool_buddy *b, unsigned int pages);
 int zcpool_buddy_alloc_after(struct zcpool_buddy *b, unsigned int pages, unsigned int prev);
+int zcpool_buddy_alloc_many(struct zcpool_buddy *b, unsigned int pages, unsigned int want,
+			    unsigned int *got);
 int zcpool_buddy_free(struct zcpool_buddy *b, unsigned int first_page, unsigned int pages);
 
 #endif /* _ZCPOOL_BUDDY_H */

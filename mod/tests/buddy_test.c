@@ -369,6 +369,70 @@ static void exhaustion_is_enospc_and_changes_nothing(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, memcmp(before, b->memory_map, bytes), 0);
 }
 
+/*
+ * Many runs at once fill the leftmost free block of the largest size up to
+ * the request, each run a piece freed alone; the tree reads as if they had
+ * been allocated one by one.
+ */
+static void many_runs_fill_one_block_and_free_alone(struct kunit *test)
+{
+	struct zcpool_buddy *b = new_tree(test, 6), *one_by_one = new_tree(test, 6);
+	size_t bytes = zcpool_buddy_map_bytes(6);
+	unsigned int got = 0, i;
+
+	/* Pages 0-15 taken: 16-31 and 32-63 are free, 20 pages are wanted. */
+	KUNIT_ASSERT_EQ(test, zcpool_buddy_alloc(b, 16), 0);
+	KUNIT_ASSERT_EQ(test, zcpool_buddy_alloc(one_by_one, 16), 0);
+	KUNIT_ASSERT_EQ(test, zcpool_buddy_alloc_many(b, 1, 20, &got), 16);
+	KUNIT_EXPECT_EQ(test, got, 16);
+	for (i = 0; i < 16; i++)
+		KUNIT_ASSERT_EQ(test, zcpool_buddy_alloc(one_by_one, 1), 16 + i);
+	KUNIT_EXPECT_TRUE(test, check_tree(test, b));
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_free_pages(b), 32);
+	KUNIT_EXPECT_EQ(test, memcmp(b->memory_map, one_by_one->memory_map, bytes), 0);
+
+	/* Two runs of 2 pages for three wanted: a 4-page block, at 32. */
+	KUNIT_ASSERT_EQ(test, zcpool_buddy_alloc_many(b, 2, 3, &got), 32);
+	KUNIT_EXPECT_EQ(test, got, 2);
+	KUNIT_EXPECT_TRUE(test, check_tree(test, b));
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_free_pages(b), 28);
+
+	/* Each run is a piece of its own: freed alone, and only once. */
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_free(b, 32, 4), -EINVAL);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_free(b, 34, 2), 0);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_free(b, 34, 2), -EINVAL);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_free(b, 32, 2), 0);
+	for (i = 0; i < 16; i++) {
+		KUNIT_EXPECT_EQ(test, zcpool_buddy_free(b, 31 - i, 1), 0);
+		KUNIT_EXPECT_TRUE(test, check_tree(test, b));
+	}
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_free(b, 0, 16), 0);
+	KUNIT_EXPECT_TRUE(test, zcpool_buddy_is_unused(b));
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_largest_free(b), 64);
+}
+
+/* A bad request or a full tree refuses many runs and changes nothing. */
+static void many_runs_refuse_bad_requests(struct kunit *test)
+{
+	struct zcpool_buddy *b = new_tree(test, 5);
+	size_t bytes = zcpool_buddy_map_bytes(5);
+	u8 *before = kunit_kmalloc(test, bytes, GFP_KERNEL);
+	unsigned int got = 7;
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, before);
+	KUNIT_ASSERT_EQ(test, zcpool_buddy_alloc(b, 9), 0);
+	memcpy(before, b->memory_map, bytes);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_alloc_many(b, 1, 0, &got), -EINVAL);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_alloc_many(b, 0, 4, &got), -EINVAL);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_alloc_many(b, 3, 4, &got), -EINVAL);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_alloc_many(b, 64, 1, &got), -EINVAL);
+	/* Pages 0-8 are taken: no 32-page block is free. */
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_alloc_many(b, 32, 1, &got), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, got, 7);
+	KUNIT_EXPECT_EQ(test, memcmp(before, b->memory_map, bytes), 0);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_free_pages(b), 32 - 9);
+}
+
 static void alloc_rejects_zero_and_more_than_the_chunk(struct kunit *test)
 {
 	struct zcpool_buddy *b = new_tree(test, 3);
@@ -660,6 +724,38 @@ static bool random_is_pieces(const struct random_run *r, unsigned int first, uns
 	return true;
 }
 
+/*
+ * Many runs of 2^k pages, up to @want: the model's leftmost free block of
+ * the largest size up to @want runs, if a run fits at all.
+ */
+static void random_alloc_many(struct random_run *r, u32 op)
+{
+	struct kunit *test = r->test;
+	unsigned int k, want, block, largest, got = 0, i;
+	int first, expect;
+
+	k = prandom_u32_state(&r->rnd) % (r->b->order + 1);
+	want = 1 + prandom_u32_state(&r->rnd) % 64;
+	largest = model_largest(r->m);
+	first = zcpool_buddy_alloc_many(r->b, BIT(k), want, &got);
+	if (largest < BIT(k)) {
+		KUNIT_ASSERT_EQ_MSG(test, first, -ENOSPC, "op %u: alloc_many(%lu, %u)", op,
+				    BIT(k), want);
+		return;
+	}
+	block = min(BIT(k) * rounddown_pow_of_two(want), largest);
+	expect = model_find(r->m, block);
+	KUNIT_ASSERT_EQ_MSG(test, first, expect, "op %u: alloc_many(%lu, %u)", op, BIT(k), want);
+	KUNIT_ASSERT_EQ_MSG(test, got, block >> k, "op %u: alloc_many(%lu, %u)", op, BIT(k),
+			    want);
+	for (i = 0; i < got; i++) {
+		r->last.first = first + (i << k);
+		r->last.pages = BIT(k);
+		r->live[r->nr_live++] = r->last;
+		model_set(r->m, r->last.first, r->last.pages, true);
+	}
+}
+
 static void random_alloc(struct random_run *r, u32 op)
 {
 	struct kunit *test = r->test;
@@ -729,6 +825,8 @@ static void random_ops_match_a_page_bitmap_model(struct kunit *test)
 	for (op = 0; op < RANDOM_OPS; op++) {
 		if (r.nr_live && prandom_u32_state(&r.rnd) % 100 >= 55)
 			random_free(&r, op);
+		else if (prandom_u32_state(&r.rnd) % 8 == 0)
+			random_alloc_many(&r, op);
 		else
 			random_alloc(&r, op);
 		KUNIT_ASSERT_EQ_MSG(test, zcpool_buddy_free_pages(r.b), r.m->free_pages,
@@ -767,6 +865,8 @@ static struct kunit_case zcpool_buddy_cases[] = {
 	KUNIT_CASE(trimmed_tail_serves_the_next_requests),
 	KUNIT_CASE(exhaustion_is_enospc_and_changes_nothing),
 	KUNIT_CASE(alloc_rejects_zero_and_more_than_the_chunk),
+	KUNIT_CASE(many_runs_fill_one_block_and_free_alone),
+	KUNIT_CASE(many_runs_refuse_bad_requests),
 	KUNIT_CASE_PARAM(free_refuses_what_is_not_an_allocation, bad_free_gen_params),
 	KUNIT_CASE(double_free_is_einval),
 	KUNIT_CASE(freeing_every_page_merges_back_to_one_block),
