@@ -108,9 +108,9 @@ struct zcpool_huge {
  *                that is live (a free of another CPU's allocation counts
  *                against what is left).
  * @peak:         the most @live was in this CPU's epoch ([0]) and in the
- *                one before ([1]).
+ *                ones before it since this share last shrank ([1]).
  * @epoch_allocs: huge allocations this CPU made in its epoch.
- * @epoch_bytes:  their pages, in bytes.
+ * @shrank:       @live went down in this epoch (a free, or the clamp).
  * @stamp:        jiffies at this CPU's last huge allocation or free.
  *
  * Used under the pool's huge lock: by the CPU that holds it, and by the
@@ -120,8 +120,8 @@ struct pool_huge_cpu {
 	u64 live;
 	u64 peak[2];
 	unsigned long stamp;
-	u64 epoch_bytes;
 	unsigned int epoch_allocs;
+	bool shrank;
 };
 
 /**
@@ -184,7 +184,6 @@ struct pool_pcpu_stats {
  * @huge_peak:      the most @huge_live_bytes was in this epoch ([0]) and
  *                  in the one before ([1]).
  * @huge_epoch_allocs: huge allocations in this epoch.
- * @huge_epoch_bytes: their pages, in bytes.
  * @huge_cpu:       each CPU's share of the live huge pages, for the budget
  *                  of the spares (under @huge_lock).
  * @huge_cpu_slack: the sum over CPUs of what their shares shrank by lately.
@@ -225,7 +224,6 @@ struct zcpool_pool {
 	u64 huge_frees;
 	u64 huge_live_bytes;
 	u64 huge_peak[2];
-	u64 huge_epoch_bytes;
 	unsigned int huge_epoch_allocs;
 	struct pool_huge_cpu __percpu *huge_cpu;
 	u64 huge_cpu_slack;
@@ -580,22 +578,15 @@ static void pool_huge_unpublish(struct zcpool_pool *pool, struct zcpool_huge *hu
  * spare, for the next huge allocation of at most as many pages (the pages
  * it does not need go back), as long as the spares stay within what the
  * live huge allocations shrank by lately: the peak of their pages over the
- * last one to two epochs, minus what is live now. Epochs count
- * allocations only, so that a run of frees (a batch of 64 buffers going
- * back) cannot age out the peak it came down from before the next batch
- * asks for the pages again. An epoch lasts at least
- * POOL_SPARE_EPOCH_ALLOCS allocations and at least as many bytes as the
- * peak of the epoch before (at most POOL_SPARE_EPOCH_MAX_ALLOCS
- * allocations): with a fixed count of 8, the second epoch of a batch of 64
- * ended with 16 live, the peak of 64 was forgotten while the batch was
- * still taking its spares back, and the frees of another CPU trimmed them
- * (2-vCPU bulk of 1 MiB buffers: 7 to 28 times gen_pool). A caller that
+ * last POOL_SPARE_EPOCH_ALLOCS to twice that many huge allocations, minus
+ * what is live now. Epochs count allocations only, so that a run of frees
+ * (a batch of 64 buffers going back) cannot age out the peak it came down
+ * from before the next batch asks for the pages again. A caller that
  * allocates and frees the same buffers in a loop, one at a time or in
  * batches, reuses them without the page allocator and without zeroing them
  * again; a pool whose live set drifts keeps about what it drifts by; a pool
  * that shrinks gives the pages back within two epochs of further
- * allocations (as many bytes as twice the old peak), else when the shrinker
- * asks or the pool goes.
+ * allocations, else when the shrinker asks or the pool goes.
  *
  * Each CPU also keeps that account of its own share, in epochs of its own
  * allocations, and the spares may hold the larger of the pool's and the
@@ -605,7 +596,13 @@ static void pool_huge_unpublish(struct zcpool_pool *pool, struct zcpool_huge *hu
  * whenever they ran out of step, and each time they fell back in step the
  * pages came again from the page allocator, zeroed (1.7 ms a MiB under
  * TCG): 15 to 90 times gen_pool's pair. Each thread's own peak stays 8.
- * On one CPU both budgets are the same. A CPU that stops allocating huge
+ * A share's epoch in which it only grew does not age its peak: a thread
+ * taking a batch of 64 back from the spares is still coming up to it.
+ * Aged by each epoch, its peak was 16 at its 16th allocation, the frees
+ * of the other thread trimmed the spares to their own budget, and the
+ * rest of the batch came from the page allocator: 2-vCPU bulk of 1 MiB
+ * buffers at 7 to 28 times gen_pool. On one CPU both budgets are the
+ * same, but for that. A CPU that stops allocating huge
  * buffers would keep its share's budget until the shrinker ran, so each
  * end of a pool epoch looks at one CPU in turn, and a CPU that made no
  * huge allocation nor free for POOL_SPARE_IDLE_JIFFIES loses its slack.
@@ -622,7 +619,6 @@ static void pool_huge_unpublish(struct zcpool_pool *pool, struct zcpool_huge *hu
  * its pages can be reused or given back without another call.
  */
 #define POOL_SPARE_EPOCH_ALLOCS	8
-#define POOL_SPARE_EPOCH_MAX_ALLOCS	256
 /* A CPU with no huge allocation nor free for this long is idle. */
 #define POOL_SPARE_IDLE_JIFFIES	HZ
 #define POOL_SPARES_MAX		256
@@ -633,30 +629,13 @@ static u64 pool_huge_cpu_slack(const struct pool_huge_cpu *hc)
 	return max(hc->peak[0], hc->peak[1]) - hc->live;
 }
 
-/*
- * Count a new huge allocation of @bytes into an epoch of @allocs
- * allocations of @allocated bytes so far, which follows one whose peak was
- * @prev_peak bytes. Return: whether it ends the epoch (both counts reset).
- */
-static bool pool_spare_epoch_ends(unsigned int *allocs, u64 *allocated, u64 bytes,
-				  u64 prev_peak)
-{
-	++*allocs;
-	*allocated += bytes;
-	if (*allocs < POOL_SPARE_EPOCH_ALLOCS)
-		return false;
-	if (*allocated < prev_peak && *allocs < POOL_SPARE_EPOCH_MAX_ALLOCS)
-		return false;
-	*allocs = 0;
-	*allocated = 0;
-	return true;
-}
-
-/* End the epoch of share @hc. */
+/* End the epoch of share @hc; one in which it only grew keeps the peak before. */
 static void pool_huge_cpu_rotate(struct pool_huge_cpu *hc)
 {
-	hc->peak[1] = hc->peak[0];
+	hc->epoch_allocs = 0;
+	hc->peak[1] = hc->shrank ? hc->peak[0] : max(hc->peak[0], hc->peak[1]);
 	hc->peak[0] = hc->live;
+	hc->shrank = false;
 }
 
 /*
@@ -668,13 +647,15 @@ static void pool_huge_cpu_tick(struct zcpool_pool *pool, u64 bytes, bool live, b
 {
 	struct pool_huge_cpu *hc = this_cpu_ptr(pool->huge_cpu);
 	u64 before = pool_huge_cpu_slack(hc);
+	u64 now = live ? hc->live + bytes : hc->live - min(hc->live, bytes);
 
 	hc->stamp = jiffies;
-	hc->live = live ? hc->live + bytes : hc->live - min(hc->live, bytes);
-	hc->live = min(hc->live, pool->huge_live_bytes);
+	/* Frees of its allocations on other CPUs shrink it too. */
+	if (!live || now > pool->huge_live_bytes)
+		hc->shrank = true;
+	hc->live = min(now, pool->huge_live_bytes);
 	hc->peak[0] = max(hc->peak[0], hc->live);
-	if (alloc && pool_spare_epoch_ends(&hc->epoch_allocs, &hc->epoch_bytes, bytes,
-					   hc->peak[1]))
+	if (alloc && ++hc->epoch_allocs >= POOL_SPARE_EPOCH_ALLOCS)
 		pool_huge_cpu_rotate(hc);
 	pool->huge_cpu_slack += pool_huge_cpu_slack(hc) - before;
 }
@@ -709,9 +690,9 @@ static void pool_huge_epoch_tick(struct zcpool_pool *pool, u64 bytes, bool live,
 	lockdep_assert_held(&pool->huge_lock);
 	pool->huge_peak[0] = max(pool->huge_peak[0], pool->huge_live_bytes);
 	pool_huge_cpu_tick(pool, bytes, live, alloc);
-	if (!alloc || !pool_spare_epoch_ends(&pool->huge_epoch_allocs, &pool->huge_epoch_bytes,
-					     bytes, pool->huge_peak[1]))
+	if (!alloc || ++pool->huge_epoch_allocs < POOL_SPARE_EPOCH_ALLOCS)
 		return;
+	pool->huge_epoch_allocs = 0;
 	pool->huge_peak[1] = pool->huge_peak[0];
 	pool->huge_peak[0] = pool->huge_live_bytes;
 	pool_huge_cpu_sweep(pool);
