@@ -5,8 +5,9 @@
  * in shim/), under ASan and UBSan.
  *
  * Each input is a program for a small arena built the way mod/arena.c builds
- * one: a chunk's buddy tree hands out page runs (tails trimmed), and runs of
- * a size class are cut into elements by a subpage bitmap. A reference model
+ * one: a chunk's buddy tree hands out page runs (tails trimmed; one at a
+ * time, after a given run, or many side by side, as batches take them),
+ * and runs of a size class are cut into elements by a subpage bitmap. A reference model
  * that knows nothing of trees or caches runs the same program: one owner per
  * page, one flag per element, size classes from their definition (16 B steps
  * to 128 B, then 8 steps per power of two). After every operation the two
@@ -331,6 +332,109 @@ static void op_alloc_pages(struct input *in)
 		record(-1, got, pages, (size_t)pages * PAGE_SIZE);
 }
 
+/*
+ * A run placed after @prev: the leftmost free block of its size inside the
+ * smallest block around @prev's that has one, when @prev starts a live run
+ * of the same size (the arena's case); for any other @prev, a free block of
+ * the right size and alignment somewhere (ref_own() and the tree walk in
+ * check_all() see to the rest).
+ */
+static void op_alloc_after(struct input *in)
+{
+	unsigned int total = zcpool_buddy_total_pages(&f.tree);
+	unsigned int pages = next_u16(in) % total + 1, k = order_base_2(pages);
+	unsigned int pick = next_u16(in), prev = pick % (total + 2), i, span;
+	bool after_live = false;
+	int got, want;
+
+	if (f.nr_live == FUZZ_MAX_LIVE)
+		return;
+	if (f.nr_live && pick & 1) {
+		i = (pick >> 1) % f.nr_live;
+		if (f.live[i].run < 0 && f.live[i].pages == pages) {
+			prev = f.live[i].first;
+			after_live = true;
+		}
+	}
+	got = zcpool_buddy_alloc_after(&f.tree, pages, prev);
+	want = ref_find(k);
+	if (want < 0) {
+		CHECK(got == -ENOSPC, "alloc_after(%u, %u) = %d, model full", pages, prev, got);
+		return;
+	}
+	CHECK(got >= 0 && !(got & ((1U << k) - 1)), "alloc_after(%u, %u) = %d", pages,
+	      prev, got);
+	if (after_live) {
+		/* The smallest aligned block around prev's holding a free one. */
+		for (span = 1U << k; span <= total; span *= 2) {
+			unsigned int base = prev & ~(span - 1), start;
+
+			for (start = base; start < base + span; start += 1U << k) {
+				unsigned int p;
+
+				for (p = start; p < start + (1U << k); p++)
+					if (f.page_owner[p] != NO_OWNER)
+						break;
+				if (p == start + (1U << k))
+					break;
+			}
+			if (start < base + span) {
+				want = start;
+				break;
+			}
+		}
+		CHECK(got == want, "alloc_after(%u, %u) = %d, model %d", pages, prev, got,
+		      want);
+	}
+	ref_own(got, pages, f.nr_live);
+	record(-1, got, pages, (size_t)pages * PAGE_SIZE);
+}
+
+/*
+ * Runs side by side: the leftmost free block of the largest size the tree
+ * has, up to @want runs' worth, each run a live allocation of its own.
+ */
+static void op_alloc_many(struct input *in)
+{
+	unsigned int order = f.tree.order, b = next_byte(in);
+	unsigned int k = b % (order + 2), want = next_byte(in) % 70;
+	unsigned int pages = 1U << k, largest = ref_largest(), got = 0, i;
+	unsigned int block_order;
+	int first, expect;
+
+	if (b & 0x80)
+		pages += 1 + b % 3;	/* not a power of two */
+	first = zcpool_buddy_alloc_many(&f.tree, pages, want, &got);
+	if (!want || !is_power_of_2(pages) || pages > zcpool_buddy_total_pages(&f.tree)) {
+		CHECK(first == -EINVAL, "alloc_many(%u, %u) = %d, model -EINVAL", pages,
+		      want, first);
+		return;
+	}
+	if (largest < pages) {
+		CHECK(first == -ENOSPC, "alloc_many(%u, %u) = %d, model full", pages, want,
+		      first);
+		return;
+	}
+	k = ilog2(pages);
+	block_order = min(k + ilog2(want), (unsigned int)ilog2(largest));
+	expect = ref_find(block_order);
+	CHECK(first == expect && got == 1U << (block_order - k),
+	      "alloc_many(%u, %u) = %d (%u runs), model %d (%u runs)", pages, want, first,
+	      got, expect, 1U << (block_order - k));
+	/* Keep what fits in the live table; give the rest straight back. */
+	for (i = 0; i < got; i++) {
+		unsigned int at = first + i * pages;
+
+		if (f.nr_live < FUZZ_MAX_LIVE) {
+			ref_own(at, pages, f.nr_live);
+			record(-1, at, pages, (size_t)pages * PAGE_SIZE);
+		} else {
+			CHECK(zcpool_buddy_free(&f.tree, at, pages) == 0,
+			      "free(%u, %u) of a run of many refused", at, pages);
+		}
+	}
+}
+
 static void check_class(size_t size, int class)
 {
 	size_t csize;
@@ -513,10 +617,16 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	check_all();
 
 	while (in.size) {
-		switch (next_byte(&in) % 8) {
+		switch (next_byte(&in) % 10) {
 		case 0:
 		case 1:
 			op_alloc_pages(&in);
+			break;
+		case 8:
+			op_alloc_after(&in);
+			break;
+		case 9:
+			op_alloc_many(&in);
 			break;
 		case 2:
 		case 3:

@@ -15,4 +15,9 @@ static inline int __order_base_2(unsigned long n)
 
 #define order_base_2(n)	__order_base_2(n)
 
+static inline bool is_power_of_2(unsigned long n)
+{
+	return n != 0 && (n & (n - 1)) == 0;
+}
+
 #endif
