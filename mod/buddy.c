@@ -31,7 +31,8 @@
  * callers must free with the size they allocated (they keep it anyway).
  *
  * Every function runs in O(order), except init, which writes the map once,
- * and the allocation of many runs at once, which writes each of them;
+ * and the allocation and the free of many runs at once, which write each
+ * of them;
  * refreshing the ancestors stops at the first one above the allocation's
  * block whose value stays the same. The walks are inlined into the entry
  * points: each is a few loads per level, and a call and a return
@@ -339,6 +340,56 @@ int zcpool_buddy_alloc_many(struct zcpool_buddy *b, unsigned int pages, unsigned
 	return (id - (1U << depth)) << block_order;
 }
 EXPORT_SYMBOL_IF_KUNIT(zcpool_buddy_alloc_many);
+
+/**
+ * zcpool_buddy_free_many() - give back runs side by side that fill a block
+ * @b:          the tree.
+ * @first_page: the first run's first page, aligned to @pages * @nr.
+ * @pages:      pages per run: a power of two.
+ * @nr:         how many runs: a power of two, @pages * @nr at most the chunk.
+ *
+ * The runs at @first_page, @first_page + @pages, ... must each be a live
+ * allocation of @pages pages, as zcpool_buddy_alloc_many() or one
+ * zcpool_buddy_alloc() per run leaves them; together they are the block
+ * of @pages * @nr pages at @first_page. All are checked before anything
+ * changes. The block's subtree is then marked free down to the runs in
+ * one pass, with one refresh above it, instead of a free and a refresh
+ * per run, and the tree reads as after freeing each run in turn.
+ *
+ * Context: any context; the caller serialises calls on @b. O(@b->order +
+ * @nr).
+ * Return: 0, or -EINVAL for a bad @pages, @nr or @first_page, or when one
+ * of the runs is not a live allocation of @pages pages (nothing changes).
+ */
+int zcpool_buddy_free_many(struct zcpool_buddy *b, unsigned int first_page, unsigned int pages,
+			   unsigned int nr)
+{
+	unsigned int run_order, block_order, depth, level, id, run_id, i;
+	u8 *map = b->memory_map;
+
+	if (!is_power_of_2(pages) || !is_power_of_2(nr))
+		return -EINVAL;
+	run_order = ilog2(pages);
+	block_order = run_order + ilog2(nr);
+	if (block_order > b->order)
+		return -EINVAL;
+	if (first_page >= zcpool_buddy_total_pages(b) ||
+	    (first_page & ((1U << block_order) - 1)))
+		return -EINVAL;
+	depth = b->order - block_order;
+	id = (1U << depth) + (first_page >> block_order);
+	run_id = id << (block_order - run_order);
+	for (i = 0; i < nr; i++)
+		if (!buddy_is_piece(b, run_id + i))
+			return -EINVAL;
+	/* Below the runs, the nodes already read free (see the top of the file). */
+	for (level = 0; level <= block_order - run_order; level++)
+		memset(&map[id << level], depth + level, 1U << level);
+	b->free_pages += 1U << block_order;
+	buddy_refresh_ancestors(b, id, id);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_buddy_free_many);
 
 /**
  * zcpool_buddy_free() - give back a run allocated by zcpool_buddy_alloc()

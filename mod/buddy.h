@@ -121,5 +121,7 @@ int zcpool_buddy_alloc_after(struct zcpool_buddy *b, unsigned int pages, unsigne
 int zcpool_buddy_alloc_many(struct zcpool_buddy *b, unsigned int pages, unsigned int want,
 			    unsigned int *got);
 int zcpool_buddy_free(struct zcpool_buddy *b, unsigned int first_page, unsigned int pages);
+int zcpool_buddy_free_many(struct zcpool_buddy *b, unsigned int first_page, unsigned int pages,
+			   unsigned int nr);
 
 #endif /* _ZCPOOL_BUDDY_H */

@@ -433,6 +433,99 @@ static void many_runs_refuse_bad_requests(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, zcpool_buddy_free_pages(b), 32 - 9);
 }
 
+/*
+ * Runs that fill a block go back in one call, and the tree reads as after
+ * freeing them one by one, whichever way they were allocated.
+ */
+static void many_runs_free_as_one_block(struct kunit *test)
+{
+	struct zcpool_buddy *b = new_tree(test, 6), *one_by_one = new_tree(test, 6);
+	size_t bytes = zcpool_buddy_map_bytes(6);
+	unsigned int got = 0, i;
+
+	/* Pages 0-4 stay taken, as a 5-page run: two pieces of 4 and 1. */
+	KUNIT_ASSERT_EQ(test, zcpool_buddy_alloc(b, 5), 0);
+	KUNIT_ASSERT_EQ(test, zcpool_buddy_alloc(one_by_one, 5), 0);
+	/* 16 runs of 2 pages, as one block, at 32; and 4 runs of 1 page, one by one, at 8. */
+	KUNIT_ASSERT_EQ(test, zcpool_buddy_alloc_many(b, 2, 16, &got), 32);
+	KUNIT_ASSERT_EQ(test, got, 16);
+	KUNIT_ASSERT_EQ(test, zcpool_buddy_alloc_many(one_by_one, 2, 16, &got), 32);
+	for (i = 0; i < 4; i++) {
+		KUNIT_ASSERT_EQ(test, zcpool_buddy_alloc_after(b, 1, i ? 4 + i : 0), 5 + i);
+		KUNIT_ASSERT_EQ(test, zcpool_buddy_alloc_after(one_by_one, 1, i ? 4 + i : 0),
+				5 + i);
+	}
+	/* 5-8 are not a block: 5 is not aligned to 4, and 8 is taken alone. */
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_free_many(b, 5, 1, 4), -EINVAL);
+	KUNIT_ASSERT_EQ(test, zcpool_buddy_alloc(b, 1), 9);
+	KUNIT_ASSERT_EQ(test, zcpool_buddy_alloc(one_by_one, 1), 9);
+
+	/* The 16 runs of 2 pages back in one call, in halves of the block. */
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_free_many(b, 48, 2, 8), 0);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_free_many(b, 32, 2, 8), 0);
+	for (i = 0; i < 16; i++)
+		KUNIT_ASSERT_EQ(test, zcpool_buddy_free(one_by_one, 32 + 2 * i, 2), 0);
+	KUNIT_EXPECT_TRUE(test, check_tree(test, b));
+	KUNIT_EXPECT_EQ(test, memcmp(b->memory_map, one_by_one->memory_map, bytes), 0);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_free_pages(b), 64 - 10);
+
+	/* Pages 8 and 9, single runs, are a block of two. */
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_free_many(b, 8, 1, 2), 0);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_free(one_by_one, 8, 1), 0);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_free(one_by_one, 9, 1), 0);
+	KUNIT_EXPECT_EQ(test, memcmp(b->memory_map, one_by_one->memory_map, bytes), 0);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_free(b, 5, 1), 0);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_free(b, 6, 1), 0);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_free(b, 7, 1), 0);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_free(b, 0, 5), 0);
+	KUNIT_EXPECT_TRUE(test, zcpool_buddy_is_unused(b));
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_largest_free(b), 64);
+}
+
+/* A block that is not all live runs of the size given changes nothing. */
+static void many_runs_free_refuses_what_is_not_their_block(struct kunit *test)
+{
+	struct zcpool_buddy *b = new_tree(test, 5);
+	size_t bytes = zcpool_buddy_map_bytes(5);
+	u8 *before = kunit_kmalloc(test, bytes, GFP_KERNEL);
+	unsigned int got = 0;
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, before);
+	/* Pages 0-7: eight 1-page runs; 8-15 one 8-page run; 16-19 one 3-page run. */
+	KUNIT_ASSERT_EQ(test, zcpool_buddy_alloc_many(b, 1, 8, &got), 0);
+	KUNIT_ASSERT_EQ(test, got, 8);
+	KUNIT_ASSERT_EQ(test, zcpool_buddy_alloc(b, 8), 8);
+	KUNIT_ASSERT_EQ(test, zcpool_buddy_alloc(b, 3), 16);
+	/* Page 5 freed: the block of 0-7 has a hole. */
+	KUNIT_ASSERT_EQ(test, zcpool_buddy_free(b, 5, 1), 0);
+	memcpy(before, b->memory_map, bytes);
+
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_free_many(b, 0, 1, 8), -EINVAL);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_free_many(b, 4, 1, 4), -EINVAL);
+	/* Wrong size: an 8-page run is not two runs of 4, nor 8 of 1. */
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_free_many(b, 8, 4, 2), -EINVAL);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_free_many(b, 8, 1, 8), -EINVAL);
+	/* A 3-page run is a piece of 2 and one of 1, not two runs of 2. */
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_free_many(b, 16, 2, 2), -EINVAL);
+	/* Free pages are not runs. */
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_free_many(b, 24, 1, 8), -EINVAL);
+	/* Bad arguments: unaligned, not powers of two, beyond the tree. */
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_free_many(b, 2, 1, 4), -EINVAL);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_free_many(b, 0, 1, 3), -EINVAL);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_free_many(b, 0, 3, 2), -EINVAL);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_free_many(b, 0, 0, 2), -EINVAL);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_free_many(b, 0, 1, 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_free_many(b, 0, 16, 4), -EINVAL);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_free_many(b, 32, 1, 1), -EINVAL);
+	KUNIT_EXPECT_EQ(test, memcmp(before, b->memory_map, bytes), 0);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_free_pages(b), 32 - 18);
+
+	/* One run is a block of one: the plain free. */
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_free_many(b, 8, 8, 1), 0);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_free_many(b, 8, 8, 1), -EINVAL);
+	KUNIT_EXPECT_TRUE(test, check_tree(test, b));
+}
+
 static void alloc_rejects_zero_and_more_than_the_chunk(struct kunit *test)
 {
 	struct zcpool_buddy *b = new_tree(test, 3);
@@ -756,6 +849,72 @@ static void random_alloc_many(struct random_run *r, u32 op)
 	}
 }
 
+/* Live runs of pages * nr pages, to free at once: at most this many. */
+#define RANDOM_FREE_MANY_MAX	16
+
+/*
+ * The block of up to 16 runs around a live run of a power-of-two size,
+ * freed in one call: when every run in it is live with that size. A block
+ * where one is not a piece of anything live is refused and changes
+ * nothing; one holding a piece of a longer run (which the tree cannot
+ * tell from a run, as for a single free) is left alone.
+ */
+static void random_free_many(struct random_run *r, u32 op)
+{
+	struct kunit *test = r->test;
+	struct live_run run = r->live[prandom_u32_state(&r->rnd) % r->nr_live];
+	unsigned int idx[RANDOM_FREE_MANY_MAX], nr, first, t, i, j, tmp, free_before;
+	bool all_live = true;
+	int ret;
+
+	nr = BIT(prandom_u32_state(&r->rnd) % (ilog2(RANDOM_FREE_MANY_MAX) + 1));
+	free_before = r->m->free_pages;
+	if (!is_power_of_2(run.pages) || run.pages * nr > BIT(r->b->order)) {
+		KUNIT_ASSERT_EQ_MSG(test, zcpool_buddy_free_many(r->b, run.first, run.pages, nr),
+				    -EINVAL, "op %u: free_many(%u, %u, %u)", op, run.first,
+				    run.pages, nr);
+		return;
+	}
+	first = run.first & ~(run.pages * nr - 1);
+	for (t = 0; t < nr && all_live; t++) {
+		all_live = false;
+		for (i = 0; i < r->nr_live; i++) {
+			if (r->live[i].first == first + t * run.pages &&
+			    r->live[i].pages == run.pages) {
+				idx[t] = i;
+				all_live = true;
+				break;
+			}
+		}
+	}
+	if (!all_live) {
+		for (t = 0; t < nr; t++)
+			if (!random_is_pieces(r, first + t * run.pages, run.pages))
+				break;
+		if (t == nr)
+			return;
+	}
+	ret = zcpool_buddy_free_many(r->b, first, run.pages, nr);
+	KUNIT_ASSERT_EQ_MSG(test, ret, all_live ? 0 : -EINVAL, "op %u: free_many(%u, %u, %u)",
+			    op, first, run.pages, nr);
+	if (!all_live) {
+		KUNIT_ASSERT_EQ(test, zcpool_buddy_free_pages(r->b), free_before);
+		return;
+	}
+	/* Off the live list from the highest index down, each swapped with the last. */
+	for (i = 1; i < nr; i++)
+		for (j = i; j && idx[j - 1] < idx[j]; j--) {
+			tmp = idx[j];
+			idx[j] = idx[j - 1];
+			idx[j - 1] = tmp;
+		}
+	for (t = 0; t < nr; t++)
+		r->live[idx[t]] = r->live[--r->nr_live];
+	model_set(r->m, first, run.pages * nr, false);
+	r->last.first = first;
+	r->last.pages = run.pages * nr;
+}
+
 static void random_alloc(struct random_run *r, u32 op)
 {
 	struct kunit *test = r->test;
@@ -825,6 +984,8 @@ static void random_ops_match_a_page_bitmap_model(struct kunit *test)
 	for (op = 0; op < RANDOM_OPS; op++) {
 		if (r.nr_live && prandom_u32_state(&r.rnd) % 100 >= 55)
 			random_free(&r, op);
+		else if (r.nr_live && prandom_u32_state(&r.rnd) % 16 == 0)
+			random_free_many(&r, op);
 		else if (prandom_u32_state(&r.rnd) % 8 == 0)
 			random_alloc_many(&r, op);
 		else
@@ -867,6 +1028,8 @@ static struct kunit_case zcpool_buddy_cases[] = {
 	KUNIT_CASE(alloc_rejects_zero_and_more_than_the_chunk),
 	KUNIT_CASE(many_runs_fill_one_block_and_free_alone),
 	KUNIT_CASE(many_runs_refuse_bad_requests),
+	KUNIT_CASE(many_runs_free_as_one_block),
+	KUNIT_CASE(many_runs_free_refuses_what_is_not_their_block),
 	KUNIT_CASE_PARAM(free_refuses_what_is_not_an_allocation, bad_free_gen_params),
 	KUNIT_CASE(double_free_is_einval),
 	KUNIT_CASE(freeing_every_page_merges_back_to_one_block),

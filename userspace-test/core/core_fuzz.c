@@ -435,6 +435,83 @@ static void op_alloc_many(struct input *in)
 	}
 }
 
+/*
+ * Live runs of one power-of-two size that fill a block, given back in one
+ * call: the block around a live run, of up to 32 runs. Any run of it that
+ * is not a live run of that size must make the call fail and change
+ * nothing, unless it is a leading piece of a longer run, which the tree
+ * cannot tell from a run (as for a single free): those are not tried.
+ */
+static void op_free_many(struct input *in)
+{
+	u8 before[ZCPOOL_BUDDY_MAP_BYTES(FUZZ_MAX_ORDER)];
+	size_t bytes = ZCPOOL_BUDDY_MAP_BYTES(f.tree.order);
+	unsigned int pick = next_u16(in), nr = 1U << (next_byte(in) % 6);
+	unsigned int first, pages, t, i, p, slots[32];
+	bool all_live = true, pieces = true;
+	int rc;
+
+	if (!f.nr_live || f.live[pick % f.nr_live].run >= 0)
+		return;
+	pages = f.live[pick % f.nr_live].pages;
+	first = f.live[pick % f.nr_live].first;
+	if (!is_power_of_2(pages) || (u64)pages * nr > zcpool_buddy_total_pages(&f.tree)) {
+		memcpy(before, f.map, bytes);
+		CHECK(zcpool_buddy_free_many(&f.tree, first, pages, nr) == -EINVAL,
+		      "free_many(%u, %u, %u) of a bad size accepted", first, pages, nr);
+		CHECK(!memcmp(before, f.map, bytes), "a refused free_many changed the tree");
+		return;
+	}
+	first &= ~(pages * nr - 1);
+	for (t = 0; t < nr; t++) {
+		for (i = 0; i < f.nr_live; i++)
+			if (f.live[i].run < 0 && f.live[i].first == first + t * pages &&
+			    f.live[i].pages == pages)
+				break;
+		if (i < f.nr_live) {
+			slots[t] = i;
+			continue;
+		}
+		all_live = false;
+		/*
+		 * A free page is no piece; an owned one may be the piece of
+		 * a longer run, or of a size class's run.
+		 */
+		if (f.page_owner[first + t * pages] == NO_OWNER)
+			pieces = false;
+	}
+	if (!all_live && pieces)
+		return;
+	memcpy(before, f.map, bytes);
+	rc = zcpool_buddy_free_many(&f.tree, first, pages, nr);
+	if (!all_live) {
+		CHECK(rc == -EINVAL, "free_many(%u, %u, %u) of runs not all live = %d", first,
+		      pages, nr, rc);
+		CHECK(!memcmp(before, f.map, bytes), "a refused free_many changed the tree");
+		return;
+	}
+	CHECK(rc == 0, "free_many(%u, %u, %u) of live runs = %d", first, pages, nr, rc);
+	ref_own(first, pages * nr, NO_OWNER);
+	/* Off the live table from the highest slot down, each moved over by the last. */
+	for (t = 0; t < nr; t++) {
+		unsigned int top = 0, j;
+
+		for (j = 1; j < nr; j++)
+			if (slots[j] > slots[top])
+				top = j;
+		i = slots[top];
+		slots[top] = 0;
+		f.nr_live--;
+		if (i == f.nr_live)
+			continue;
+		f.live[i] = f.live[f.nr_live];
+		if (f.live[i].run >= 0)
+			continue;
+		for (p = f.live[i].first; p < f.live[i].first + f.live[i].pages; p++)
+			f.page_owner[p] = i;
+	}
+}
+
 static void check_class(size_t size, int class)
 {
 	size_t csize;
@@ -617,7 +694,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	check_all();
 
 	while (in.size) {
-		switch (next_byte(&in) % 10) {
+		switch (next_byte(&in) % 11) {
 		case 0:
 		case 1:
 			op_alloc_pages(&in);
@@ -627,6 +704,9 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 			break;
 		case 9:
 			op_alloc_many(&in);
+			break;
+		case 10:
+			op_free_many(&in);
 			break;
 		case 2:
 		case 3:
