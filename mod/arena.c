@@ -556,6 +556,16 @@ static int arena_free_elem(struct zcpool_arena *arena, struct zcpool_run *run, u
 	return 0;
 }
 
+/* Count @n allocations of @chunk given back to the tree or a run. */
+static void arena_count_frees(struct zcpool_arena *arena, struct zcpool_chunk *chunk,
+			      unsigned int n)
+{
+	arena->stats.live -= n;
+	arena->stats.frees += n;
+	if (chunk->kept_pages && chunk_used_pages(chunk) == chunk->kept_pages)
+		arena_drop_kept_runs(arena, chunk);
+}
+
 /* Free without placing @chunk on its usage list: the caller does it. */
 static int arena_put_back(struct zcpool_arena *arena, struct zcpool_chunk *chunk, u64 chunk_off)
 {
@@ -581,11 +591,62 @@ static int arena_put_back(struct zcpool_arena *arena, struct zcpool_chunk *chunk
 	}
 	if (ret)
 		return ret;
-	arena->stats.live--;
-	arena->stats.frees++;
-	if (chunk->kept_pages && chunk_used_pages(chunk) == chunk->kept_pages)
-		arena_drop_kept_runs(arena, chunk);
+	arena_count_frees(arena, chunk, 1);
 	return 0;
+}
+
+/*
+ * The longest stretch at the start of @objs (@nr of them, @nr at least 2)
+ * that is a block of page runs of one power-of-two size, side by side in
+ * their order and aligned to the block: a bulk or batch free of runs
+ * allocated together (zcpool_buddy_alloc_many()) gives them back so. They
+ * go back to the tree with one zcpool_buddy_free_many(), one refresh
+ * above the block instead of a free and a refresh per run. Returns how
+ * many it freed: 0 when @objs do not start a block of two runs or more
+ * (the caller frees them one by one).
+ */
+static unsigned int arena_put_back_block(struct zcpool_arena *arena,
+					 const struct zcpool_arena_obj *objs, unsigned int nr)
+{
+	struct zcpool_chunk *chunk = objs[0].chunk;
+	unsigned int page, pages, n, i;
+	struct zcpool_chunk_page *m;
+
+	lockdep_assert_held(&arena->lock);
+	if (offset_in_page(objs[0].off) ||
+	    objs[0].off >= (u64)zcpool_chunk_nr_pages(chunk) << PAGE_SHIFT)
+		return 0;
+	page = objs[0].off >> PAGE_SHIFT;
+	m = &chunk->meta[page];
+	pages = m->pages;
+	if (m->kind != ZCPOOL_CHUNK_PAGE_RUN_HEAD || !is_power_of_2(pages))
+		return 0;
+	/* The most runs whose block the first page is aligned to and the chunk holds. */
+	n = rounddown_pow_of_two(min(nr, zcpool_chunk_nr_pages(chunk)));
+	while (n > 1 && ((page & (pages * n - 1)) ||
+			 page + pages * n > zcpool_chunk_nr_pages(chunk)))
+		n /= 2;
+	for (i = 0; i < n; i++, m += pages) {
+		if (objs[i].chunk != chunk ||
+		    objs[i].off != (u64)(page + i * pages) << PAGE_SHIFT)
+			break;
+		/* As arena_put_back(): a run head of that length, not live. */
+		if (m->kind != ZCPOOL_CHUNK_PAGE_RUN_HEAD || m->pages != pages ||
+		    atomic_read(&m->live))
+			break;
+	}
+	if (i < 2)
+		return 0;
+	/* A block of fewer runs is aligned too: the first page is aligned to more. */
+	n = rounddown_pow_of_two(i);
+	/* The descriptors say the runs are allocated: the tree must agree. */
+	if (WARN_ON_ONCE(zcpool_buddy_free_many(&chunk->buddy, page, pages, n)))
+		return 0;
+	for (i = 0; i < n; i++)
+		zcpool_chunk_clear_run(chunk, page + i * pages);
+	arena->stats.runs_live -= n;
+	arena_count_frees(arena, chunk, n);
+	return n;
 }
 
 static int arena_free_locked(struct zcpool_arena *arena, struct zcpool_chunk *chunk,
@@ -644,16 +705,20 @@ unsigned int zcpool_arena_free_objs(const struct zcpool_arena_obj *objs, unsigne
 {
 	struct zcpool_chunk *chunk;
 	struct zcpool_arena *arena;
-	unsigned int i = 0, bad = 0;
+	unsigned int i = 0, bad = 0, n;
 
 	while (i < nr) {
 		arena = objs[i].chunk->arena;
 		spin_lock(&arena->lock);
-		for (; i < nr && objs[i].chunk->arena == arena; i++) {
+		for (; i < nr && objs[i].chunk->arena == arena; i += n) {
 			chunk = objs[i].chunk;
-			bad += !!arena_put_back(arena, chunk, objs[i].off);
+			n = nr - i > 1 ? arena_put_back_block(arena, &objs[i], nr - i) : 0;
+			if (!n) {
+				bad += !!arena_put_back(arena, chunk, objs[i].off);
+				n = 1;
+			}
 			/* Its usage list once per stretch of one chunk. */
-			if (i + 1 == nr || objs[i + 1].chunk != chunk)
+			if (i + n == nr || objs[i + n].chunk != chunk)
 				arena_update_usage(arena, chunk);
 		}
 		arena_trim(arena, ZCPOOL_ARENA_EMPTY_RESERVE, release);

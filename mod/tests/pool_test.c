@@ -1894,6 +1894,65 @@ static void bulk_calls_move_batches_of_every_shape(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st->arena_live, 0);
 }
 
+/*
+ * Runs allocated side by side go back to the arena in blocks when a bulk
+ * free gives them back in their order: freed in stretches that are whole
+ * blocks, parts of blocks, across blocks and backwards, each run goes
+ * back once, the ones still live keep their bytes, and the counters agree.
+ */
+#define BLOCK_RUNS	64
+
+static void bulk_free_gives_runs_back_in_blocks(struct kunit *test)
+{
+	static const unsigned int run_pages[] = { 1, 2, 3, 8 };
+	/* Stretches of the runs' indices, in the order they are freed; -1 ends. */
+	static const int stretches[][2] = {
+		{ 0, 6 }, { 6, 7 }, { 8, 24 }, { 32, 31 }, { 31, 30 }, { 30, 29 },
+		{ 29, 28 }, { 28, 27 }, { 27, 26 }, { 26, 25 }, { 25, 24 }, { 32, 64 },
+		{ 7, 8 }, { -1, -1 },
+	};
+	struct zcpool_pool *pool = new_pool(test, 8, 0, 1);
+	struct zcpool_pool_stats *st = new_stats(test);
+	unsigned int r, k, i, n, first, live;
+	bool freed[BLOCK_RUNS];
+	u64 *offsets, size;
+
+	offsets = kunit_kcalloc(test, BLOCK_RUNS, sizeof(*offsets), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, offsets);
+	for (r = 0; r < ARRAY_SIZE(run_pages); r++) {
+		size = (u64)run_pages[r] * PAGE_SIZE;
+		KUNIT_ASSERT_EQ(test, zcpool_pool_alloc_bulk(pool, size, 0, 0, offsets,
+							     BLOCK_RUNS), BLOCK_RUNS);
+		for (i = 0; i < BLOCK_RUNS; i++) {
+			KUNIT_ASSERT_TRUE(test, fill(test, pool, offsets[i], size, i));
+			freed[i] = false;
+		}
+		live = BLOCK_RUNS;
+		for (k = 0; stretches[k][0] >= 0; k++) {
+			/* A stretch backwards is one run, freed alone. */
+			first = min(stretches[k][0], stretches[k][1]);
+			n = abs(stretches[k][1] - stretches[k][0]);
+			KUNIT_ASSERT_EQ(test, zcpool_pool_free_bulk(pool, &offsets[first], n), n);
+			for (i = first; i < first + n; i++)
+				freed[i] = true;
+			live -= n;
+			for (i = 0; i < BLOCK_RUNS; i++) {
+				if (freed[i])
+					continue;
+				KUNIT_EXPECT_TRUE(test, holds(test, pool, offsets[i], size, i));
+			}
+			zcpool_pool_stats(pool, st);
+			KUNIT_EXPECT_EQ(test, st->live, live);
+			KUNIT_EXPECT_TRUE(test, check_held(test, st));
+		}
+		KUNIT_EXPECT_EQ(test, live, 0);
+		/* Each went back once: a second free of any is refused. */
+		for (i = 0; i < BLOCK_RUNS; i++)
+			KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, offsets[i]), -EINVAL);
+		expect_drained_and_empty(test, pool, st);
+	}
+}
+
 /* zcpool_pool_take_many() of one offset. */
 static int take_one(struct zcpool_pool *pool, u64 offset, struct zcpool_pool_taken *taken)
 {
@@ -2377,6 +2436,7 @@ static struct kunit_case zcpool_pool_cases[] = {
 	KUNIT_CASE(bulk_alloc_is_all_or_nothing),
 	KUNIT_CASE(bulk_free_stops_at_the_first_bad_offset),
 	KUNIT_CASE(bulk_calls_move_batches_of_every_shape),
+	KUNIT_CASE(bulk_free_gives_runs_back_in_blocks),
 	KUNIT_CASE(taken_allocations_come_back_live_or_go),
 	KUNIT_CASE(take_many_stops_at_the_first_bad_offset),
 	KUNIT_CASE(random_ops_match_a_reference_model),
