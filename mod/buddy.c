@@ -158,6 +158,27 @@ static __always_inline void buddy_mark_pieces(struct zcpool_buddy *b, unsigned i
 	buddy_refresh_ancestors(b, id, block);
 }
 
+/*
+ * Mark the block at node @id (2^@block_order pages) used or free as runs
+ * of 2^@run_order pages: its nodes down to the runs' depth read "used",
+ * or each its own depth. Nodes below the runs keep what they read: free,
+ * as below any piece. Then count the pages and refresh the ancestors.
+ */
+static void buddy_mark_runs(struct zcpool_buddy *b, unsigned int id, unsigned int block_order,
+			    unsigned int run_order, bool used)
+{
+	unsigned int depth = buddy_depth(id), level;
+
+	for (level = 0; level <= block_order - run_order; level++)
+		memset(&b->memory_map[id << level], used ? buddy_used(b) : depth + level,
+		       1U << level);
+	if (used)
+		b->free_pages -= 1U << block_order;
+	else
+		b->free_pages += 1U << block_order;
+	buddy_refresh_ancestors(b, id, id);
+}
+
 /**
  * zcpool_buddy_init() - set up the tree of an unused chunk
  * @b:     the tree to set up.
@@ -313,7 +334,7 @@ EXPORT_SYMBOL_IF_KUNIT(zcpool_buddy_alloc_after);
 int zcpool_buddy_alloc_many(struct zcpool_buddy *b, unsigned int pages, unsigned int want,
 			    unsigned int *got)
 {
-	unsigned int run_order, block_order, depth, level, id;
+	unsigned int run_order, block_order, depth, id;
 	u8 *map = b->memory_map;
 	int ret;
 
@@ -332,10 +353,7 @@ int zcpool_buddy_alloc_many(struct zcpool_buddy *b, unsigned int pages, unsigned
 			id++;
 	}
 	/* The block was wholly free: every node below it reads its own depth. */
-	for (level = 0; level <= block_order - run_order; level++)
-		memset(&map[id << level], buddy_used(b), 1U << level);
-	b->free_pages -= 1U << block_order;
-	buddy_refresh_ancestors(b, id, id);
+	buddy_mark_runs(b, id, block_order, run_order, true);
 	*got = 1U << (block_order - run_order);
 	return (id - (1U << depth)) << block_order;
 }
@@ -364,8 +382,7 @@ EXPORT_SYMBOL_IF_KUNIT(zcpool_buddy_alloc_many);
 int zcpool_buddy_free_many(struct zcpool_buddy *b, unsigned int first_page, unsigned int pages,
 			   unsigned int nr)
 {
-	unsigned int run_order, block_order, depth, level, id, run_id, i;
-	u8 *map = b->memory_map;
+	unsigned int run_order, block_order, depth, id, run_id, i;
 
 	if (!is_power_of_2(pages) || !is_power_of_2(nr))
 		return -EINVAL;
@@ -383,10 +400,7 @@ int zcpool_buddy_free_many(struct zcpool_buddy *b, unsigned int first_page, unsi
 		if (!buddy_is_piece(b, run_id + i))
 			return -EINVAL;
 	/* Below the runs, the nodes already read free (see the top of the file). */
-	for (level = 0; level <= block_order - run_order; level++)
-		memset(&map[id << level], depth + level, 1U << level);
-	b->free_pages += 1U << block_order;
-	buddy_refresh_ancestors(b, id, id);
+	buddy_mark_runs(b, id, block_order, run_order, false);
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(zcpool_buddy_free_many);
