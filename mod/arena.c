@@ -556,6 +556,15 @@ static int arena_free_elem(struct zcpool_arena *arena, struct zcpool_run *run, u
 	return 0;
 }
 
+/*
+ * Whether the page run headed by @m may go back to the tree: allocated,
+ * and not live (claimed from its caller, or never handed out).
+ */
+static bool arena_run_is_claimed(const struct zcpool_chunk_page *m)
+{
+	return m->kind == ZCPOOL_CHUNK_PAGE_RUN_HEAD && !atomic_read(&m->live);
+}
+
 /* Count @n allocations of @chunk given back to the tree or a run. */
 static void arena_count_frees(struct zcpool_arena *arena, struct zcpool_chunk *chunk,
 			      unsigned int n)
@@ -579,7 +588,7 @@ static int arena_put_back(struct zcpool_arena *arena, struct zcpool_chunk *chunk
 	switch (chunk->meta[page].kind) {
 	case ZCPOOL_CHUNK_PAGE_RUN_HEAD:
 		ret = -EINVAL;
-		if (!offset_in_page(chunk_off) && !atomic_read(&chunk->meta[page].live))
+		if (!offset_in_page(chunk_off) && arena_run_is_claimed(&chunk->meta[page]))
 			ret = arena_free_run(arena, chunk, page);
 		break;
 	case ZCPOOL_CHUNK_PAGE_SUBPAGE:
@@ -619,7 +628,7 @@ static unsigned int arena_put_back_block(struct zcpool_arena *arena,
 	page = objs[0].off >> PAGE_SHIFT;
 	m = &chunk->meta[page];
 	pages = m->pages;
-	if (m->kind != ZCPOOL_CHUNK_PAGE_RUN_HEAD || !is_power_of_2(pages))
+	if (!arena_run_is_claimed(m) || !is_power_of_2(pages))
 		return 0;
 	/* The most runs whose block the first page is aligned to and the chunk holds. */
 	n = rounddown_pow_of_two(min(nr, zcpool_chunk_nr_pages(chunk)));
@@ -630,9 +639,7 @@ static unsigned int arena_put_back_block(struct zcpool_arena *arena,
 		if (objs[i].chunk != chunk ||
 		    objs[i].off != (u64)(page + i * pages) << PAGE_SHIFT)
 			break;
-		/* As arena_put_back(): a run head of that length, not live. */
-		if (m->kind != ZCPOOL_CHUNK_PAGE_RUN_HEAD || m->pages != pages ||
-		    atomic_read(&m->live))
+		if (!arena_run_is_claimed(m) || m->pages != pages)
 			break;
 	}
 	if (i < 2)
