@@ -272,6 +272,24 @@ static void record(int run, unsigned int first, unsigned int pages, size_t size)
 	f.nr_live++;
 }
 
+/*
+ * Take live entry @i off the table, the last one moved into its place;
+ * page owners keep pointing at the right entry after the move.
+ */
+static void drop_live(unsigned int i)
+{
+	unsigned int p;
+
+	f.nr_live--;
+	if (i == f.nr_live)
+		return;
+	f.live[i] = f.live[f.nr_live];
+	if (f.live[i].run >= 0)
+		return;
+	for (p = f.live[i].first; p < f.live[i].first + f.live[i].pages; p++)
+		f.page_owner[p] = i;
+}
+
 /* A run of @pages pages: the tree's answer must be the model's. */
 static int take_pages(unsigned int pages, int owner)
 {
@@ -447,7 +465,7 @@ static void op_free_many(struct input *in)
 	u8 before[ZCPOOL_BUDDY_MAP_BYTES(FUZZ_MAX_ORDER)];
 	size_t bytes = ZCPOOL_BUDDY_MAP_BYTES(f.tree.order);
 	unsigned int pick = next_u16(in), nr = 1U << (next_byte(in) % 6);
-	unsigned int first, pages, t, i, p, slots[32];
+	unsigned int first, pages, t, i, slots[32];
 	bool all_live = true, pieces = true;
 	int rc;
 
@@ -499,16 +517,8 @@ static void op_free_many(struct input *in)
 		for (j = 1; j < nr; j++)
 			if (slots[j] > slots[top])
 				top = j;
-		i = slots[top];
+		drop_live(slots[top]);
 		slots[top] = 0;
-		f.nr_live--;
-		if (i == f.nr_live)
-			continue;
-		f.live[i] = f.live[f.nr_live];
-		if (f.live[i].run >= 0)
-			continue;
-		for (p = f.live[i].first; p < f.live[i].first + f.live[i].pages; p++)
-			f.page_owner[p] = i;
 	}
 }
 
@@ -601,17 +611,7 @@ static void free_live(unsigned int i)
 			run->in_use = false;
 		}
 	}
-	/* Keep page owners pointing at the right live entry after the move. */
-	f.nr_live--;
-	if (i != f.nr_live) {
-		f.live[i] = f.live[f.nr_live];
-		if (f.live[i].run < 0) {
-			unsigned int p;
-
-			for (p = f.live[i].first; p < f.live[i].first + f.live[i].pages; p++)
-				f.page_owner[p] = i;
-		}
-	}
+	drop_live(i);
 }
 
 static void op_free(struct input *in)
