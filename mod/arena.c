@@ -408,42 +408,50 @@ static struct zcpool_run *arena_partial_run(struct zcpool_arena *arena,
 	return run;
 }
 
-static int arena_alloc_elem(struct zcpool_arena *arena, struct zcpool_arena_req *req,
-			    struct zcpool_arena_obj *obj)
+/*
+ * Elements of @req->cls for @req, as many as it still wants from one run
+ * with free ones: the run is found, and its list and the counters kept,
+ * once for them all, not once an element.
+ */
+static int arena_alloc_elems(struct zcpool_arena *arena, struct zcpool_arena_req *req)
 {
+	unsigned int got = 0, clean_from;
+	struct zcpool_arena_obj *obj;
 	struct zcpool_run *run;
 	int idx, err = 0;
+	u64 first;
 
 	run = arena_partial_run(arena, req, &err);
 	if (!run)
 		return err;
-	idx = zcpool_subpage_alloc(&run->sp);
-	/* Runs on the partial list have a free element. */
-	if (WARN_ON_ONCE(idx < 0))
-		return idx;
+	first = (u64)run->first_page << PAGE_SHIFT;
+	clean_from = run->clean_from;
+	do {
+		idx = zcpool_subpage_alloc(&run->sp);
+		/* Runs on the partial list have a free element. */
+		if (WARN_ON_ONCE(idx < 0))
+			break;
+		obj = &req->objs[req->nr++];
+		obj->chunk = run->chunk;
+		obj->off = first + (u64)idx * run->elem_size;
+		obj->dirty_len = idx < clean_from ? run->elem_size : 0;
+		clean_from = max_t(unsigned int, clean_from, idx + 1);
+		got++;
+	} while (req->nr < req->want && !zcpool_subpage_is_full(&run->sp));
+	run->clean_from = clean_from;
 	if (zcpool_subpage_is_full(&run->sp))
 		list_del_init(&run->node);
-	obj->chunk = run->chunk;
-	obj->off = (run->first_page << PAGE_SHIFT) + idx * run->elem_size;
-	obj->dirty_len = idx < run->clean_from ? run->elem_size : 0;
-	run->clean_from = max_t(unsigned int, run->clean_from, idx + 1);
-	return 0;
+	arena->stats.live += got;
+	arena->stats.allocs += got;
+	return got ? 0 : -ENOSPC;
 }
 
 static int arena_alloc_locked(struct zcpool_arena *arena, struct zcpool_arena_req *req)
 {
-	int ret;
-
 	lockdep_assert_held(&arena->lock);
 	if (req->cls < 0)
 		return arena_alloc_runs(arena, req);
-	ret = arena_alloc_elem(arena, req, &req->objs[req->nr]);
-	if (ret)
-		return ret;
-	req->nr++;
-	arena->stats.live++;
-	arena->stats.allocs++;
-	return 0;
+	return arena_alloc_elems(arena, req);
 }
 
 /**
@@ -520,13 +528,15 @@ static int arena_free_run(struct zcpool_arena *arena, struct zcpool_chunk *chunk
 	return 0;
 }
 
-static int arena_free_elem(struct zcpool_arena *arena, struct zcpool_run *run, u64 chunk_off)
+/* Clear an element of @run at @chunk_off, allocated and not handed out, in its bitmap. */
+static int run_put_back_elem(struct zcpool_run *run, u64 chunk_off)
 {
 	u64 rel = chunk_off - ((u64)run->first_page << PAGE_SHIFT);
-	struct zcpool_chunk *chunk = run->chunk;
-	bool was_full = zcpool_subpage_is_full(&run->sp);
 	u32 idx, rem;
 
+	/* Past the run's pages (or before them), the index means nothing. */
+	if (rel >= (u64)run->pages << PAGE_SHIFT)
+		return -EINVAL;
 	idx = zcpool_chunk_run_index(run, rel, &rem);
 	if (rem)
 		return -EINVAL;
@@ -535,12 +545,38 @@ static int arena_free_elem(struct zcpool_arena *arena, struct zcpool_run *run, u
 	/* An element still handed out cannot come back to the arena. */
 	if (zcpool_chunk_run_tag(run, idx))
 		return -EINVAL;
-	if (zcpool_subpage_free(&run->sp, idx))
-		return -EINVAL;
+	return zcpool_subpage_free(&run->sp, idx);
+}
+
+/*
+ * Give back the elements at the start of @objs (@nr, at least 1) that are
+ * in @run, in their order, as a bulk free of elements allocated together
+ * has them: the run goes on its lists once, after them all. It stops at
+ * the first element that is refused or not in @run, and after one that
+ * empties the run (which may then go back to the tree). Returns how many
+ * went back, for the caller to count.
+ */
+static unsigned int arena_free_elems(struct zcpool_arena *arena, struct zcpool_run *run,
+				     const struct zcpool_arena_obj *objs, unsigned int nr)
+{
+	struct zcpool_chunk *chunk = run->chunk;
+	bool was_full = zcpool_subpage_is_full(&run->sp);
+	unsigned int i;
+
+	for (i = 0; i < nr && objs[i].chunk == chunk; i++) {
+		if (run_put_back_elem(run, objs[i].off))
+			break;
+		if (zcpool_subpage_is_empty(&run->sp)) {
+			i++;
+			break;
+		}
+	}
+	if (!i)
+		return 0;
 	if (!zcpool_subpage_is_empty(&run->sp)) {
 		if (was_full)
 			list_add(&run->node, &arena->partial[run->cls]);
-		return 0;
+		return i;
 	}
 	/* Empty: kept at the tail while its chunk holds something else. */
 	if (arena->nr_kept_runs < ZCPOOL_ARENA_KEPT_RUNS_MAX &&
@@ -548,12 +584,12 @@ static int arena_free_elem(struct zcpool_arena *arena, struct zcpool_run *run, u
 		list_move_tail(&run->node, &arena->partial[run->cls]);
 		arena->nr_kept_runs++;
 		chunk->kept_pages += run->pages;
-		return 0;
+		return i;
 	}
 	/* Else its pages go back to the tree so that the chunk can drain. */
 	list_del_init(&run->node);
 	arena_drop_run(run);
-	return 0;
+	return i;
 }
 
 /*
@@ -575,11 +611,18 @@ static void arena_count_frees(struct zcpool_arena *arena, struct zcpool_chunk *c
 		arena_drop_kept_runs(arena, chunk);
 }
 
-/* Free without placing @chunk on its usage list: the caller does it. */
-static int arena_put_back(struct zcpool_arena *arena, struct zcpool_chunk *chunk, u64 chunk_off)
+/*
+ * Free @objs[0], and the elements of its run that follow it in @objs (@nr
+ * of them, at least 1; see arena_free_elems()), all in @objs[0].chunk,
+ * without placing the chunk on its usage list: the caller does it.
+ * Returns how many were freed, or -EINVAL when @objs[0] is refused.
+ */
+static int arena_put_back(struct zcpool_arena *arena, const struct zcpool_arena_obj *objs,
+			  unsigned int nr)
 {
-	unsigned int page;
-	int ret;
+	struct zcpool_chunk *chunk = objs[0].chunk;
+	u64 chunk_off = objs[0].off;
+	unsigned int page, n = 0;
 
 	lockdep_assert_held(&arena->lock);
 	if (chunk_off >= (u64)zcpool_chunk_nr_pages(chunk) << PAGE_SHIFT)
@@ -587,21 +630,20 @@ static int arena_put_back(struct zcpool_arena *arena, struct zcpool_chunk *chunk
 	page = chunk_off >> PAGE_SHIFT;
 	switch (chunk->meta[page].kind) {
 	case ZCPOOL_CHUNK_PAGE_RUN_HEAD:
-		ret = -EINVAL;
-		if (!offset_in_page(chunk_off) && arena_run_is_claimed(&chunk->meta[page]))
-			ret = arena_free_run(arena, chunk, page);
+		if (!offset_in_page(chunk_off) && arena_run_is_claimed(&chunk->meta[page]) &&
+		    !arena_free_run(arena, chunk, page))
+			n = 1;
 		break;
 	case ZCPOOL_CHUNK_PAGE_SUBPAGE:
-		ret = arena_free_elem(arena, chunk->meta[page].run, chunk_off);
+		n = arena_free_elems(arena, chunk->meta[page].run, objs, nr);
 		break;
 	default:
-		ret = -EINVAL;
 		break;
 	}
-	if (ret)
-		return ret;
-	arena_count_frees(arena, chunk, 1);
-	return 0;
+	if (!n)
+		return -EINVAL;
+	arena_count_frees(arena, chunk, n);
+	return n;
 }
 
 /*
@@ -659,11 +701,12 @@ static unsigned int arena_put_back_block(struct zcpool_arena *arena,
 static int arena_free_locked(struct zcpool_arena *arena, struct zcpool_chunk *chunk,
 			     u64 chunk_off)
 {
-	int ret = arena_put_back(arena, chunk, chunk_off);
+	struct zcpool_arena_obj obj = { .chunk = chunk, .off = chunk_off };
 
-	if (!ret)
-		arena_update_usage(arena, chunk);
-	return ret;
+	if (arena_put_back(arena, &obj, 1) < 0)
+		return -EINVAL;
+	arena_update_usage(arena, chunk);
+	return 0;
 }
 
 /**
@@ -713,6 +756,7 @@ unsigned int zcpool_arena_free_objs(const struct zcpool_arena_obj *objs, unsigne
 	struct zcpool_chunk *chunk;
 	struct zcpool_arena *arena;
 	unsigned int i = 0, bad = 0, n;
+	int ret;
 
 	while (i < nr) {
 		arena = objs[i].chunk->arena;
@@ -721,8 +765,9 @@ unsigned int zcpool_arena_free_objs(const struct zcpool_arena_obj *objs, unsigne
 			chunk = objs[i].chunk;
 			n = nr - i > 1 ? arena_put_back_block(arena, &objs[i], nr - i) : 0;
 			if (!n) {
-				bad += !!arena_put_back(arena, chunk, objs[i].off);
-				n = 1;
+				ret = arena_put_back(arena, &objs[i], nr - i);
+				bad += ret < 0;
+				n = max(ret, 1);
 			}
 			/* Its usage list once per stretch of one chunk. */
 			if (i + n == nr || objs[i + n].chunk != chunk)

@@ -1895,61 +1895,133 @@ static void bulk_calls_move_batches_of_every_shape(struct kunit *test)
 }
 
 /*
- * Runs allocated side by side go back to the arena in blocks when a bulk
- * free gives them back in their order: freed in stretches that are whole
- * blocks, parts of blocks, across blocks and backwards, each run goes
- * back once, the ones still live keep their bytes, and the counters agree.
+ * Allocate BLOCK_RUNS of @size in one bulk call and free them in
+ * stretches: whole blocks, parts of blocks, across blocks and backwards.
+ * Each goes back once, the ones still live keep their bytes, and the
+ * counters agree.
  */
 #define BLOCK_RUNS	64
 
-static void bulk_free_gives_runs_back_in_blocks(struct kunit *test)
+static void free_in_stretches(struct kunit *test, struct zcpool_pool *pool, u64 size)
 {
-	static const unsigned int run_pages[] = { 1, 2, 3, 8 };
-	/* Stretches of the runs' indices, in the order they are freed; -1 ends. */
+	/* Stretches of the allocations' indices, in the order they are freed; -1 ends. */
 	static const int stretches[][2] = {
 		{ 0, 6 }, { 6, 7 }, { 8, 24 }, { 32, 31 }, { 31, 30 }, { 30, 29 },
 		{ 29, 28 }, { 28, 27 }, { 27, 26 }, { 26, 25 }, { 25, 24 }, { 32, 64 },
 		{ 7, 8 }, { -1, -1 },
 	};
-	struct zcpool_pool *pool = new_pool(test, 8, 0, 1);
 	struct zcpool_pool_stats *st = new_stats(test);
-	unsigned int r, k, i, n, first, live;
+	unsigned int k, i, n, first, live;
 	bool freed[BLOCK_RUNS];
-	u64 *offsets, size;
+	u64 *offsets;
 
 	offsets = kunit_kcalloc(test, BLOCK_RUNS, sizeof(*offsets), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, offsets);
-	for (r = 0; r < ARRAY_SIZE(run_pages); r++) {
-		size = (u64)run_pages[r] * PAGE_SIZE;
-		KUNIT_ASSERT_EQ(test, zcpool_pool_alloc_bulk(pool, size, 0, 0, offsets,
-							     BLOCK_RUNS), BLOCK_RUNS);
+	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc_bulk(pool, size, 0, 0, offsets, BLOCK_RUNS),
+			BLOCK_RUNS);
+	for (i = 0; i < BLOCK_RUNS; i++) {
+		KUNIT_ASSERT_TRUE(test, fill(test, pool, offsets[i], size, i));
+		freed[i] = false;
+	}
+	live = BLOCK_RUNS;
+	for (k = 0; stretches[k][0] >= 0; k++) {
+		/* A stretch backwards is one allocation, freed alone. */
+		first = min(stretches[k][0], stretches[k][1]);
+		n = abs(stretches[k][1] - stretches[k][0]);
+		KUNIT_ASSERT_EQ(test, zcpool_pool_free_bulk(pool, &offsets[first], n), n);
+		for (i = first; i < first + n; i++)
+			freed[i] = true;
+		live -= n;
 		for (i = 0; i < BLOCK_RUNS; i++) {
-			KUNIT_ASSERT_TRUE(test, fill(test, pool, offsets[i], size, i));
-			freed[i] = false;
+			if (freed[i])
+				continue;
+			KUNIT_EXPECT_TRUE(test, holds(test, pool, offsets[i], size, i));
 		}
-		live = BLOCK_RUNS;
-		for (k = 0; stretches[k][0] >= 0; k++) {
-			/* A stretch backwards is one run, freed alone. */
-			first = min(stretches[k][0], stretches[k][1]);
-			n = abs(stretches[k][1] - stretches[k][0]);
-			KUNIT_ASSERT_EQ(test, zcpool_pool_free_bulk(pool, &offsets[first], n), n);
-			for (i = first; i < first + n; i++)
-				freed[i] = true;
-			live -= n;
-			for (i = 0; i < BLOCK_RUNS; i++) {
-				if (freed[i])
-					continue;
-				KUNIT_EXPECT_TRUE(test, holds(test, pool, offsets[i], size, i));
-			}
-			zcpool_pool_stats(pool, st);
-			KUNIT_EXPECT_EQ(test, st->live, live);
-			KUNIT_EXPECT_TRUE(test, check_held(test, st));
-		}
-		KUNIT_EXPECT_EQ(test, live, 0);
-		/* Each went back once: a second free of any is refused. */
-		for (i = 0; i < BLOCK_RUNS; i++)
-			KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, offsets[i]), -EINVAL);
-		expect_drained_and_empty(test, pool, st);
+		zcpool_pool_stats(pool, st);
+		KUNIT_EXPECT_EQ(test, st->live, live);
+		KUNIT_EXPECT_TRUE(test, check_held(test, st));
+	}
+	KUNIT_EXPECT_EQ(test, live, 0);
+	/* Each went back once: a second free of any is refused. */
+	for (i = 0; i < BLOCK_RUNS; i++)
+		KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, offsets[i]), -EINVAL);
+	expect_drained_and_empty(test, pool, st);
+}
+
+/*
+ * A stretch of elements given back to the arena stops at one it refuses
+ * (the same element twice, one still handed out) and goes on after it:
+ * the arena refuses exactly those, frees the rest once, and the element
+ * still handed out keeps its bytes and can still be freed.
+ */
+static void arena_refuses_elements_inside_a_stretch(struct kunit *test)
+{
+	struct zcpool_pool *pool = new_pool(test, 8, 0, 1);
+	struct zcpool_pool_stats *st = new_stats(test);
+	struct zcpool_arena_obj objs[8];
+	struct zcpool_pool_taken *taken;
+	struct zcpool_chunk *chunk;
+	unsigned int done, i;
+	LIST_HEAD(release);
+	u64 offsets[8];
+
+	taken = kunit_kcalloc(test, 6, sizeof(*taken), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, taken);
+	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc_bulk(pool, 64, 0, 0, offsets, 8), 8);
+	KUNIT_ASSERT_TRUE(test, fill(test, pool, offsets[6], 64, 0x6c));
+	KUNIT_ASSERT_EQ(test, zcpool_pool_take_many(pool, offsets, 6, taken, &done), 0);
+	KUNIT_ASSERT_EQ(test, done, 6);
+	chunk = taken[0].obj.chunk;
+	for (i = 0; i < 6; i++)
+		KUNIT_ASSERT_PTR_EQ(test, taken[i].obj.chunk, chunk);
+
+	objs[0] = taken[0].obj;
+	objs[1] = taken[1].obj;
+	objs[2] = taken[1].obj;		/* twice */
+	objs[3] = taken[2].obj;
+	objs[4] = (struct zcpool_arena_obj){ .chunk = chunk, .off = offsets[6] - chunk->base };
+	objs[5] = taken[3].obj;
+	objs[6] = taken[4].obj;
+	objs[7] = taken[5].obj;
+	KUNIT_EXPECT_EQ(test, zcpool_arena_free_objs(objs, 8, &release), 2);
+	KUNIT_EXPECT_TRUE(test, list_empty(&release));
+
+	KUNIT_EXPECT_TRUE(test, holds(test, pool, offsets[6], 64, 0x6c));
+	for (i = 6; i < 8; i++)
+		KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, offsets[i]), 0);
+	/* Every element went back to its run once: nothing is left allocated. */
+	expect_drained_and_empty(test, pool, st);
+}
+
+/*
+ * Runs allocated side by side go back to the arena in blocks when a bulk
+ * free gives them back in their order (arena_put_back_block()).
+ */
+static void bulk_free_gives_runs_back_in_blocks(struct kunit *test)
+{
+	static const unsigned int run_pages[] = { 1, 2, 3, 8 };
+	struct zcpool_pool *pool = new_pool(test, 8, 0, 1);
+	unsigned int r;
+
+	for (r = 0; r < ARRAY_SIZE(run_pages); r++)
+		free_in_stretches(test, pool, (u64)run_pages[r] * PAGE_SIZE);
+}
+
+/*
+ * Elements allocated together go back to the arena a run at a time
+ * (arena_free_elems()): stretches inside one run, across runs, ending on
+ * the element that empties a run, and elements alone. Sizes whose runs
+ * hold fewer elements than a bulk call takes make it cross runs.
+ */
+static void bulk_free_gives_elements_back_by_run(struct kunit *test)
+{
+	static const u64 sizes[] = { 16, 64, 1000, 2000, 3000 };
+	struct zcpool_pool *pool = new_pool(test, 8, 0, 1);
+	unsigned int s;
+
+	for (s = 0; s < ARRAY_SIZE(sizes); s++) {
+		KUNIT_ASSERT_GE(test, zcpool_sizeclass_index(sizes[s]), 0);
+		free_in_stretches(test, pool, sizes[s]);
 	}
 }
 
@@ -2437,6 +2509,8 @@ static struct kunit_case zcpool_pool_cases[] = {
 	KUNIT_CASE(bulk_free_stops_at_the_first_bad_offset),
 	KUNIT_CASE(bulk_calls_move_batches_of_every_shape),
 	KUNIT_CASE(bulk_free_gives_runs_back_in_blocks),
+	KUNIT_CASE(bulk_free_gives_elements_back_by_run),
+	KUNIT_CASE(arena_refuses_elements_inside_a_stretch),
 	KUNIT_CASE(taken_allocations_come_back_live_or_go),
 	KUNIT_CASE(take_many_stops_at_the_first_bad_offset),
 	KUNIT_CASE(random_ops_match_a_reference_model),
