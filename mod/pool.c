@@ -188,6 +188,9 @@ struct pool_pcpu_stats {
  *                  of the spares (under @huge_lock).
  * @huge_cpu_slack: the sum over CPUs of what their shares shrank by lately.
  * @huge_sweep_cpu: the CPU whose share the last epoch's end looked at.
+ * @huge_stamp:     jiffies at the pool's last huge allocation or free.
+ * @huge_resumed:   jiffies at the first of them after the pool was idle
+ *                  (none for POOL_SPARE_IDLE_JIFFIES), or at its creation.
  * @spares:         freed huge allocations kept for reuse, newest first.
  * @nr_spares:      entries of @spares.
  * @spare_bytes:    their pages, in bytes; also read without @huge_lock.
@@ -228,6 +231,8 @@ struct zcpool_pool {
 	struct pool_huge_cpu __percpu *huge_cpu;
 	u64 huge_cpu_slack;
 	unsigned int huge_sweep_cpu;
+	unsigned long huge_stamp;
+	unsigned long huge_resumed;
 	struct list_head spares;
 	unsigned int nr_spares;
 	u64 spare_bytes;
@@ -609,8 +614,16 @@ static void pool_huge_unpublish(struct zcpool_pool *pool, struct zcpool_huge *hu
  * Idle by time, not by the pool's epochs: aged after 4 pool epochs of
  * silence, the thread of the 2-vCPU pair that finished its repetition
  * first gave its 8 back while the other ran on, and took them fresh at
- * the next one (1.8-2.9x gen_pool again). The seeded trace runs on one
- * CPU, never idle, so time does not enter its figures. At most
+ * the next one (1.8-2.9x gen_pool again). A CPU is idle only while the
+ * pool is not: its time counts from the later of its last huge call and
+ * the pool's return from a second or more with none. Counted from its own
+ * call alone, a pause of the whole pool (the bench runs the other
+ * allocators for about 1.4 s between two repetitions of 1 MiB bulk
+ * calls) left every CPU idle, the first CPU back dropped the other's
+ * slack before that one was back, and its batch came from the page
+ * allocator, zeroed: the 2-vCPU bulk of 1 MiB at 1.4-23x gen_pool in some
+ * boots. The seeded trace runs on one CPU, never idle, so time does not
+ * enter its figures. At most
  * POOL_SPARES_MAX spares (two threads' batches of 64 and more), so that
  * the best-fit scan stays bounded.
  *
@@ -665,13 +678,15 @@ static void pool_huge_cpu_sweep(struct zcpool_pool *pool)
 {
 	unsigned int cpu = cpumask_next(pool->huge_sweep_cpu, cpu_possible_mask);
 	struct pool_huge_cpu *hc;
+	unsigned long since;
 	u64 before;
 
 	if (cpu >= nr_cpu_ids)
 		cpu = cpumask_first(cpu_possible_mask);
 	pool->huge_sweep_cpu = cpu;
 	hc = per_cpu_ptr(pool->huge_cpu, cpu);
-	if (time_before(jiffies, hc->stamp + POOL_SPARE_IDLE_JIFFIES))
+	since = time_after(pool->huge_resumed, hc->stamp) ? pool->huge_resumed : hc->stamp;
+	if (time_before(jiffies, since + POOL_SPARE_IDLE_JIFFIES))
 		return;
 	before = pool_huge_cpu_slack(hc);
 	/* Frees on other CPUs may have left this share above what is live. */
@@ -688,6 +703,9 @@ static void pool_huge_cpu_sweep(struct zcpool_pool *pool)
 static void pool_huge_epoch_tick(struct zcpool_pool *pool, u64 bytes, bool live, bool alloc)
 {
 	lockdep_assert_held(&pool->huge_lock);
+	if (!time_before(jiffies, pool->huge_stamp + POOL_SPARE_IDLE_JIFFIES))
+		pool->huge_resumed = jiffies;
+	pool->huge_stamp = jiffies;
 	pool->huge_peak[0] = max(pool->huge_peak[0], pool->huge_live_bytes);
 	pool_huge_cpu_tick(pool, bytes, live, alloc);
 	if (!alloc || ++pool->huge_epoch_allocs < POOL_SPARE_EPOCH_ALLOCS)
@@ -1060,6 +1078,8 @@ struct zcpool_pool *zcpool_pool_create(const struct zcpool_pool_config *config)
 	mutex_init(&pool->window_lock);
 	xa_init_flags(&pool->window, XA_FLAGS_ALLOC);
 	spin_lock_init(&pool->huge_lock);
+	pool->huge_stamp = jiffies;
+	pool->huge_resumed = pool->huge_stamp;
 	INIT_LIST_HEAD(&pool->spares);
 	atomic64_set(&pool->held, 0);
 	atomic64_set(&pool->chunks, 0);

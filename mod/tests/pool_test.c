@@ -1643,25 +1643,28 @@ static void a_batch_keeps_its_spares_while_another_cpu_frees(struct kunit *test)
 /*
  * A CPU that stops allocating does not keep its share's budget: CPU b
  * frees its 8 and stays idle for a second while CPU a cycles 8 buffers of
- * another size. The ends of the pool's epochs look at one CPU each in
- * turn, drop b's slack, and b's 8 spares go back to the page allocator;
- * a's own 8 stay.
+ * another size, never a second apart. The ends of the pool's epochs look
+ * at one CPU each in turn, drop b's slack, and b's 8 spares go back to the
+ * page allocator; a's own 8 stay.
  */
 static void an_idle_cpus_spares_go_back(struct kunit *test)
 {
 	struct zcpool_pool_stats *st = new_stats(test);
 	u64 one = 20 * PAGE_SIZE, other = 21 * PAGE_SIZE;
 	struct two_cpus *t = two_cpus_setup(test, other, one);
+	unsigned long idle_until;
 	unsigned int i, rounds;
 
 	KUNIT_ASSERT_EQ(test, cpu_batch(&t->b, true), 0);
 	KUNIT_ASSERT_EQ(test, cpu_batch(&t->b, false), 0);
-	/*
-	 * Idle for a second (pool.c's POOL_SPARE_IDLE_JIFFIES); each round
-	 * then ends a pool epoch (8 allocations), and b's turn comes every
-	 * num_possible_cpus() epochs.
-	 */
-	msleep(1100);
+	/* Idle for a second (pool.c's POOL_SPARE_IDLE_JIFFIES), the pool not. */
+	idle_until = jiffies + msecs_to_jiffies(1100);
+	while (time_before(jiffies, idle_until)) {
+		KUNIT_ASSERT_EQ(test, cpu_batch(&t->a, true), 0);
+		KUNIT_ASSERT_EQ(test, cpu_batch(&t->a, false), 0);
+		msleep(50);
+	}
+	/* Each round ends a pool epoch; b's turn comes every num_possible_cpus(). */
 	rounds = 2 * num_possible_cpus() + 2;
 	for (i = 0; i < rounds; i++) {
 		KUNIT_ASSERT_EQ(test, cpu_batch(&t->a, true), 0);
@@ -1672,6 +1675,40 @@ static void an_idle_cpus_spares_go_back(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st->bytes_spare, 8 * other);
 	KUNIT_EXPECT_EQ(test, st->pages_returned, 8 * 20);
 	KUNIT_EXPECT_EQ(test, st->pages_taken, 8 * 20 + 8 * 21);
+}
+
+/*
+ * A pause of the whole pool makes no CPU idle: both CPUs free their 8,
+ * nothing happens for a second, then CPU a cycles its 8 for as many pool
+ * epochs as it takes to look at every CPU twice before CPU b is back. b's
+ * 8 spares are still there and its batch takes them: no page comes from
+ * the page allocator again and none went back.
+ */
+static void a_paused_pool_keeps_every_cpus_spares(struct kunit *test)
+{
+	struct zcpool_pool_stats *st = new_stats(test);
+	u64 one = 20 * PAGE_SIZE, other = 21 * PAGE_SIZE;
+	struct two_cpus *t = two_cpus_setup(test, other, one);
+	unsigned int i, rounds;
+
+	KUNIT_ASSERT_EQ(test, cpu_batch(&t->a, true), 0);
+	KUNIT_ASSERT_EQ(test, cpu_batch(&t->b, true), 0);
+	KUNIT_ASSERT_EQ(test, cpu_batch(&t->a, false), 0);
+	KUNIT_ASSERT_EQ(test, cpu_batch(&t->b, false), 0);
+	msleep(1100);
+	rounds = 2 * num_possible_cpus() + 2;
+	for (i = 0; i < rounds; i++) {
+		KUNIT_ASSERT_EQ(test, cpu_batch(&t->a, true), 0);
+		KUNIT_ASSERT_EQ(test, cpu_batch(&t->a, false), 0);
+	}
+	zcpool_pool_stats(t->pool, st);
+	KUNIT_EXPECT_EQ(test, st->spares, 16);
+	KUNIT_EXPECT_EQ(test, st->pages_returned, 0);
+	KUNIT_ASSERT_EQ(test, cpu_batch(&t->b, true), 0);
+	zcpool_pool_stats(t->pool, st);
+	KUNIT_EXPECT_EQ(test, st->spares, 8);
+	KUNIT_EXPECT_EQ(test, st->pages_taken, 8 * 20 + 8 * 21);
+	KUNIT_ASSERT_EQ(test, cpu_batch(&t->b, false), 0);
 }
 
 /*
@@ -2503,6 +2540,7 @@ static struct kunit_case zcpool_pool_cases[] = {
 	KUNIT_CASE(spares_follow_each_cpus_peak),
 	KUNIT_CASE(a_batch_keeps_its_spares_while_another_cpu_frees),
 	KUNIT_CASE(an_idle_cpus_spares_go_back),
+	KUNIT_CASE(a_paused_pool_keeps_every_cpus_spares),
 	KUNIT_CASE(spares_yield_to_the_cap),
 	KUNIT_CASE(spares_yield_to_an_uncached_run),
 	KUNIT_CASE(bulk_alloc_is_all_or_nothing),
