@@ -1556,6 +1556,19 @@ static struct two_cpus *two_cpus_setup(struct kunit *test, u64 size_a, u64 size_
 }
 
 /*
+ * CPU a allocates and frees its buffers, @rounds times. Each round ends a
+ * pool epoch, whose end looks at the next CPU: 2 * num_possible_cpus() + 2
+ * rounds look at every CPU twice.
+ */
+static void cycle_cpu_a(struct kunit *test, struct two_cpus *t, unsigned int rounds)
+{
+	while (rounds--) {
+		KUNIT_ASSERT_EQ(test, cpu_batch(&t->a, true), 0);
+		KUNIT_ASSERT_EQ(test, cpu_batch(&t->a, false), 0);
+	}
+}
+
+/*
  * Two CPUs each cycle 8 huge buffers of their own. CPU b frees its 8 and
  * rests while CPU a cycles its 8 three times: the pool's live peak falls
  * to 8 for more than two epochs, and b's spares would go back to the page
@@ -1653,23 +1666,16 @@ static void an_idle_cpus_spares_go_back(struct kunit *test)
 	u64 one = 20 * PAGE_SIZE, other = 21 * PAGE_SIZE;
 	struct two_cpus *t = two_cpus_setup(test, other, one);
 	unsigned long idle_until;
-	unsigned int i, rounds;
 
 	KUNIT_ASSERT_EQ(test, cpu_batch(&t->b, true), 0);
 	KUNIT_ASSERT_EQ(test, cpu_batch(&t->b, false), 0);
 	/* Idle for a second (pool.c's POOL_SPARE_IDLE_JIFFIES), the pool not. */
 	idle_until = jiffies + msecs_to_jiffies(1100);
 	while (time_before(jiffies, idle_until)) {
-		KUNIT_ASSERT_EQ(test, cpu_batch(&t->a, true), 0);
-		KUNIT_ASSERT_EQ(test, cpu_batch(&t->a, false), 0);
+		cycle_cpu_a(test, t, 1);
 		msleep(50);
 	}
-	/* Each round ends a pool epoch; b's turn comes every num_possible_cpus(). */
-	rounds = 2 * num_possible_cpus() + 2;
-	for (i = 0; i < rounds; i++) {
-		KUNIT_ASSERT_EQ(test, cpu_batch(&t->a, true), 0);
-		KUNIT_ASSERT_EQ(test, cpu_batch(&t->a, false), 0);
-	}
+	cycle_cpu_a(test, t, 2 * num_possible_cpus() + 2);
 	zcpool_pool_stats(t->pool, st);
 	KUNIT_EXPECT_EQ(test, st->spares, 8);
 	KUNIT_EXPECT_EQ(test, st->bytes_spare, 8 * other);
@@ -1689,18 +1695,13 @@ static void a_paused_pool_keeps_every_cpus_spares(struct kunit *test)
 	struct zcpool_pool_stats *st = new_stats(test);
 	u64 one = 20 * PAGE_SIZE, other = 21 * PAGE_SIZE;
 	struct two_cpus *t = two_cpus_setup(test, other, one);
-	unsigned int i, rounds;
 
 	KUNIT_ASSERT_EQ(test, cpu_batch(&t->a, true), 0);
 	KUNIT_ASSERT_EQ(test, cpu_batch(&t->b, true), 0);
 	KUNIT_ASSERT_EQ(test, cpu_batch(&t->a, false), 0);
 	KUNIT_ASSERT_EQ(test, cpu_batch(&t->b, false), 0);
 	msleep(1100);
-	rounds = 2 * num_possible_cpus() + 2;
-	for (i = 0; i < rounds; i++) {
-		KUNIT_ASSERT_EQ(test, cpu_batch(&t->a, true), 0);
-		KUNIT_ASSERT_EQ(test, cpu_batch(&t->a, false), 0);
-	}
+	cycle_cpu_a(test, t, 2 * num_possible_cpus() + 2);
 	zcpool_pool_stats(t->pool, st);
 	KUNIT_EXPECT_EQ(test, st->spares, 16);
 	KUNIT_EXPECT_EQ(test, st->pages_returned, 0);
