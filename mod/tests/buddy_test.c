@@ -58,6 +58,23 @@ static struct zcpool_buddy *new_tree(struct kunit *test, unsigned int order)
 	return b;
 }
 
+/* A copy of @b's map as it is now, for map_unchanged(). */
+static u8 *map_snapshot(struct kunit *test, const struct zcpool_buddy *b)
+{
+	size_t bytes = zcpool_buddy_map_bytes(b->order);
+	u8 *copy = kunit_kmalloc(test, bytes, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, copy);
+	memcpy(copy, b->memory_map, bytes);
+	return copy;
+}
+
+/* Whether @b's map is still what map_snapshot() copied. */
+static bool map_unchanged(const struct zcpool_buddy *b, const u8 *snapshot)
+{
+	return !memcmp(snapshot, b->memory_map, zcpool_buddy_map_bytes(b->order));
+}
+
 static unsigned int node_depth(unsigned int id)
 {
 	return ilog2(id);
@@ -342,20 +359,18 @@ static void trimmed_tail_serves_the_next_requests(struct kunit *test)
 static void exhaustion_is_enospc_and_changes_nothing(struct kunit *test)
 {
 	struct zcpool_buddy *b = new_tree(test, 5);
-	size_t bytes = zcpool_buddy_map_bytes(5);
-	u8 *before = kunit_kmalloc(test, bytes, GFP_KERNEL);
 	unsigned int pages;
+	u8 *before;
 
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, before);
 	/* Pages 0 and 17 taken: no 16-page block is left, 8-page ones are. */
 	KUNIT_ASSERT_EQ(test, zcpool_buddy_alloc(b, 1), 0);
 	KUNIT_ASSERT_EQ(test, zcpool_buddy_alloc(b, 9), 16);
 	check_tree(test, b);
 	KUNIT_EXPECT_EQ(test, zcpool_buddy_largest_free(b), 8);
-	memcpy(before, b->memory_map, bytes);
+	before = map_snapshot(test, b);
 	for (pages = 9; pages <= 32; pages++) {
 		KUNIT_EXPECT_EQ_MSG(test, zcpool_buddy_alloc(b, pages), -ENOSPC, "%u pages", pages);
-		KUNIT_EXPECT_EQ(test, memcmp(before, b->memory_map, bytes), 0);
+		KUNIT_EXPECT_TRUE(test, map_unchanged(b, before));
 		KUNIT_EXPECT_EQ(test, zcpool_buddy_free_pages(b), 22);
 	}
 	check_tree(test, b);
@@ -364,9 +379,9 @@ static void exhaustion_is_enospc_and_changes_nothing(struct kunit *test)
 	while (zcpool_buddy_alloc(b, 1) >= 0)
 		KUNIT_ASSERT_TRUE(test, check_tree(test, b));
 	KUNIT_EXPECT_EQ(test, zcpool_buddy_free_pages(b), 0);
-	memcpy(before, b->memory_map, bytes);
+	before = map_snapshot(test, b);
 	KUNIT_EXPECT_EQ(test, zcpool_buddy_alloc(b, 1), -ENOSPC);
-	KUNIT_EXPECT_EQ(test, memcmp(before, b->memory_map, bytes), 0);
+	KUNIT_EXPECT_TRUE(test, map_unchanged(b, before));
 }
 
 /*
@@ -415,13 +430,11 @@ static void many_runs_fill_one_block_and_free_alone(struct kunit *test)
 static void many_runs_refuse_bad_requests(struct kunit *test)
 {
 	struct zcpool_buddy *b = new_tree(test, 5);
-	size_t bytes = zcpool_buddy_map_bytes(5);
-	u8 *before = kunit_kmalloc(test, bytes, GFP_KERNEL);
 	unsigned int got = 7;
+	u8 *before;
 
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, before);
 	KUNIT_ASSERT_EQ(test, zcpool_buddy_alloc(b, 9), 0);
-	memcpy(before, b->memory_map, bytes);
+	before = map_snapshot(test, b);
 	KUNIT_EXPECT_EQ(test, zcpool_buddy_alloc_many(b, 1, 0, &got), -EINVAL);
 	KUNIT_EXPECT_EQ(test, zcpool_buddy_alloc_many(b, 0, 4, &got), -EINVAL);
 	KUNIT_EXPECT_EQ(test, zcpool_buddy_alloc_many(b, 3, 4, &got), -EINVAL);
@@ -429,7 +442,7 @@ static void many_runs_refuse_bad_requests(struct kunit *test)
 	/* Pages 0-8 are taken: no 32-page block is free. */
 	KUNIT_EXPECT_EQ(test, zcpool_buddy_alloc_many(b, 32, 1, &got), -ENOSPC);
 	KUNIT_EXPECT_EQ(test, got, 7);
-	KUNIT_EXPECT_EQ(test, memcmp(before, b->memory_map, bytes), 0);
+	KUNIT_EXPECT_TRUE(test, map_unchanged(b, before));
 	KUNIT_EXPECT_EQ(test, zcpool_buddy_free_pages(b), 32 - 9);
 }
 
@@ -486,11 +499,9 @@ static void many_runs_free_as_one_block(struct kunit *test)
 static void many_runs_free_refuses_what_is_not_their_block(struct kunit *test)
 {
 	struct zcpool_buddy *b = new_tree(test, 5);
-	size_t bytes = zcpool_buddy_map_bytes(5);
-	u8 *before = kunit_kmalloc(test, bytes, GFP_KERNEL);
 	unsigned int got = 0;
+	u8 *before;
 
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, before);
 	/* Pages 0-7: eight 1-page runs; 8-15 one 8-page run; 16-19 one 3-page run. */
 	KUNIT_ASSERT_EQ(test, zcpool_buddy_alloc_many(b, 1, 8, &got), 0);
 	KUNIT_ASSERT_EQ(test, got, 8);
@@ -498,7 +509,7 @@ static void many_runs_free_refuses_what_is_not_their_block(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, zcpool_buddy_alloc(b, 3), 16);
 	/* Page 5 freed: the block of 0-7 has a hole. */
 	KUNIT_ASSERT_EQ(test, zcpool_buddy_free(b, 5, 1), 0);
-	memcpy(before, b->memory_map, bytes);
+	before = map_snapshot(test, b);
 
 	KUNIT_EXPECT_EQ(test, zcpool_buddy_free_many(b, 0, 1, 8), -EINVAL);
 	KUNIT_EXPECT_EQ(test, zcpool_buddy_free_many(b, 4, 1, 4), -EINVAL);
@@ -517,7 +528,7 @@ static void many_runs_free_refuses_what_is_not_their_block(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, zcpool_buddy_free_many(b, 0, 1, 0), -EINVAL);
 	KUNIT_EXPECT_EQ(test, zcpool_buddy_free_many(b, 0, 16, 4), -EINVAL);
 	KUNIT_EXPECT_EQ(test, zcpool_buddy_free_many(b, 32, 1, 1), -EINVAL);
-	KUNIT_EXPECT_EQ(test, memcmp(before, b->memory_map, bytes), 0);
+	KUNIT_EXPECT_TRUE(test, map_unchanged(b, before));
 	KUNIT_EXPECT_EQ(test, zcpool_buddy_free_pages(b), 32 - 18);
 
 	/* One run is a block of one: the plain free. */
@@ -571,17 +582,17 @@ static void free_refuses_what_is_not_an_allocation(struct kunit *test)
 {
 	const struct bad_free_case *c = test->param_value;
 	struct zcpool_buddy *b = new_tree(test, 4);
-	u8 before[ZCPOOL_BUDDY_MAP_BYTES(4)];
+	u8 *before;
 
 	KUNIT_ASSERT_EQ(test, zcpool_buddy_alloc(b, 5), 0);
 	KUNIT_ASSERT_EQ(test, zcpool_buddy_alloc(b, 4), 8);
 	KUNIT_ASSERT_EQ(test, zcpool_buddy_alloc(b, 1), 5);
 	KUNIT_ASSERT_EQ(test, zcpool_buddy_alloc(b, 1), 6);
 	check_tree(test, b);
-	memcpy(before, b->memory_map, sizeof(before));
+	before = map_snapshot(test, b);
 
 	KUNIT_EXPECT_EQ(test, zcpool_buddy_free(b, c->first, c->pages), -EINVAL);
-	KUNIT_EXPECT_EQ(test, memcmp(before, b->memory_map, sizeof(before)), 0);
+	KUNIT_EXPECT_TRUE(test, map_unchanged(b, before));
 	KUNIT_EXPECT_EQ(test, zcpool_buddy_free_pages(b), 5);
 	check_tree(test, b);
 }
