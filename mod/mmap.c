@@ -209,6 +209,16 @@ void zcpool_mmap_zap(struct zcpool_file *zf, u64 offset, u64 size)
 		return;
 	atomic_inc(&zf->zap_seq);
 	smp_mb__after_atomic();	/* zap_seq before the PTEs: see the top of this file */
+	/*
+	 * Nothing maps the pool, in any process: no PTE to remove, and
+	 * unmap_mapping_range() would still take i_mmap_rwsem to find that
+	 * out (a third of a 1 MiB free under TCG). A mapping that a fault
+	 * of this range could use was linked before that fault took the
+	 * pool lock that the free took after it, so it is seen here; a
+	 * mapping made later finds the range not live.
+	 */
+	if (!mapping_mapped(zf->inode->i_mapping))
+		return;
 	unmap_mapping_range(zf->inode->i_mapping, start, end - start, 1);
 }
 

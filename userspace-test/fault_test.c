@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <linux/zcpool.h>
 
@@ -316,6 +317,80 @@ TEST_F(fault, memory_leaving_the_pool_is_zapped)
 	EXPECT_EQ(SIGBUS, touch(w + offs[nr - 1], 0, 0, NULL));
 	munmap(w, len);
 	free(offs);
+}
+
+/* The child of frees_zap_the_mappings_of_other_processes(): 0 when all went as asked. */
+static int map_then_expect_zapped(int fd, const uint64_t *offs, uint64_t size, int mapped,
+				  int freed)
+{
+	uint8_t *m[2];
+	char c = 'm';
+	int i, ok = 1;
+
+	for (i = 0; i < 2; i++) {
+		m[i] = map(fd, offs[i], size);
+		if (m[i] == MAP_FAILED || touch(m[i], 1, 7, NULL) || touch(m[i] + size - 1, 1, 7, NULL))
+			return 2;
+	}
+	if (write(mapped, &c, 1) != 1 || read(freed, &c, 1) != 1)
+		return 3;
+	for (i = 0; i < 2; i++) {
+		ok &= touch(m[i], 0, 0, NULL) == SIGBUS;
+		ok &= touch(m[i] + size - 1, 0, 0, NULL) == SIGBUS;
+		ok &= present_ptes(m[i], size) == 0;
+	}
+	return ok ? 0 : 1;
+}
+
+/*
+ * A free zaps when anything maps the pool, in any process, and has no PTE
+ * to remove when nothing does: a child maps two huge buffers, the parent
+ * (which maps nothing) frees one with FREE and one with FREE_BATCH, and
+ * the child's pages are gone. Freed while nothing maps it, a buffer mapped
+ * afterwards faults.
+ */
+TEST_F(fault, frees_zap_the_mappings_of_other_processes)
+{
+	uint64_t size = self->chunk + self->page, offs[2];
+	int mapped[2], freed[2], status;
+	struct zcpool_batch batch;
+	uint8_t *p;
+	pid_t pid;
+	char c;
+
+	ASSERT_EQ(0, zc_alloc(self->fd, size, 0, 0, &offs[0]));
+	ASSERT_EQ(0, zc_alloc(self->fd, size, 0, 0, &offs[1]));
+	ASSERT_EQ(0, pipe(mapped));
+	ASSERT_EQ(0, pipe(freed));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(map_then_expect_zapped(self->fd, offs, size, mapped[1], freed[0]));
+	ASSERT_EQ(1, read(mapped[0], &c, 1));
+	ASSERT_EQ(0, zc_free(self->fd, offs[0]));
+	batch = (struct zcpool_batch){ .items = (uintptr_t)&offs[1], .count = 1 };
+	ASSERT_EQ(0, ioctl(self->fd, ZCPOOL_IOC_FREE_BATCH, &batch));
+	EXPECT_EQ(1, batch.done);
+	ASSERT_EQ(1, write(freed[1], &c, 1));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("the child's pages stayed mapped");
+
+	ASSERT_EQ(0, zc_alloc(self->fd, size, 0, 0, &offs[0]));
+	p = map(self->fd, offs[0], size);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(0, touch(p, 1, 1, NULL));
+	munmap(p, size);
+	ASSERT_EQ(0, zc_free(self->fd, offs[0]));
+	p = map(self->fd, offs[0], size);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(SIGBUS, touch(p, 0, 0, NULL));
+	EXPECT_EQ(0, present_ptes(p, size));
+	munmap(p, size);
+	close(mapped[0]);
+	close(mapped[1]);
+	close(freed[0]);
+	close(freed[1]);
 }
 
 /*
