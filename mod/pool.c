@@ -782,9 +782,9 @@ static unsigned long pool_huge_release(struct zcpool_pool *pool, struct list_hea
 
 /*
  * The spare that best fits @nr_pages pages over @nr_slots slots (the
- * fewest pages, at least that many), off the spare list; or NULL.
+ * fewest pages, at least that many), still on the spare list; or NULL.
  */
-static struct zcpool_huge *pool_spare_take(struct zcpool_pool *pool, unsigned long nr_pages,
+static struct zcpool_huge *pool_spare_find(struct zcpool_pool *pool, unsigned long nr_pages,
 					   unsigned long nr_slots)
 {
 	struct zcpool_huge *huge, *best = NULL;
@@ -798,6 +798,15 @@ static struct zcpool_huge *pool_spare_take(struct zcpool_pool *pool, unsigned lo
 		if (best->nr_pages == nr_pages)
 			break;
 	}
+	return best;
+}
+
+/* pool_spare_find(), off the spare list. */
+static struct zcpool_huge *pool_spare_take(struct zcpool_pool *pool, unsigned long nr_pages,
+					   unsigned long nr_slots)
+{
+	struct zcpool_huge *best = pool_spare_find(pool, nr_pages, nr_slots);
+
 	if (best)
 		pool_spare_unlink(pool, best);
 	return best;
@@ -936,6 +945,36 @@ static int pool_alloc_huge(struct zcpool_pool *pool, u64 size, u32 flags, u64 *o
 	return 0;
 }
 
+/*
+ * Up to @want huge allocations of @size for a bulk call, from spares of
+ * exactly their pages, live at once, in one hold of the huge lock, where
+ * pool_alloc_huge() takes the lock for each. Returns how many, their
+ * offsets in @offsets; the caller goes on one at a time when short.
+ */
+static unsigned int pool_alloc_huge_spares(struct zcpool_pool *pool, u64 size, u32 flags,
+					   u64 *offsets, unsigned int want)
+{
+	unsigned long nr_pages = DIV_ROUND_UP_ULL(size, PAGE_SIZE);
+	unsigned long nr_slots = DIV_ROUND_UP_ULL(size, pool_slot_bytes(pool));
+	struct zcpool_huge *huge;
+	unsigned int n;
+
+	/* A spare to be cleared is cleared with no lock held. */
+	if (flags & ZCPOOL_ALLOC_ZERO)
+		return 0;
+	spin_lock(&pool->huge_lock);
+	for (n = 0; n < want; n++) {
+		huge = pool_spare_find(pool, nr_pages, nr_slots);
+		if (!huge || huge->nr_pages != nr_pages)
+			break;
+		pool_spare_unlink(pool, huge);
+		pool_huge_make_live(pool, huge, size);
+		offsets[n] = huge->base;
+	}
+	spin_unlock(&pool->huge_lock);
+	return n;
+}
+
 /* The live huge allocation at @slot, or NULL. */
 static struct zcpool_huge *pool_huge_at(struct zcpool_pool *pool, unsigned long slot)
 {
@@ -957,26 +996,32 @@ static struct zcpool_huge *pool_huge_at(struct zcpool_pool *pool, unsigned long 
  * Take the live huge allocation that starts at @offset back from its
  * caller: no longer live, counted as freed, on no list, so that nobody
  * else reaches it until pool_huge_put_taken() or pool_huge_untake().
+ * Returns it, or NULL when none starts there.
  */
-static int pool_huge_take(struct zcpool_pool *pool, u64 offset, struct zcpool_huge **taken)
+static struct zcpool_huge *pool_huge_take_locked(struct zcpool_pool *pool, u64 offset)
 {
 	struct zcpool_huge *huge;
 
-	spin_lock(&pool->huge_lock);
+	lockdep_assert_held(&pool->huge_lock);
 	huge = pool_huge_at(pool, offset >> pool->slot_shift);
-	if (!huge || huge->base != offset) {
-		spin_unlock(&pool->huge_lock);
-		return -EINVAL;
-	}
+	if (!huge || huge->base != offset)
+		return NULL;
 	huge->live = false;
 	pool->huge_requested -= huge->size;
 	pool->huge_live--;
 	pool->huge_frees++;
 	pool->huge_live_bytes -= (u64)huge->nr_pages << PAGE_SHIFT;
 	pool_huge_epoch_tick(pool, (u64)huge->nr_pages << PAGE_SHIFT, false, false);
+	return huge;
+}
+
+/* pool_huge_take_locked() in a hold of the huge lock of its own. */
+static int pool_huge_take(struct zcpool_pool *pool, u64 offset, struct zcpool_huge **taken)
+{
+	spin_lock(&pool->huge_lock);
+	*taken = pool_huge_take_locked(pool, offset);
 	spin_unlock(&pool->huge_lock);
-	*taken = huge;
-	return 0;
+	return *taken ? 0 : -EINVAL;
 }
 
 /* Make a taken huge allocation live again, counted as before. */
@@ -992,22 +1037,40 @@ static void pool_huge_untake(struct zcpool_pool *pool, struct zcpool_huge *huge)
 	spin_unlock(&pool->huge_lock);
 }
 
-/* Complete the free of a taken huge allocation: out of user mappings, then a spare. */
-static void pool_huge_put_taken(struct zcpool_pool *pool, struct zcpool_huge *huge)
+/* The first half of putting a taken huge allocation away: out of user mappings. */
+static void pool_huge_leave_mappings(struct zcpool_pool *pool, struct zcpool_huge *huge)
 {
-	u64 bytes = (u64)huge->nr_pages << PAGE_SHIFT;
-	LIST_HEAD(evict);
-
 	if (pool->release)
-		pool->release(pool->release_priv, huge->base, bytes);
+		pool->release(pool->release_priv, huge->base, (u64)huge->nr_pages << PAGE_SHIFT);
+}
 
-	spin_lock(&pool->huge_lock);
+/* The second half, under the huge lock: a spare, for pool_spares_settle() to trim. */
+static void pool_spare_add(struct zcpool_pool *pool, struct zcpool_huge *huge)
+{
+	lockdep_assert_held(&pool->huge_lock);
 	list_add(&huge->spare_node, &pool->spares);
 	pool->nr_spares++;
-	WRITE_ONCE(pool->spare_bytes, pool->spare_bytes + bytes);
+	WRITE_ONCE(pool->spare_bytes, pool->spare_bytes + ((u64)huge->nr_pages << PAGE_SHIFT));
+}
+
+/* Trim the spares to their budget and drop the huge lock; give the trimmed back. */
+static void pool_spares_settle(struct zcpool_pool *pool)
+	__releases(&pool->huge_lock)
+{
+	LIST_HEAD(evict);
+
 	pool_spares_trim(pool, pool_spare_budget(pool), &evict);
 	spin_unlock(&pool->huge_lock);
 	pool_huge_release(pool, &evict);
+}
+
+/* Complete the free of a taken huge allocation: out of user mappings, then a spare. */
+static void pool_huge_put_taken(struct zcpool_pool *pool, struct zcpool_huge *huge)
+{
+	pool_huge_leave_mappings(pool, huge);
+	spin_lock(&pool->huge_lock);
+	pool_spare_add(pool, huge);
+	pool_spares_settle(pool);
 }
 
 static int pool_free_huge(struct zcpool_pool *pool, u64 offset, u64 *size)
@@ -1691,29 +1754,49 @@ static void pool_stash_add(struct zcpool_pool *pool, struct pool_stash *stash,
 	pool_stash_put(stash, obj, slot);
 }
 
-/* Take the allocation at @offset under RCU, with a @memo as pool_claim_rcu() has it. */
+/*
+ * Take the allocation at @offset under RCU, with a @memo as pool_claim_rcu()
+ * has it; POOL_CLAIM_HUGE leaves a huge one to pool_take_huge_stretch().
+ */
 static __always_inline int pool_take_rcu(struct zcpool_pool *pool, u64 offset,
 					 struct zcpool_pool_taken *taken,
 					 struct pool_window_memo *memo,
 					 struct pool_free_tally *tally)
 {
-	int ret;
-
 	taken->offset = offset;
 	taken->huge = NULL;
-	ret = pool_claim_rcu(pool, offset, &taken->obj, &taken->claim, memo, tally);
-	if (ret != POOL_CLAIM_HUGE)
-		return ret;
-	ret = pool_huge_take(pool, offset, &taken->huge);
-	if (ret)
-		return ret;
-	taken->claim = (struct zcpool_chunk_claim){
-		.cls = -1,
-		.pages = taken->huge->nr_pages,
-		.bytes = (u64)taken->huge->nr_pages << PAGE_SHIFT,
-		.size = taken->huge->size,
-	};
-	return 0;
+	return pool_claim_rcu(pool, offset, &taken->obj, &taken->claim, memo, tally);
+}
+
+/*
+ * Take the huge allocations that start at @offsets[0] and after, up to
+ * @nr, in one hold of the huge lock: a batch of huge buffers took it once
+ * a buffer. Stops at the first offset that is not the start of a live
+ * huge allocation (an allocation of the arenas, or nothing). Returns how
+ * many were taken: 0 when @offsets[0] is no such start.
+ */
+static unsigned int pool_take_huge_stretch(struct zcpool_pool *pool, const u64 *offsets,
+					   unsigned int nr, struct zcpool_pool_taken *taken)
+{
+	struct zcpool_huge *huge;
+	unsigned int n;
+
+	spin_lock(&pool->huge_lock);
+	for (n = 0; n < nr && offsets[n] < ZCPOOL_POOL_WINDOW_BYTES; n++) {
+		huge = pool_huge_take_locked(pool, offsets[n]);
+		if (!huge)
+			break;
+		taken[n].offset = offsets[n];
+		taken[n].huge = huge;
+		taken[n].claim = (struct zcpool_chunk_claim){
+			.cls = -1,
+			.pages = huge->nr_pages,
+			.bytes = (u64)huge->nr_pages << PAGE_SHIFT,
+			.size = huge->size,
+		};
+	}
+	spin_unlock(&pool->huge_lock);
+	return n;
 }
 
 /**
@@ -1736,7 +1819,8 @@ static __always_inline int pool_take_rcu(struct zcpool_pool *pool, u64 offset,
  *
  * Offsets in the chunk of the one before skip the window lookup: the
  * allocation taken before keeps that chunk where it was. One RCU read
- * section covers %POOL_BULK_BATCH offsets.
+ * section covers %POOL_BULK_BATCH offsets, and the huge ones among them
+ * are taken in one hold of the huge lock.
  *
  * Context: process context.
  * Return: 0 when all were taken, else the error of @offsets[*@done]
@@ -1747,16 +1831,23 @@ int zcpool_pool_take_many(struct zcpool_pool *pool, const u64 *offsets, unsigned
 {
 	struct pool_free_tally tally = { .nr = 0, .bytes = 0 };
 	struct pool_window_memo memo = { .chunk = NULL };
-	unsigned int i;
+	unsigned int i, n;
 	int ret = 0;
 
 	rcu_read_lock();
-	for (i = 0; i < nr; i++) {
+	for (i = 0; i < nr; i += n) {
 		if (i && !(i % POOL_BULK_BATCH)) {
 			rcu_read_unlock();
 			rcu_read_lock();
 		}
+		n = 1;
 		ret = pool_take_rcu(pool, offsets[i], &taken[i], &memo, &tally);
+		if (ret == POOL_CLAIM_HUGE) {
+			/* Up to the end of this read section. */
+			n = min(nr - i, POOL_BULK_BATCH - i % POOL_BULK_BATCH);
+			n = pool_take_huge_stretch(pool, &offsets[i], n, &taken[i]);
+			ret = n ? 0 : -EINVAL;
+		}
 		if (ret)
 			break;
 	}
@@ -1810,7 +1901,8 @@ EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_untake);
  * As the end of zcpool_pool_free_bulk(): each stretch of one shape goes to
  * this CPU's magazine and what does not fit to the arena, a lock hold each.
  * A huge allocation leaves user mappings (the release hook) and becomes a
- * spare, as zcpool_pool_free() would have it.
+ * spare, as zcpool_pool_free() would have it; a stretch of them become
+ * spares under one hold of the huge lock.
  *
  * Context: process context, may sleep (the release hook).
  */
@@ -1818,14 +1910,22 @@ void zcpool_pool_put_taken(struct zcpool_pool *pool, const struct zcpool_pool_ta
 			   unsigned int nr)
 {
 	struct pool_stash stash __uninitialized;
-	unsigned int i;
+	unsigned int i, end;
 
 	pool_stash_init(&stash);
-	for (i = 0; i < nr; i++) {
-		if (taken[i].huge)
-			pool_huge_put_taken(pool, taken[i].huge);
-		else
+	for (i = 0; i < nr;) {
+		if (!taken[i].huge) {
 			pool_stash_add(pool, &stash, &taken[i].obj, &taken[i].claim);
+			i++;
+			continue;
+		}
+		/* A stretch of huge ones leaves the mappings, then one lock hold. */
+		for (end = i; end < nr && taken[end].huge; end++)
+			pool_huge_leave_mappings(pool, taken[end].huge);
+		spin_lock(&pool->huge_lock);
+		for (; i < end; i++)
+			pool_spare_add(pool, taken[i].huge);
+		pool_spares_settle(pool);
 	}
 	pool_stash_flush(pool, &stash);
 }
@@ -1843,7 +1943,8 @@ EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_put_taken);
  * All or nothing: when one allocation fails, the ones made before it are
  * freed again and the error is returned. Classes and runs come from this
  * CPU's magazine and the arena %POOL_BULK_BATCH at a time, a lock hold
- * each, as kmem_cache_alloc_bulk() takes a slab's free objects.
+ * each, as kmem_cache_alloc_bulk() takes a slab's free objects; huge
+ * allocations as many at a time from spares of their exact size.
  *
  * Context: process context, may sleep.
  * Return: @count; or the error of zcpool_pool_alloc(), -EINVAL for a
@@ -1853,7 +1954,7 @@ int zcpool_pool_alloc_bulk(struct zcpool_pool *pool, u64 size, u64 align, u32 fl
 			   u64 *offsets, unsigned int count)
 {
 	struct zcpool_arena_obj objs[POOL_BULK_BATCH] __uninitialized;
-	unsigned int i = 0, pages, j;
+	unsigned int i = 0, pages, want, j;
 	bool huge;
 	int cls, n, ret;
 
@@ -1870,17 +1971,23 @@ int zcpool_pool_alloc_bulk(struct zcpool_pool *pool, u64 size, u64 align, u32 fl
 			ret = -EINTR;
 			goto err_free;
 		}
-		n = huge ? -EAGAIN :
-		    pool_get_objs(pool, cls, pages, objs, min(count - i, POOL_BULK_BATCH));
-		if (n < 0) {
+		want = min(count - i, POOL_BULK_BATCH);
+		if (huge)
+			n = pool_alloc_huge_spares(pool, size, flags, &offsets[i], want);
+		else
+			n = pool_get_objs(pool, cls, pages, objs, want);
+		if (n <= 0) {
 			/*
-			 * Huge, or the arena failed: one at a time, as a
-			 * single call does it (a run may degrade to huge).
+			 * No spare of the size, or the arena failed: one at a
+			 * time, as a single call does it (a run may degrade
+			 * to huge).
 			 */
 			ret = zcpool_pool_alloc(pool, size, align, flags, &offsets[i]);
 			if (ret)
 				goto err_free;
 			i++;
+		} else if (huge) {
+			i += n;		/* live and counted already */
 		} else {
 			pool_count_alloc(pool, cls, pages, size, n);
 			for (j = 0; j < n; j++)

@@ -1437,6 +1437,130 @@ static void an_exact_spare_is_live_at_once(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st->bytes_requested, 0);
 }
 
+/* Whether @offset is one of the @n in @set. */
+static bool offset_in(u64 offset, const u64 *set, unsigned int n)
+{
+	while (n--)
+		if (set[n] == offset)
+			return true;
+	return false;
+}
+
+/*
+ * Huge allocations move through bulk calls and taken batches a stretch at
+ * a time: taken together (a bad offset among them stops the take, the
+ * lock let go), put away together (each leaves user mappings first, in
+ * order), then a bulk call takes the spares of its exact size together,
+ * their bytes kept, and the rest one at a time: new pages past the
+ * spares, a larger spare cut down, a spare cleared for ZCPOOL_ALLOC_ZERO.
+ * A small allocation among huge ones is taken and put away in its shape.
+ */
+#define HUGE_STRETCH	20
+
+static void huge_stretches_move_together(struct kunit *test)
+{
+	struct pool_ctx *ctx = test->priv;
+	struct zcpool_pool_config cfg = {
+		.chunk_order = MID_ORDER,
+		.nr_arenas = 1,
+		.keep_spares = true,
+		.release = record_release,
+		.release_priv = ctx,
+	};
+	const unsigned int more = HUGE_STRETCH + 4;
+	struct zcpool_pool_stats *st = new_stats(test);
+	u64 big = 40 * PAGE_SIZE, *first, *offs, again[3], small, pages_taken, pages_returned;
+	struct zcpool_pool_taken *taken;
+	struct zcpool_pool *pool;
+	unsigned int i, done;
+
+	first = kunit_kcalloc(test, HUGE_STRETCH, sizeof(*first), GFP_KERNEL);
+	offs = kunit_kcalloc(test, more + 1, sizeof(*offs), GFP_KERNEL);
+	taken = kunit_kcalloc(test, more + 1, sizeof(*taken), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, first);
+	KUNIT_ASSERT_NOT_NULL(test, offs);
+	KUNIT_ASSERT_NOT_NULL(test, taken);
+	pool = create_pool(test, &cfg);
+
+	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc_bulk(pool, big, 0, 0, first, HUGE_STRETCH),
+			HUGE_STRETCH);
+	for (i = 0; i < HUGE_STRETCH; i++)
+		KUNIT_ASSERT_TRUE(test, fill(test, pool, first[i], big, 0x10 + i));
+	memcpy(offs, first, HUGE_STRETCH * sizeof(*offs));
+	/* A repeat stops the take there: those before it are taken, then untaken. */
+	offs[5] = offs[3];
+	KUNIT_EXPECT_EQ(test, zcpool_pool_take_many(pool, offs, 8, taken, &done), -EINVAL);
+	KUNIT_EXPECT_EQ(test, done, 5);
+	zcpool_pool_untake(pool, taken, done);
+	offs[5] = first[5];
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->huge_live, HUGE_STRETCH);
+
+	atomic_set(&ctx->nr_released, 0);
+	KUNIT_ASSERT_EQ(test, zcpool_pool_take_many(pool, offs, HUGE_STRETCH, taken, &done), 0);
+	KUNIT_EXPECT_EQ(test, done, HUGE_STRETCH);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->nr_released), 0);
+	zcpool_pool_put_taken(pool, taken, done);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->nr_released), HUGE_STRETCH);
+	for (i = 0; i < HUGE_STRETCH; i++) {
+		KUNIT_EXPECT_EQ(test, ctx->released[i].offset, first[i]);
+		KUNIT_EXPECT_EQ(test, ctx->released[i].size, big);
+		KUNIT_EXPECT_NULL(test, zcpool_pool_page(pool, first[i]));
+	}
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->huge_live, 0);
+	KUNIT_EXPECT_EQ(test, st->spares, HUGE_STRETCH);
+	KUNIT_EXPECT_EQ(test, st->bytes_spare, HUGE_STRETCH * big);
+
+	/* The spares first, as they were; then new pages. */
+	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc_bulk(pool, big, 0, 0, offs, more), more);
+	for (i = 0; i < more; i++) {
+		KUNIT_EXPECT_EQ_MSG(test, offset_in(offs[i], first, HUGE_STRETCH),
+				    i < HUGE_STRETCH, "allocation %u", i);
+		if (i >= HUGE_STRETCH)
+			KUNIT_EXPECT_TRUE(test, holds(test, pool, offs[i], big, 0));
+	}
+	for (i = 0; i < HUGE_STRETCH; i++)
+		KUNIT_EXPECT_TRUE(test, holds(test, pool, first[i], big, 0x10 + i));
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->huge_live, more);
+	KUNIT_EXPECT_EQ(test, st->spares, 0);
+	KUNIT_EXPECT_EQ(test, st->pages_taken, more * 40);
+	KUNIT_EXPECT_EQ(test, st->bytes_requested, more * big);
+
+	/* A small one among them goes its own way. */
+	small = alloc_ok(test, pool, NULL, MID_ORDER, 100, 0, 0);
+	offs[more] = offs[0];
+	offs[0] = small;
+	KUNIT_ASSERT_EQ(test, zcpool_pool_take_many(pool, offs, more + 1, taken, &done), 0);
+	KUNIT_EXPECT_NULL(test, taken[0].huge);
+	zcpool_pool_put_taken(pool, taken, done);
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->live, 0);
+	KUNIT_EXPECT_EQ(test, st->spares, more);
+	/* The small one's chunk counts too. */
+	pages_taken = st->pages_taken;
+	pages_returned = st->pages_returned;
+
+	/* Cleared when asked, still the spares. */
+	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc_bulk(pool, big, 0, ZCPOOL_ALLOC_ZERO, again, 3), 3);
+	for (i = 0; i < 3; i++) {
+		KUNIT_EXPECT_TRUE(test, offset_in(again[i], &offs[1], more));
+		KUNIT_EXPECT_TRUE(test, holds(test, pool, again[i], big, 0));
+	}
+	KUNIT_EXPECT_EQ(test, zcpool_pool_free_bulk(pool, again, 3), 3);
+	/* A page less: no spare fits exactly, the best one is cut down. */
+	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc_bulk(pool, big - PAGE_SIZE, 0, 0, again, 3), 3);
+	for (i = 0; i < 3; i++)
+		KUNIT_EXPECT_TRUE(test, offset_in(again[i], &offs[1], more));
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->pages_taken, pages_taken);
+	KUNIT_EXPECT_EQ(test, st->pages_returned, pages_returned + 3);
+	KUNIT_EXPECT_EQ(test, st->spares, more - 3);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_free_bulk(pool, again, 3), 3);
+	expect_drained_and_empty(test, pool, st);
+}
+
 /*
  * The spares follow the recent peak of live huge pages, counted in epochs
  * of allocations: a batch freed all at once stays whole for the next
@@ -2537,6 +2661,7 @@ static struct kunit_case zcpool_pool_cases[] = {
 	KUNIT_CASE(long_runs_are_huge_by_default),
 	KUNIT_CASE(spares_serve_huge_allocations_that_fit),
 	KUNIT_CASE(an_exact_spare_is_live_at_once),
+	KUNIT_CASE(huge_stretches_move_together),
 	KUNIT_CASE(spares_follow_the_live_peak),
 	KUNIT_CASE(spares_follow_each_cpus_peak),
 	KUNIT_CASE(a_batch_keeps_its_spares_while_another_cpu_frees),
