@@ -1324,7 +1324,8 @@ static void huge_allocations_take_contiguous_slots(struct kunit *test)
  * it in place, the pages past its size go back, its bytes stay unless
  * ZCPOOL_ALLOC_ZERO asks; reclaim gives every spare back.
  */
-static void spares_serve_huge_allocations_that_fit(struct kunit *test)
+/* A pool of MID_ORDER chunks that keeps spares, its releases recorded in the test's ctx. */
+static struct zcpool_pool *new_spares_pool(struct kunit *test)
 {
 	struct pool_ctx *ctx = test->priv;
 	struct zcpool_pool_config cfg = {
@@ -1334,11 +1335,18 @@ static void spares_serve_huge_allocations_that_fit(struct kunit *test)
 		.release = record_release,
 		.release_priv = ctx,
 	};
+
+	return create_pool(test, &cfg);
+}
+
+static void spares_serve_huge_allocations_that_fit(struct kunit *test)
+{
+	struct pool_ctx *ctx = test->priv;
 	struct zcpool_pool_stats *st = new_stats(test);
 	u64 big = 40 * PAGE_SIZE, a, b, c, size;
 	struct zcpool_pool *pool;
 
-	pool = create_pool(test, &cfg);
+	pool = new_spares_pool(test);
 
 	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(pool, big, 0, 0, &a), 0);
 	KUNIT_ASSERT_TRUE(test, fill(test, pool, a, big, 0x5c));
@@ -1460,13 +1468,6 @@ static bool offset_in(u64 offset, const u64 *set, unsigned int n)
 static void huge_stretches_move_together(struct kunit *test)
 {
 	struct pool_ctx *ctx = test->priv;
-	struct zcpool_pool_config cfg = {
-		.chunk_order = MID_ORDER,
-		.nr_arenas = 1,
-		.keep_spares = true,
-		.release = record_release,
-		.release_priv = ctx,
-	};
 	const unsigned int more = HUGE_STRETCH + 4;
 	struct zcpool_pool_stats *st = new_stats(test);
 	u64 big = 40 * PAGE_SIZE, *first, *offs, again[3], small, pages_taken, pages_returned;
@@ -1480,7 +1481,7 @@ static void huge_stretches_move_together(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, first);
 	KUNIT_ASSERT_NOT_NULL(test, offs);
 	KUNIT_ASSERT_NOT_NULL(test, taken);
-	pool = create_pool(test, &cfg);
+	pool = new_spares_pool(test);
 
 	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc_bulk(pool, big, 0, 0, first, HUGE_STRETCH),
 			HUGE_STRETCH);
