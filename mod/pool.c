@@ -1782,7 +1782,8 @@ static unsigned int pool_take_huge_stretch(struct zcpool_pool *pool, const u64 *
 	unsigned int n;
 
 	spin_lock(&pool->huge_lock);
-	for (n = 0; n < nr && offsets[n] < ZCPOOL_POOL_WINDOW_BYTES; n++) {
+	for (n = 0; n < nr; n++) {
+		/* Past the window, too: no huge allocation starts there. */
 		huge = pool_huge_take_locked(pool, offsets[n]);
 		if (!huge)
 			break;
