@@ -95,6 +95,7 @@ int zcpool_cache_init(struct zcpool_cache *cache)
 		for (slot = 0; slot < ZCPOOL_CACHE_NR_SLOTS; slot++) {
 			c->mags[slot].nr = 0;
 			c->mags[slot].cap = zcpool_cache_capacity(slot);
+			c->mags[slot].bytes = zcpool_cache_slot_bytes(slot);
 			c->mags[slot].objs = &c->entries[used];
 			used += c->mags[slot].cap;
 		}
@@ -193,10 +194,10 @@ unsigned int zcpool_cache_alloc_many(struct zcpool_cache *cache, unsigned int sl
 
 	if (c) {
 		mag = &c->mags[slot];
-		n = min(nr, mag->nr);
+		n = min_t(unsigned int, nr, mag->nr);
 		for (i = 0; i < n; i++)
 			objs[i] = mag->objs[--mag->nr];
-		WRITE_ONCE(c->bytes, c->bytes - n * zcpool_cache_slot_bytes(slot));
+		WRITE_ONCE(c->bytes, c->bytes - n * mag->bytes);
 		WRITE_ONCE(c->nr, c->nr - n);
 	}
 	zcpool_cache_local_end();

@@ -74,15 +74,21 @@
 
 /**
  * struct zcpool_cache_mag - one magazine
- * @nr:   allocations in it, at most @cap.
- * @cap:  its capacity.
- * @objs: @cap entries in the per-CPU block; the newest is @objs[@nr - 1].
+ * @nr:    allocations in it, at most @cap.
+ * @cap:   its capacity, at most %ZCPOOL_CACHE_MAG_MAX.
+ * @bytes: the bytes of one allocation of its slot,
+ *         zcpool_cache_slot_bytes(): kept here, for a class is sized by
+ *         shifts and branches that every cached allocation and free paid.
+ * @objs:  @cap entries in the per-CPU block; the newest is @objs[@nr - 1].
  */
 struct zcpool_cache_mag {
-	unsigned int nr;
-	unsigned int cap;
+	u16 nr;
+	u16 cap;
+	u32 bytes;
 	struct zcpool_arena_obj *objs;
 };
+
+static_assert(ZCPOOL_CACHE_MAG_MAX <= U16_MAX);
 
 /**
  * struct zcpool_cache_cpu - one CPU's magazines of one pool
@@ -165,6 +171,13 @@ static inline unsigned long zcpool_cache_slot_bytes(unsigned int slot)
 	return (unsigned long)(slot - ZCPOOL_SIZECLASS_NR + 1) << PAGE_SHIFT;
 }
 
+/* Whether a drain owns the magazines; with preemption disabled. */
+static __always_inline bool zcpool_cache_frozen(struct zcpool_cache *cache)
+{
+	/* Pairs with the release that ends a drain: see what it took out. */
+	return smp_load_acquire(&cache->frozen);
+}
+
 /**
  * zcpool_cache_local_begin() - the magazines of the CPU we run on, to use now
  * @cache: the cache.
@@ -178,8 +191,7 @@ static inline unsigned long zcpool_cache_slot_bytes(unsigned int slot)
 static __always_inline struct zcpool_cache_cpu *zcpool_cache_local_begin(struct zcpool_cache *cache)
 {
 	preempt_disable();
-	/* Pairs with the release that ends a drain: see what it took out. */
-	if (unlikely(smp_load_acquire(&cache->frozen)))
+	if (unlikely(zcpool_cache_frozen(cache)))
 		return NULL;
 	return this_cpu_ptr(cache->cpu);
 }
@@ -207,16 +219,19 @@ static __always_inline void zcpool_cache_local_end(void)
 static inline bool zcpool_cache_alloc(struct zcpool_cache *cache, unsigned int slot,
 				      struct zcpool_arena_obj *obj)
 {
-	struct zcpool_cache_cpu *c = zcpool_cache_local_begin(cache);
+	struct zcpool_cache_cpu *c;
 	struct zcpool_cache_mag *mag;
 	bool hit = false;
 
-	if (likely(c)) {
+	/* Not zcpool_cache_local_begin(): its NULL cost a test on every hit. */
+	preempt_disable();
+	if (likely(!zcpool_cache_frozen(cache))) {
+		c = this_cpu_ptr(cache->cpu);
 		mag = &c->mags[slot];
 		hit = mag->nr;
 		if (hit) {
 			*obj = mag->objs[--mag->nr];
-			WRITE_ONCE(c->bytes, c->bytes - zcpool_cache_slot_bytes(slot));
+			WRITE_ONCE(c->bytes, c->bytes - mag->bytes);
 			WRITE_ONCE(c->nr, c->nr - 1);
 		}
 	}
@@ -243,17 +258,18 @@ static inline bool zcpool_cache_alloc(struct zcpool_cache *cache, unsigned int s
 static inline bool zcpool_cache_put(struct zcpool_cache *cache, unsigned int slot,
 				    const struct zcpool_arena_obj *obj)
 {
-	struct zcpool_cache_cpu *c = zcpool_cache_local_begin(cache);
-	unsigned long bytes = zcpool_cache_slot_bytes(slot);
+	struct zcpool_cache_cpu *c;
 	struct zcpool_cache_mag *mag;
 	bool room = false;
 
-	if (likely(c)) {
+	preempt_disable();
+	if (likely(!zcpool_cache_frozen(cache))) {
+		c = this_cpu_ptr(cache->cpu);
 		mag = &c->mags[slot];
-		room = mag->nr < mag->cap && c->bytes + bytes <= ZCPOOL_CACHE_CPU_BYTES;
+		room = mag->nr < mag->cap && c->bytes + mag->bytes <= ZCPOOL_CACHE_CPU_BYTES;
 		if (likely(room)) {
 			mag->objs[mag->nr++] = *obj;
-			WRITE_ONCE(c->bytes, c->bytes + bytes);
+			WRITE_ONCE(c->bytes, c->bytes + mag->bytes);
 			WRITE_ONCE(c->nr, c->nr + 1);
 		}
 	}

@@ -366,6 +366,9 @@ static inline void zcpool_chunk_hand_out(struct zcpool_chunk *chunk, u64 off, u6
 }
 
 /* Claim element @off of @run (found without the arena lock, maybe stale). */
+static_assert((PAGE_SIZE << ZCPOOL_BUDDY_MAX_ORDER) <= (1ULL << 31) &&
+	      (1ULL << 31) / ZCPOOL_SIZECLASS_MAX_SIZE >= ZCPOOL_SUBPAGE_MAX_ELEMS);
+
 static inline int chunk_claim_elem(struct zcpool_chunk *chunk, struct zcpool_run *run,
 				   u64 off, struct zcpool_chunk_claim *claim)
 {
@@ -375,9 +378,11 @@ static inline int chunk_claim_elem(struct zcpool_chunk *chunk, struct zcpool_run
 	/* A stale run (detached, reused page) has no live element: refused below. */
 	if (run->chunk != chunk)
 		return -EINVAL;
-	if (off < start)
-		return -EINVAL;
-	/* Below the chunk's size (checked by the caller): a u32. */
+	/*
+	 * Below the chunk's size (checked by the caller): a u32. An @off
+	 * before the run wraps to at least 2^32 less a chunk, whose index is
+	 * past any run's last element: the bound below refuses it too.
+	 */
 	idx = zcpool_chunk_run_index(run, off - start, &rem);
 	if (rem)
 		return -EINVAL;

@@ -287,20 +287,29 @@ static void pool_uncharge(struct zcpool_pool *pool, u64 bytes)
  * the RCU read section of its own, which on a preemptible-RCU kernel is
  * two more calls (a free made two such pairs).
  */
-static __always_inline void *pool_window_entry(struct zcpool_pool *pool, unsigned long slot)
+static noinline void *pool_window_entry_xa(struct zcpool_pool *pool, unsigned long slot)
 {
 	XA_STATE(xas, &pool->window, slot);
 	void *entry;
 
-	RCU_LOCKDEP_WARN(!rcu_read_lock_held(), "pool window lookup outside RCU");
-	if (slot < POOL_WINDOW_HEAD_SLOTS)
-		return rcu_dereference(pool->window_head[slot]);
 	do {
 		entry = xas_load(&xas);
 		if (xa_is_zero(entry))
 			entry = NULL;
 	} while (xas_retry(&xas, entry));
 	return entry;
+}
+
+/*
+ * The walk is out of line: inline, the compiler set up its xa_state (seven
+ * stores) on every free before it looked at the slot.
+ */
+static __always_inline void *pool_window_entry(struct zcpool_pool *pool, unsigned long slot)
+{
+	RCU_LOCKDEP_WARN(!rcu_read_lock_held(), "pool window lookup outside RCU");
+	if (likely(slot < POOL_WINDOW_HEAD_SLOTS))
+		return rcu_dereference(pool->window_head[slot]);
+	return pool_window_entry_xa(pool, slot);
 }
 
 /*
@@ -1215,20 +1224,19 @@ void zcpool_pool_destroy(struct zcpool_pool *pool)
 }
 EXPORT_SYMBOL_NS_GPL(zcpool_pool_destroy, ZCPOOL);
 
-/* Checks shared by every allocation: -EINVAL for what no pool can serve. */
+/*
+ * Checks shared by every allocation: -EINVAL for what no pool can serve.
+ * One test of them all, or-ed (a size of 0 wraps past the window): every
+ * allocation runs it, and five branches were five blocks under TCG.
+ */
 static int pool_check_request(const struct zcpool_pool *pool, u64 size, u64 align, u32 flags)
 {
-	if (flags & ~ZCPOOL_ALLOC_VALID_FLAGS)
-		return -EINVAL;
-	if (!size)
-		return -EINVAL;
-	if (size > ZCPOOL_POOL_WINDOW_BYTES)
-		return -EINVAL;
-	if (align & (align - 1))
-		return -EINVAL;
-	if (align > pool_slot_bytes(pool))
-		return -EINVAL;
-	return 0;
+	u64 bad = flags & ~ZCPOOL_ALLOC_VALID_FLAGS;
+
+	bad |= size - 1 >= ZCPOOL_POOL_WINDOW_BYTES;
+	bad |= align & (align - 1);
+	bad |= align > pool_slot_bytes(pool);
+	return bad ? -EINVAL : 0;
 }
 
 /*
@@ -1335,27 +1343,35 @@ static __always_inline int pool_get_obj(struct zcpool_pool *pool, int cls, unsig
 }
 
 /* Count @n allocations of one shape, @size bytes requested each. */
+/*
+ * The counters' base is read once: each this_cpu operation is an asm that
+ * clobbers memory, after which the compiler loads pool->pcpu again.
+ */
 static __always_inline void pool_count_alloc(struct zcpool_pool *pool, int cls,
 					     unsigned int pages, u64 size, unsigned int n)
 {
-	this_cpu_add(pool->pcpu->allocs, n);
-	this_cpu_add(pool->pcpu->requested, size * n);
+	struct pool_pcpu_stats __percpu *pcpu = pool->pcpu;
+
+	this_cpu_add(pcpu->allocs, n);
+	this_cpu_add(pcpu->requested, size * n);
 	if (cls >= 0)
-		this_cpu_add(pool->pcpu->class_live[cls], n);
+		this_cpu_add(pcpu->class_live[cls], n);
 	else
-		this_cpu_add(pool->pcpu->run_orders[order_base_2(pages)], n);
+		this_cpu_add(pcpu->run_orders[order_base_2(pages)], n);
 }
 
 /* Count @n frees of one shape, @bytes requested in all. */
 static __always_inline void pool_count_frees(struct zcpool_pool *pool, int cls,
 					     unsigned int pages, u64 bytes, unsigned int n)
 {
-	this_cpu_add(pool->pcpu->frees, n);
-	this_cpu_sub(pool->pcpu->requested, bytes);
+	struct pool_pcpu_stats __percpu *pcpu = pool->pcpu;
+
+	this_cpu_add(pcpu->frees, n);
+	this_cpu_sub(pcpu->requested, bytes);
 	if (cls >= 0)
-		this_cpu_sub(pool->pcpu->class_live[cls], n);
+		this_cpu_sub(pcpu->class_live[cls], n);
 	else
-		this_cpu_sub(pool->pcpu->run_orders[order_base_2(pages)], n);
+		this_cpu_sub(pcpu->run_orders[order_base_2(pages)], n);
 }
 
 /*
@@ -1468,7 +1484,7 @@ static __always_inline void pool_hand_out(const struct zcpool_arena_obj *obj, u6
  */
 int zcpool_pool_alloc(struct zcpool_pool *pool, u64 size, u64 align, u32 flags, u64 *offset)
 {
-	struct zcpool_arena_obj obj;
+	struct zcpool_arena_obj obj __uninitialized;	/* pool_get_obj() */
 	unsigned int pages;
 	int cls, ret;
 
@@ -1593,8 +1609,9 @@ static noinline void pool_free_slow(struct zcpool_pool *pool, int slot,
 /* Both frees, inline in each: the call would cost more than most frees. */
 static __always_inline int pool_free_one(struct zcpool_pool *pool, u64 offset, u64 *size)
 {
-	struct zcpool_chunk_claim claim;
-	struct zcpool_arena_obj obj;
+	/* Both set by pool_claim() when it returns 0, and read only then. */
+	struct zcpool_chunk_claim claim __uninitialized;
+	struct zcpool_arena_obj obj __uninitialized;
 	int slot, ret;
 
 	ret = pool_claim(pool, offset, &obj, &claim);

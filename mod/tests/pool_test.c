@@ -594,6 +594,12 @@ static void bad_requests_are_einval(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, zcpool_pool_alloc(pool, 64, 2 * SMALL_CHUNK, 0, &offset), -EINVAL);
 	KUNIT_EXPECT_EQ(test, zcpool_pool_alloc(pool, 64, 0, BIT(7), &offset), -EINVAL);
 	KUNIT_EXPECT_EQ(test, zcpool_pool_alloc(pool, U64_MAX, 0, 0, &offset), -EINVAL);
+	/* The checks are one test: each bound on its own, and at its edge. */
+	KUNIT_EXPECT_EQ(test, zcpool_pool_alloc(pool, ZCPOOL_POOL_WINDOW_BYTES + 1, 0, 0, &offset),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_alloc(pool, 64, SMALL_CHUNK + 1, 0, &offset), -EINVAL);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_alloc(pool, 64, 0, ZCPOOL_ALLOC_ZERO | BIT(31), &offset),
+			-EINVAL);
 	KUNIT_EXPECT_EQ(test, offset, 12345);
 	/* Within the window but above the cap: a limit, not a bad request. */
 	KUNIT_EXPECT_EQ(test, zcpool_pool_alloc(pool, zcpool_params.pool_max_bytes + 1, 0, 0,
