@@ -369,21 +369,25 @@ static inline void zcpool_chunk_hand_out(struct zcpool_chunk *chunk, u64 off, u6
 static_assert((PAGE_SIZE << ZCPOOL_BUDDY_MAX_ORDER) <= (1ULL << 31) &&
 	      (1ULL << 31) / ZCPOOL_SIZECLASS_MAX_SIZE >= ZCPOOL_SUBPAGE_MAX_ELEMS);
 
-static inline int chunk_claim_elem(struct zcpool_chunk *chunk, struct zcpool_run *run,
-				   u64 off, struct zcpool_chunk_claim *claim)
+/**
+ * zcpool_chunk_run_claim() - take a live element of a run back from a caller
+ * @run:   a run whose chunk the caller knows it is attached to.
+ * @rel:   a byte offset from the run's first page, from the caller: anything
+ *         at all as a u32 (one past the run's last element is refused).
+ * @claim: filled in on success.
+ *
+ * The element half of zcpool_chunk_claim(), for a caller that found @run
+ * already: a bulk free whose offsets follow each other in one run.
+ *
+ * Context: as zcpool_chunk_claim().
+ * Return: 0, or -EINVAL when @rel is not the start of a live element.
+ */
+static __always_inline int zcpool_chunk_run_claim(struct zcpool_run *run, u32 rel,
+						  struct zcpool_chunk_claim *claim)
 {
-	u64 start = (u64)run->first_page << PAGE_SHIFT;
 	u32 idx, rem, tag;
 
-	/* A stale run (detached, reused page) has no live element: refused below. */
-	if (run->chunk != chunk)
-		return -EINVAL;
-	/*
-	 * Below the chunk's size (checked by the caller): a u32. An @off
-	 * before the run wraps to at least 2^32 less a chunk, whose index is
-	 * past any run's last element: the bound below refuses it too.
-	 */
-	idx = zcpool_chunk_run_index(run, off - start, &rem);
+	idx = zcpool_chunk_run_index(run, rel, &rem);
 	if (rem)
 		return -EINVAL;
 	if (idx >= run->sp.nr_elems)
@@ -396,6 +400,20 @@ static inline int chunk_claim_elem(struct zcpool_chunk *chunk, struct zcpool_run
 	claim->bytes = run->elem_size;
 	claim->size = run->elem_size - (tag - 1);
 	return 0;
+}
+
+static inline int chunk_claim_elem(struct zcpool_chunk *chunk, struct zcpool_run *run,
+				   u64 off, struct zcpool_chunk_claim *claim)
+{
+	/* A stale run (detached, reused page) has no live element: refused below. */
+	if (run->chunk != chunk)
+		return -EINVAL;
+	/*
+	 * Below the chunk's size (checked by the caller): a u32. An @off
+	 * before the run wraps to at least 2^32 less a chunk, whose index is
+	 * past any run's last element: the bound in the claim refuses it too.
+	 */
+	return zcpool_chunk_run_claim(run, off - ((u64)run->first_page << PAGE_SHIFT), claim);
 }
 
 /**

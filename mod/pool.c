@@ -1519,12 +1519,47 @@ EXPORT_SYMBOL_NS_GPL(zcpool_pool_alloc, ZCPOOL);
  * given back yet (claimed, an allocation keeps its chunk out of any
  * release). The offsets of one bulk call are mostly in one chunk, and the
  * window's xarray walk was 7% of a bulk free's time on Debian's kernel.
- * @chunk NULL: nothing known.
+ * @chunk NULL: nothing known. When that allocation is an element, @run
+ * is its run, attached to @chunk for as long (an element out of its
+ * bitmap keeps the run from being dropped), @run_start its first byte's
+ * window offset, @run_off the same in @chunk and @run_bytes its length:
+ * a bulk call's elements mostly follow each other in one run, and the
+ * next one's claim then skips the window, the chunk and its page table
+ * (a fifth of a 64 B bulk free's own instructions). @run NULL: no run known.
  */
 struct pool_window_memo {
 	struct zcpool_chunk *chunk;
 	unsigned long slot;
+	struct zcpool_run *run;
+	u64 run_start;
+	u32 run_off;
+	u32 run_bytes;
 };
+
+/* Forget what @memo knows: what pinned its chunk and run is given back. */
+static void pool_memo_forget(struct pool_window_memo *memo)
+{
+	memo->chunk = NULL;
+	memo->run = NULL;
+}
+
+/* Remember the run of the element @claim took at @off of @chunk, if any. */
+static __always_inline void pool_memo_run(struct pool_window_memo *memo,
+					  struct zcpool_chunk *chunk, u32 off,
+					  const struct zcpool_chunk_claim *claim)
+{
+	struct zcpool_run *run;
+
+	memo->run = NULL;
+	if (claim->cls < 0)
+		return;
+	/* Set before the element was handed out, and fixed while it is out. */
+	run = READ_ONCE(chunk->meta[off >> PAGE_SHIFT].run);
+	memo->run = run;
+	memo->run_off = run->first_page << PAGE_SHIFT;
+	memo->run_start = chunk->base + memo->run_off;
+	memo->run_bytes = run->pages << PAGE_SHIFT;
+}
 
 /*
  * Take the live allocation at @offset back from the caller and count the
@@ -1547,10 +1582,20 @@ static __always_inline int pool_claim_rcu(struct zcpool_pool *pool, u64 offset,
 	struct zcpool_chunk *chunk;
 	unsigned long slot;
 	void *entry;
+	u32 rel;
 	int ret;
 
 	if (offset >= ZCPOOL_POOL_WINDOW_BYTES)
 		return -EINVAL;
+	if (memo && memo->run && offset - memo->run_start < memo->run_bytes) {
+		rel = offset - memo->run_start;
+		ret = zcpool_chunk_run_claim(memo->run, rel, claim);
+		if (ret)
+			return ret;
+		obj->chunk = memo->chunk;
+		obj->off = memo->run_off + rel;
+		goto claimed;
+	}
 	slot = offset >> pool->slot_shift;
 	if (memo && memo->chunk && memo->slot == slot)
 		entry = memo->chunk;
@@ -1570,7 +1615,9 @@ static __always_inline int pool_claim_rcu(struct zcpool_pool *pool, u64 offset,
 	if (memo) {
 		memo->chunk = chunk;
 		memo->slot = slot;
+		pool_memo_run(memo, chunk, obj->off, claim);
 	}
+claimed:
 	obj->dirty_len = claim->bytes;
 	pool_count_free(pool, claim, tally);
 	return 0;
@@ -1727,7 +1774,7 @@ static void pool_stash_init(struct pool_stash *stash)
 {
 	stash->nr = 0;
 	stash->slot = -1;
-	stash->memo.chunk = NULL;
+	pool_memo_forget(&stash->memo);
 	stash->memo.slot = 0;
 }
 
@@ -1740,8 +1787,8 @@ static void pool_stash_flush(struct zcpool_pool *pool, struct pool_stash *stash)
 	if (nr)
 		pool_arena_free(pool, stash->objs, nr);
 	stash->nr = 0;
-	/* What pinned the memo's chunk is gone. */
-	stash->memo.chunk = NULL;
+	/* What pinned the memo's chunk and run is gone. */
+	pool_memo_forget(&stash->memo);
 }
 
 /* Whether @stash must be flushed before it takes an allocation of @slot. */
@@ -1848,7 +1895,7 @@ int zcpool_pool_take_many(struct zcpool_pool *pool, const u64 *offsets, unsigned
 			  struct zcpool_pool_taken *taken, unsigned int *done)
 {
 	struct pool_free_tally tally = { .nr = 0, .bytes = 0 };
-	struct pool_window_memo memo = { .chunk = NULL };
+	struct pool_window_memo memo = { .chunk = NULL, .run = NULL };
 	unsigned int i, n;
 	int ret = 0;
 

@@ -697,6 +697,7 @@ static void free_refuses_what_is_not_an_allocation(struct kunit *test)
 	struct zcpool_pool_stats *before = new_stats(test), *after = new_stats(test);
 	struct bad_free_setup s;
 	struct model *m;
+	u64 bulk[2];
 
 	m = new_model(test, 8);
 	KUNIT_ASSERT_EQ(test, zcpool_sizeclass_size(zcpool_sizeclass_index(48)), 48);
@@ -714,6 +715,19 @@ static void free_refuses_what_is_not_an_allocation(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, bad_offset(&s, c->kind)), -EINVAL);
 	zcpool_pool_stats(pool, after);
 	KUNIT_EXPECT_EQ(test, memcmp(before, after, sizeof(*before)), 0);
+	KUNIT_EXPECT_TRUE(test, holds(test, pool, s.elem, 48, 0x11));
+	check_model(test, pool, m, zcpool_params.pool_max_bytes);
+
+	/*
+	 * Right after an element of the same run (elem2: 40 B in the 48 B
+	 * class), a bulk free claims from the run it remembers, without the
+	 * window: the same offsets are refused there, after the good one.
+	 */
+	bulk[0] = s.elem2;
+	bulk[1] = bad_offset(&s, c->kind);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_free_bulk(pool, bulk, 2), 1);
+	KUNIT_ASSERT_EQ(test, m->live[1].offset, s.elem2);
+	model_del(m, 1);
 	KUNIT_EXPECT_TRUE(test, holds(test, pool, s.elem, 48, 0x11));
 	check_model(test, pool, m, zcpool_params.pool_max_bytes);
 	/* Everything live is still live and frees once. */
