@@ -365,7 +365,11 @@ static inline void zcpool_chunk_hand_out(struct zcpool_chunk *chunk, u64 off, u6
 	chunk_run_tag_set(run, idx, 1 + run->elem_size - size);
 }
 
-/* Claim element @off of @run (found without the arena lock, maybe stale). */
+/*
+ * An offset before a run, taken from the run's start as a u32, wraps to
+ * at least 2^31, and that divided by any class size is past any run's
+ * last element: zcpool_chunk_run_claim()'s bound refuses it.
+ */
 static_assert((PAGE_SIZE << ZCPOOL_BUDDY_MAX_ORDER) <= (1ULL << 31) &&
 	      (1ULL << 31) / ZCPOOL_SIZECLASS_MAX_SIZE >= ZCPOOL_SUBPAGE_MAX_ELEMS);
 
@@ -402,17 +406,14 @@ static __always_inline int zcpool_chunk_run_claim(struct zcpool_run *run, u32 re
 	return 0;
 }
 
+/* Claim element @off of @run (found without the arena lock, maybe stale). */
 static inline int chunk_claim_elem(struct zcpool_chunk *chunk, struct zcpool_run *run,
 				   u64 off, struct zcpool_chunk_claim *claim)
 {
-	/* A stale run (detached, reused page) has no live element: refused below. */
+	/* A stale run (detached, reused page) has no live element: refused here or in the claim. */
 	if (run->chunk != chunk)
 		return -EINVAL;
-	/*
-	 * Below the chunk's size (checked by the caller): a u32. An @off
-	 * before the run wraps to at least 2^32 less a chunk, whose index is
-	 * past any run's last element: the bound in the claim refuses it too.
-	 */
+	/* Below the chunk's size (checked by the caller): a u32; before the run, see above. */
 	return zcpool_chunk_run_claim(run, off - ((u64)run->first_page << PAGE_SHIFT), claim);
 }
 

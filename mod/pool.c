@@ -1342,9 +1342,9 @@ static __always_inline int pool_get_obj(struct zcpool_pool *pool, int cls, unsig
 	return pool_get_obj_slow(pool, cls, pages, slot, obj);
 }
 
-/* Count @n allocations of one shape, @size bytes requested each. */
 /*
- * The counters' base is read once: each this_cpu operation is an asm that
+ * Count @n allocations of one shape, @size bytes requested each. The
+ * counters' base is read once: each this_cpu operation is an asm that
  * clobbers memory, after which the compiler loads pool->pcpu again.
  */
 static __always_inline void pool_count_alloc(struct zcpool_pool *pool, int cls,
@@ -1550,9 +1550,10 @@ static __always_inline void pool_memo_run(struct pool_window_memo *memo,
 {
 	struct zcpool_run *run;
 
-	memo->run = NULL;
-	if (claim->cls < 0)
+	if (claim->cls < 0) {
+		memo->run = NULL;
 		return;
+	}
 	/* Set before the element was handed out, and fixed while it is out. */
 	run = READ_ONCE(chunk->meta[off >> PAGE_SHIFT].run);
 	memo->run = run;
