@@ -142,8 +142,12 @@ unsigned long zcpool_cache_count(struct zcpool_cache *cache, unsigned long *byte
 
 /**
  * zcpool_cache_slot() - the magazine an allocation shape goes to
- * @cls:   a size class, or -1 for a page run.
+ * @cls:   a size class (below %ZCPOOL_SIZECLASS_NR: one the size classes
+ *         or a run gave), or -1 for a page run.
  * @pages: a page run's length in pages (ignored for a class).
+ *
+ * Every class has its magazine: a class is its own slot, unchecked (the
+ * test was a branch of its own on every cached allocation and free).
  *
  * Context: any context.
  * Return: the slot, or -1 when allocations of that shape are not cached.
@@ -151,7 +155,7 @@ unsigned long zcpool_cache_count(struct zcpool_cache *cache, unsigned long *byte
 static inline int zcpool_cache_slot(int cls, unsigned int pages)
 {
 	if (cls >= 0)
-		return cls < ZCPOOL_SIZECLASS_NR ? cls : -1;
+		return cls;
 	if (!pages || pages > ZCPOOL_CACHE_RUN_MAX_PAGES)
 		return -1;
 	return ZCPOOL_SIZECLASS_NR + pages - 1;

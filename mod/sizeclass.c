@@ -22,7 +22,7 @@
  * The KUnit suite and the user-space twin (with 4 KiB and 64 KiB pages)
  * check every class against the rule.
  *
- * Every query is O(1): shifts, one table read, at most one division.
+ * Every query is O(1): a table read or shifts, at most one division.
  */
 
 #include <linux/errno.h>
@@ -59,6 +59,39 @@ static_assert(ZCPOOL_SIZECLASS_STEPS == 1 << ZCPOOL_SIZECLASS_STEPS_SHIFT);
 static_assert(BIG_SHIFT >= 7);
 /* Every run of every class can be tracked by one subpage. */
 static_assert(ZCPOOL_SIZECLASS_MAX_ELEMS <= ZCPOOL_SUBPAGE_MAX_ELEMS);
+
+/*
+ * zcpool_sizeclass_index() of the sizes up to ZCPOOL_SIZECLASS_LOOKUP_MAX,
+ * one entry per 16 B step, a row per 256 B (the sizes it covers are in its
+ * comment), written out as zcpool_sizeclass_index() computes the sizes
+ * above it. The KUnit suite and the user-space twin check every size
+ * against a walk of the classes. The classes up to 4 KiB do not depend on
+ * the page size.
+ */
+const u8 zcpool_sizeclass_lookup[ZCPOOL_SIZECLASS_LOOKUP_NR] = {
+	0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,	/* 1 .. 256 */
+	16, 16, 17, 17, 18, 18, 19, 19, 20, 20, 21, 21, 22, 22, 23, 23,	/* 257 .. 512 */
+	24, 24, 24, 24, 25, 25, 25, 25, 26, 26, 26, 26, 27, 27, 27, 27,	/* 513 .. 768 */
+	28, 28, 28, 28, 29, 29, 29, 29, 30, 30, 30, 30, 31, 31, 31, 31,	/* 769 .. 1024 */
+	32, 32, 32, 32, 32, 32, 32, 32, 33, 33, 33, 33, 33, 33, 33, 33,	/* 1025 .. 1280 */
+	34, 34, 34, 34, 34, 34, 34, 34, 35, 35, 35, 35, 35, 35, 35, 35,	/* 1281 .. 1536 */
+	36, 36, 36, 36, 36, 36, 36, 36, 37, 37, 37, 37, 37, 37, 37, 37,	/* 1537 .. 1792 */
+	38, 38, 38, 38, 38, 38, 38, 38, 39, 39, 39, 39, 39, 39, 39, 39,	/* 1793 .. 2048 */
+	40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40,	/* 2049 .. 2304 */
+	41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41,	/* 2305 .. 2560 */
+	42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42,	/* 2561 .. 2816 */
+	43, 43, 43, 43, 43, 43, 43, 43, 43, 43, 43, 43, 43, 43, 43, 43,	/* 2817 .. 3072 */
+	44, 44, 44, 44, 44, 44, 44, 44, 44, 44, 44, 44, 44, 44, 44, 44,	/* 3073 .. 3328 */
+	45, 45, 45, 45, 45, 45, 45, 45, 45, 45, 45, 45, 45, 45, 45, 45,	/* 3329 .. 3584 */
+	46, 46, 46, 46, 46, 46, 46, 46, 46, 46, 46, 46, 46, 46, 46, 46,	/* 3585 .. 3840 */
+	47, 47, 47, 47, 47, 47, 47, 47, 47, 47, 47, 47, 47, 47, 47, 47,	/* 3841 .. 4096 */
+};
+EXPORT_SYMBOL_IF_KUNIT(zcpool_sizeclass_lookup);
+
+/* 16 rows of 16 above; small sizes only, each class index a byte. */
+static_assert(ZCPOOL_SIZECLASS_LOOKUP_NR == 16 * 16);
+static_assert(ZCPOOL_SIZECLASS_LOOKUP_MAX <= ZCPOOL_SIZECLASS_MAX_SIZE);
+static_assert(ZCPOOL_SIZECLASS_NR <= U8_MAX);
 
 /**
  * zcpool_sizeclass_run_pages() - pages in each subpage run of a class

@@ -50,6 +50,18 @@
 /* The most elements any class puts in one run: 16 B elements in one page. */
 #define ZCPOOL_SIZECLASS_MAX_ELEMS	(PAGE_SIZE / ZCPOOL_SIZECLASS_QUANTUM)
 
+/*
+ * Requests up to 4 KiB find their class in a table of a byte per 16 B
+ * (256 bytes; jemalloc looks its classes up the same way up to 4 KiB): a
+ * load where the arithmetic is a bit scan, shifts and a branch on every
+ * allocation of 129 B to 4 KiB. Every class boundary is a multiple of
+ * 16 B, so one entry serves its whole 16 B step.
+ */
+#define ZCPOOL_SIZECLASS_LOOKUP_MAX	4096
+#define ZCPOOL_SIZECLASS_LOOKUP_NR	(ZCPOOL_SIZECLASS_LOOKUP_MAX / ZCPOOL_SIZECLASS_QUANTUM)
+
+extern const u8 zcpool_sizeclass_lookup[ZCPOOL_SIZECLASS_LOOKUP_NR];
+
 /**
  * zcpool_sizeclass_index() - the class a small allocation is rounded up to
  * @size: the requested bytes.
@@ -64,11 +76,11 @@ static inline int zcpool_sizeclass_index(size_t size)
 
 	if (!size)
 		return -ERANGE;
+	/* In 32 bits: sparse folds this for a caller's constant 0 too. */
+	if (size <= ZCPOOL_SIZECLASS_LOOKUP_MAX)
+		return zcpool_sizeclass_lookup[((unsigned int)size - 1) / ZCPOOL_SIZECLASS_QUANTUM];
 	if (size > ZCPOOL_SIZECLASS_MAX_SIZE)
 		return -ERANGE;
-	/* In 32 bits: sparse folds this for a caller's constant 0 too. */
-	if (size <= ZCPOOL_SIZECLASS_TINY_MAX)
-		return ((unsigned int)size - 1) / ZCPOOL_SIZECLASS_QUANTUM;
 
 	/* size is in (2^shift, 2^(shift+1)], cut into 8 steps of 2^(shift-3). */
 	shift = fls64(size - 1) - 1;

@@ -7,6 +7,7 @@
 #include <linux/types.h>
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define U8_MAX		((u8)~0U)
 
 /* Type-checked like the kernel's min(): mixing types is a warning. */
 #define min(a, b) ({				\
