@@ -677,11 +677,15 @@ static unsigned int arena_put_back_block(struct zcpool_arena *arena,
 	while (n > 1 && ((page & (pages * n - 1)) ||
 			 page + pages * n > zcpool_chunk_nr_pages(chunk)))
 		n /= 2;
+	/*
+	 * One test a run, arena_run_is_claimed() and the rest or-ed: each was
+	 * a branch of its own. @m is in @chunk whatever @objs[i] is (n above).
+	 */
 	for (i = 0; i < n; i++, m += pages) {
-		if (objs[i].chunk != chunk ||
-		    objs[i].off != (u64)(page + i * pages) << PAGE_SHIFT)
-			break;
-		if (!arena_run_is_claimed(m) || m->pages != pages)
+		if (((unsigned long)objs[i].chunk ^ (unsigned long)chunk) |
+		    (objs[i].off ^ ((page + i * pages) << PAGE_SHIFT)) |
+		    (m->kind ^ ZCPOOL_CHUNK_PAGE_RUN_HEAD) | atomic_read(&m->live) |
+		    (m->pages ^ pages))
 			break;
 	}
 	if (i < 2)

@@ -423,9 +423,10 @@ static unsigned int ioctl_alloc_stretch(struct zcpool_file *zf, struct zcpool_al
 	*err = ioctl_check_alloc(zf, first);
 	if (*err)
 		return 0;
+	/* One test an entry: with "||", each field's was a branch of its own. */
 	for (len = 1; len < min_t(unsigned int, n, ARRAY_SIZE(offsets)); len++)
-		if (reqs[len].size != first->size || reqs[len].align != first->align ||
-		    reqs[len].flags != first->flags || reqs[len].pad)
+		if ((reqs[len].size ^ first->size) | (reqs[len].align ^ first->align) |
+		    (reqs[len].flags ^ first->flags) | reqs[len].pad)
 			break;
 	if (len > 1 && zcpool_pool_alloc_bulk(zf->pool, first->size, first->align, first->flags,
 					      offsets, len) == len) {

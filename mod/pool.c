@@ -1402,7 +1402,8 @@ static __always_inline void pool_count_free(struct zcpool_pool *pool,
 		pool_count_frees(pool, claim->cls, claim->pages, claim->size, 1);
 		return;
 	}
-	if (tally->nr && (claim->cls != tally->cls || claim->pages != tally->pages))
+	/* The shape in one test: "||" was a branch more on every claim. */
+	if (tally->nr && ((claim->cls ^ tally->cls) | (claim->pages ^ tally->pages)))
 		pool_tally_flush(pool, tally);
 	tally->cls = claim->cls;
 	tally->pages = claim->pages;
@@ -1897,20 +1898,22 @@ int zcpool_pool_take_many(struct zcpool_pool *pool, const u64 *offsets, unsigned
 {
 	struct pool_free_tally tally = { .nr = 0, .bytes = 0 };
 	struct pool_window_memo memo = { .chunk = NULL, .run = NULL };
-	unsigned int i, n;
+	unsigned int i, n, section_end = POOL_BULK_BATCH;
 	int ret = 0;
 
+	/* A read section for each POOL_BULK_BATCH offsets, as a bulk free. */
 	rcu_read_lock();
 	for (i = 0; i < nr; i += n) {
-		if (i && !(i % POOL_BULK_BATCH)) {
+		if (i == section_end) {
 			rcu_read_unlock();
 			rcu_read_lock();
+			section_end += POOL_BULK_BATCH;
 		}
 		n = 1;
 		ret = pool_take_rcu(pool, offsets[i], &taken[i], &memo, &tally);
 		if (ret == POOL_CLAIM_HUGE) {
-			/* Up to the end of this read section. */
-			n = min(nr - i, POOL_BULK_BATCH - i % POOL_BULK_BATCH);
+			/* Up to the end of this read section: @i lands on it. */
+			n = min(nr - i, section_end - i);
 			n = pool_take_huge_stretch(pool, &offsets[i], n, &taken[i]);
 			ret = n ? 0 : -EINVAL;
 		}
