@@ -1385,6 +1385,9 @@ struct pool_free_tally {
 	u64 bytes;
 };
 
+/* Empty, of a shape no claim has (a page run of no pages): see pool_count_free(). */
+#define POOL_FREE_TALLY_INIT	{ .nr = 0, .cls = -1, .pages = 0, .bytes = 0 }
+
 static void pool_tally_flush(struct zcpool_pool *pool, struct pool_free_tally *tally)
 {
 	if (tally->nr)
@@ -1402,8 +1405,12 @@ static __always_inline void pool_count_free(struct zcpool_pool *pool,
 		pool_count_frees(pool, claim->cls, claim->pages, claim->size, 1);
 		return;
 	}
-	/* The shape in one test: "||" was a branch more on every claim. */
-	if (tally->nr && ((claim->cls ^ tally->cls) | (claim->pages ^ tally->pages)))
+	/*
+	 * The shape in one test: "||" was a branch more on every claim. An
+	 * empty tally's shape is its last, or at first one no claim has;
+	 * flushing it then costs the call.
+	 */
+	if ((claim->cls ^ tally->cls) | (claim->pages ^ tally->pages))
 		pool_tally_flush(pool, tally);
 	tally->cls = claim->cls;
 	tally->pages = claim->pages;
@@ -1520,13 +1527,16 @@ EXPORT_SYMBOL_NS_GPL(zcpool_pool_alloc, ZCPOOL);
  * given back yet (claimed, an allocation keeps its chunk out of any
  * release). The offsets of one bulk call are mostly in one chunk, and the
  * window's xarray walk was 7% of a bulk free's time on Debian's kernel.
- * @chunk NULL: nothing known. When that allocation is an element, @run
+ * @chunk NULL (and @slot ULONG_MAX, which no offset has): nothing known,
+ * so that comparing the slot alone says whether the chunk is known. When
+ * that allocation is an element, @run
  * is its run, attached to @chunk for as long (an element out of its
  * bitmap keeps the run from being dropped), @run_start its first byte's
  * window offset, @run_off the same in @chunk and @run_bytes its length:
  * a bulk call's elements mostly follow each other in one run, and the
  * next one's claim then skips the window, the chunk and its page table
- * (a fifth of a 64 B bulk free's own instructions). @run NULL: no run known.
+ * (a fifth of a 64 B bulk free's own instructions). @run NULL (and
+ * @run_bytes 0, which no offset is inside): no run known.
  */
 struct pool_window_memo {
 	struct zcpool_chunk *chunk;
@@ -1541,7 +1551,10 @@ struct pool_window_memo {
 static void pool_memo_forget(struct pool_window_memo *memo)
 {
 	memo->chunk = NULL;
+	memo->slot = ULONG_MAX;
 	memo->run = NULL;
+	memo->run_start = 0;
+	memo->run_bytes = 0;
 }
 
 /* Remember the run of the element @claim took at @off of @chunk, if any. */
@@ -1553,6 +1566,7 @@ static __always_inline void pool_memo_run(struct pool_window_memo *memo,
 
 	if (claim->cls < 0) {
 		memo->run = NULL;
+		memo->run_bytes = 0;
 		return;
 	}
 	/* Set before the element was handed out, and fixed while it is out. */
@@ -1589,7 +1603,8 @@ static __always_inline int pool_claim_rcu(struct zcpool_pool *pool, u64 offset,
 
 	if (offset >= ZCPOOL_POOL_WINDOW_BYTES)
 		return -EINVAL;
-	if (memo && memo->run && offset - memo->run_start < memo->run_bytes) {
+	/* No run known: run_bytes 0, and no offset is inside. */
+	if (memo && offset - memo->run_start < memo->run_bytes) {
 		rel = offset - memo->run_start;
 		ret = zcpool_chunk_run_claim(memo->run, rel, claim);
 		if (ret)
@@ -1599,15 +1614,17 @@ static __always_inline int pool_claim_rcu(struct zcpool_pool *pool, u64 offset,
 		goto claimed;
 	}
 	slot = offset >> pool->slot_shift;
-	if (memo && memo->chunk && memo->slot == slot)
-		entry = memo->chunk;
-	else
+	/* No chunk known: a slot no offset has. */
+	if (memo && memo->slot == slot) {
+		chunk = memo->chunk;
+	} else {
 		entry = pool_window_entry(pool, slot);
-	if (!entry)
-		return -EINVAL;
-	if (xa_pointer_tag(entry) == POOL_ENTRY_HUGE)
-		return POOL_CLAIM_HUGE;
-	chunk = entry;
+		if (!entry)
+			return -EINVAL;
+		if (xa_pointer_tag(entry) == POOL_ENTRY_HUGE)
+			return POOL_CLAIM_HUGE;
+		chunk = entry;
+	}
 	obj->chunk = chunk;
 	obj->off = offset & (pool_slot_bytes(pool) - 1);
 	ret = zcpool_chunk_claim(chunk, obj->off, claim);
@@ -1771,20 +1788,28 @@ struct pool_stash {
 	struct pool_window_memo memo;
 };
 
+/* A slot no allocation has: zcpool_cache_slot() gives -1 and up. */
+#define POOL_STASH_NO_SLOT	(-2)
+
 /* Empty, memo blank: a stash on the stack is __uninitialized (see above). */
 static void pool_stash_init(struct pool_stash *stash)
 {
 	stash->nr = 0;
-	stash->slot = -1;
+	stash->slot = POOL_STASH_NO_SLOT;
 	pool_memo_forget(&stash->memo);
-	stash->memo.slot = 0;
 }
 
+/*
+ * Give what @stash holds back. An empty stash keeps its memo: a memo is
+ * set by a claim, whose allocation, still in the caller's hands, pins it.
+ */
 static void pool_stash_flush(struct zcpool_pool *pool, struct pool_stash *stash)
 {
 	unsigned int nr = stash->nr;
 
-	if (nr && stash->slot >= 0)
+	if (!nr)
+		return;
+	if (stash->slot >= 0)
 		nr = zcpool_cache_fill(&pool->cache, stash->slot, stash->objs, nr);
 	if (nr)
 		pool_arena_free(pool, stash->objs, nr);
@@ -1793,10 +1818,15 @@ static void pool_stash_flush(struct zcpool_pool *pool, struct pool_stash *stash)
 	pool_memo_forget(&stash->memo);
 }
 
-/* Whether @stash must be flushed before it takes an allocation of @slot. */
+/*
+ * Whether @stash must be flushed before it takes an allocation of @slot:
+ * full, or of another slot. An empty stash keeps the slot of what it held
+ * last (at first POOL_STASH_NO_SLOT): flushing it costs the call, where a
+ * test of its count was a branch on every put.
+ */
 static bool pool_stash_full(const struct pool_stash *stash, int slot)
 {
-	return stash->nr == POOL_BULK_BATCH || (stash->nr && slot != stash->slot);
+	return stash->nr == POOL_BULK_BATCH || slot != stash->slot;
 }
 
 /* Put @obj, of magazine slot @slot, in a @stash that is not full for it. */
@@ -1896,10 +1926,12 @@ static unsigned int pool_take_huge_stretch(struct zcpool_pool *pool, const u64 *
 int zcpool_pool_take_many(struct zcpool_pool *pool, const u64 *offsets, unsigned int nr,
 			  struct zcpool_pool_taken *taken, unsigned int *done)
 {
-	struct pool_free_tally tally = { .nr = 0, .bytes = 0 };
-	struct pool_window_memo memo = { .chunk = NULL, .run = NULL };
+	struct pool_free_tally tally = POOL_FREE_TALLY_INIT;
+	struct pool_window_memo memo __uninitialized;	/* pool_memo_forget() */
 	unsigned int i, n, section_end = POOL_BULK_BATCH;
 	int ret = 0;
+
+	pool_memo_forget(&memo);
 
 	/* A read section for each POOL_BULK_BATCH offsets, as a bulk free. */
 	rcu_read_lock();
@@ -2098,7 +2130,7 @@ EXPORT_SYMBOL_NS_GPL(zcpool_pool_alloc_bulk, ZCPOOL);
  */
 int zcpool_pool_free_bulk(struct zcpool_pool *pool, const u64 *offsets, unsigned int count)
 {
-	struct pool_free_tally tally = { .nr = 0, .bytes = 0 };
+	struct pool_free_tally tally = POOL_FREE_TALLY_INIT;
 	struct pool_stash stash __uninitialized;
 	struct zcpool_chunk_claim claim;
 	struct zcpool_arena_obj obj;
