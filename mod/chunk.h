@@ -285,6 +285,20 @@ bool zcpool_chunk_run_page_live(const struct zcpool_run *run, unsigned int page)
  * one and two bytes is there on x86 and arm64 (riscv has it from 6.11).
  */
 
+/*
+ * u32 tags are for classes above 64 KiB, and with 4 KiB pages there are
+ * none (ZCPOOL_SIZECLASS_MAX_SIZE is 32 KiB): chunk_run_tags_wide() then
+ * folds away, and a u16 tag costs one compare, as a u8 one does, where a
+ * switch took two (a translated block each under TCG).
+ */
+#define ZCPOOL_CHUNK_WIDE_TAGS	(ZCPOOL_SIZECLASS_MAX_SIZE > U16_MAX)
+
+/* Whether @run's tags are u32. */
+static inline bool chunk_run_tags_wide(const struct zcpool_run *run)
+{
+	return ZCPOOL_CHUNK_WIDE_TAGS && run->tag_bytes == 4;
+}
+
 /**
  * zcpool_chunk_run_tag() - one element's tag
  * @run: the run.
@@ -295,46 +309,36 @@ bool zcpool_chunk_run_page_live(const struct zcpool_run *run, unsigned int page)
  */
 static inline u32 zcpool_chunk_run_tag(const struct zcpool_run *run, unsigned int idx)
 {
-	switch (run->tag_bytes) {
-	case 1:
+	if (run->tag_bytes == 1)
 		return READ_ONCE(((const u8 *)run->tags)[idx]);
-	case 2:
+	if (!chunk_run_tags_wide(run))
 		return READ_ONCE(((const u16 *)run->tags)[idx]);
-	default:
-		return READ_ONCE(((const u32 *)run->tags)[idx]);
-	}
+	return READ_ONCE(((const u32 *)run->tags)[idx]);
 }
 
 /* Hand element @idx out: @tag is 1 + its slack. */
 static inline void chunk_run_tag_set(struct zcpool_run *run, unsigned int idx, u32 tag)
 {
-	switch (run->tag_bytes) {
-	case 1:
+	if (run->tag_bytes == 1) {
 		/* Pairs with the xchg() of a claim. */
 		smp_store_release(&((u8 *)run->tags)[idx], tag);
-		break;
-	case 2:
+	} else if (!chunk_run_tags_wide(run)) {
 		/* Pairs with the xchg() of a claim. */
 		smp_store_release(&((u16 *)run->tags)[idx], tag);
-		break;
-	default:
+	} else {
 		/* Pairs with the xchg() of a claim. */
 		smp_store_release(&((u32 *)run->tags)[idx], tag);
-		break;
 	}
 }
 
 /* Take element @idx back: its tag, which is 0 when it was not handed out. */
 static inline u32 chunk_run_tag_take(struct zcpool_run *run, unsigned int idx)
 {
-	switch (run->tag_bytes) {
-	case 1:
+	if (run->tag_bytes == 1)
 		return xchg(&((u8 *)run->tags)[idx], 0);
-	case 2:
+	if (!chunk_run_tags_wide(run))
 		return xchg(&((u16 *)run->tags)[idx], 0);
-	default:
-		return xchg(&((u32 *)run->tags)[idx], 0);
-	}
+	return xchg(&((u32 *)run->tags)[idx], 0);
 }
 
 /**
