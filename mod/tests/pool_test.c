@@ -2048,7 +2048,7 @@ static void bulk_calls_move_batches_of_every_shape(struct kunit *test)
 	struct zcpool_pool *pool = new_pool(test, MID_ORDER, 0, 1);
 	struct zcpool_pool_stats *st = new_stats(test);
 	struct model *m = new_model(test, BULK_MAX);
-	u64 *offsets, saved;
+	u64 *offsets, saved, requested;
 	unsigned int s, i;
 
 	offsets = kunit_kcalloc(test, BULK_MAX, sizeof(*offsets), GFP_KERNEL);
@@ -2059,6 +2059,12 @@ static void bulk_calls_move_batches_of_every_shape(struct kunit *test)
 		bulk_round(test, pool, m, offsets, shapes[s].size, shapes[s].n, true);
 	}
 
+	/*
+	 * Every shape in turn in one call: each claim counted in the right
+	 * shape's counters, the first one's and each change of shape's too.
+	 */
+	zcpool_pool_stats(pool, st);
+	KUNIT_ASSERT_EQ(test, st->live, 0);
 	for (i = 0; i < 10; i++)
 		offsets[i] = alloc_ok(test, pool, NULL, MID_ORDER,
 				      shapes[i % ARRAY_SIZE(shapes)].size, 0, 0);
@@ -2067,12 +2073,21 @@ static void bulk_calls_move_batches_of_every_shape(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, zcpool_pool_free_bulk(pool, offsets, 10), 5);
 	zcpool_pool_stats(pool, st);
 	KUNIT_EXPECT_EQ(test, st->live, 5);
+	requested = 0;
+	for (s = 0; s < ARRAY_SIZE(shapes); s++)
+		requested += shapes[s].size;
+	KUNIT_EXPECT_EQ(test, st->bytes_requested, requested);
+	KUNIT_EXPECT_EQ(test, st->class_live[zcpool_sizeclass_index(64)], 1);
+	KUNIT_EXPECT_EQ(test, st->class_live[zcpool_sizeclass_index(1000)], 1);
 	offsets[5] = saved;
 	KUNIT_EXPECT_EQ(test, zcpool_pool_free_bulk(pool, &offsets[5], 5), 5);
 	KUNIT_EXPECT_TRUE(test, check_model(test, pool, m, U64_MAX));
 	zcpool_pool_drain_caches(pool);
 	zcpool_pool_stats(pool, st);
 	KUNIT_EXPECT_EQ(test, st->live, 0);
+	KUNIT_EXPECT_EQ(test, st->bytes_requested, 0);
+	KUNIT_EXPECT_EQ(test, st->class_live[zcpool_sizeclass_index(64)], 0);
+	KUNIT_EXPECT_EQ(test, st->class_live[zcpool_sizeclass_index(1000)], 0);
 	KUNIT_EXPECT_EQ(test, st->cached, 0);
 	KUNIT_EXPECT_EQ(test, st->arena_live, 0);
 }
