@@ -281,12 +281,7 @@ static void pool_uncharge(struct zcpool_pool *pool, u64 bytes)
 	atomic64_sub(bytes, &pool_total_held);
 }
 
-/*
- * The window's entry for @slot, for a caller under rcu_read_lock(): from
- * the head array for the first slots, else what xa_load() does, without
- * the RCU read section of its own, which on a preemptible-RCU kernel is
- * two more calls (a free made two such pairs).
- */
+/* pool_window_entry() past the head array: the xarray walk. */
 static noinline void *pool_window_entry_xa(struct zcpool_pool *pool, unsigned long slot)
 {
 	XA_STATE(xas, &pool->window, slot);
@@ -301,8 +296,12 @@ static noinline void *pool_window_entry_xa(struct zcpool_pool *pool, unsigned lo
 }
 
 /*
- * The walk is out of line: inline, the compiler set up its xa_state (seven
- * stores) on every free before it looked at the slot.
+ * The window's entry for @slot, for a caller under rcu_read_lock(): from
+ * the head array for the first slots, else what xa_load() does, without
+ * the RCU read section of its own, which on a preemptible-RCU kernel is
+ * two more calls (a free made two such pairs). The walk is out of line:
+ * inline, the compiler set up its xa_state (seven stores) on every free
+ * before it looked at the slot.
  */
 static __always_inline void *pool_window_entry(struct zcpool_pool *pool, unsigned long slot)
 {
@@ -1529,9 +1528,9 @@ EXPORT_SYMBOL_NS_GPL(zcpool_pool_alloc, ZCPOOL);
  * window's xarray walk was 7% of a bulk free's time on Debian's kernel.
  * @chunk NULL (and @slot ULONG_MAX, which no offset has): nothing known,
  * so that comparing the slot alone says whether the chunk is known. When
- * that allocation is an element, @run
- * is its run, attached to @chunk for as long (an element out of its
- * bitmap keeps the run from being dropped), @run_start its first byte's
+ * that allocation is an element, @run is its run, attached to @chunk for
+ * as long (an element out of its bitmap keeps the run from being
+ * dropped), @run_start its first byte's
  * window offset, @run_off the same in @chunk and @run_bytes its length:
  * a bulk call's elements mostly follow each other in one run, and the
  * next one's claim then skips the window, the chunk and its page table
