@@ -1600,9 +1600,13 @@ static __always_inline int pool_claim_rcu(struct zcpool_pool *pool, u64 offset,
 	u32 rel;
 	int ret;
 
-	if (offset >= ZCPOOL_POOL_WINDOW_BYTES)
-		return -EINVAL;
-	/* No run known: run_bytes 0, and no offset is inside. */
+	/*
+	 * An offset past the window is refused at the window lookup: it is
+	 * in no run a memo knows and its slot is no chunk's (nor ULONG_MAX),
+	 * so a claim the memo answers skips that test, a branch for each
+	 * offset of a bulk free. No run known: run_bytes 0, and no offset is
+	 * inside.
+	 */
 	if (memo && offset - memo->run_start < memo->run_bytes) {
 		rel = offset - memo->run_start;
 		ret = zcpool_chunk_run_claim(memo->run, rel, claim);
@@ -1617,6 +1621,8 @@ static __always_inline int pool_claim_rcu(struct zcpool_pool *pool, u64 offset,
 	if (memo && memo->slot == slot) {
 		chunk = memo->chunk;
 	} else {
+		if (offset >= ZCPOOL_POOL_WINDOW_BYTES)
+			return -EINVAL;
 		entry = pool_window_entry(pool, slot);
 		if (!entry)
 			return -EINVAL;
