@@ -56,7 +56,7 @@
 /*
  * The blocks are __uninitialized: with the automatic zeroing of stack
  * variables that Debian's kernels build with (INIT_STACK_ALL_ZERO), each
- * call would clear them first, a "rep stos" of 640 bytes per ALLOC_BATCH
+ * call would clear them first, a "rep stos" of 512 bytes per ALLOC_BATCH
  * block that TCG runs one word per iteration. Only what was read in
  * whole (or allocated) is used or written back.
  */
@@ -357,16 +357,16 @@ efault:
 	return i;
 }
 
-/* Write the offsets of @n entries of @block back; returns how many were written. */
+/* Write @n @offsets back into their entries; returns how many were written. */
 static unsigned int ioctl_put_alloc_offsets(struct zcpool_alloc __user *items,
-					    const struct zcpool_alloc *block, unsigned int n)
+					    const u64 *offsets, unsigned int n)
 {
 	unsigned int i = 0;
 
 	if (!user_write_access_begin(items, n * sizeof(*items)))
 		return 0;
 	for (; i < n; i++)
-		unsafe_put_user(block[i].offset, &items[i].offset, efault);
+		unsafe_put_user(offsets[i], &items[i].offset, efault);
 efault:
 	user_write_access_end();
 	return i;
@@ -408,48 +408,50 @@ static int ioctl_batch_begin(struct zcpool_batch *batch, struct zcpool_batch __u
 
 /*
  * Allocate the longest stretch of requests equal to the first of @reqs
- * (at most @n, the first one valid) with one bulk call. Returns how many
- * are done, and in *@err why it stopped short. A bulk call that fails has
- * undone itself: the stretch then goes one entry at a time, to stop at
- * exactly the entry that fails, as a batch of different requests would.
+ * (at most @n, the first one valid) with one bulk call, their offsets
+ * into @offsets. Returns how many are done, and in *@err why it stopped
+ * short. A bulk call that fails has undone itself: the stretch then goes
+ * one entry at a time, to stop at exactly the entry that fails, as a
+ * batch of different requests would.
  */
 static unsigned int ioctl_alloc_stretch(struct zcpool_file *zf, struct zcpool_alloc *reqs,
-					unsigned int n, int *err)
+					unsigned int n, u64 *offsets, int *err)
 {
 	const struct zcpool_alloc *first = &reqs[0];
-	u64 offsets[IOCTL_ALLOC_BATCH_BLOCK] __uninitialized;
 	unsigned int len, i;
 
 	*err = ioctl_check_alloc(zf, first);
 	if (*err)
 		return 0;
 	/* One test an entry: with "||", each field's was a branch of its own. */
-	for (len = 1; len < min_t(unsigned int, n, ARRAY_SIZE(offsets)); len++)
+	for (len = 1; len < n; len++)
 		if ((reqs[len].size ^ first->size) | (reqs[len].align ^ first->align) |
 		    (reqs[len].flags ^ first->flags) | reqs[len].pad)
 			break;
 	if (len > 1 && zcpool_pool_alloc_bulk(zf->pool, first->size, first->align, first->flags,
-					      offsets, len) == len) {
-		for (i = 0; i < len; i++)
-			reqs[i].offset = offsets[i];
+					      offsets, len) == len)
 		return len;
-	}
 	for (i = 0; i < len; i++) {
 		*err = zcpool_ioctl_alloc_one(zf, &reqs[i]);
 		if (*err)
 			break;
+		offsets[i] = reqs[i].offset;
 	}
 	return i;
 }
 
 /*
  * Allocate the @n entries of @block, which are entries @first.. of the
- * user's array, and write them back with their offsets. Returns how many
- * are done (allocated and written back), and in *@err why it stopped
- * short. An entry whose write-back fails is freed, as are those after it.
+ * user's array, and write their offsets back, from @offsets, where they
+ * are kept. The offsets go from the bulk call to the user through that
+ * one array: copied through the block and back out, each entry was two
+ * loops' passes more. Returns how many are done (allocated and written
+ * back), and in *@err why it stopped short. An entry whose write-back
+ * fails is freed, as are those after it.
  */
 static unsigned int ioctl_alloc_block(struct zcpool_file *zf, struct zcpool_alloc *block,
-				      unsigned int n, struct zcpool_alloc __user *first, int *err)
+				      unsigned int n, struct zcpool_alloc __user *first,
+				      u64 *offsets, int *err)
 {
 	unsigned int j, written;
 
@@ -460,15 +462,15 @@ static unsigned int ioctl_alloc_block(struct zcpool_file *zf, struct zcpool_allo
 			*err = -EINTR;
 			break;
 		}
-		j += ioctl_alloc_stretch(zf, &block[j], n - j, err);
+		j += ioctl_alloc_stretch(zf, &block[j], n - j, &offsets[j], err);
 	}
 	if (!j)
 		return 0;
-	written = ioctl_put_alloc_offsets(first, block, j);
+	written = ioctl_put_alloc_offsets(first, offsets, j);
 	if (written < j) {
 		*err = -EFAULT;
 		while (j-- > written)
-			zcpool_ioctl_free_offset(zf, block[j].offset);
+			zcpool_ioctl_free_offset(zf, offsets[j]);
 	}
 	return written;
 }
@@ -496,11 +498,9 @@ static long zcpool_ioctl_alloc_batch(struct zcpool_file *zf, struct zcpool_batch
 		got = ioctl_get_alloc_block(block, &items[i], n);
 		if (got < n)
 			ret = -EFAULT;
-		done = ioctl_alloc_block(zf, block, got, &items[i], &err);
+		done = ioctl_alloc_block(zf, block, got, &items[i], &offsets[i], &err);
 		if (err)
 			ret = err;
-		for (n = 0; n < done; n++)
-			offsets[i + n] = block[n].offset;
 		i += done;
 		cond_resched();
 	}
