@@ -338,6 +338,16 @@ static u64 pool_slot_bytes(const struct zcpool_pool *pool)
 }
 
 /*
+ * The window slots a huge allocation of @size bytes (checked to fit the
+ * window) spans: a shift, where DIV_ROUND_UP_ULL() by the slot size was a
+ * 64-bit division on every huge allocation.
+ */
+static unsigned long pool_huge_slots(const struct zcpool_pool *pool, u64 size)
+{
+	return (size + pool_slot_bytes(pool) - 1) >> pool->slot_shift;
+}
+
+/*
  * A chunk for @arena of at least 2^@need_order pages, published in the
  * window: the pool's order if the page allocator and the caps allow it,
  * else the largest smaller one that works.
@@ -664,16 +674,16 @@ static void pool_huge_cpu_rotate(struct pool_huge_cpu *hc)
  * share, its epoch when @alloc (a new allocation, not an undone free), and
  * the pool's sum of the CPUs' slack.
  */
-static void pool_huge_cpu_tick(struct zcpool_pool *pool, u64 bytes, bool live, bool alloc)
+static __always_inline void pool_huge_cpu_tick(struct zcpool_pool *pool, u64 bytes,
+					       bool live, bool alloc)
 {
 	struct pool_huge_cpu *hc = this_cpu_ptr(pool->huge_cpu);
 	u64 before = pool_huge_cpu_slack(hc);
 	u64 now = live ? hc->live + bytes : hc->live - min(hc->live, bytes);
 
 	hc->stamp = jiffies;
-	/* Frees of its allocations on other CPUs shrink it too. */
-	if (!live || now > pool->huge_live_bytes)
-		hc->shrank = true;
+	/* Frees of its allocations on other CPUs shrink it too (no branch). */
+	hc->shrank |= !live || now > pool->huge_live_bytes;
 	hc->live = min(now, pool->huge_live_bytes);
 	hc->peak[0] = max(hc->peak[0], hc->live);
 	if (alloc && ++hc->epoch_allocs >= POOL_SPARE_EPOCH_ALLOCS)
@@ -706,9 +716,13 @@ static void pool_huge_cpu_sweep(struct zcpool_pool *pool)
 
 /*
  * Count @bytes of huge pages going live (@live) or not into the epochs'
- * peaks, the pool's and this CPU's; @alloc: a new allocation.
+ * peaks, the pool's and this CPU's; @alloc: a new allocation. Inline, so
+ * that each caller's constant @live and @alloc fold away what does not
+ * apply to it: out of line, it tested both on every huge allocation and
+ * free, 7 of the blocks of each under TCG.
  */
-static void pool_huge_epoch_tick(struct zcpool_pool *pool, u64 bytes, bool live, bool alloc)
+static __always_inline void pool_huge_epoch_tick(struct zcpool_pool *pool, u64 bytes,
+						 bool live, bool alloc)
 {
 	lockdep_assert_held(&pool->huge_lock);
 	if (!time_before(jiffies, pool->huge_stamp + POOL_SPARE_IDLE_JIFFIES))
@@ -732,14 +746,18 @@ static void pool_spare_unlink(struct zcpool_pool *pool, struct zcpool_huge *huge
 	WRITE_ONCE(pool->spare_bytes, pool->spare_bytes - ((u64)huge->nr_pages << PAGE_SHIFT));
 }
 
-/* Move the oldest spares beyond @budget bytes (or the count) to @evict. */
-static void pool_spares_trim(struct zcpool_pool *pool, u64 budget, struct list_head *evict)
+/*
+ * Move the oldest spares beyond @budget bytes (or the count) to @evict.
+ * Inline: each free of a huge allocation runs its test. A spare holds
+ * pages, so spare bytes above any budget mean there is one to move.
+ */
+static __always_inline void pool_spares_trim(struct zcpool_pool *pool, u64 budget,
+					     struct list_head *evict)
 {
 	struct zcpool_huge *huge;
 
 	lockdep_assert_held(&pool->huge_lock);
-	while (pool->nr_spares > POOL_SPARES_MAX ||
-	       (pool->nr_spares && pool->spare_bytes > budget)) {
+	while ((pool->spare_bytes > budget) | (pool->nr_spares > POOL_SPARES_MAX)) {
 		huge = list_last_entry(&pool->spares, struct zcpool_huge, spare_node);
 		pool_spare_unlink(pool, huge);
 		pool_huge_unpublish(pool, huge);
@@ -791,13 +809,25 @@ static unsigned long pool_huge_release(struct zcpool_pool *pool, struct list_hea
 /*
  * The spare that best fits @nr_pages pages over @nr_slots slots (the
  * fewest pages, at least that many), still on the spare list; or NULL.
+ * Inline in the huge allocations, as is pool_huge_make_live(): a call
+ * and its return are two blocks under TCG, of about 80 in a huge
+ * allocation's ioctl.
  */
-static struct zcpool_huge *pool_spare_find(struct zcpool_pool *pool, unsigned long nr_pages,
-					   unsigned long nr_slots)
+static __always_inline struct zcpool_huge *
+pool_spare_find(struct zcpool_pool *pool, unsigned long nr_pages, unsigned long nr_slots)
 {
 	struct zcpool_huge *huge, *best = NULL;
 
 	lockdep_assert_held(&pool->huge_lock);
+	if (list_empty(&pool->spares))
+		return NULL;
+	/*
+	 * The newest spare first, on its own: a buffer freed and allocated
+	 * again finds its pages there, in half the loop's branches.
+	 */
+	huge = list_first_entry(&pool->spares, struct zcpool_huge, spare_node);
+	if (huge->nr_pages == nr_pages && huge->nr_slots >= nr_slots)
+		return huge;
 	list_for_each_entry(huge, &pool->spares, spare_node) {
 		if (huge->nr_pages < nr_pages || huge->nr_slots < nr_slots)
 			continue;
@@ -904,7 +934,8 @@ err_uncharge:
 }
 
 /* Make @huge, of its final pages, a live allocation of @size, counted. */
-static void pool_huge_make_live(struct zcpool_pool *pool, struct zcpool_huge *huge, u64 size)
+static __always_inline void pool_huge_make_live(struct zcpool_pool *pool,
+						struct zcpool_huge *huge, u64 size)
 {
 	lockdep_assert_held(&pool->huge_lock);
 	huge->size = size;
@@ -919,7 +950,7 @@ static void pool_huge_make_live(struct zcpool_pool *pool, struct zcpool_huge *hu
 static int pool_alloc_huge(struct zcpool_pool *pool, u64 size, u32 flags, u64 *offset)
 {
 	unsigned long nr_pages = DIV_ROUND_UP_ULL(size, PAGE_SIZE);
-	unsigned long nr_slots = DIV_ROUND_UP_ULL(size, pool_slot_bytes(pool));
+	unsigned long nr_slots = pool_huge_slots(pool, size);
 	struct zcpool_huge *huge;
 
 	spin_lock(&pool->huge_lock);
@@ -963,7 +994,7 @@ static unsigned int pool_alloc_huge_spares(struct zcpool_pool *pool, u64 size, u
 					   u64 *offsets, unsigned int want)
 {
 	unsigned long nr_pages = DIV_ROUND_UP_ULL(size, PAGE_SIZE);
-	unsigned long nr_slots = DIV_ROUND_UP_ULL(size, pool_slot_bytes(pool));
+	unsigned long nr_slots = pool_huge_slots(pool, size);
 	struct zcpool_huge *huge;
 	unsigned int n;
 
@@ -983,8 +1014,9 @@ static unsigned int pool_alloc_huge_spares(struct zcpool_pool *pool, u64 size, u
 	return n;
 }
 
-/* The live huge allocation at @slot, or NULL. */
-static struct zcpool_huge *pool_huge_at(struct zcpool_pool *pool, unsigned long slot)
+/* The live huge allocation at @slot, or NULL; inline in the free's take. */
+static __always_inline struct zcpool_huge *pool_huge_at(struct zcpool_pool *pool,
+							unsigned long slot)
 {
 	struct zcpool_huge *huge;
 	void *entry;
