@@ -168,6 +168,8 @@ struct pool_pcpu_stats {
  * @keep_spares:    whether freed huge allocations may wait as spares.
  * @slot_shift:     log2 of the slot size in bytes.
  * @max_slot:       the last slot of the window.
+ * @huge_above:     requests larger than this are huge at any alignment:
+ *                  past the longest run and the largest size class.
  * @max_bytes:      the pool's cap on @held.
  * @release:        the config's release hook.
  * @release_priv:   its argument.
@@ -214,6 +216,7 @@ struct zcpool_pool {
 	bool keep_spares;
 	unsigned int slot_shift;
 	unsigned long max_slot;
+	u64 huge_above;
 	u64 max_bytes;
 	void (*release)(void *priv, u64 offset, u64 size);
 	void *release_priv;
@@ -1175,6 +1178,8 @@ struct zcpool_pool *zcpool_pool_create(const struct zcpool_pool_config *config)
 	pool->keep_spares = config->keep_spares;
 	pool->slot_shift = PAGE_SHIFT + chunk_order;
 	pool->max_slot = (ZCPOOL_POOL_WINDOW_BYTES >> pool->slot_shift) - 1;
+	pool->huge_above = max_t(u64, (u64)max_run_pages << PAGE_SHIFT, ZCPOOL_SIZECLASS_MAX_SIZE);
+	pool->huge_above = min(pool->huge_above, pool_slot_bytes(pool));
 	pool->max_bytes = max_bytes;
 	pool->release = config->release;
 	pool->release_priv = config->release_priv;
@@ -1461,7 +1466,12 @@ static __always_inline bool pool_shape(struct zcpool_pool *pool, u64 size, u64 a
 
 	if (!align)
 		align = 1;
-	if (size > pool_slot_bytes(pool))
+	/*
+	 * The common huge request in one test: a class or run size test,
+	 * the run's pages and their bound were five more blocks under TCG.
+	 * Anything below it may still be huge for its alignment.
+	 */
+	if (size > pool->huge_above)
 		return true;
 	*pages = 0;
 	*cls = pool_class(size, align);

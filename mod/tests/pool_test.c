@@ -1293,6 +1293,61 @@ static void one_element_classes_are_page_runs(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, offset), 0);
 }
 
+/* Whether an allocation of @size at @align is huge; freed again. */
+static bool alloc_is_huge(struct kunit *test, struct zcpool_pool *pool, u64 size, u64 align)
+{
+	struct zcpool_pool_stats *st = new_stats(test);
+	u64 offset;
+
+	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(pool, size, align, 0, &offset), 0);
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, offset), 0);
+	return st->huge_live == 1;
+}
+
+/* Pools whose runs are shorter than, as long as and longer than the largest class's. */
+static const unsigned int huge_bound_run_pages[] = {
+	1, ZCPOOL_SIZECLASS_RUN_MAX_PAGES, 2 * ZCPOOL_SIZECLASS_RUN_MAX_PAGES, BIT(MID_ORDER),
+};
+
+static void run_pages_desc(const unsigned int *pages, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "max_run_pages %u", *pages);
+}
+
+KUNIT_ARRAY_PARAM(huge_bound, huge_bound_run_pages, run_pages_desc);
+
+/*
+ * A request is huge past both the longest run and the largest size class,
+ * at any alignment (one test on the allocation path), and below that only
+ * when its alignment takes a longer run than the pool may carve.
+ */
+static void huge_past_the_longest_run_and_the_largest_class(struct kunit *test)
+{
+	unsigned int run_pages = *(const unsigned int *)test->param_value;
+	struct pool_ctx *ctx = test->priv;
+	struct zcpool_pool_config cfg = {
+		.chunk_order = MID_ORDER,
+		.nr_arenas = 1,
+		.max_run_pages = run_pages,
+		.release = record_release,
+		.release_priv = ctx,
+	};
+	u64 bound = max_t(u64, (u64)run_pages << PAGE_SHIFT, ZCPOOL_SIZECLASS_MAX_SIZE);
+	u64 align = (u64)roundup_pow_of_two(run_pages) << PAGE_SHIFT;
+	struct zcpool_pool *pool = create_pool(test, &cfg);
+
+	KUNIT_EXPECT_FALSE(test, alloc_is_huge(test, pool, bound, 0));
+	KUNIT_EXPECT_FALSE(test, alloc_is_huge(test, pool, bound, PAGE_SIZE));
+	KUNIT_EXPECT_TRUE(test, alloc_is_huge(test, pool, bound + 1, 0));
+	KUNIT_EXPECT_TRUE(test, alloc_is_huge(test, pool, bound + 1, PAGE_SIZE));
+	KUNIT_EXPECT_TRUE(test, alloc_is_huge(test, pool, MID_CHUNK + 1, 0));
+	/* A page at an alignment of N pages takes a run of N / 2 + 1. */
+	KUNIT_EXPECT_FALSE(test, alloc_is_huge(test, pool, PAGE_SIZE, align));
+	if (2 * align <= MID_CHUNK)
+		KUNIT_EXPECT_TRUE(test, alloc_is_huge(test, pool, PAGE_SIZE, 2 * align));
+}
+
 static void huge_allocations_take_contiguous_slots(struct kunit *test)
 {
 	struct pool_ctx *ctx = test->priv;
@@ -2693,6 +2748,7 @@ static struct kunit_case zcpool_pool_cases[] = {
 	KUNIT_CASE(empty_runs_stay_while_their_chunk_holds_more),
 	KUNIT_CASE(reclaim_drops_the_kept_runs),
 	KUNIT_CASE(one_element_classes_are_page_runs),
+	KUNIT_CASE_PARAM(huge_past_the_longest_run_and_the_largest_class, huge_bound_gen_params),
 	KUNIT_CASE(huge_allocations_take_contiguous_slots),
 	KUNIT_CASE(long_runs_are_huge_by_default),
 	KUNIT_CASE(spares_serve_huge_allocations_that_fit),
