@@ -1975,31 +1975,36 @@ int zcpool_pool_take_many(struct zcpool_pool *pool, const u64 *offsets, unsigned
 {
 	struct pool_free_tally tally = POOL_FREE_TALLY_INIT;
 	struct pool_window_memo memo __uninitialized;	/* pool_memo_forget() */
-	unsigned int i, n, section_end = POOL_BULK_BATCH;
+	unsigned int i = 0, n, end;
 	int ret = 0;
 
 	pool_memo_forget(&memo);
 
-	/* A read section for each POOL_BULK_BATCH offsets, as a bulk free. */
-	rcu_read_lock();
-	for (i = 0; i < nr; i += n) {
-		if (i == section_end) {
-			rcu_read_unlock();
-			rcu_read_lock();
-			section_end += POOL_BULK_BATCH;
-		}
-		n = 1;
-		ret = pool_take_rcu(pool, offsets[i], &taken[i], &memo, &tally);
-		if (ret == POOL_CLAIM_HUGE) {
+	/*
+	 * A read section for each POOL_BULK_BATCH offsets, as a bulk free,
+	 * in a loop of its own: one bound for each offset to pass, where a
+	 * test for the section's end beside the count's was a block more.
+	 */
+	while (!ret && i < nr) {
+		end = i + min_t(unsigned int, nr - i, POOL_BULK_BATCH);
+		rcu_read_lock();
+		while (i < end) {
+			ret = pool_take_rcu(pool, offsets[i], &taken[i], &memo, &tally);
+			if (likely(!ret)) {
+				i++;
+				continue;
+			}
+			if (ret != POOL_CLAIM_HUGE)
+				break;
 			/* Up to the end of this read section: @i lands on it. */
-			n = min(nr - i, section_end - i);
-			n = pool_take_huge_stretch(pool, &offsets[i], n, &taken[i]);
+			n = pool_take_huge_stretch(pool, &offsets[i], end - i, &taken[i]);
 			ret = n ? 0 : -EINVAL;
+			if (ret)
+				break;
+			i += n;
 		}
-		if (ret)
-			break;
+		rcu_read_unlock();
 	}
-	rcu_read_unlock();
 	/* Counted before they may be made live again (zcpool_pool_untake()). */
 	pool_tally_flush(pool, &tally);
 	*done = i;
