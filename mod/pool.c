@@ -1039,9 +1039,12 @@ static __always_inline struct zcpool_huge *pool_huge_at(struct zcpool_pool *pool
  * Take the live huge allocation that starts at @offset back from its
  * caller: no longer live, counted as freed, on no list, so that nobody
  * else reaches it until pool_huge_put_taken() or pool_huge_untake().
- * Returns it, or NULL when none starts there.
+ * Returns it, or NULL when none starts there. Inline in its two callers,
+ * as pool_spares_settle() is in its: each free of a huge allocation ran
+ * both calls and their returns.
  */
-static struct zcpool_huge *pool_huge_take_locked(struct zcpool_pool *pool, u64 offset)
+static __always_inline struct zcpool_huge *pool_huge_take_locked(struct zcpool_pool *pool,
+								 u64 offset)
 {
 	struct zcpool_huge *huge;
 
@@ -1097,7 +1100,7 @@ static void pool_spare_add(struct zcpool_pool *pool, struct zcpool_huge *huge)
 }
 
 /* Trim the spares to their budget and drop the huge lock; give the trimmed back. */
-static void pool_spares_settle(struct zcpool_pool *pool)
+static __always_inline void pool_spares_settle(struct zcpool_pool *pool)
 	__releases(&pool->huge_lock)
 {
 	LIST_HEAD(evict);
