@@ -162,6 +162,27 @@ static struct zcpool_pool *new_pool(struct kunit *test, unsigned int order, u64 
 	return create_pool(test, &cfg);
 }
 
+/*
+ * A pool of MID_ORDER chunks and one arena whose runs are at most
+ * @max_run_pages long (0: the default), keeping spares when @keep_spares,
+ * its releases recorded in the test's ctx.
+ */
+static struct zcpool_pool *new_mid_pool(struct kunit *test, unsigned int max_run_pages,
+					bool keep_spares)
+{
+	struct pool_ctx *ctx = test->priv;
+	struct zcpool_pool_config cfg = {
+		.chunk_order = MID_ORDER,
+		.nr_arenas = 1,
+		.max_run_pages = max_run_pages,
+		.keep_spares = keep_spares,
+		.release = record_release,
+		.release_priv = ctx,
+	};
+
+	return create_pool(test, &cfg);
+}
+
 /* The kind zcpool_pool_alloc() documents for @size at @align (0: none). */
 static int expected_kind(u64 size, u64 align, unsigned int order)
 {
@@ -1240,13 +1261,6 @@ static void reclaim_drops_the_kept_runs(struct kunit *test)
 static void one_element_classes_are_page_runs(struct kunit *test)
 {
 	struct pool_ctx *ctx = test->priv;
-	struct zcpool_pool_config short_runs = {
-		.chunk_order = MID_ORDER,
-		.nr_arenas = 1,
-		.max_run_pages = 1,
-		.release = record_release,
-		.release_priv = ctx,
-	};
 	struct zcpool_pool *pool = new_pool(test, MID_ORDER, 0, 1);
 	struct zcpool_pool_stats *st = new_stats(test);
 	unsigned int cls, pages, seen = 0;
@@ -1278,7 +1292,8 @@ static void one_element_classes_are_page_runs(struct kunit *test)
 	zcpool_pool_destroy(pool);
 	ctx->pool = NULL;
 
-	pool = create_pool(test, &short_runs);
+	/* Runs of one page. */
+	pool = new_mid_pool(test, 1, false);
 	cls = zcpool_sizeclass_index(2 * PAGE_SIZE);
 	KUNIT_ASSERT_EQ(test, zcpool_sizeclass_nr_elems(cls), 1);
 	offset = alloc_ok(test, pool, NULL, MID_ORDER, 2 * PAGE_SIZE, 0, 0);
@@ -1325,17 +1340,9 @@ KUNIT_ARRAY_PARAM(huge_bound, huge_bound_run_pages, run_pages_desc);
 static void huge_past_the_longest_run_and_the_largest_class(struct kunit *test)
 {
 	unsigned int run_pages = *(const unsigned int *)test->param_value;
-	struct pool_ctx *ctx = test->priv;
-	struct zcpool_pool_config cfg = {
-		.chunk_order = MID_ORDER,
-		.nr_arenas = 1,
-		.max_run_pages = run_pages,
-		.release = record_release,
-		.release_priv = ctx,
-	};
 	u64 bound = max_t(u64, (u64)run_pages << PAGE_SHIFT, ZCPOOL_SIZECLASS_MAX_SIZE);
 	u64 align = (u64)roundup_pow_of_two(run_pages) << PAGE_SHIFT;
-	struct zcpool_pool *pool = create_pool(test, &cfg);
+	struct zcpool_pool *pool = new_mid_pool(test, run_pages, false);
 
 	KUNIT_EXPECT_FALSE(test, alloc_is_huge(test, pool, bound, 0));
 	KUNIT_EXPECT_FALSE(test, alloc_is_huge(test, pool, bound, PAGE_SIZE));
@@ -1402,16 +1409,7 @@ static void huge_allocations_take_contiguous_slots(struct kunit *test)
 /* A pool of MID_ORDER chunks that keeps spares, its releases recorded in the test's ctx. */
 static struct zcpool_pool *new_spares_pool(struct kunit *test)
 {
-	struct pool_ctx *ctx = test->priv;
-	struct zcpool_pool_config cfg = {
-		.chunk_order = MID_ORDER,
-		.nr_arenas = 1,
-		.keep_spares = true,
-		.release = record_release,
-		.release_priv = ctx,
-	};
-
-	return create_pool(test, &cfg);
+	return new_mid_pool(test, 0, true);
 }
 
 static void spares_serve_huge_allocations_that_fit(struct kunit *test)
