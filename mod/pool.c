@@ -752,7 +752,8 @@ static void pool_spare_unlink(struct zcpool_pool *pool, struct zcpool_huge *huge
 /*
  * Move the oldest spares beyond @budget bytes (or the count) to @evict.
  * Inline: each free of a huge allocation runs its test. A spare holds
- * pages, so spare bytes above any budget mean there is one to move.
+ * pages, so spare bytes above any budget mean there is one to move, with
+ * no test of the count of spares for it.
  */
 static __always_inline void pool_spares_trim(struct zcpool_pool *pool, u64 budget,
 					     struct list_head *evict)
@@ -760,7 +761,7 @@ static __always_inline void pool_spares_trim(struct zcpool_pool *pool, u64 budge
 	struct zcpool_huge *huge;
 
 	lockdep_assert_held(&pool->huge_lock);
-	while ((pool->spare_bytes > budget) | (pool->nr_spares > POOL_SPARES_MAX)) {
+	while (pool->spare_bytes > budget || pool->nr_spares > POOL_SPARES_MAX) {
 		huge = list_last_entry(&pool->spares, struct zcpool_huge, spare_node);
 		pool_spare_unlink(pool, huge);
 		pool_huge_unpublish(pool, huge);
