@@ -411,39 +411,53 @@ static struct zcpool_run *arena_partial_run(struct zcpool_arena *arena,
 /*
  * Elements of @req->cls for @req, as many as it still wants from one run
  * with free ones: the run is found, and its list and the counters kept,
- * once for them all, not once an element.
+ * once for them all, not once an element; and its bitmap is written a word
+ * at a time (an element at a time, its bit, count and cache took 38 of the
+ * 243 instructions of a 64 B bulk allocation and free, scripts/insns).
  */
 static int arena_alloc_elems(struct zcpool_arena *arena, struct zcpool_arena_req *req)
 {
-	unsigned int got = 0, clean_from;
-	struct zcpool_arena_obj *obj;
+	/* Locals: with -fno-strict-aliasing each store to @req->objs reloaded them. */
+	struct zcpool_arena_obj *objs = req->objs;
+	unsigned int nr = req->nr, want = req->want;
+	unsigned int clean_from, elem_size, word, idx, got;
+	struct zcpool_chunk *chunk;
 	struct zcpool_run *run;
-	int idx, err = 0;
-	u64 first;
+	u64 first, free, rest;
+	int err = 0;
 
 	run = arena_partial_run(arena, req, &err);
 	if (!run)
 		return err;
+	chunk = run->chunk;
+	elem_size = run->elem_size;
 	first = (u64)run->first_page << PAGE_SHIFT;
 	clean_from = run->clean_from;
-	do {
-		idx = zcpool_subpage_alloc(&run->sp);
-		/* Runs on the partial list have a free element. */
-		if (WARN_ON_ONCE(idx < 0))
-			break;
-		obj = &req->objs[req->nr++];
-		obj->chunk = run->chunk;
-		obj->off = first + (u64)idx * run->elem_size;
-		obj->dirty_len = idx < clean_from ? run->elem_size : 0;
-		clean_from = max_t(unsigned int, clean_from, idx + 1);
-		got++;
-	} while (req->nr < req->want && !zcpool_subpage_is_full(&run->sp));
+	while (nr < want && (free = zcpool_subpage_free_word(&run->sp, &word))) {
+		rest = free;
+		do {
+			idx = word * ZCPOOL_SUBPAGE_WORD_BITS + __ffs64(rest);
+			rest &= rest - 1;
+			objs[nr].chunk = chunk;
+			objs[nr].off = first + (u64)idx * elem_size;
+			objs[nr].dirty_len = idx < clean_from ? elem_size : 0;
+			nr++;
+		} while (rest && nr < want);
+		zcpool_subpage_take_word(&run->sp, free ^ rest);
+		/* Taken lowest first: the last is the highest. */
+		clean_from = max(clean_from, idx + 1);
+	}
+	got = nr - req->nr;
+	/* Runs on the partial list have a free element. */
+	if (WARN_ON_ONCE(!got))
+		return -ENOSPC;
+	req->nr = nr;
 	run->clean_from = clean_from;
 	if (zcpool_subpage_is_full(&run->sp))
 		list_del_init(&run->node);
 	arena->stats.live += got;
 	arena->stats.allocs += got;
-	return got ? 0 : -ENOSPC;
+	return 0;
 }
 
 static int arena_alloc_locked(struct zcpool_arena *arena, struct zcpool_arena_req *req)

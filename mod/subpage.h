@@ -130,6 +130,47 @@ static inline int zcpool_subpage_alloc(struct zcpool_subpage *sp)
 }
 
 /**
+ * zcpool_subpage_free_word() - the free elements of one bitmap word, for a batch
+ * @sp:   the subpage.
+ * @word: set to the word's index: bit i of the mask is element
+ *        @word * %ZCPOOL_SUBPAGE_WORD_BITS + i.
+ *
+ * The batch form of zcpool_subpage_alloc(): the caller picks elements of
+ * the mask, lowest first as zcpool_subpage_alloc() would hand them out,
+ * and takes them with zcpool_subpage_take_word(), one bitmap write and one
+ * count for them all where an element at a time paid both each. Nothing
+ * changes until then.
+ *
+ * Context: any context; the caller serialises calls on @sp. O(1) while the
+ * cached bitmap word has free elements, else one scan of the bitmap.
+ * Return: the mask, 0 when the run is full (*@word is not set then).
+ */
+static inline u64 zcpool_subpage_free_word(struct zcpool_subpage *sp, unsigned int *word)
+{
+	if (!sp->nr_free)
+		return 0;
+	if (!sp->alloc_cache && !zcpool_subpage_refill(sp))
+		return 0;
+	*word = sp->cache_word;
+	return sp->alloc_cache;
+}
+
+/**
+ * zcpool_subpage_take_word() - allocate elements of a word in one go
+ * @sp:    the subpage.
+ * @taken: bits of what zcpool_subpage_free_word() returned, with no other
+ *         call on @sp in between.
+ *
+ * Context: any context; the caller serialises calls on @sp. O(1).
+ */
+static inline void zcpool_subpage_take_word(struct zcpool_subpage *sp, u64 taken)
+{
+	sp->alloc_cache &= ~taken;
+	sp->bitmap[sp->cache_word] |= taken;
+	sp->nr_free -= hweight64(taken);
+}
+
+/**
  * zcpool_subpage_free() - give back one element of the run
  * @sp:  the subpage.
  * @idx: what zcpool_subpage_alloc() returned.

@@ -4,8 +4,9 @@
  *
  * check_subpage() verifies the bitmap, the free count and the alloc cache
  * against each other; the cases call it after every change. The randomized
- * case replays allocations and frees against a plain array of flags; its
- * seed is printed and can be fixed with subpage_seed=.
+ * cases replay allocations and frees against a plain array of flags, and
+ * word-at-a-time batches against single allocations; their seed is printed
+ * and can be fixed with subpage_seed=.
  */
 
 #include <kunit/test.h>
@@ -285,6 +286,84 @@ static void random_ops_match_an_array_of_flags(struct kunit *test)
 	check_subpage(test, sp);
 }
 
+/*
+ * Up to @want elements through zcpool_subpage_free_word() and
+ * zcpool_subpage_take_word(), as the arena's batches take them, into @out.
+ */
+static unsigned int take_by_words(struct zcpool_subpage *sp, unsigned int want,
+				  unsigned int *out)
+{
+	unsigned int nr = 0, word;
+	u64 free, rest;
+
+	while (nr < want && (free = zcpool_subpage_free_word(sp, &word))) {
+		rest = free;
+		do {
+			out[nr++] = word * ZCPOOL_SUBPAGE_WORD_BITS + __ffs64(rest);
+			rest &= rest - 1;
+		} while (rest && nr < want);
+		zcpool_subpage_take_word(sp, free ^ rest);
+	}
+	return nr;
+}
+
+/*
+ * Batches taken a word at a time hand out the elements, in the order, that
+ * as many zcpool_subpage_alloc() calls would, and leave the same state,
+ * across frees in between (which move the cached word and refill it).
+ */
+static void word_batches_match_single_allocations(struct kunit *test)
+{
+	unsigned int n = *(const unsigned int *)test->param_value;
+	struct zcpool_subpage *batched = new_subpage(test, n);
+	struct zcpool_subpage *single = new_subpage(test, n);
+	size_t words = zcpool_subpage_bitmap_words(n);
+	unsigned int nr_live = 0, seed, op, want, got, i, word = UINT_MAX;
+	unsigned int *live, *out;
+	struct rnd_state rnd;
+	int idx;
+
+	live = kunit_kcalloc(test, n, sizeof(*live), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, live);
+	out = kunit_kcalloc(test, n, sizeof(*out), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, out);
+
+	seed = subpage_seed;
+	while (!seed)
+		seed = get_random_u32();
+	kunit_info(test, "seed %u (replay: insmod zcpool_test.ko subpage_seed=%u)", seed, seed);
+	prandom_seed_state(&rnd, seed);
+
+	for (op = 0; op < RANDOM_OPS / 10; op++) {
+		if (nr_live && prandom_u32_state(&rnd) % 3 == 0) {
+			i = prandom_u32_state(&rnd) % nr_live;
+			KUNIT_ASSERT_EQ(test, zcpool_subpage_free(batched, live[i]), 0);
+			KUNIT_ASSERT_EQ(test, zcpool_subpage_free(single, live[i]), 0);
+			live[i] = live[--nr_live];
+		} else {
+			/* Within a word, across two, and more than the run has. */
+			want = 1 + prandom_u32_state(&rnd) % (2 * ZCPOOL_SUBPAGE_WORD_BITS + 8);
+			got = take_by_words(batched, want, out);
+			KUNIT_ASSERT_EQ_MSG(test, got, min(want, n - nr_live), "op %u", op);
+			for (i = 0; i < got; i++) {
+				idx = zcpool_subpage_alloc(single);
+				KUNIT_ASSERT_EQ_MSG(test, out[i], idx, "op %u: element %u", op, i);
+				live[nr_live++] = idx;
+			}
+		}
+		KUNIT_ASSERT_EQ_MSG(test, memcmp(batched->bitmap, single->bitmap,
+						 words * sizeof(u64)), 0, "op %u", op);
+		KUNIT_ASSERT_EQ_MSG(test, batched->nr_free, single->nr_free, "op %u", op);
+		KUNIT_ASSERT_TRUE_MSG(test, check_subpage(test, batched), "op %u", op);
+	}
+	/* A full run offers nothing and leaves *word alone. */
+	take_by_words(batched, n, out);
+	KUNIT_EXPECT_TRUE(test, zcpool_subpage_is_full(batched));
+	KUNIT_EXPECT_EQ(test, zcpool_subpage_free_word(batched, &word), 0);
+	KUNIT_EXPECT_EQ(test, word, UINT_MAX);
+	check_subpage(test, batched);
+}
+
 /* One word, several, a partial last word, and the largest run. */
 static const unsigned int random_counts[] = { 64, 200, ZCPOOL_SUBPAGE_MAX_ELEMS };
 
@@ -298,6 +377,7 @@ static struct kunit_case zcpool_subpage_cases[] = {
 	KUNIT_CASE(refill_scans_from_the_lowest_free_word),
 	KUNIT_CASE(every_class_fills_empties_and_refills),
 	KUNIT_CASE_PARAM(random_ops_match_an_array_of_flags, random_count_gen_params),
+	KUNIT_CASE_PARAM(word_batches_match_single_allocations, random_count_gen_params),
 	{}
 };
 
