@@ -542,49 +542,65 @@ static int arena_free_run(struct zcpool_arena *arena, struct zcpool_chunk *chunk
 	return 0;
 }
 
-/* Clear an element of @run at @chunk_off, allocated and not handed out, in its bitmap. */
-static int run_put_back_elem(struct zcpool_run *run, u64 chunk_off)
-{
-	u64 rel = chunk_off - ((u64)run->first_page << PAGE_SHIFT);
-	u32 idx, rem;
-
-	/* Past the run's pages (or before them), the index means nothing. */
-	if (rel >= (u64)run->pages << PAGE_SHIFT)
-		return -EINVAL;
-	idx = zcpool_chunk_run_index(run, rel, &rem);
-	if (rem)
-		return -EINVAL;
-	if (idx >= run->sp.nr_elems)
-		return -EINVAL;
-	/* An element still handed out cannot come back to the arena. */
-	if (zcpool_chunk_run_tag(run, idx))
-		return -EINVAL;
-	return zcpool_subpage_free(&run->sp, idx);
-}
-
 /*
  * Give back the elements at the start of @objs (@nr, at least 1) that are
  * in @run, in their order, as a bulk free of elements allocated together
- * has them: the run goes on its lists once, after them all. It stops at
- * the first element that is refused or not in @run, and after one that
- * empties the run (which may then go back to the tree). Returns how many
- * went back, for the caller to count.
+ * has them: the run goes on its lists once, after them all, and its bitmap
+ * is written a word at a time. It stops at the first element that is
+ * refused (not an element's start, not allocated, still handed out, or
+ * given twice) or not in @run, and after one that empties the run (which
+ * may then go back to the tree). Returns how many went back, for the
+ * caller to count.
  */
 static unsigned int arena_free_elems(struct zcpool_arena *arena, struct zcpool_run *run,
 				     const struct zcpool_arena_obj *objs, unsigned int nr)
 {
 	struct zcpool_chunk *chunk = run->chunk;
-	bool was_full = zcpool_subpage_is_full(&run->sp);
-	unsigned int i;
+	struct zcpool_subpage *sp = &run->sp;
+	u32 run_off = run->first_page << PAGE_SHIFT, run_bytes = run->pages << PAGE_SHIFT;
+	unsigned int word = UINT_MAX, n, i;
+	bool was_full = zcpool_subpage_is_full(sp);
+	u64 bit, allocated = 0, mask = 0;
+	/* No element before the first: U32_MAX is no element's start. */
+	u32 rel, next_rel = U32_MAX, idx = sp->nr_elems, rem;
 
-	for (i = 0; i < nr && objs[i].chunk == chunk; i++) {
-		if (run_put_back_elem(run, objs[i].off))
-			break;
-		if (zcpool_subpage_is_empty(&run->sp)) {
-			i++;
-			break;
+	/* At most the run's allocated elements: the last of them empties it. */
+	n = min(nr, sp->nr_elems - sp->nr_free);
+
+	for (i = 0; i < n && objs[i].chunk == chunk; i++) {
+		/* Before the run, a u32 wraps past it. */
+		rel = objs[i].off - run_off;
+		if (rel == next_rel) {
+			/* The element after the one before: no division. */
+			idx++;
+		} else {
+			if (rel >= run_bytes)
+				break;
+			idx = zcpool_chunk_run_index(run, rel, &rem);
+			if (rem)
+				break;
 		}
+		next_rel = rel + run->elem_size;
+		if (idx >= sp->nr_elems)
+			break;
+		/* An element still handed out cannot come back to the arena. */
+		if (zcpool_chunk_run_tag(run, idx))
+			break;
+		if (unlikely(idx / ZCPOOL_SUBPAGE_WORD_BITS != word)) {
+			if (mask)
+				zcpool_subpage_free_mask(sp, word, mask);
+			word = idx / ZCPOOL_SUBPAGE_WORD_BITS;
+			allocated = zcpool_subpage_word(sp, word);
+			mask = 0;
+		}
+		bit = BIT_ULL(idx % ZCPOOL_SUBPAGE_WORD_BITS);
+		/* Not allocated, or already given back by this call. */
+		if (!(allocated & ~mask & bit))
+			break;
+		mask |= bit;
 	}
+	if (mask)
+		zcpool_subpage_free_mask(sp, word, mask);
 	if (!i)
 		return 0;
 	if (!zcpool_subpage_is_empty(&run->sp)) {

@@ -171,6 +171,44 @@ static inline void zcpool_subpage_take_word(struct zcpool_subpage *sp, u64 taken
 }
 
 /**
+ * zcpool_subpage_word() - the allocated elements of one bitmap word
+ * @sp:   the subpage.
+ * @word: a word index, below zcpool_subpage_bitmap_words() of the run.
+ *
+ * For a batch of frees (zcpool_subpage_free_mask()). Bits past the run's
+ * last element are set: the caller bounds its indices by the run.
+ *
+ * Context: any context; the caller serialises calls on @sp.
+ * Return: the word, bit i set when element @word * 64 + i is allocated.
+ */
+static inline u64 zcpool_subpage_word(const struct zcpool_subpage *sp, unsigned int word)
+{
+	return sp->bitmap[word];
+}
+
+/**
+ * zcpool_subpage_free_mask() - give back several elements of one bitmap word
+ * @sp:   the subpage.
+ * @word: a word index, below zcpool_subpage_bitmap_words() of the run.
+ * @mask: elements of that word, each allocated (zcpool_subpage_word()) and
+ *        below the run's element count.
+ *
+ * The batch form of zcpool_subpage_free(), whose checks the caller made:
+ * one bitmap write, count and cache update for the word, where an element
+ * at a time paid each.
+ *
+ * Context: any context; the caller serialises calls on @sp. O(1).
+ */
+static inline void zcpool_subpage_free_mask(struct zcpool_subpage *sp, unsigned int word,
+					    u64 mask)
+{
+	sp->bitmap[word] &= ~mask;
+	sp->nr_free += hweight64(mask);
+	if (word == sp->cache_word)
+		sp->alloc_cache |= mask;
+}
+
+/**
  * zcpool_subpage_free() - give back one element of the run
  * @sp:  the subpage.
  * @idx: what zcpool_subpage_alloc() returned.

@@ -5,7 +5,7 @@
  * check_subpage() verifies the bitmap, the free count and the alloc cache
  * against each other; the cases call it after every change. The randomized
  * cases replay allocations and frees against a plain array of flags, and
- * word-at-a-time batches against single allocations; their seed is printed
+ * word-at-a-time batches against single calls; their seed is printed
  * and can be fixed with subpage_seed=.
  */
 
@@ -309,18 +309,20 @@ static unsigned int take_by_words(struct zcpool_subpage *sp, unsigned int want,
 
 /*
  * Batches taken a word at a time hand out the elements, in the order, that
- * as many zcpool_subpage_alloc() calls would, and leave the same state,
- * across frees in between (which move the cached word and refill it).
+ * as many zcpool_subpage_alloc() calls would, and batches given back a word
+ * at a time (zcpool_subpage_free_mask()) leave what as many
+ * zcpool_subpage_free() calls would: the same state after every step.
  */
-static void word_batches_match_single_allocations(struct kunit *test)
+static void word_batches_match_single_calls(struct kunit *test)
 {
 	unsigned int n = *(const unsigned int *)test->param_value;
 	struct zcpool_subpage *batched = new_subpage(test, n);
 	struct zcpool_subpage *single = new_subpage(test, n);
 	size_t words = zcpool_subpage_bitmap_words(n);
-	unsigned int nr_live = 0, seed, op, want, got, i, word = UINT_MAX;
+	unsigned int nr_live = 0, seed, op, want, got, i, word;
 	unsigned int *live, *out;
 	struct rnd_state rnd;
+	u64 mask;
 	int idx;
 
 	live = kunit_kcalloc(test, n, sizeof(*live), GFP_KERNEL);
@@ -336,10 +338,21 @@ static void word_batches_match_single_allocations(struct kunit *test)
 
 	for (op = 0; op < RANDOM_OPS / 10; op++) {
 		if (nr_live && prandom_u32_state(&rnd) % 3 == 0) {
-			i = prandom_u32_state(&rnd) % nr_live;
-			KUNIT_ASSERT_EQ(test, zcpool_subpage_free(batched, live[i]), 0);
-			KUNIT_ASSERT_EQ(test, zcpool_subpage_free(single, live[i]), 0);
-			live[i] = live[--nr_live];
+			/* Some live elements of a random one's word, at least one. */
+			word = live[prandom_u32_state(&rnd) % nr_live] / ZCPOOL_SUBPAGE_WORD_BITS;
+			mask = 0;
+			for (i = 0; i < nr_live;) {
+				if (live[i] / ZCPOOL_SUBPAGE_WORD_BITS != word ||
+				    (mask && prandom_u32_state(&rnd) % 2)) {
+					i++;
+					continue;
+				}
+				mask |= BIT_ULL(live[i] % ZCPOOL_SUBPAGE_WORD_BITS);
+				KUNIT_ASSERT_EQ(test, zcpool_subpage_free(single, live[i]), 0);
+				live[i] = live[--nr_live];
+			}
+			KUNIT_ASSERT_EQ(test, zcpool_subpage_word(batched, word) & mask, mask);
+			zcpool_subpage_free_mask(batched, word, mask);
 		} else {
 			/* Within a word, across two, and more than the run has. */
 			want = 1 + prandom_u32_state(&rnd) % (2 * ZCPOOL_SUBPAGE_WORD_BITS + 8);
@@ -359,6 +372,7 @@ static void word_batches_match_single_allocations(struct kunit *test)
 	/* A full run offers nothing and leaves *word alone. */
 	take_by_words(batched, n, out);
 	KUNIT_EXPECT_TRUE(test, zcpool_subpage_is_full(batched));
+	word = UINT_MAX;
 	KUNIT_EXPECT_EQ(test, zcpool_subpage_free_word(batched, &word), 0);
 	KUNIT_EXPECT_EQ(test, word, UINT_MAX);
 	check_subpage(test, batched);
@@ -377,7 +391,7 @@ static struct kunit_case zcpool_subpage_cases[] = {
 	KUNIT_CASE(refill_scans_from_the_lowest_free_word),
 	KUNIT_CASE(every_class_fills_empties_and_refills),
 	KUNIT_CASE_PARAM(random_ops_match_an_array_of_flags, random_count_gen_params),
-	KUNIT_CASE_PARAM(word_batches_match_single_allocations, random_count_gen_params),
+	KUNIT_CASE_PARAM(word_batches_match_single_calls, random_count_gen_params),
 	{}
 };
 
