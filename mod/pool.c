@@ -1563,8 +1563,21 @@ int zcpool_pool_alloc(struct zcpool_pool *pool, u64 size, u64 align, u32 flags, 
 }
 EXPORT_SYMBOL_NS_GPL(zcpool_pool_alloc, ZCPOOL);
 
+/*
+ * pool_claim_rcu() with a memo: claimed, in the run the memo knew, so of
+ * the shape of the claim before it (counted, not to be sized again). 1,
+ * so that "0 or this" is one unsigned compare.
+ */
+#define POOL_CLAIM_SAME_RUN	1
+
 /* pool_claim(): the offset is in a huge allocation's slots. */
-#define POOL_CLAIM_HUGE	1
+#define POOL_CLAIM_HUGE	2
+
+/* Whether pool_claim_rcu() claimed the allocation (0 or POOL_CLAIM_SAME_RUN). */
+static __always_inline bool pool_claimed(int ret)
+{
+	return (unsigned int)ret <= POOL_CLAIM_SAME_RUN;
+}
 
 /*
  * A chunk that a bulk free has looked up in the window, at @slot, and that
@@ -1629,10 +1642,15 @@ static __always_inline void pool_memo_run(struct pool_window_memo *memo,
  * pool_free_huge() to decide; -EINVAL when nothing live starts there.
  * With a @memo, its chunk stands for the window's entry at its slot, and
  * it is set to the chunk of the allocation claimed; the caller clears it
- * when it gives that allocation back. With a @tally, the free is counted
- * there, for the caller to flush. Under rcu_read_lock(): the window's
- * entry and a subpage run are freed after a grace period. Callers that
- * claim many hold one read section for several claims.
+ * when it gives that allocation back. With a @tally (which a @memo needs),
+ * the free is counted there, for the caller to flush. An element of the
+ * run the memo knows returns POOL_CLAIM_SAME_RUN instead of 0: the run
+ * was set by the claim that counted into @tally last (any other claim
+ * since would have moved the memo), so the tally's shape is the run's and
+ * the free is added to it without comparing, and the caller may take the
+ * shape as the last one's too. Under rcu_read_lock(): the window's entry
+ * and a subpage run are freed after a grace period. Callers that claim
+ * many hold one read section for several claims.
  */
 static __always_inline int pool_claim_rcu(struct zcpool_pool *pool, u64 offset,
 					  struct zcpool_arena_obj *obj,
@@ -1660,7 +1678,10 @@ static __always_inline int pool_claim_rcu(struct zcpool_pool *pool, u64 offset,
 			return ret;
 		obj->chunk = memo->chunk;
 		obj->off = memo->run_off + rel;
-		goto claimed;
+		obj->dirty_len = claim->bytes;
+		tally->nr++;
+		tally->bytes += claim->size;
+		return POOL_CLAIM_SAME_RUN;
 	}
 	slot = offset >> pool->slot_shift;
 	/* No chunk known: a slot no offset has. */
@@ -1687,7 +1708,6 @@ static __always_inline int pool_claim_rcu(struct zcpool_pool *pool, u64 offset,
 		memo->slot = slot;
 		pool_memo_run(memo, chunk, obj->off, claim);
 	}
-claimed:
 	obj->dirty_len = claim->bytes;
 	pool_count_free(pool, claim, tally);
 	return 0;
@@ -1994,7 +2014,8 @@ int zcpool_pool_take_many(struct zcpool_pool *pool, const u64 *offsets, unsigned
 		rcu_read_lock();
 		while (i < end) {
 			ret = pool_take_rcu(pool, offsets[i], &taken[i], &memo, &tally);
-			if (likely(!ret)) {
+			if (likely(pool_claimed(ret))) {
+				ret = 0;
 				i++;
 				continue;
 			}
@@ -2208,10 +2229,17 @@ int zcpool_pool_free_bulk(struct zcpool_pool *pool, const u64 *offsets, unsigned
 		rcu_read_lock();
 		while (i < count) {
 			ret = pool_claim_rcu(pool, offsets[i], &obj, &claim, &stash.memo, &tally);
-			if (ret)
+			/*
+			 * Of the last claim's shape, which the stash took (a
+			 * flush forgets the memo): only its room to test.
+			 */
+			if (likely(ret == POOL_CLAIM_SAME_RUN))
+				slot = stash.slot;
+			else if (!ret)
+				slot = zcpool_cache_slot(claim.cls, claim.pages);
+			else
 				break;
 			i++;
-			slot = zcpool_cache_slot(claim.cls, claim.pages);
 			if (pool_stash_full(&stash, slot)) {
 				held = true;
 				break;
