@@ -1507,6 +1507,25 @@ static __always_inline void pool_hand_out(const struct zcpool_arena_obj *obj, u6
 	*offset = obj->chunk->base + obj->off;
 }
 
+/*
+ * pool_hand_out() of a bulk call's @n allocations into @offsets: the
+ * zeroing flag tested once, where the loop tested it for each (a
+ * translated block of its own).
+ */
+static __always_inline void pool_hand_out_many(const struct zcpool_arena_obj *objs,
+					       unsigned int n, u64 size, u32 flags, u64 *offsets)
+{
+	unsigned int i;
+
+	if (flags & ZCPOOL_ALLOC_ZERO) {
+		for (i = 0; i < n; i++)
+			pool_hand_out(&objs[i], size, ZCPOOL_ALLOC_ZERO, &offsets[i]);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		pool_hand_out(&objs[i], size, 0, &offsets[i]);
+}
+
 /**
  * zcpool_pool_alloc() - allocate memory in a pool
  * @pool:   the pool.
@@ -2132,7 +2151,7 @@ int zcpool_pool_alloc_bulk(struct zcpool_pool *pool, u64 size, u64 align, u32 fl
 			   u64 *offsets, unsigned int count)
 {
 	struct zcpool_arena_obj objs[POOL_BULK_BATCH] __uninitialized;
-	unsigned int i = 0, pages, want, j;
+	unsigned int i = 0, pages, want;
 	bool huge;
 	int cls, n, ret;
 
@@ -2168,8 +2187,8 @@ int zcpool_pool_alloc_bulk(struct zcpool_pool *pool, u64 size, u64 align, u32 fl
 			i += n;		/* live and counted already */
 		} else {
 			pool_count_alloc(pool, cls, pages, size, n);
-			for (j = 0; j < n; j++)
-				pool_hand_out(&objs[j], size, flags, &offsets[i++]);
+			pool_hand_out_many(objs, n, size, flags, &offsets[i]);
+			i += n;
 		}
 		cond_resched();
 	}
