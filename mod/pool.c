@@ -1477,13 +1477,15 @@ static __always_inline bool pool_shape(struct zcpool_pool *pool, u64 size, u64 a
 	 */
 	if (size > pool->huge_above)
 		return true;
-	*pages = 0;
 	*cls = pool_class(size, align);
 	if (*cls >= 0) {
-		if (!pool->class_run_pages[*cls])
-			return false;
+		/*
+		 * A class served as a page run: its pages, and no class. A
+		 * select, where a branch took the class's path out of line
+		 * and back, a translated block more on every allocation.
+		 */
 		*pages = pool->class_run_pages[*cls];
-		*cls = -1;
+		*cls = *pages ? -1 : *cls;
 		return false;
 	}
 	run_pages = pool_run_pages(size, align);

@@ -76,8 +76,12 @@ static inline int zcpool_sizeclass_index(size_t size)
 
 	if (!size)
 		return -ERANGE;
-	/* In 32 bits: sparse folds this for a caller's constant 0 too. */
-	if (size <= ZCPOOL_SIZECLASS_LOOKUP_MAX)
+	/*
+	 * In 32 bits: sparse folds this for a caller's constant 0 too.
+	 * likely(): the table's sizes are most requests, and GCC placed
+	 * their path out of line, a jump back (a translated block) each.
+	 */
+	if (likely(size <= ZCPOOL_SIZECLASS_LOOKUP_MAX))
 		return zcpool_sizeclass_lookup[((unsigned int)size - 1) / ZCPOOL_SIZECLASS_QUANTUM];
 	if (size > ZCPOOL_SIZECLASS_MAX_SIZE)
 		return -ERANGE;
