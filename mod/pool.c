@@ -156,6 +156,15 @@ struct pool_pcpu_stats {
  */
 #define POOL_WINDOW_HEAD_SLOTS	128
 
+/*
+ * Every head slot is in the window, whatever the slot size: an offset past
+ * the window has a slot past the head array, which the xarray answers with
+ * NULL (nothing is stored past the window's last slot), so a lookup needs
+ * no bound of its own.
+ */
+static_assert(POOL_WINDOW_HEAD_SLOTS <=
+	      ZCPOOL_POOL_WINDOW_BYTES >> (PAGE_SHIFT + ZCPOOL_BUDDY_MAX_ORDER));
+
 /**
  * struct zcpool_pool - a pool
  * @chunk_order:    the preferred chunk order; slots are this big.
@@ -1686,11 +1695,11 @@ static __always_inline int pool_claim_rcu(struct zcpool_pool *pool, u64 offset,
 	int ret;
 
 	/*
-	 * An offset past the window is refused at the window lookup: it is
-	 * in no run a memo knows and its slot is no chunk's (nor ULONG_MAX),
-	 * so a claim the memo answers skips that test, a branch for each
-	 * offset of a bulk free. No run known: run_bytes 0, and no offset is
-	 * inside.
+	 * An offset past the window is refused by the window lookup, with no
+	 * test of its own: it is in no run a memo knows, its slot is no
+	 * chunk's (nor ULONG_MAX), and past the head array, where the xarray
+	 * holds nothing (see POOL_WINDOW_HEAD_SLOTS). No run known: run_bytes
+	 * 0, and no offset is inside.
 	 */
 	if (memo && offset - memo->run_start < memo->run_bytes) {
 		rel = offset - memo->run_start;
@@ -1709,8 +1718,6 @@ static __always_inline int pool_claim_rcu(struct zcpool_pool *pool, u64 offset,
 	if (memo && memo->slot == slot) {
 		chunk = memo->chunk;
 	} else {
-		if (offset >= ZCPOOL_POOL_WINDOW_BYTES)
-			return -EINVAL;
 		entry = pool_window_entry(pool, slot);
 		if (!entry)
 			return -EINVAL;
