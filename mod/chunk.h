@@ -445,8 +445,13 @@ static __always_inline int zcpool_chunk_claim(struct zcpool_chunk *chunk, u64 of
 	if (off >= (u64)zcpool_chunk_nr_pages(chunk) << PAGE_SHIFT)
 		return -EINVAL;
 	m = &chunk->meta[off >> PAGE_SHIFT];
-	/* Only the head page of a live run is ever 1: interior pages stay 0. */
-	if (!offset_in_page(off) && atomic_xchg(&m->live, 0)) {
+	/*
+	 * Only the head page of a live run is ever 1: interior pages stay 0.
+	 * likely(): a page-aligned offset is mostly a run's (an element's
+	 * only for the first element of a page); GCC had the run's path out
+	 * of line, a jump back (a translated block) on every run freed.
+	 */
+	if (!offset_in_page(off) && likely(atomic_xchg(&m->live, 0))) {
 		claim->cls = -1;
 		claim->pages = m->pages;
 		claim->bytes = (u64)m->pages << PAGE_SHIFT;

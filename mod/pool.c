@@ -1714,8 +1714,12 @@ static __always_inline int pool_claim_rcu(struct zcpool_pool *pool, u64 offset,
 		return POOL_CLAIM_SAME_RUN;
 	}
 	slot = offset >> pool->slot_shift;
-	/* No chunk known: a slot no offset has. */
-	if (memo && memo->slot == slot) {
+	/*
+	 * No chunk known: a slot no offset has. likely(): the offsets of a
+	 * bulk call are mostly in one chunk, and GCC had this path out of
+	 * line, a jump back on every page run of a bulk free.
+	 */
+	if (memo && likely(memo->slot == slot)) {
 		chunk = memo->chunk;
 	} else {
 		entry = pool_window_entry(pool, slot);
@@ -2120,7 +2124,8 @@ void zcpool_pool_put_taken(struct zcpool_pool *pool, const struct zcpool_pool_ta
 
 	pool_stash_init(&stash);
 	for (i = 0; i < nr;) {
-		if (!taken[i].huge) {
+		/* likely(): else GCC took every small one out of line and back. */
+		if (likely(!taken[i].huge)) {
 			pool_stash_add(pool, &stash, &taken[i].obj, &taken[i].claim);
 			i++;
 			continue;
