@@ -690,7 +690,7 @@ static unsigned int arena_put_back_block(struct zcpool_arena *arena,
 					 const struct zcpool_arena_obj *objs, unsigned int nr)
 {
 	struct zcpool_chunk *chunk = objs[0].chunk;
-	unsigned int page, pages, n, i;
+	unsigned int page, pages, n, i, len;
 	struct zcpool_chunk_page *m;
 
 	lockdep_assert_held(&arena->lock);
@@ -708,20 +708,23 @@ static unsigned int arena_put_back_block(struct zcpool_arena *arena,
 			 page + pages * n > zcpool_chunk_nr_pages(chunk)))
 		n /= 2;
 	/*
-	 * One test a run, arena_run_is_claimed() and the rest or-ed: each was
-	 * a branch of its own. @m is in @chunk whatever @objs[i] is (n above).
+	 * The first run that does not fit, from the end, as a select: no
+	 * branch a run but the loop's, where stopping at it was a second
+	 * (and each of arena_run_is_claimed() and the rest, or-ed, was one
+	 * of its own). @m is in @chunk whatever @objs[i] is (n above).
 	 */
-	for (i = 0; i < n; i++, m += pages) {
-		if (((unsigned long)objs[i].chunk ^ (unsigned long)chunk) |
-		    (objs[i].off ^ ((page + i * pages) << PAGE_SHIFT)) |
-		    (m->kind ^ ZCPOOL_CHUNK_PAGE_RUN_HEAD) | atomic_read(&m->live) |
-		    (m->pages ^ pages))
-			break;
+	len = n;
+	for (i = n, m += n * pages; i-- > 0;) {
+		m -= pages;
+		len = ((unsigned long)objs[i].chunk ^ (unsigned long)chunk) |
+		      (objs[i].off ^ ((page + i * pages) << PAGE_SHIFT)) |
+		      (m->kind ^ ZCPOOL_CHUNK_PAGE_RUN_HEAD) | atomic_read(&m->live) |
+		      (m->pages ^ pages) ? i : len;
 	}
-	if (i < 2)
+	if (len < 2)
 		return 0;
 	/* A block of fewer runs is aligned too: the first page is aligned to more. */
-	n = rounddown_pow_of_two(i);
+	n = rounddown_pow_of_two(len);
 	/* The descriptors say the runs are allocated: the tree must agree. */
 	if (WARN_ON_ONCE(zcpool_buddy_free_many(&chunk->buddy, page, pages, n)))
 		return 0;

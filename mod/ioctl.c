@@ -423,11 +423,15 @@ static unsigned int ioctl_alloc_stretch(struct zcpool_file *zf, struct zcpool_al
 	*err = ioctl_check_alloc(zf, first);
 	if (*err)
 		return 0;
-	/* One test an entry: with "||", each field's was a branch of its own. */
-	for (len = 1; len < n; len++)
-		if ((reqs[len].size ^ first->size) | (reqs[len].align ^ first->align) |
-		    (reqs[len].flags ^ first->flags) | reqs[len].pad)
-			break;
+	/*
+	 * The first entry of another shape, from the end, as a select: no
+	 * branch an entry but the loop's, where stopping at it was a second
+	 * (and with "||", each field's test was a branch of its own).
+	 */
+	len = n;
+	for (i = n - 1; i > 0; i--)
+		len = (reqs[i].size ^ first->size) | (reqs[i].align ^ first->align) |
+		      (reqs[i].flags ^ first->flags) | reqs[i].pad ? i : len;
 	if (len > 1 && zcpool_pool_alloc_bulk(zf->pool, first->size, first->align, first->flags,
 					      offsets, len) == len)
 		return len;
