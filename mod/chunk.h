@@ -342,6 +342,26 @@ static inline u32 chunk_run_tag_take(struct zcpool_run *run, unsigned int idx)
 }
 
 /**
+ * zcpool_chunk_hand_out_elem() - zcpool_chunk_hand_out() of an element
+ * @run:  the run holding it: its page's run (set while it is allocated).
+ * @off:  the element's byte offset in the run's chunk.
+ * @size: the requested bytes, at most the element's size.
+ *
+ * For a caller that knows the allocation is an element and found its run
+ * (a bulk allocation of a class: the run test of zcpool_chunk_hand_out()
+ * was a branch on each).
+ *
+ * Context: any context; no lock needed, the caller owns the element.
+ */
+static __always_inline void zcpool_chunk_hand_out_elem(struct zcpool_run *run, u64 off, u64 size)
+{
+	u32 idx, rem;
+
+	idx = zcpool_chunk_run_index(run, off - ((u64)run->first_page << PAGE_SHIFT), &rem);
+	chunk_run_tag_set(run, idx, 1 + run->elem_size - size);
+}
+
+/**
  * zcpool_chunk_hand_out() - make an allocation the pool owns live for a caller
  * @chunk: the chunk.
  * @off:   the allocation's byte offset in @chunk: an element or a page run
@@ -358,15 +378,13 @@ static inline void zcpool_chunk_hand_out(struct zcpool_chunk *chunk, u64 off, u6
 {
 	struct zcpool_chunk_page *m = &chunk->meta[off >> PAGE_SHIFT];
 	struct zcpool_run *run = READ_ONCE(m->run);
-	u32 idx, rem;
 
 	if (!run) {
 		m->slack = ((u64)m->pages << PAGE_SHIFT) - size;
 		atomic_set_release(&m->live, 1);
 		return;
 	}
-	idx = zcpool_chunk_run_index(run, off - ((u64)run->first_page << PAGE_SHIFT), &rem);
-	chunk_run_tag_set(run, idx, 1 + run->elem_size - size);
+	zcpool_chunk_hand_out_elem(run, off, size);
 }
 
 /*

@@ -1519,13 +1519,16 @@ static __always_inline void pool_hand_out(const struct zcpool_arena_obj *obj, u6
 }
 
 /*
- * pool_hand_out() of a bulk call's @n allocations into @offsets: the
- * zeroing flag tested once, where the loop tested it for each (a
- * translated block of its own).
+ * pool_hand_out() of a bulk call's @n allocations of class @cls (-1: page
+ * runs) into @offsets: the zeroing flag and whether they are elements
+ * tested once, where the loop tested each for every allocation (a
+ * translated block each).
  */
 static __always_inline void pool_hand_out_many(const struct zcpool_arena_obj *objs,
-					       unsigned int n, u64 size, u32 flags, u64 *offsets)
+					       unsigned int n, int cls, u64 size, u32 flags,
+					       u64 *offsets)
 {
+	const struct zcpool_arena_obj *obj;
 	unsigned int i;
 
 	if (flags & ZCPOOL_ALLOC_ZERO) {
@@ -1533,8 +1536,18 @@ static __always_inline void pool_hand_out_many(const struct zcpool_arena_obj *ob
 			pool_hand_out(&objs[i], size, ZCPOOL_ALLOC_ZERO, &offsets[i]);
 		return;
 	}
-	for (i = 0; i < n; i++)
-		pool_hand_out(&objs[i], size, 0, &offsets[i]);
+	if (cls < 0) {
+		for (i = 0; i < n; i++)
+			pool_hand_out(&objs[i], size, 0, &offsets[i]);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		obj = &objs[i];
+		/* Set before the element was allocated, and fixed while it is. */
+		zcpool_chunk_hand_out_elem(READ_ONCE(obj->chunk->meta[obj->off >> PAGE_SHIFT].run),
+					   obj->off, size);
+		offsets[i] = obj->chunk->base + obj->off;
+	}
 }
 
 /**
@@ -2201,7 +2214,7 @@ int zcpool_pool_alloc_bulk(struct zcpool_pool *pool, u64 size, u64 align, u32 fl
 			i += n;		/* live and counted already */
 		} else {
 			pool_count_alloc(pool, cls, pages, size, n);
-			pool_hand_out_many(objs, n, size, flags, &offsets[i]);
+			pool_hand_out_many(objs, n, cls, size, flags, &offsets[i]);
 			i += n;
 		}
 		cond_resched();
