@@ -9,6 +9,7 @@
 #define _ZCPOOL_SIZECLASS_H
 
 #include <linux/bitops.h>
+#include <linux/compiler.h>
 #include <linux/errno.h>
 #include <linux/types.h>
 #include <asm/page.h>
