@@ -433,7 +433,7 @@ static int arena_alloc_elems(struct zcpool_arena *arena, struct zcpool_arena_req
 	elem_size = run->elem_size;
 	first = (u64)run->first_page << PAGE_SHIFT;
 	clean_from = run->clean_from;
-	while (nr < want && (free = zcpool_subpage_free_word(&run->sp, &word))) {
+	while (nr < want && (free = zcpool_subpage_peek_word(&run->sp, &word))) {
 		rest = free;
 		do {
 			idx = word * ZCPOOL_SUBPAGE_WORD_BITS + __ffs64(rest);
@@ -590,7 +590,7 @@ static unsigned int arena_free_elems(struct zcpool_arena *arena, struct zcpool_r
 			if (mask)
 				zcpool_subpage_free_mask(sp, word, mask);
 			word = idx / ZCPOOL_SUBPAGE_WORD_BITS;
-			allocated = zcpool_subpage_word(sp, word);
+			allocated = zcpool_subpage_allocated(sp, word);
 			mask = 0;
 		}
 		bit = BIT_ULL(idx % ZCPOOL_SUBPAGE_WORD_BITS);

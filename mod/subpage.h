@@ -130,7 +130,7 @@ static inline int zcpool_subpage_alloc(struct zcpool_subpage *sp)
 }
 
 /**
- * zcpool_subpage_free_word() - the free elements of one bitmap word, for a batch
+ * zcpool_subpage_peek_word() - the free elements of one bitmap word, for a batch
  * @sp:   the subpage.
  * @word: set to the word's index: bit i of the mask is element
  *        @word * %ZCPOOL_SUBPAGE_WORD_BITS + i.
@@ -145,7 +145,7 @@ static inline int zcpool_subpage_alloc(struct zcpool_subpage *sp)
  * cached bitmap word has free elements, else one scan of the bitmap.
  * Return: the mask, 0 when the run is full (*@word is not set then).
  */
-static inline u64 zcpool_subpage_free_word(struct zcpool_subpage *sp, unsigned int *word)
+static inline u64 zcpool_subpage_peek_word(struct zcpool_subpage *sp, unsigned int *word)
 {
 	if (!sp->nr_free)
 		return 0;
@@ -158,7 +158,7 @@ static inline u64 zcpool_subpage_free_word(struct zcpool_subpage *sp, unsigned i
 /**
  * zcpool_subpage_take_word() - allocate elements of a word in one go
  * @sp:    the subpage.
- * @taken: bits of what zcpool_subpage_free_word() returned, with no other
+ * @taken: bits of what zcpool_subpage_peek_word() returned, with no other
  *         call on @sp in between.
  *
  * Context: any context; the caller serialises calls on @sp. O(1).
@@ -171,7 +171,7 @@ static inline void zcpool_subpage_take_word(struct zcpool_subpage *sp, u64 taken
 }
 
 /**
- * zcpool_subpage_word() - the allocated elements of one bitmap word
+ * zcpool_subpage_allocated() - the allocated elements of one bitmap word
  * @sp:   the subpage.
  * @word: a word index, below zcpool_subpage_bitmap_words() of the run.
  *
@@ -181,7 +181,7 @@ static inline void zcpool_subpage_take_word(struct zcpool_subpage *sp, u64 taken
  * Context: any context; the caller serialises calls on @sp.
  * Return: the word, bit i set when element @word * 64 + i is allocated.
  */
-static inline u64 zcpool_subpage_word(const struct zcpool_subpage *sp, unsigned int word)
+static inline u64 zcpool_subpage_allocated(const struct zcpool_subpage *sp, unsigned int word)
 {
 	return sp->bitmap[word];
 }
@@ -190,8 +190,8 @@ static inline u64 zcpool_subpage_word(const struct zcpool_subpage *sp, unsigned 
  * zcpool_subpage_free_mask() - give back several elements of one bitmap word
  * @sp:   the subpage.
  * @word: a word index, below zcpool_subpage_bitmap_words() of the run.
- * @mask: elements of that word, each allocated (zcpool_subpage_word()) and
- *        below the run's element count.
+ * @mask: elements of that word, each allocated
+ *        (zcpool_subpage_allocated()) and below the run's element count.
  *
  * The batch form of zcpool_subpage_free(), whose checks the caller made:
  * one bitmap write, count and cache update for the word, where an element

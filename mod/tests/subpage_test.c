@@ -287,7 +287,7 @@ static void random_ops_match_an_array_of_flags(struct kunit *test)
 }
 
 /*
- * Up to @want elements through zcpool_subpage_free_word() and
+ * Up to @want elements through zcpool_subpage_peek_word() and
  * zcpool_subpage_take_word(), as the arena's batches take them, into @out.
  */
 static unsigned int take_by_words(struct zcpool_subpage *sp, unsigned int want,
@@ -296,7 +296,7 @@ static unsigned int take_by_words(struct zcpool_subpage *sp, unsigned int want,
 	unsigned int nr = 0, word;
 	u64 free, rest;
 
-	while (nr < want && (free = zcpool_subpage_free_word(sp, &word))) {
+	while (nr < want && (free = zcpool_subpage_peek_word(sp, &word))) {
 		rest = free;
 		do {
 			out[nr++] = word * ZCPOOL_SUBPAGE_WORD_BITS + __ffs64(rest);
@@ -351,7 +351,7 @@ static void word_batches_match_single_calls(struct kunit *test)
 				KUNIT_ASSERT_EQ(test, zcpool_subpage_free(single, live[i]), 0);
 				live[i] = live[--nr_live];
 			}
-			KUNIT_ASSERT_EQ(test, zcpool_subpage_word(batched, word) & mask, mask);
+			KUNIT_ASSERT_EQ(test, zcpool_subpage_allocated(batched, word) & mask, mask);
 			zcpool_subpage_free_mask(batched, word, mask);
 		} else {
 			/* Within a word, across two, and more than the run has. */
@@ -373,7 +373,7 @@ static void word_batches_match_single_calls(struct kunit *test)
 	take_by_words(batched, n, out);
 	KUNIT_EXPECT_TRUE(test, zcpool_subpage_is_full(batched));
 	word = UINT_MAX;
-	KUNIT_EXPECT_EQ(test, zcpool_subpage_free_word(batched, &word), 0);
+	KUNIT_EXPECT_EQ(test, zcpool_subpage_peek_word(batched, &word), 0);
 	KUNIT_EXPECT_EQ(test, word, UINT_MAX);
 	check_subpage(test, batched);
 }
