@@ -69,6 +69,26 @@ static struct zcpool_subpage *new_subpage(struct kunit *test, unsigned int nr_el
 	return sp;
 }
 
+/* @n element indices for a case to fill in. */
+static unsigned int *new_index_array(struct kunit *test, unsigned int n)
+{
+	unsigned int *a = kunit_kcalloc(test, n, sizeof(*a), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, a);
+	return a;
+}
+
+/* Seed a random case: subpage_seed=, or a new seed, printed for a replay. */
+static void seed_random_case(struct kunit *test, struct rnd_state *rnd)
+{
+	unsigned int seed = subpage_seed;
+
+	while (!seed)
+		seed = get_random_u32();
+	kunit_info(test, "seed %u (replay: insmod zcpool_test.ko subpage_seed=%u)", seed, seed);
+	prandom_seed_state(rnd, seed);
+}
+
 static void init_rejects_bad_counts_and_missing_bitmap(struct kunit *test)
 {
 	struct zcpool_subpage sp = {};
@@ -235,23 +255,18 @@ static void random_ops_match_an_array_of_flags(struct kunit *test)
 {
 	unsigned int n = *(const unsigned int *)test->param_value;
 	struct zcpool_subpage *sp = new_subpage(test, n);
-	unsigned int nr_live = 0, seed, i, probe;
+	unsigned int nr_live = 0, i, probe;
 	struct rnd_state rnd;
 	unsigned int *live;
 	bool *used;
 	int got;
 	u32 op;
 
-	live = kunit_kcalloc(test, n, sizeof(*live), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, live);
+	live = new_index_array(test, n);
 	used = kunit_kcalloc(test, n, sizeof(*used), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, used);
 
-	seed = subpage_seed;
-	while (!seed)
-		seed = get_random_u32();
-	kunit_info(test, "seed %u (replay: insmod zcpool_test.ko subpage_seed=%u)", seed, seed);
-	prandom_seed_state(&rnd, seed);
+	seed_random_case(test, &rnd);
 
 	for (op = 0; op < RANDOM_OPS; op++) {
 		if (nr_live && prandom_u32_state(&rnd) % 2) {
@@ -319,22 +334,16 @@ static void word_batches_match_single_calls(struct kunit *test)
 	struct zcpool_subpage *batched = new_subpage(test, n);
 	struct zcpool_subpage *single = new_subpage(test, n);
 	size_t words = zcpool_subpage_bitmap_words(n);
-	unsigned int nr_live = 0, seed, op, want, got, i, word;
+	unsigned int nr_live = 0, op, want, got, i, word;
 	unsigned int *live, *out;
 	struct rnd_state rnd;
 	u64 mask;
 	int idx;
 
-	live = kunit_kcalloc(test, n, sizeof(*live), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, live);
-	out = kunit_kcalloc(test, n, sizeof(*out), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, out);
+	live = new_index_array(test, n);
+	out = new_index_array(test, n);
 
-	seed = subpage_seed;
-	while (!seed)
-		seed = get_random_u32();
-	kunit_info(test, "seed %u (replay: insmod zcpool_test.ko subpage_seed=%u)", seed, seed);
-	prandom_seed_state(&rnd, seed);
+	seed_random_case(test, &rnd);
 
 	for (op = 0; op < RANDOM_OPS / 10; op++) {
 		if (nr_live && prandom_u32_state(&rnd) % 3 == 0) {
