@@ -7,21 +7,24 @@
  * Each input is a program for a small arena built the way mod/arena.c builds
  * one: a chunk's buddy tree hands out page runs (tails trimmed; one at a
  * time, after a given run, or many side by side, as batches take them),
- * and runs of a size class are cut into elements by a subpage bitmap. A reference model
- * that knows nothing of trees or caches runs the same program: one owner per
- * page, one flag per element, size classes from their definition (16 B steps
- * to 128 B, then 8 steps per power of two). After every operation the two
+ * and runs of a size class are cut into elements by a subpage bitmap, an
+ * element taken and given back one at a time or by the bitmap-word forms
+ * the arena's batches use. A reference model that knows nothing of trees
+ * or caches runs the same program: one owner per page, one flag per
+ * element, size classes from their definition (16 B steps to 128 B, then 8
+ * steps per power of two). After every operation the two
  * must agree on what was handed out and what is free, and every invariant of
  * buddy.h and subpage.h must hold; any difference aborts, and libFuzzer keeps
  * the input that caused it.
  *
- * Input bytes: the chunk order, then operations of up to 3 bytes each (an
- * opcode and its argument); a short input is simply a short program.
+ * Input bytes: the chunk order, then operations of a few bytes each (an
+ * opcode and its arguments); a short input is simply a short program.
  *
  *   make -C userspace-test/core fuzz FUZZ_SECONDS=60 SEED=N   (see Makefile)
  *   core_fuzz CRASH_FILE                                      replay one input
  */
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -581,7 +584,18 @@ static void op_alloc_small(struct input *in)
 			if (!run->elem_used[low])
 				break;
 	}
-	got = zcpool_subpage_alloc(&run->sp);
+	if (next_byte(in) & 1) {
+		got = zcpool_subpage_alloc(&run->sp);
+	} else {
+		/* The batch form, for one element: the lowest bit offered. */
+		unsigned int word = UINT_MAX;
+		u64 offered = zcpool_subpage_peek_word(&run->sp, &word);
+
+		CHECK(offered && word < zcpool_subpage_bitmap_words(run->sp.nr_elems),
+		      "subpage of class %d offers nothing", class);
+		got = word * 64 + __builtin_ctzll(offered);
+		zcpool_subpage_take_word(&run->sp, offered & -offered);
+	}
 	CHECK(got >= 0 && (unsigned int)got < run->sp.nr_elems, "subpage alloc = %d", got);
 	CHECK(!run->elem_used[got], "element %d of class %d handed out twice", got, class);
 	CHECK((unsigned int)got == low, "element %d handed out, model expects %u", got, low);
@@ -590,17 +604,28 @@ static void op_alloc_small(struct input *in)
 	record(r, got, 0, size);
 }
 
-static void free_live(unsigned int i)
+/* Free live allocation @i; an element @by_mask through the batch form. */
+static void free_live(unsigned int i, bool by_mask)
 {
 	struct fuzz_alloc *a = &f.live[i];
 	struct fuzz_run *run;
+	u64 bit;
 
 	if (a->run < 0) {
 		give_pages(a->first, a->pages);
 	} else {
 		run = &f.runs[a->run];
-		CHECK(zcpool_subpage_free(&run->sp, a->first) == 0, "element %u refused",
-		      a->first);
+		bit = 1ULL << (a->first % 64);
+		if (by_mask) {
+			CHECK(zcpool_subpage_allocated(&run->sp, a->first / 64) & bit,
+			      "element %u not allocated", a->first);
+			zcpool_subpage_free_mask(&run->sp, a->first / 64, bit);
+		} else {
+			CHECK(zcpool_subpage_free(&run->sp, a->first) == 0, "element %u refused",
+			      a->first);
+		}
+		CHECK(!(zcpool_subpage_allocated(&run->sp, a->first / 64) & bit),
+		      "element %u still allocated", a->first);
 		run->elem_used[a->first] = false;
 		run->elems_used--;
 		CHECK(zcpool_subpage_free(&run->sp, a->first) == -EINVAL,
@@ -618,7 +643,7 @@ static void op_free(struct input *in)
 {
 	if (!f.nr_live)
 		return;
-	free_live(next_u16(in) % f.nr_live);
+	free_live(next_u16(in) % f.nr_live, next_byte(in) & 1);
 }
 
 /* Frees the core must refuse without changing anything. */
@@ -671,7 +696,7 @@ static void op_bad_free(struct input *in)
 static void op_free_all(void)
 {
 	while (f.nr_live)
-		free_live(f.nr_live - 1);
+		free_live(f.nr_live - 1, false);
 	CHECK(zcpool_buddy_is_unused(&f.tree), "pages held after everything was freed");
 	CHECK(f.tree.memory_map[1] == 0, "root reads %u", f.tree.memory_map[1]);
 }
