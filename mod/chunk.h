@@ -342,14 +342,29 @@ static inline u32 chunk_run_tag_take(struct zcpool_run *run, unsigned int idx)
 }
 
 /**
+ * zcpool_chunk_elem_run() - the run an element of a chunk is in
+ * @chunk: the chunk.
+ * @off:   the byte offset of an element the caller holds (allocated, or
+ *         claimed and not given back).
+ *
+ * Context: any context; the page's run is set before any of its elements
+ * is allocated and stays while one is, so no lock is needed.
+ * Return: the run.
+ */
+static inline struct zcpool_run *zcpool_chunk_elem_run(const struct zcpool_chunk *chunk, u64 off)
+{
+	return READ_ONCE(chunk->meta[off >> PAGE_SHIFT].run);
+}
+
+/**
  * zcpool_chunk_hand_out_elem() - zcpool_chunk_hand_out() of an element
  * @run:  the run holding it: its page's run (set while it is allocated).
  * @off:  the element's byte offset in the run's chunk.
  * @size: the requested bytes, at most the element's size.
  *
  * For a caller that knows the allocation is an element and found its run
- * (a bulk allocation of a class: the run test of zcpool_chunk_hand_out()
- * was a branch on each).
+ * (zcpool_chunk_elem_run(); a bulk allocation of a class: the run test of
+ * zcpool_chunk_hand_out() was a branch on each).
  *
  * Context: any context; no lock needed, the caller owns the element.
  */

@@ -1543,9 +1543,8 @@ static __always_inline void pool_hand_out_many(const struct zcpool_arena_obj *ob
 	}
 	for (i = 0; i < n; i++) {
 		obj = &objs[i];
-		/* Set before the element was allocated, and fixed while it is. */
-		zcpool_chunk_hand_out_elem(READ_ONCE(obj->chunk->meta[obj->off >> PAGE_SHIFT].run),
-					   obj->off, size);
+		zcpool_chunk_hand_out_elem(zcpool_chunk_elem_run(obj->chunk, obj->off), obj->off,
+					   size);
 		offsets[i] = obj->chunk->base + obj->off;
 	}
 }
@@ -1670,8 +1669,7 @@ static __always_inline void pool_memo_run(struct pool_window_memo *memo,
 		memo->run_bytes = 0;
 		return;
 	}
-	/* Set before the element was handed out, and fixed while it is out. */
-	run = READ_ONCE(chunk->meta[off >> PAGE_SHIFT].run);
+	run = zcpool_chunk_elem_run(chunk, off);
 	memo->run = run;
 	memo->run_off = run->first_page << PAGE_SHIFT;
 	memo->run_start = chunk->base + memo->run_off;
