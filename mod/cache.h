@@ -270,7 +270,14 @@ static inline bool zcpool_cache_put(struct zcpool_cache *cache, unsigned int slo
 	if (likely(!zcpool_cache_frozen(cache))) {
 		c = this_cpu_ptr(cache->cpu);
 		mag = &c->mags[slot];
-		room = mag->nr < mag->cap && c->bytes + mag->bytes <= ZCPOOL_CACHE_CPU_BYTES;
+		/*
+		 * Room in the magazine and in the CPU's budget: each is a
+		 * difference that is negative then, and both are when their
+		 * AND is. One test: GCC made two branches (a translated block
+		 * each under TCG) of "&&", and of "&" too, on every cached free.
+		 */
+		room = (((long)mag->nr - mag->cap) &
+			((long)(c->bytes + mag->bytes) - ZCPOOL_CACHE_CPU_BYTES - 1)) < 0;
 		if (likely(room)) {
 			mag->objs[mag->nr++] = *obj;
 			WRITE_ONCE(c->bytes, c->bytes + mag->bytes);
