@@ -127,22 +127,27 @@ struct pool_huge_cpu {
 /**
  * struct pool_pcpu_stats - one CPU's share of what callers see of a pool
  * @allocs:       allocations made (not huge ones).
- * @frees:        allocations freed (not huge ones).
  * @requested:    change of the requested bytes of live allocations.
- * @cache_hits:   allocations served from a per-CPU cache.
- * @cache_misses: allocations of a cached shape that went to the arena.
+ * @cache_misses: allocations of a cached shape served by the arena.
+ * @uncached:     allocations of a shape no cache holds (page runs longer
+ *                than %ZCPOOL_CACHE_RUN_MAX_PAGES), served by the arena.
  * @class_live:   change of the live elements, per size class.
  * @run_orders:   change of the live page runs, per order_base_2(pages).
  *
  * Signed: an allocation freed on another CPU leaves one counter up and
- * another down; only the sum over CPUs means anything.
+ * another down; only the sum over CPUs means anything. The frees are not
+ * counted: each allocation adds one to @allocs and to its class's or
+ * order's live count, each free takes that one back, so the frees are
+ * @allocs less what is live (pool_sum_pcpu()), and a free costs one
+ * read-modify-write less. Nor are the cache hits: an allocation that is
+ * not huge comes from a cache or from the arena, so the hits are @allocs
+ * less the arena's, counted on its slower path.
  */
 struct pool_pcpu_stats {
 	u64 allocs;
-	u64 frees;
 	s64 requested;
-	u64 cache_hits;
 	u64 cache_misses;
+	u64 uncached;
 	s64 class_live[ZCPOOL_SIZECLASS_NR];
 	s64 run_orders[ZCPOOL_POOL_NR_ORDERS];
 };
@@ -1345,6 +1350,15 @@ static void pool_arena_free(struct zcpool_pool *pool, const struct zcpool_arena_
 	pool_release_chunks(pool, &release);
 }
 
+/* Count @n allocations of the shape of cache slot @slot the arena served. */
+static void pool_count_arena_allocs(struct zcpool_pool *pool, int slot, unsigned int n)
+{
+	if (slot >= 0)
+		this_cpu_add(pool->pcpu->cache_misses, n);
+	else
+		this_cpu_add(pool->pcpu->uncached, n);
+}
+
 /*
  * A cache miss in pool_get_obj(): the object from the arena, with a batch
  * for the magazine when the shape has one (@slot >= 0). Out of line, so
@@ -1358,14 +1372,13 @@ static noinline int pool_get_obj_slow(struct zcpool_pool *pool, int cls, unsigne
 	unsigned int want = 1, left;
 	int ret;
 
-	if (slot >= 0) {
-		this_cpu_inc(pool->pcpu->cache_misses);
+	if (slot >= 0)
 		want += zcpool_cache_refill_count(slot);
-	}
 	zcpool_arena_req_init(&req, cls, pages, objs, want);
 	ret = pool_arena_alloc(pool, pool_arena(pool), &req);
 	if (ret)
 		return ret;
+	pool_count_arena_allocs(pool, slot, 1);
 	*obj = objs[0];
 	if (req.nr > 1) {
 		left = zcpool_cache_fill(&pool->cache, slot, &objs[1], req.nr - 1);
@@ -1384,10 +1397,9 @@ static __always_inline int pool_get_obj(struct zcpool_pool *pool, int cls, unsig
 {
 	int slot = zcpool_cache_slot(cls, pages);
 
-	if (slot >= 0 && zcpool_cache_alloc(&pool->cache, slot, obj)) {
-		this_cpu_inc(pool->pcpu->cache_hits);
+	/* A hit is counted with the allocation (see struct pool_pcpu_stats). */
+	if (slot >= 0 && zcpool_cache_alloc(&pool->cache, slot, obj))
 		return 0;
-	}
 	return pool_get_obj_slow(pool, cls, pages, slot, obj);
 }
 
@@ -1415,7 +1427,6 @@ static __always_inline void pool_count_frees(struct zcpool_pool *pool, int cls,
 {
 	struct pool_pcpu_stats __percpu *pcpu = pool->pcpu;
 
-	this_cpu_add(pcpu->frees, n);
 	this_cpu_sub(pcpu->requested, bytes);
 	if (cls >= 0)
 		this_cpu_sub(pcpu->class_live[cls], n);
@@ -1876,17 +1887,14 @@ static int pool_get_objs(struct zcpool_pool *pool, int cls, unsigned int pages,
 
 	if (slot >= 0) {
 		n = zcpool_cache_alloc_many(&pool->cache, slot, objs, want);
-		if (n) {
-			this_cpu_add(pool->pcpu->cache_hits, n);
+		if (n)
 			return n;
-		}
 	}
 	zcpool_arena_req_init(&req, cls, pages, objs, want);
 	ret = pool_arena_alloc(pool, pool_arena(pool), &req);
 	if (ret)
 		return ret;
-	if (slot >= 0)
-		this_cpu_add(pool->pcpu->cache_misses, req.nr);
+	pool_count_arena_allocs(pool, slot, req.nr);
 	return req.nr;
 }
 
@@ -2102,7 +2110,6 @@ void zcpool_pool_untake(struct zcpool_pool *pool, const struct zcpool_pool_taken
 			continue;
 		}
 		claim = &taken[i].claim;
-		this_cpu_dec(pool->pcpu->frees);
 		this_cpu_add(pool->pcpu->requested, claim->size);
 		if (claim->cls >= 0)
 			this_cpu_inc(pool->pcpu->class_live[claim->cls]);
@@ -2311,20 +2318,23 @@ int zcpool_pool_free_bulk(struct zcpool_pool *pool, const u64 *offsets, unsigned
 }
 EXPORT_SYMBOL_NS_GPL(zcpool_pool_free_bulk, ZCPOOL);
 
-/* Sum the per-CPU counters into @st. */
+/*
+ * Sum the per-CPU counters into @st: the frees are the allocations not
+ * live, the cache hits those the arena did not serve.
+ */
 static void pool_sum_pcpu(struct zcpool_pool *pool, struct zcpool_pool_stats *st)
 {
 	const struct pool_pcpu_stats *c;
+	u64 uncached = 0;
 	s64 requested = 0;
 	unsigned int cpu, i;
 
 	for_each_possible_cpu(cpu) {
 		c = per_cpu_ptr(pool->pcpu, cpu);
 		st->allocs += READ_ONCE(c->allocs);
-		st->frees += READ_ONCE(c->frees);
 		requested += READ_ONCE(c->requested);
-		st->cache_hits += READ_ONCE(c->cache_hits);
 		st->cache_misses += READ_ONCE(c->cache_misses);
+		uncached += READ_ONCE(c->uncached);
 		for (i = 0; i < ZCPOOL_SIZECLASS_NR; i++)
 			st->class_live[i] += READ_ONCE(c->class_live[i]);
 		for (i = 0; i < ZCPOOL_POOL_NR_ORDERS; i++)
@@ -2333,6 +2343,15 @@ static void pool_sum_pcpu(struct zcpool_pool *pool, struct zcpool_pool_stats *st
 	st->bytes_requested = requested;
 	for (i = 0; i < ZCPOOL_POOL_NR_ORDERS; i++)
 		st->runs_live += st->run_orders[i];
+	st->live = st->runs_live;
+	for (i = 0; i < ZCPOOL_SIZECLASS_NR; i++)
+		st->live += st->class_live[i];
+	/*
+	 * Summed while the pool is in use, the other counters may run ahead
+	 * of @allocs (they are counted around it): never below 0 then.
+	 */
+	st->frees = st->allocs - min(st->allocs, st->live);
+	st->cache_hits = st->allocs - min(st->allocs, st->cache_misses + uncached);
 }
 
 /**
@@ -2354,7 +2373,6 @@ void zcpool_pool_stats(struct zcpool_pool *pool, struct zcpool_pool_stats *st)
 
 	memset(st, 0, sizeof(*st));
 	pool_sum_pcpu(pool, st);
-	st->live = st->allocs - st->frees;
 
 	for (i = 0; i < pool->nr_arenas; i++) {
 		zcpool_arena_stats_add(&pool->arenas[i], &sum);

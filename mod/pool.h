@@ -132,8 +132,7 @@ struct zcpool_pool_config {
  * @arena_live:      allocations out of the arenas: @live ones that are not
  *                   huge, plus @cached ones.
  * @cache_hits:      allocations served from a per-CPU cache.
- * @cache_misses:    allocations of a cached shape that went to an arena
- *                   (failed ones too).
+ * @cache_misses:    allocations of a cached shape that an arena served.
  * @class_live:      live elements per size class.
  * @run_orders:      live page runs per order_base_2(pages).
  * @chunk_orders:    chunks held per order.

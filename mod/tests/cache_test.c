@@ -2,8 +2,9 @@
 /*
  * KUnit suite zcpool_cache: the per-CPU caches (cache.c) as the pool uses
  * them: bounds per magazine and per CPU, refills and evictions in batches,
- * hits and misses counted exactly, the zero flag on dirty cached memory,
- * cached allocations that are not live, and draining.
+ * hits and misses counted exactly (bulk calls and uncached runs too), the
+ * zero flag on dirty cached memory, cached allocations that are not live,
+ * and draining.
  *
  * Each case pins its thread to one CPU (set_cpus_allowed_ptr()), so that
  * every allocation and free uses the same magazines and the expected
@@ -337,6 +338,62 @@ static void drain_returns_every_cached_allocation(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, zcpool_pool_drain_caches(ctx->pool), 0);
 }
 
+/*
+ * The hits are what no arena served (the pool counts the arenas' side
+ * only): a refused allocation is neither a hit nor a miss, a run longer
+ * than the caches hold is neither, and a bulk call's hits and misses are
+ * as exact as single calls'; the frees are what is no longer live.
+ */
+static void hits_are_allocations_no_arena_served(struct kunit *test)
+{
+	struct zcpool_pool_config cfg = { .chunk_order = CACHE_TEST_ORDER, .nr_arenas = 1,
+					  .max_run_pages = 2 * ZCPOOL_CACHE_RUN_MAX_PAGES };
+	const u64 long_run = (ZCPOOL_CACHE_RUN_MAX_PAGES + 1) * PAGE_SIZE;
+	struct cache_ctx *ctx = test->priv;
+	u64 *off = ctx->offsets;
+	struct zcpool_pool *pool;
+	struct zcpool_pool_stats *st;
+
+	/* The suite's pool, empty and capped at what it holds: nothing. */
+	KUNIT_ASSERT_EQ(test, zcpool_pool_set_max_bytes(ctx->pool, 0), 0);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_alloc(ctx->pool, 64, 0, 0, &off[0]), -EDQUOT);
+	st = stats(test);
+	KUNIT_EXPECT_EQ(test, st->allocs, 0);
+	KUNIT_EXPECT_EQ(test, st->cache_misses, 0);
+	KUNIT_EXPECT_EQ(test, st->cache_hits, 0);
+
+	pool = zcpool_pool_create(&cfg);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(pool));
+	zcpool_pool_destroy(ctx->pool);
+	ctx->pool = pool;
+
+	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(pool, long_run, 0, 0, &off[0]), 0);
+	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc_bulk(pool, long_run, 0, 0, &off[1], 3), 3);
+	st = stats(test);
+	KUNIT_EXPECT_EQ(test, st->allocs, 4);
+	KUNIT_EXPECT_EQ(test, st->cache_misses, 0);
+	KUNIT_EXPECT_EQ(test, st->cache_hits, 0);
+
+	/* An empty magazine: the arena serves a bulk call, a magazine the next. */
+	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc_bulk(pool, 64, 0, 0, &off[4], 8), 8);
+	KUNIT_ASSERT_EQ(test, zcpool_pool_free_bulk(pool, &off[4], 8), 8);
+	st = stats(test);
+	KUNIT_EXPECT_EQ(test, st->frees, 8);
+	KUNIT_EXPECT_EQ(test, st->live, 4);
+	KUNIT_EXPECT_EQ(test, st->cached, 8);
+	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc_bulk(pool, 64, 0, 0, &off[4], 8), 8);
+	st = stats(test);
+	KUNIT_EXPECT_EQ(test, st->allocs, 20);
+	KUNIT_EXPECT_EQ(test, st->cache_misses, 8);
+	KUNIT_EXPECT_EQ(test, st->cache_hits, 8);
+
+	KUNIT_EXPECT_EQ(test, zcpool_pool_free_bulk(pool, off, 12), 12);
+	st = stats(test);
+	KUNIT_EXPECT_EQ(test, st->frees, 20);
+	KUNIT_EXPECT_EQ(test, st->live, 0);
+	KUNIT_EXPECT_EQ(test, st->cache_hits, 8);
+}
+
 static const struct shape_case zero_cases[] = {
 	SHAPE_CLASS(16), SHAPE_CLASS(1000), SHAPE_CLASS(30000), SHAPE_RUN(9),
 };
@@ -350,6 +407,7 @@ static struct kunit_case zcpool_cache_cases[] = {
 	KUNIT_CASE(cached_allocations_are_not_live),
 	KUNIT_CASE_PARAM(zero_flag_clears_dirty_cached_memory, zero_shape_gen_params),
 	KUNIT_CASE(drain_returns_every_cached_allocation),
+	KUNIT_CASE(hits_are_allocations_no_arena_served),
 	{}
 };
 
