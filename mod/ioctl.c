@@ -81,17 +81,28 @@ EXPORT_SYMBOL_IF_KUNIT(zcpool_ioctl_fill_info);
  * alignment that is not a power of two or beyond a chunk), with the same
  * -EINVAL. Padding must be zero, and a size above this pool's cap (which
  * only goes down) could never be served: -EINVAL too, where the kernel
- * API says -EDQUOT. A request that fits the cap but not what is left
- * under it is -EDQUOT, from the pool. Inline: it runs on every ALLOC.
+ * API says -EDQUOT (ioctl_alloc_error()). A request that fits the cap but
+ * not what is left under it is -EDQUOT, from the pool.
  */
-static __always_inline int ioctl_check_alloc(const struct zcpool_file *zf,
-					     const struct zcpool_alloc *req)
+static __always_inline int ioctl_check_alloc(const struct zcpool_alloc *req)
 {
-	if (req->pad)
-		return -EINVAL;
+	return req->pad ? -EINVAL : 0;
+}
+
+/*
+ * The error of a request the pool refused with @err: -EINVAL for a size
+ * above the cap. Asked after the refusal, not before every request (a call
+ * to read the cap was three translated blocks of each ALLOC under TCG):
+ * the pool serves no such size, for what it holds is within the cap (but
+ * for a chunk charged as the cap comes down), and refuses it before it
+ * changes anything.
+ */
+static int ioctl_alloc_error(const struct zcpool_file *zf, const struct zcpool_alloc *req,
+			     int err)
+{
 	if (req->size > zcpool_pool_max_bytes(zf->pool))
 		return -EINVAL;
-	return 0;
+	return err;
 }
 
 /**
@@ -107,10 +118,13 @@ VISIBLE_IF_KUNIT int zcpool_ioctl_alloc_one(struct zcpool_file *zf, struct zcpoo
 {
 	int ret;
 
-	ret = ioctl_check_alloc(zf, req);
+	ret = ioctl_check_alloc(req);
 	if (ret)
 		return ret;
-	return zcpool_pool_alloc(zf->pool, req->size, req->align, req->flags, &req->offset);
+	ret = zcpool_pool_alloc(zf->pool, req->size, req->align, req->flags, &req->offset);
+	if (unlikely(ret))
+		return ioctl_alloc_error(zf, req, ret);
+	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(zcpool_ioctl_alloc_one);
 
@@ -420,7 +434,7 @@ static unsigned int ioctl_alloc_stretch(struct zcpool_file *zf, struct zcpool_al
 	const struct zcpool_alloc *first = &reqs[0];
 	unsigned int len, i;
 
-	*err = ioctl_check_alloc(zf, first);
+	*err = ioctl_check_alloc(first);
 	if (*err)
 		return 0;
 	/*
