@@ -105,6 +105,24 @@ static int ioctl_alloc_error(const struct zcpool_file *zf, const struct zcpool_a
 	return err;
 }
 
+/*
+ * zcpool_ioctl_alloc_one(), inline in the ALLOC ioctl: GCC calls the
+ * function, which a batch calls too, and the call and its return were
+ * more than the cap's read they came with.
+ */
+static __always_inline int ioctl_alloc_one(struct zcpool_file *zf, struct zcpool_alloc *req)
+{
+	int ret;
+
+	ret = ioctl_check_alloc(req);
+	if (ret)
+		return ret;
+	ret = zcpool_pool_alloc(zf->pool, req->size, req->align, req->flags, &req->offset);
+	if (unlikely(ret))
+		return ioctl_alloc_error(zf, req, ret);
+	return 0;
+}
+
 /**
  * zcpool_ioctl_alloc_one() - check and carry out one allocation request
  * @zf:  the pool's file.
@@ -116,15 +134,7 @@ static int ioctl_alloc_error(const struct zcpool_file *zf, const struct zcpool_a
  */
 VISIBLE_IF_KUNIT int zcpool_ioctl_alloc_one(struct zcpool_file *zf, struct zcpool_alloc *req)
 {
-	int ret;
-
-	ret = ioctl_check_alloc(req);
-	if (ret)
-		return ret;
-	ret = zcpool_pool_alloc(zf->pool, req->size, req->align, req->flags, &req->offset);
-	if (unlikely(ret))
-		return ioctl_alloc_error(zf, req, ret);
-	return 0;
+	return ioctl_alloc_one(zf, req);
 }
 EXPORT_SYMBOL_IF_KUNIT(zcpool_ioctl_alloc_one);
 
@@ -315,7 +325,7 @@ static long zcpool_ioctl_alloc(struct zcpool_file *zf, struct zcpool_alloc __use
 
 	if (ioctl_get_alloc(&req, uarg))
 		return -EFAULT;
-	ret = zcpool_ioctl_alloc_one(zf, &req);
+	ret = ioctl_alloc_one(zf, &req);
 	if (ret)
 		return ret;
 	/* The only field that changed: the rest reads back as written. */
