@@ -106,9 +106,9 @@ static int ioctl_alloc_error(const struct zcpool_file *zf, const struct zcpool_a
 }
 
 /*
- * zcpool_ioctl_alloc_one(), inline in the ALLOC ioctl: GCC calls the
- * function, which a batch calls too, and the call and its return were
- * more than the cap's read they came with.
+ * zcpool_ioctl_alloc_one(), inline in the ALLOC ioctl: with the cap read
+ * only on a refusal, GCC called the function (a batch calls it too), and
+ * the call and its return cost more than the read they replaced.
  */
 static __always_inline int ioctl_alloc_one(struct zcpool_file *zf, struct zcpool_alloc *req)
 {
