@@ -1403,6 +1403,13 @@ static __always_inline int pool_get_obj(struct zcpool_pool *pool, int cls, unsig
 	return pool_get_obj_slow(pool, cls, pages, slot, obj);
 }
 
+/* The live count of a shape: of class @cls, or (@cls -1) of runs of @pages pages. */
+static __always_inline s64 __percpu *
+pool_live_count(struct pool_pcpu_stats __percpu *pcpu, int cls, unsigned int pages)
+{
+	return cls >= 0 ? &pcpu->class_live[cls] : &pcpu->run_orders[order_base_2(pages)];
+}
+
 /*
  * Count @n allocations of one shape, @size bytes requested each. The
  * counters' base is read once: each this_cpu operation is an asm that
@@ -1415,10 +1422,7 @@ static __always_inline void pool_count_alloc(struct zcpool_pool *pool, int cls,
 
 	this_cpu_add(pcpu->allocs, n);
 	this_cpu_add(pcpu->requested, size * n);
-	if (cls >= 0)
-		this_cpu_add(pcpu->class_live[cls], n);
-	else
-		this_cpu_add(pcpu->run_orders[order_base_2(pages)], n);
+	this_cpu_add(*pool_live_count(pcpu, cls, pages), n);
 }
 
 /* Count @n frees of one shape, @bytes requested in all. */
@@ -1428,10 +1432,7 @@ static __always_inline void pool_count_frees(struct zcpool_pool *pool, int cls,
 	struct pool_pcpu_stats __percpu *pcpu = pool->pcpu;
 
 	this_cpu_sub(pcpu->requested, bytes);
-	if (cls >= 0)
-		this_cpu_sub(pcpu->class_live[cls], n);
-	else
-		this_cpu_sub(pcpu->run_orders[order_base_2(pages)], n);
+	this_cpu_sub(*pool_live_count(pcpu, cls, pages), n);
 }
 
 /*
@@ -2111,10 +2112,7 @@ void zcpool_pool_untake(struct zcpool_pool *pool, const struct zcpool_pool_taken
 		}
 		claim = &taken[i].claim;
 		this_cpu_add(pool->pcpu->requested, claim->size);
-		if (claim->cls >= 0)
-			this_cpu_inc(pool->pcpu->class_live[claim->cls]);
-		else
-			this_cpu_inc(pool->pcpu->run_orders[order_base_2(claim->pages)]);
+		this_cpu_inc(*pool_live_count(pool->pcpu, claim->cls, claim->pages));
 		zcpool_chunk_hand_out(taken[i].obj.chunk, taken[i].obj.off, claim->size);
 	}
 }
