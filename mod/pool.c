@@ -429,18 +429,21 @@ static unsigned long pool_release_chunks(struct zcpool_pool *pool, struct list_h
 {
 	struct zcpool_chunk *chunk, *next;
 	unsigned long pages = 0;
+	unsigned int order;
 	u64 bytes;
 
 	list_for_each_entry_safe(chunk, next, release, node) {
 		list_del_init(&chunk->node);
 		bytes = (u64)zcpool_chunk_nr_pages(chunk) << PAGE_SHIFT;
+		order = chunk->order;
 		pool_window_erase(pool, chunk->slot);
 		if (pool->release)
 			pool->release(pool->release_priv, chunk->base, bytes);
+		/* Freed after a grace period, which may end before the next line. */
 		zcpool_chunk_destroy(chunk);
 		pool_uncharge(pool, bytes);
 		atomic64_dec(&pool->chunks);
-		atomic64_dec(&pool->chunk_orders[chunk->order]);
+		atomic64_dec(&pool->chunk_orders[order]);
 		atomic64_add(bytes >> PAGE_SHIFT, &pool->pages_returned);
 		pages += bytes >> PAGE_SHIFT;
 	}
