@@ -60,6 +60,7 @@ static int zcpool_dev_open(struct inode *inode, struct file *file)
 	struct zcpool_pool_config config = {
 		.keep_spares = true,
 		.release = zcpool_mmap_release,
+		.mapped = zcpool_mmap_mapped,
 	};
 	struct zcpool_file *zf;
 	int ret;

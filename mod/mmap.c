@@ -223,6 +223,28 @@ void zcpool_mmap_zap(struct zcpool_file *zf, u64 offset, u64 size)
 }
 
 /**
+ * zcpool_mmap_mapped() - the pool's mapped hook: whether anything maps it
+ * @priv: the pool's &struct zcpool_file.
+ *
+ * When nothing maps the pool, in any process, there is no PTE to zap and
+ * no fault in flight (a fault runs in a mapping, which stays linked until
+ * its PTEs are gone), so a huge allocation taken back needs no release: a
+ * fault that found it live did so under the pool lock before the take, in
+ * a mapping linked before that fault, which the caller, asking after the
+ * take, sees; a mapping made later finds the range not live. The zap
+ * sequence needs no increment then either: it tells faults in flight.
+ *
+ * Context: any context; the pool asks under its huge lock.
+ * Return: true when some mapping of the pool may exist.
+ */
+bool zcpool_mmap_mapped(void *priv)
+{
+	struct zcpool_file *zf = priv;
+
+	return zf->inode && mapping_mapped(zf->inode->i_mapping);
+}
+
+/**
  * zcpool_mmap_release() - the pool's release hook: zap what goes back
  * @priv:   the pool's &struct zcpool_file.
  * @offset: the window range whose pages go back to the page allocator.

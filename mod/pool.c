@@ -186,7 +186,8 @@ static_assert(POOL_WINDOW_HEAD_SLOTS <=
  *                  past the longest run and the largest size class.
  * @max_bytes:      the pool's cap on @held.
  * @release:        the config's release hook.
- * @release_priv:   its argument.
+ * @mapped:         the config's hook that tells whether anything maps the pool.
+ * @release_priv:   the argument of both.
  * @window_lock:    serialises inserts into @window (lock order: arena.c).
  * @window:         slot -> chunk or tagged huge allocation.
  * @window_head:    a copy of @window's first %POOL_WINDOW_HEAD_SLOTS
@@ -233,6 +234,7 @@ struct zcpool_pool {
 	u64 huge_above;
 	u64 max_bytes;
 	void (*release)(void *priv, u64 offset, u64 size);
+	bool (*mapped)(void *priv);
 	void *release_priv;
 	struct mutex window_lock;	/* inserts into @window */
 	struct xarray window;
@@ -1056,7 +1058,7 @@ static __always_inline struct zcpool_huge *pool_huge_at(struct zcpool_pool *pool
 /*
  * Take the live huge allocation that starts at @offset back from its
  * caller: no longer live, counted as freed, on no list, so that nobody
- * else reaches it until pool_huge_put_taken() or pool_huge_untake().
+ * else reaches it until it becomes a spare or pool_huge_untake().
  * Returns it, or NULL when none starts there. Inline in its two callers,
  * as pool_spares_settle() is in its: each free of a huge allocation ran
  * both calls and their returns.
@@ -1079,15 +1081,6 @@ static __always_inline struct zcpool_huge *pool_huge_take_locked(struct zcpool_p
 	return huge;
 }
 
-/* pool_huge_take_locked() in a hold of the huge lock of its own. */
-static int pool_huge_take(struct zcpool_pool *pool, u64 offset, struct zcpool_huge **taken)
-{
-	spin_lock(&pool->huge_lock);
-	*taken = pool_huge_take_locked(pool, offset);
-	spin_unlock(&pool->huge_lock);
-	return *taken ? 0 : -EINVAL;
-}
-
 /* Make a taken huge allocation live again, counted as before. */
 static void pool_huge_untake(struct zcpool_pool *pool, struct zcpool_huge *huge)
 {
@@ -1101,10 +1094,22 @@ static void pool_huge_untake(struct zcpool_pool *pool, struct zcpool_huge *huge)
 	spin_unlock(&pool->huge_lock);
 }
 
+/*
+ * Whether a taken huge allocation must leave user mappings through the
+ * release hook: not when the hook's owner says that nothing maps the pool
+ * (@pool->mapped, which may be asked under the huge lock). Asked after the
+ * take: a fault that found the allocation live did so under the huge lock
+ * before the take, in a mapping linked before that fault, and so seen now.
+ */
+static __always_inline bool pool_huge_mapped(struct zcpool_pool *pool)
+{
+	return pool->release && (!pool->mapped || pool->mapped(pool->release_priv));
+}
+
 /* The first half of putting a taken huge allocation away: out of user mappings. */
 static void pool_huge_leave_mappings(struct zcpool_pool *pool, struct zcpool_huge *huge)
 {
-	if (pool->release)
+	if (pool_huge_mapped(pool))
 		pool->release(pool->release_priv, huge->base, (u64)huge->nr_pages << PAGE_SHIFT);
 }
 
@@ -1128,25 +1133,32 @@ static __always_inline void pool_spares_settle(struct zcpool_pool *pool)
 	pool_huge_release(pool, &evict);
 }
 
-/* Complete the free of a taken huge allocation: out of user mappings, then a spare. */
-static void pool_huge_put_taken(struct zcpool_pool *pool, struct zcpool_huge *huge)
-{
-	pool_huge_leave_mappings(pool, huge);
-	spin_lock(&pool->huge_lock);
-	pool_spare_add(pool, huge);
-	pool_spares_settle(pool);
-}
-
+/*
+ * Free a huge allocation: taken, out of user mappings, then a spare. When
+ * nothing maps the pool, all in one hold of the huge lock: the second
+ * hold was 9 of the 408 guest instructions, 3 of the 53 translated blocks,
+ * of a 1 MiB alloc+free in the kernel (no hooks); through the device the
+ * mapped hook's call takes back most of what the release hook's saves.
+ */
 static int pool_free_huge(struct zcpool_pool *pool, u64 offset, u64 *size)
 {
 	struct zcpool_huge *huge;
-	int ret;
 
-	ret = pool_huge_take(pool, offset, &huge);
-	if (ret)
-		return ret;
+	spin_lock(&pool->huge_lock);
+	huge = pool_huge_take_locked(pool, offset);
+	if (!huge) {
+		spin_unlock(&pool->huge_lock);
+		return -EINVAL;
+	}
 	*size = huge->size;
-	pool_huge_put_taken(pool, huge);
+	if (pool_huge_mapped(pool)) {
+		/* The hook may sleep. */
+		spin_unlock(&pool->huge_lock);
+		pool->release(pool->release_priv, huge->base, (u64)huge->nr_pages << PAGE_SHIFT);
+		spin_lock(&pool->huge_lock);
+	}
+	pool_spare_add(pool, huge);
+	pool_spares_settle(pool);
 	return 0;
 }
 
@@ -1203,6 +1215,7 @@ struct zcpool_pool *zcpool_pool_create(const struct zcpool_pool_config *config)
 	pool->huge_above = min(pool->huge_above, pool_slot_bytes(pool));
 	pool->max_bytes = max_bytes;
 	pool->release = config->release;
+	pool->mapped = config->mapped;
 	pool->release_priv = config->release_priv;
 	mutex_init(&pool->window_lock);
 	xa_init_flags(&pool->window, XA_FLAGS_ALLOC);

@@ -90,7 +90,11 @@ struct zcpool_pool;
  *                  no lock held; NULL when nothing maps the pool. Not
  *                  called by zcpool_pool_destroy(), which runs when no
  *                  mapping is left.
- * @release_priv:   passed to @release.
+ * @mapped:         whether anything maps the pool now: when it says not,
+ *                  a freed huge allocation skips @release (it has no PTE
+ *                  to zap); called under a spinlock, must not sleep; NULL
+ *                  when @release is always needed.
+ * @release_priv:   passed to @release and @mapped.
  */
 struct zcpool_pool_config {
 	unsigned int chunk_order;
@@ -100,6 +104,7 @@ struct zcpool_pool_config {
 	unsigned int max_run_pages;
 	bool keep_spares;
 	void (*release)(void *priv, u64 offset, u64 size);
+	bool (*mapped)(void *priv);
 	void *release_priv;
 };
 

@@ -99,6 +99,7 @@ struct pool_ctx {
 	bool restore_total_max;
 	atomic_t nr_released;
 	struct released released[64];
+	bool mapped;
 };
 
 #define KIND_RUN	-1
@@ -113,6 +114,14 @@ static void record_release(void *priv, u64 offset, u64 size)
 		ctx->released[i].offset = offset;
 		ctx->released[i].size = size;
 	}
+}
+
+/* The mapped hook of a pool whose case says whether anything maps it. */
+static bool record_mapped(void *priv)
+{
+	struct pool_ctx *ctx = priv;
+
+	return READ_ONCE(ctx->mapped);
 }
 
 static int pool_test_init(struct kunit *test)
@@ -1470,6 +1479,72 @@ static void spares_serve_huge_allocations_that_fit(struct kunit *test)
 }
 
 /*
+ * A pool with a mapped hook: while it says that nothing maps the pool, a
+ * huge allocation freed (alone, or taken and put away as a batch free
+ * does) becomes a spare without the release hook, and is reused with its
+ * bytes; while it says something may, each one leaves the mappings first,
+ * as without the hook. A free refused changes nothing either way.
+ */
+static void huge_frees_skip_the_release_when_unmapped(struct kunit *test)
+{
+	struct pool_ctx *ctx = test->priv;
+	struct zcpool_pool_config cfg = {
+		.chunk_order = MID_ORDER,
+		.nr_arenas = 1,
+		.keep_spares = true,
+		.release = record_release,
+		.mapped = record_mapped,
+		.release_priv = ctx,
+	};
+	struct zcpool_pool_stats *st = new_stats(test);
+	u64 big = 40 * PAGE_SIZE, offs[2], a, size;
+	struct zcpool_pool_taken taken[2];
+	struct zcpool_pool *pool;
+	unsigned int done;
+	bool mapped;
+	int round;
+
+	pool = create_pool(test, &cfg);
+	for (round = 0; round < 4; round++) {
+		mapped = round & 1;
+		WRITE_ONCE(ctx->mapped, mapped);
+		atomic_set(&ctx->nr_released, 0);
+		KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(pool, big, 0, 0, &a), 0);
+		KUNIT_ASSERT_TRUE(test, fill(test, pool, a, big, 0x40 + round));
+		KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, a + PAGE_SIZE), -EINVAL);
+		KUNIT_EXPECT_EQ(test, zcpool_pool_free_size(pool, a, &size), 0);
+		KUNIT_EXPECT_EQ(test, size, big);
+		KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, a), -EINVAL);
+		KUNIT_EXPECT_EQ(test, atomic_read(&ctx->nr_released), mapped);
+		if (mapped) {
+			KUNIT_EXPECT_EQ(test, ctx->released[0].offset, a);
+			KUNIT_EXPECT_EQ(test, ctx->released[0].size, big);
+		}
+		KUNIT_EXPECT_NULL(test, zcpool_pool_page(pool, a));
+		zcpool_pool_stats(pool, st);
+		KUNIT_EXPECT_EQ(test, st->huge_live, 0);
+		KUNIT_EXPECT_EQ(test, st->spares, 1);
+
+		/* Two at once, as FREE_BATCH takes and puts them. */
+		atomic_set(&ctx->nr_released, 0);
+		KUNIT_ASSERT_EQ(test, zcpool_pool_alloc_bulk(pool, big, 0, 0, offs, 2), 2);
+		KUNIT_EXPECT_TRUE(test, offs[0] == a || offs[1] == a);
+		KUNIT_EXPECT_TRUE(test, holds(test, pool, a, big, 0x40 + round));
+		KUNIT_ASSERT_EQ(test, zcpool_pool_take_many(pool, offs, 2, taken, &done), 0);
+		KUNIT_EXPECT_EQ(test, done, 2);
+		zcpool_pool_put_taken(pool, taken, done);
+		KUNIT_EXPECT_EQ(test, atomic_read(&ctx->nr_released), mapped ? 2 : 0);
+		zcpool_pool_stats(pool, st);
+		KUNIT_EXPECT_EQ(test, st->huge_live, 0);
+		KUNIT_EXPECT_EQ(test, st->spares, 2);
+		KUNIT_EXPECT_EQ(test, zcpool_pool_reclaim(pool), 80);
+	}
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->bytes_held, 0);
+	KUNIT_EXPECT_EQ(test, st->pages_taken, st->pages_returned);
+}
+
+/*
  * A spare of exactly the pages asked for, with no clearing asked, becomes
  * the new allocation in the same lock hold that finds it: same offset,
  * same bytes, counted with the new size; with ZCPOOL_ALLOC_ZERO it is
@@ -2750,6 +2825,7 @@ static struct kunit_case zcpool_pool_cases[] = {
 	KUNIT_CASE(huge_allocations_take_contiguous_slots),
 	KUNIT_CASE(long_runs_are_huge_by_default),
 	KUNIT_CASE(spares_serve_huge_allocations_that_fit),
+	KUNIT_CASE(huge_frees_skip_the_release_when_unmapped),
 	KUNIT_CASE(an_exact_spare_is_live_at_once),
 	KUNIT_CASE(huge_stretches_move_together),
 	KUNIT_CASE(spares_follow_the_live_peak),
