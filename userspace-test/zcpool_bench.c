@@ -56,6 +56,7 @@ static unsigned int rep_ms = 20;
 static const char *only_workload;	/* --only: run this workload alone (for a profile) */
 static const char *only_impl;		/* --impl: run this one alone (for a profile) */
 static unsigned int only_size;		/* --size: run this size alone (for a profile) */
+static bool keep_tables;		/* --keep-tables: see keep_page_tables() */
 static unsigned int depth = 8;
 static unsigned int batch = 64;
 static long page_size;
@@ -428,16 +429,34 @@ static bool wanted(const char *workload)
 	return !only_workload || !strcmp(only_workload, workload);
 }
 
+/*
+ * --keep-tables, for a profile: one page mapped (PROT_NONE) before the
+ * cycles and kept. This static binary has no other mapping near where
+ * mmap() puts a cycle's buffer, so each munmap() gives back the page
+ * tables under it and the next cycle's first touch (or remap) allocates
+ * and clears them again, for every implementation alike. The page kept
+ * takes that place, the cycles map right below it and share its page
+ * tables, as in a process with libraries mapped there.
+ */
+static int keep_page_tables(void)
+{
+	void *p = mmap(NULL, page_size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? -errno : 0;
+}
+
 static void usage(const char *prog, int status)
 {
 	fprintf(status ? stderr : stdout,
 		"usage: %s [--reps N] [--rep-ms MS] [--depth N] [--batch N] [--only WORKLOAD] [--impl NAME]\n"
-		"       [--size BYTES]\n"
+		"       [--size BYTES] [--keep-tables]\n"
 		"Times zcpool's ioctls and alloc+mmap+touch+munmap+free cycles against\n"
 		"the null ioctl, the dma-buf system heap, udmabuf, memfd and anonymous\n"
 		"mmap; prints key=value lines (see the top of zcpool_bench.c).\n"
 		"--only runs one workload (syscall, ioctl or cycle), --impl one\n"
-		"implementation (zcpool, dma-heap, ...) and --size one size, for a profile.\n",
+		"implementation (zcpool, dma-heap, ...) and --size one size, for a profile.\n"
+		"--keep-tables keeps a page mapped where the cycles map, so that they\n"
+		"share its page tables instead of allocating them each time.\n",
 		prog);
 	exit(status);
 }
@@ -485,6 +504,7 @@ int main(int argc, char **argv)
 		{ "only", required_argument, NULL, 'o' },
 		{ "impl", required_argument, NULL, 'i' },
 		{ "size", required_argument, NULL, 's' },
+		{ "keep-tables", no_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -503,6 +523,7 @@ int main(int argc, char **argv)
 		case 'o': only_workload = optarg; break;
 		case 'i': only_impl = optarg; break;
 		case 's': only_size = parse_uint(optarg, 1, 1U << 30); break;
+		case 'k': keep_tables = true; break;
 		case 'h': usage(argv[0], 0); break;
 		default: usage(argv[0], 2);
 		}
@@ -520,11 +541,15 @@ int main(int argc, char **argv)
 		perror("zcpool_bench: /dev/zcpool");
 		return 1;
 	}
+	if (keep_tables && keep_page_tables()) {
+		perror("zcpool_bench: --keep-tables");
+		return 1;
+	}
 	heap_fd = open("/dev/dma_heap/system", O_RDWR | O_CLOEXEC);
 	udmabuf_fd = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
 	uname(&uts);
-	printf("begin kernel=%s reps=%u rep_ms=%u depth=%u batch=%u\n", uts.release, reps,
-	       rep_ms, depth, batch);
+	printf("begin kernel=%s reps=%u rep_ms=%u depth=%u batch=%u keep_tables=%d\n",
+	       uts.release, reps, rep_ms, depth, batch, keep_tables);
 
 	if (wanted("syscall")) {
 		const struct impl floor[] = {
