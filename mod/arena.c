@@ -817,57 +817,77 @@ unsigned int zcpool_arena_free_objs(const struct zcpool_arena_obj *objs, unsigne
 }
 EXPORT_SYMBOL_IF_KUNIT(zcpool_arena_free_objs);
 
+/*
+ * How many pages from page @idx of @chunk on hold live data, all in one
+ * allocation: the rest of a live page run, 1 for a subpage run's page with
+ * a byte of a live element, 0 for a page with none.
+ */
+static unsigned int arena_live_pages(struct zcpool_chunk *chunk, unsigned int idx)
+{
+	struct zcpool_chunk_page *m = &chunk->meta[idx];
+
+	switch (m->kind) {
+	case ZCPOOL_CHUNK_PAGE_RUN_TAIL:
+		m = zcpool_chunk_tail_head(chunk, idx);
+		if (!m)
+			return 0;
+		fallthrough;
+	case ZCPOOL_CHUNK_PAGE_RUN_HEAD:
+		/* Handed out, not free nor waiting in a per-CPU cache. */
+		if (!atomic_read(&m->live))
+			return 0;
+		return m - chunk->meta + m->pages - idx;
+	case ZCPOOL_CHUNK_PAGE_SUBPAGE:
+		return zcpool_chunk_run_page_live(m->run, idx - m->run->first_page);
+	default:
+		return 0;
+	}
+}
+
 /**
- * zcpool_arena_page() - the page at an offset of a chunk, if it holds live data
+ * zcpool_arena_pages() - the pages from an offset of a chunk on that hold live data
  * @arena:     the arena, @chunk->arena.
  * @chunk:     a chunk found by window offset (it may be being given up).
  * @chunk_off: a byte offset in @chunk.
+ * @pages:     room for @max pages.
+ * @max:       the most to look up.
  *
- * Context: process context; takes the arena lock, under which the page's
- * reference is taken, so the page cannot go back to the
- * page allocator in between.
- * Return: the page holding @chunk_off with a reference the caller must
- * put_page(), when it is part of a page run handed out to a caller or holds
- * at least one byte of an element handed out; NULL otherwise.
+ * The pages in a row from the one holding @chunk_off, up to @max, the
+ * chunk's end, or the first page with no live data: each is part of a page
+ * run handed out to a caller or holds at least one byte of an element
+ * handed out. A fault maps up to 16 pages; one call under one hold of the
+ * lock takes them all, where a call a page took the lock and looked the
+ * page's allocation up again for each.
+ *
+ * Context: process context; takes the arena lock, under which the pages'
+ * references are taken, so no page can go back to the page allocator in
+ * between.
+ * Return: how many pages are in @pages, each with a reference the caller
+ * must put_page(); 0 when the page holding @chunk_off has no live data.
  */
-struct page *zcpool_arena_page(struct zcpool_arena *arena, struct zcpool_chunk *chunk,
-			       u64 chunk_off)
+unsigned int zcpool_arena_pages(struct zcpool_arena *arena, struct zcpool_chunk *chunk,
+				u64 chunk_off, struct page **pages, unsigned int max)
 {
-	struct zcpool_chunk_page *m;
-	struct page *page = NULL;
-	unsigned int idx;
-	bool live;
+	unsigned int nr_pages = zcpool_chunk_nr_pages(chunk), idx, nr = 0, n;
 
-	if (chunk_off >= (u64)zcpool_chunk_nr_pages(chunk) << PAGE_SHIFT)
-		return NULL;
+	if (chunk_off >= (u64)nr_pages << PAGE_SHIFT)
+		return 0;
 	idx = chunk_off >> PAGE_SHIFT;
 
 	spin_lock(&arena->lock);
-	m = &chunk->meta[idx];
-	switch (m->kind) {
-	case ZCPOOL_CHUNK_PAGE_RUN_HEAD:
-		/* Handed out, not free nor waiting in a per-CPU cache. */
-		live = atomic_read(&m->live);
-		break;
-	case ZCPOOL_CHUNK_PAGE_RUN_TAIL:
-		m = zcpool_chunk_tail_head(chunk, idx);
-		live = m && atomic_read(&m->live);
-		break;
-	case ZCPOOL_CHUNK_PAGE_SUBPAGE:
-		live = zcpool_chunk_run_page_live(m->run, idx - m->run->first_page);
-		break;
-	default:
-		live = false;
-		break;
-	}
-	if (live) {
-		page = zcpool_chunk_page(chunk, idx);
-		get_page(page);
+	while (nr < max && idx < nr_pages) {
+		n = arena_live_pages(chunk, idx);
+		if (!n)
+			break;
+		for (n = min(n, max - nr); n; n--, nr++, idx++) {
+			pages[nr] = zcpool_chunk_page(chunk, idx);
+			get_page(pages[nr]);
+		}
 	}
 	spin_unlock(&arena->lock);
-	return page;
+	return nr;
 }
-EXPORT_SYMBOL_IF_KUNIT(zcpool_arena_page);
+EXPORT_SYMBOL_IF_KUNIT(zcpool_arena_pages);
 
 /**
  * zcpool_arena_release_empty() - give up every empty chunk, the reserve too

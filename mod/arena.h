@@ -151,8 +151,8 @@ int zcpool_arena_free(struct zcpool_arena *arena, struct zcpool_chunk *chunk, u6
 		      struct list_head *release);
 unsigned int zcpool_arena_free_objs(const struct zcpool_arena_obj *objs, unsigned int nr,
 				    struct list_head *release);
-struct page *zcpool_arena_page(struct zcpool_arena *arena, struct zcpool_chunk *chunk,
-			       u64 chunk_off);
+unsigned int zcpool_arena_pages(struct zcpool_arena *arena, struct zcpool_chunk *chunk,
+				u64 chunk_off, struct page **pages, unsigned int max);
 unsigned int zcpool_arena_release_empty(struct zcpool_arena *arena, struct list_head *release);
 unsigned long zcpool_arena_empty_pages(struct zcpool_arena *arena);
 void zcpool_arena_stats_add(struct zcpool_arena *arena, struct zcpool_arena_stats *sum);

@@ -101,6 +101,7 @@ static vm_fault_t zcpool_mmap_fault(struct vm_fault *vmf)
 	unsigned long addr = vmf->address & PAGE_MASK;
 	struct page *pages[MMAP_FAULT_BATCH] __uninitialized;
 	unsigned long max, nr, left, i;
+	unsigned int got;
 	int seq, ret;
 	u32 delay;
 
@@ -109,9 +110,11 @@ static vm_fault_t zcpool_mmap_fault(struct vm_fault *vmf)
 	max = min_t(unsigned long, (vma->vm_end - addr) >> PAGE_SHIFT, MMAP_FAULT_BATCH);
 	max = min_t(u64, max, (ZCPOOL_POOL_WINDOW_BYTES - offset) >> PAGE_SHIFT);
 	seq = atomic_read_acquire(&zf->zap_seq);
-	for (nr = 0; nr < max; nr++) {
-		pages[nr] = zcpool_pool_page(zf->pool, offset + ((u64)nr << PAGE_SHIFT));
-		if (!pages[nr])
+	/* A call for each chunk or huge allocation the pages are in. */
+	for (nr = 0; nr < max; nr += got) {
+		got = zcpool_pool_pages(zf->pool, offset + ((u64)nr << PAGE_SHIFT), &pages[nr],
+					max - nr);
+		if (!got)
 			break;
 	}
 	if (!nr)

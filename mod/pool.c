@@ -2550,54 +2550,80 @@ void zcpool_pool_restore_max_bytes(struct zcpool_pool *pool, u64 lowered, u64 ol
 EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_restore_max_bytes);
 
 /**
- * zcpool_pool_page() - the page at a window offset, if it holds live data
+ * zcpool_pool_pages() - the pages from a window offset on that hold live data
  * @pool:   the pool.
  * @offset: any byte offset in the window.
+ * @pages:  room for @max pages.
+ * @max:    the most to look up.
  *
- * For the fault handler: the page is part of a live page run or huge
- * allocation, or holds a byte of a live small element. The reference is
- * taken under the lock that guards the allocation state (the arena lock,
- * or the huge lock), so the page cannot go back to the page allocator
- * before the caller has it; the lookup of the slot itself is lockless (RCU).
+ * For the fault handler: the pages in a row from the one holding @offset,
+ * up to @max, the end of its chunk or huge allocation, or the first page
+ * that holds no live data. A page holds live data when it is part of a
+ * live page run or huge allocation, or holds a byte of a live small
+ * element. The references are taken under the lock that guards the
+ * allocation state (the arena lock, or the huge lock), so no page can go
+ * back to the page allocator before the caller has it; the lookup of the
+ * slot itself is lockless (RCU). One call, one lookup and one lock hold
+ * for the pages of one chunk or huge allocation: a fault maps up to 16.
  *
  * Context: process context (a fault handler); takes an arena lock or the
  * huge lock, does not sleep.
- * Return: the page with a reference the caller drops with put_page(), or
- * NULL when the page holds no live allocation.
+ * Return: how many pages are in @pages, each with a reference the caller
+ * drops with put_page(); 0 when the page holding @offset has no live data.
  */
-struct page *zcpool_pool_page(struct zcpool_pool *pool, u64 offset)
+unsigned int zcpool_pool_pages(struct zcpool_pool *pool, u64 offset, struct page **pages,
+			       unsigned int max)
 {
 	unsigned long slot = offset >> pool->slot_shift;
 	struct zcpool_chunk *chunk;
 	struct zcpool_huge *huge;
-	struct page *page = NULL;
-	u64 idx;
+	unsigned int nr = 0;
 	void *entry;
+	u64 idx;
 
 	if (offset >= ZCPOOL_POOL_WINDOW_BYTES)
-		return NULL;
+		return 0;
 	rcu_read_lock();
 	entry = pool_window_entry(pool, slot);
 	if (entry && xa_pointer_tag(entry) != POOL_ENTRY_HUGE) {
 		chunk = entry;
-		page = zcpool_arena_page(chunk->arena, chunk,
-					 offset & (pool_slot_bytes(pool) - 1));
+		nr = zcpool_arena_pages(chunk->arena, chunk, offset & (pool_slot_bytes(pool) - 1),
+					pages, max);
 	}
 	rcu_read_unlock();
 	if (!entry || xa_pointer_tag(entry) != POOL_ENTRY_HUGE)
-		return page;
+		return nr;
 
 	spin_lock(&pool->huge_lock);
 	huge = pool_huge_at(pool, slot);
 	if (huge && offset >= huge->base) {
 		idx = (offset - huge->base) >> PAGE_SHIFT;
-		if (idx < huge->nr_pages) {
-			page = huge->pages[idx];
-			get_page(page);
+		for (; nr < max && idx < huge->nr_pages; nr++, idx++) {
+			pages[nr] = huge->pages[idx];
+			get_page(pages[nr]);
 		}
 	}
 	spin_unlock(&pool->huge_lock);
-	return page;
+	return nr;
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_pages);
+
+/**
+ * zcpool_pool_page() - the page at a window offset, if it holds live data
+ * @pool:   the pool.
+ * @offset: any byte offset in the window.
+ *
+ * zcpool_pool_pages() of one page.
+ *
+ * Context: as zcpool_pool_pages().
+ * Return: the page with a reference the caller drops with put_page(), or
+ * NULL when the page holds no live allocation.
+ */
+struct page *zcpool_pool_page(struct zcpool_pool *pool, u64 offset)
+{
+	struct page *page;
+
+	return zcpool_pool_pages(pool, offset, &page, 1) ? page : NULL;
 }
 EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_page);
 

@@ -6,7 +6,7 @@
  * preferred chunk each.
  *
  * Units: offsets and sizes in bytes. Ownership: the pool owns every page it
- * holds; zcpool_pool_page() lends one page with a reference. Locking: the
+ * holds; zcpool_pool_pages() lends pages with a reference each. Locking: the
  * functions below may be called concurrently on one pool, except
  * zcpool_pool_destroy(); the lock order is at the top of arena.c.
  *
@@ -207,6 +207,8 @@ void zcpool_pool_stats(struct zcpool_pool *pool, struct zcpool_pool_stats *st);
 u64 zcpool_pool_max_bytes(const struct zcpool_pool *pool);
 int zcpool_pool_set_max_bytes(struct zcpool_pool *pool, u64 max_bytes);
 void zcpool_pool_restore_max_bytes(struct zcpool_pool *pool, u64 lowered, u64 old);
+unsigned int zcpool_pool_pages(struct zcpool_pool *pool, u64 offset, struct page **pages,
+			       unsigned int max);
 struct page *zcpool_pool_page(struct zcpool_pool *pool, u64 offset);
 u64 zcpool_pool_slot_bytes(const struct zcpool_pool *pool);
 u64 zcpool_pool_total_held(void);

@@ -1410,6 +1410,85 @@ static void huge_allocations_take_contiguous_slots(struct kunit *test)
 }
 
 /*
+ * The pages zcpool_pool_pages() gives, called as the fault handler calls
+ * it (again after a short answer, from the page it stopped before), are
+ * the ones zcpool_pool_page() gives page by page up to the first page with
+ * no live data: from every page of a random mix of elements, page runs and
+ * huge allocations, a random third of them freed again; and one call's
+ * pages start the same row.
+ */
+#define PAGES_ALLOCS	48
+#define PAGES_MAX	16
+
+static unsigned int pages_by_page(struct zcpool_pool *pool, u64 offset, struct page **pages)
+{
+	unsigned int nr;
+
+	for (nr = 0; nr < PAGES_MAX; nr++) {
+		pages[nr] = zcpool_pool_page(pool, offset + nr * PAGE_SIZE);
+		if (!pages[nr])
+			break;
+	}
+	return nr;
+}
+
+static void put_pages(struct page **pages, unsigned int nr)
+{
+	while (nr--)
+		put_page(pages[nr]);
+}
+
+static void pool_pages_match_page_by_page(struct kunit *test)
+{
+	static const u64 sizes[] = { 16, 200, 512, 3000, PAGE_SIZE, 3 * PAGE_SIZE,
+				     9 * PAGE_SIZE + 5, 40 * PAGE_SIZE, 70 * PAGE_SIZE };
+	struct page *want[PAGES_MAX], *got[PAGES_MAX], *one[PAGES_MAX];
+	unsigned int seed = get_seed(), i, j, n, nr, max, bad = 0;
+	u64 *offs, *lens, off, end;
+	struct rnd_state rnd;
+	struct zcpool_pool *pool;
+
+	kunit_info(test, "seed %u (replay: insmod zcpool_test.ko pool_seed=%u)", seed, seed);
+	prandom_seed_state(&rnd, seed);
+	offs = kunit_kcalloc(test, PAGES_ALLOCS, sizeof(*offs), GFP_KERNEL);
+	lens = kunit_kcalloc(test, PAGES_ALLOCS, sizeof(*lens), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, offs);
+	KUNIT_ASSERT_NOT_NULL(test, lens);
+	pool = new_mid_pool(test, 0, false);
+
+	for (i = 0; i < PAGES_ALLOCS; i++) {
+		lens[i] = sizes[prandom_u32_state(&rnd) % ARRAY_SIZE(sizes)];
+		KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(pool, lens[i], 0, 0, &offs[i]), 0);
+	}
+	for (i = 0; i < PAGES_ALLOCS; i++)
+		if (prandom_u32_state(&rnd) % 3 == 0)
+			KUNIT_ASSERT_EQ(test, zcpool_pool_free(pool, offs[i]), 0);
+
+	/* From each page of every allocation, freed or not, and a page past it. */
+	for (i = 0; i < PAGES_ALLOCS; i++) {
+		end = round_up(offs[i] + lens[i], PAGE_SIZE) + PAGE_SIZE;
+		for (off = round_down(offs[i], PAGE_SIZE); off < end; off += PAGE_SIZE) {
+			n = pages_by_page(pool, off, want);
+			for (nr = 0; nr < PAGES_MAX; nr += j) {
+				j = zcpool_pool_pages(pool, off + nr * PAGE_SIZE, &got[nr],
+						      PAGES_MAX - nr);
+				if (!j)
+					break;
+			}
+			max = 1 + prandom_u32_state(&rnd) % PAGES_MAX;
+			j = zcpool_pool_pages(pool, off, one, max);
+			if (nr != n || memcmp(got, want, n * sizeof(*got)) ||
+			    j > min(n, max) || (n && !j) || memcmp(one, want, j * sizeof(*one)))
+				bad++;
+			put_pages(want, n);
+			put_pages(got, nr);
+			put_pages(one, j);
+		}
+	}
+	KUNIT_EXPECT_EQ(test, bad, 0);
+}
+
+/*
  * With keep_spares, a freed huge allocation leaves user mappings at once
  * but keeps its pages as a spare: the next huge allocation that fits takes
  * it in place, the pages past its size go back, its bytes stay unless
@@ -2824,6 +2903,7 @@ static struct kunit_case zcpool_pool_cases[] = {
 	KUNIT_CASE_PARAM(huge_past_the_longest_run_and_the_largest_class, huge_bound_gen_params),
 	KUNIT_CASE(huge_allocations_take_contiguous_slots),
 	KUNIT_CASE(long_runs_are_huge_by_default),
+	KUNIT_CASE(pool_pages_match_page_by_page),
 	KUNIT_CASE(spares_serve_huge_allocations_that_fit),
 	KUNIT_CASE(huge_frees_skip_the_release_when_unmapped),
 	KUNIT_CASE(an_exact_spare_is_live_at_once),
