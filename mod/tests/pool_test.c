@@ -172,22 +172,28 @@ static struct zcpool_pool *new_pool(struct kunit *test, unsigned int order, u64 
 }
 
 /*
- * A pool of MID_ORDER chunks and one arena whose runs are at most
+ * The config of a pool of MID_ORDER chunks and one arena whose runs are at most
  * @max_run_pages long (0: the default), keeping spares when @keep_spares,
  * its releases recorded in the test's ctx.
  */
-static struct zcpool_pool *new_mid_pool(struct kunit *test, unsigned int max_run_pages,
-					bool keep_spares)
+static struct zcpool_pool_config mid_pool_config(struct kunit *test, unsigned int max_run_pages,
+						 bool keep_spares)
 {
-	struct pool_ctx *ctx = test->priv;
-	struct zcpool_pool_config cfg = {
+	return (struct zcpool_pool_config){
 		.chunk_order = MID_ORDER,
 		.nr_arenas = 1,
 		.max_run_pages = max_run_pages,
 		.keep_spares = keep_spares,
 		.release = record_release,
-		.release_priv = ctx,
+		.release_priv = test->priv,
 	};
+}
+
+/* A pool of mid_pool_config(). */
+static struct zcpool_pool *new_mid_pool(struct kunit *test, unsigned int max_run_pages,
+					bool keep_spares)
+{
+	struct zcpool_pool_config cfg = mid_pool_config(test, max_run_pages, keep_spares);
 
 	return create_pool(test, &cfg);
 }
@@ -1566,16 +1572,9 @@ static void spares_serve_huge_allocations_that_fit(struct kunit *test)
  */
 static void huge_frees_skip_the_release_when_unmapped(struct kunit *test)
 {
-	struct pool_ctx *ctx = test->priv;
-	struct zcpool_pool_config cfg = {
-		.chunk_order = MID_ORDER,
-		.nr_arenas = 1,
-		.keep_spares = true,
-		.release = record_release,
-		.mapped = record_mapped,
-		.release_priv = ctx,
-	};
+	struct zcpool_pool_config cfg = mid_pool_config(test, 0, true);
 	struct zcpool_pool_stats *st = new_stats(test);
+	struct pool_ctx *ctx = test->priv;
 	u64 big = 40 * PAGE_SIZE, offs[2], a, size;
 	struct zcpool_pool_taken taken[2];
 	struct zcpool_pool *pool;
@@ -1583,6 +1582,7 @@ static void huge_frees_skip_the_release_when_unmapped(struct kunit *test)
 	bool mapped;
 	int round;
 
+	cfg.mapped = record_mapped;
 	pool = create_pool(test, &cfg);
 	for (round = 0; round < 4; round++) {
 		mapped = round & 1;
