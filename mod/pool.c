@@ -1106,11 +1106,13 @@ static __always_inline bool pool_huge_mapped(struct zcpool_pool *pool)
 	return pool->release && (!pool->mapped || pool->mapped(pool->release_priv));
 }
 
-/* The first half of putting a taken huge allocation away: out of user mappings. */
-static void pool_huge_leave_mappings(struct zcpool_pool *pool, struct zcpool_huge *huge)
+/*
+ * The first half of putting a taken huge allocation away, when
+ * pool_huge_mapped(): out of user mappings. The hook may sleep.
+ */
+static void pool_huge_zap(struct zcpool_pool *pool, struct zcpool_huge *huge)
 {
-	if (pool_huge_mapped(pool))
-		pool->release(pool->release_priv, huge->base, (u64)huge->nr_pages << PAGE_SHIFT);
+	pool->release(pool->release_priv, huge->base, (u64)huge->nr_pages << PAGE_SHIFT);
 }
 
 /* The second half, under the huge lock: a spare, for pool_spares_settle() to trim. */
@@ -1152,9 +1154,8 @@ static int pool_free_huge(struct zcpool_pool *pool, u64 offset, u64 *size)
 	}
 	*size = huge->size;
 	if (pool_huge_mapped(pool)) {
-		/* The hook may sleep. */
 		spin_unlock(&pool->huge_lock);
-		pool->release(pool->release_priv, huge->base, (u64)huge->nr_pages << PAGE_SHIFT);
+		pool_huge_zap(pool, huge);
 		spin_lock(&pool->huge_lock);
 	}
 	pool_spare_add(pool, huge);
@@ -2153,6 +2154,7 @@ void zcpool_pool_put_taken(struct zcpool_pool *pool, const struct zcpool_pool_ta
 {
 	struct pool_stash stash __uninitialized;
 	unsigned int i, end;
+	bool mapped;
 
 	pool_stash_init(&stash);
 	for (i = 0; i < nr;) {
@@ -2162,9 +2164,14 @@ void zcpool_pool_put_taken(struct zcpool_pool *pool, const struct zcpool_pool_ta
 			i++;
 			continue;
 		}
-		/* A stretch of huge ones leaves the mappings, then one lock hold. */
+		/*
+		 * A stretch of huge ones leaves the mappings, then one lock
+		 * hold. All were taken before: one answer holds for them all.
+		 */
+		mapped = pool_huge_mapped(pool);
 		for (end = i; end < nr && taken[end].huge; end++)
-			pool_huge_leave_mappings(pool, taken[end].huge);
+			if (mapped)
+				pool_huge_zap(pool, taken[end].huge);
 		spin_lock(&pool->huge_lock);
 		for (; i < end; i++)
 			pool_spare_add(pool, taken[i].huge);
