@@ -694,16 +694,16 @@ static void pool_huge_cpu_rotate(struct pool_huge_cpu *hc)
 /*
  * Count @bytes of huge pages going live (@live) or not on this CPU into its
  * share, its epoch when @alloc (a new allocation, not an undone free), and
- * the pool's sum of the CPUs' slack.
+ * the pool's sum of the CPUs' slack, at jiffies @stamp.
  */
 static __always_inline void pool_huge_cpu_tick(struct zcpool_pool *pool, u64 bytes,
-					       bool live, bool alloc)
+					       bool live, bool alloc, unsigned long stamp)
 {
 	struct pool_huge_cpu *hc = this_cpu_ptr(pool->huge_cpu);
 	u64 before = pool_huge_cpu_slack(hc);
 	u64 now = live ? hc->live + bytes : hc->live - min(hc->live, bytes);
 
-	hc->stamp = jiffies;
+	hc->stamp = stamp;
 	/* Frees of its allocations on other CPUs shrink it too (no branch). */
 	hc->shrank |= !live || now > pool->huge_live_bytes;
 	hc->live = min(now, pool->huge_live_bytes);
@@ -746,12 +746,15 @@ static void pool_huge_cpu_sweep(struct zcpool_pool *pool)
 static __always_inline void pool_huge_epoch_tick(struct zcpool_pool *pool, u64 bytes,
 						 bool live, bool alloc)
 {
+	/* jiffies is volatile: each mention of it was a load of its own. */
+	unsigned long now = jiffies;
+
 	lockdep_assert_held(&pool->huge_lock);
-	if (!time_before(jiffies, pool->huge_stamp + POOL_SPARE_IDLE_JIFFIES))
-		pool->huge_resumed = jiffies;
-	pool->huge_stamp = jiffies;
+	if (!time_before(now, pool->huge_stamp + POOL_SPARE_IDLE_JIFFIES))
+		pool->huge_resumed = now;
+	pool->huge_stamp = now;
 	pool->huge_peak[0] = max(pool->huge_peak[0], pool->huge_live_bytes);
-	pool_huge_cpu_tick(pool, bytes, live, alloc);
+	pool_huge_cpu_tick(pool, bytes, live, alloc, now);
 	if (!alloc || ++pool->huge_epoch_allocs < POOL_SPARE_EPOCH_ALLOCS)
 		return;
 	pool->huge_epoch_allocs = 0;
