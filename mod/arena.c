@@ -735,49 +735,11 @@ static unsigned int arena_put_back_block(struct zcpool_arena *arena,
 	return n;
 }
 
-static int arena_free_locked(struct zcpool_arena *arena, struct zcpool_chunk *chunk,
-			     u64 chunk_off)
-{
-	struct zcpool_arena_obj obj = { .chunk = chunk, .off = chunk_off };
-
-	if (arena_put_back(arena, &obj, 1) < 0)
-		return -EINVAL;
-	arena_update_usage(arena, chunk);
-	return 0;
-}
-
-/**
- * zcpool_arena_free() - give an allocation the pool owns back to the arena
- * @arena:     the arena, @chunk->arena.
- * @chunk:     the chunk holding it.
- * @chunk_off: the allocation's byte offset in @chunk.
- * @release:   chunks the arena gives up are moved here; the caller releases
- *             them with no lock held.
- *
- * The allocation must be allocated in the arena and not live (claimed back
- * with zcpool_chunk_claim(), or never handed out). Anything else is
- * refused and changes nothing.
- *
- * Context: process context; takes the arena lock, does not sleep.
- * Return: 0, or -EINVAL when @chunk_off is not such an allocation's start.
- */
-int zcpool_arena_free(struct zcpool_arena *arena, struct zcpool_chunk *chunk, u64 chunk_off,
-		      struct list_head *release)
-{
-	int ret;
-
-	spin_lock(&arena->lock);
-	ret = arena_free_locked(arena, chunk, chunk_off);
-	if (!ret)
-		arena_trim(arena, ZCPOOL_ARENA_EMPTY_RESERVE, release);
-	spin_unlock(&arena->lock);
-	return ret;
-}
-EXPORT_SYMBOL_IF_KUNIT(zcpool_arena_free);
-
 /**
  * zcpool_arena_free_objs() - give a batch of allocations back to their arenas
- * @objs:    allocations as for zcpool_arena_free(), of any arenas.
+ * @objs:    allocations of any arenas, each allocated in its arena and not
+ *           live (claimed back with zcpool_chunk_claim(), or never handed
+ *           out); anything else is refused and changes nothing.
  * @nr:      how many.
  * @release: chunks the arenas give up are moved here; the caller releases
  *           them with no lock held.

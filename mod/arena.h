@@ -147,8 +147,6 @@ void zcpool_arena_req_init(struct zcpool_arena_req *req, int cls, unsigned int p
 			   struct zcpool_arena_obj *objs, unsigned int want);
 void zcpool_arena_req_done(struct zcpool_arena_req *req);
 int zcpool_arena_alloc(struct zcpool_arena *arena, struct zcpool_arena_req *req);
-int zcpool_arena_free(struct zcpool_arena *arena, struct zcpool_chunk *chunk, u64 chunk_off,
-		      struct list_head *release);
 unsigned int zcpool_arena_free_objs(const struct zcpool_arena_obj *objs, unsigned int nr,
 				    struct list_head *release);
 unsigned int zcpool_arena_pages(struct zcpool_arena *arena, struct zcpool_chunk *chunk,
