@@ -970,9 +970,15 @@ static void total_cap_stops_allocation_with_edquot(struct kunit *test)
 static void max_page_order_forces_smaller_chunks(struct kunit *test)
 {
 	struct pool_ctx *ctx = test->priv;
+	/*
+	 * Runs up to a chunk: with the default longest run (16 pages), the
+	 * 17-page request below would be huge by its size alone, and the
+	 * run's way down to a huge allocation would go untested.
+	 */
 	struct zcpool_pool_config cfg = {
 		.chunk_order = MID_ORDER,
 		.max_page_order = SMALL_ORDER,
+		.max_run_pages = 1 << MID_ORDER,
 		.nr_arenas = 1,
 	};
 	struct zcpool_pool_stats *st = new_stats(test);
@@ -2094,6 +2100,44 @@ static void spares_yield_to_the_cap(struct kunit *test)
 }
 
 /*
+ * A huge allocation that no spare fits and the cap refuses beside them: the
+ * spares go back to the page allocator and it is made again, in the cap.
+ */
+static void spares_yield_to_a_huge_allocation(struct kunit *test)
+{
+	struct zcpool_pool_config cfg = {
+		.chunk_order = MID_ORDER,
+		.max_bytes = 100 * PAGE_SIZE,
+		.nr_arenas = 1,
+		.keep_spares = true,
+	};
+	struct zcpool_pool_stats *st = new_stats(test);
+	struct zcpool_pool *pool;
+	u64 a, b;
+
+	pool = create_pool(test, &cfg);
+
+	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(pool, 60 * PAGE_SIZE, 0, 0, &a), 0);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, a), 0);
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->bytes_spare, 60 * PAGE_SIZE);
+	/* 70 pages: no spare is that long, and 60 + 70 pages pass the cap. */
+	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(pool, 70 * PAGE_SIZE, 0, 0, &b), 0);
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->spares, 0);
+	KUNIT_EXPECT_EQ(test, st->huge_live, 1);
+	KUNIT_EXPECT_EQ(test, st->bytes_held, 70 * PAGE_SIZE);
+	KUNIT_EXPECT_TRUE(test, fill(test, pool, b, 70 * PAGE_SIZE, 0x69));
+	KUNIT_EXPECT_TRUE(test, holds(test, pool, b, 70 * PAGE_SIZE, 0x69));
+	/* With nothing to give back, the cap refuses. */
+	KUNIT_EXPECT_EQ(test, zcpool_pool_alloc(pool, 31 * PAGE_SIZE, 0, 0, &a), -EDQUOT);
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->huge_live, 1);
+	KUNIT_EXPECT_EQ(test, st->bytes_held, 70 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, b), 0);
+}
+
+/*
  * A run too long for the per-CPU caches drains them before the pool grows;
  * when the new chunk then hits the cap, the spares still go back first.
  */
@@ -2914,6 +2958,7 @@ static struct kunit_case zcpool_pool_cases[] = {
 	KUNIT_CASE(an_idle_cpus_spares_go_back),
 	KUNIT_CASE(a_paused_pool_keeps_every_cpus_spares),
 	KUNIT_CASE(spares_yield_to_the_cap),
+	KUNIT_CASE(spares_yield_to_a_huge_allocation),
 	KUNIT_CASE(spares_yield_to_an_uncached_run),
 	KUNIT_CASE(bulk_alloc_is_all_or_nothing),
 	KUNIT_CASE(bulk_free_stops_at_the_first_bad_offset),
