@@ -413,8 +413,12 @@ efault:
 	return -EFAULT;
 }
 
-/* Copy a batch header in and check it, then prove it can be written back. */
-static int ioctl_batch_begin(struct zcpool_batch *batch, struct zcpool_batch __user *uarg)
+/*
+ * Copy a batch header in and check it, then prove it can be written back:
+ * none done, @error the errno it reports until a later write says more.
+ */
+static int ioctl_batch_begin(struct zcpool_batch *batch, struct zcpool_batch __user *uarg,
+			     s32 error)
 {
 	int ret;
 
@@ -424,7 +428,7 @@ static int ioctl_batch_begin(struct zcpool_batch *batch, struct zcpool_batch __u
 	if (ret)
 		return ret;
 	batch->done = 0;
-	batch->error = 0;
+	batch->error = error;
 	if (copy_to_user(uarg, batch, sizeof(*batch)))
 		return -EFAULT;
 	return 0;
@@ -512,7 +516,7 @@ static long zcpool_ioctl_alloc_batch(struct zcpool_file *zf, struct zcpool_batch
 	u64 *offsets;
 	int ret, err;
 
-	ret = ioctl_batch_begin(&batch, uarg);
+	ret = ioctl_batch_begin(&batch, uarg, 0);
 	if (ret)
 		return ret;
 	/* Kept to undo the batch should the header become unwritable. */
@@ -639,15 +643,18 @@ static long zcpool_ioctl_free_batch(struct zcpool_file *zf, struct zcpool_batch 
 	u64 __user *items;
 	int ret;
 
-	ret = ioctl_batch_begin(&batch, uarg);
-	if (ret)
-		return ret;
+	/* First, so that running out of memory leaves the header as it was. */
 	taken = ioctl_taken_get(zf);
 	if (!taken)
 		return -ENOMEM;
-	/* Until entry 0 is reported done, an unreadable array stops at 0. */
-	ret = -EFAULT;
-	if (ioctl_free_batch_report(uarg, 0, -EFAULT))
+	/*
+	 * Until entry 0 is reported done, an unreadable array stops at 0: the
+	 * header says so from the start. Written apart, that was a second
+	 * write of the header, which failed only if another thread made it
+	 * unwritable in between.
+	 */
+	ret = ioctl_batch_begin(&batch, uarg, -EFAULT);
+	if (ret)
 		goto out;
 	items = u64_to_user_ptr(batch.items);
 	ret = 0;
