@@ -98,9 +98,11 @@ static void injection_reset(void)
 	attr_set("failslab", "ignore-gfp-wait", "N");
 	attr_set("fail_page_alloc", "ignore-gfp-wait", "N");
 	/*
-	 * Order 0 stays out: page tables and anonymous pages of the test
-	 * itself are order 0 and would fail the test, not zcpool. zcpool's
-	 * own pages are chunks (order 3 and up) and its slab pages.
+	 * Order 0 stays out but for the sites that ask (struct site): page
+	 * tables and anonymous pages of the test itself are order 0 and
+	 * would fail the test, not zcpool. zcpool's own pages are chunks
+	 * (order 3 and up), its slab pages and a huge allocation's blocks,
+	 * down to order 0.
 	 */
 	attr_set("fail_page_alloc", "min-order", "1");
 }
@@ -243,6 +245,11 @@ struct site {
 	void (*check)(struct model *m, void *priv, int ret);	/* and tear down */
 	uint64_t size;
 	uint32_t flags;
+	/*
+	 * Order-0 page allocations may fail too: for calls that make no page
+	 * tables nor anonymous pages of the test's own (see injection_reset()).
+	 */
+	bool order0;
 };
 
 static const struct site *cur;
@@ -583,6 +590,8 @@ static unsigned int walk(const struct site *s)
 	int ret;
 
 	cur = s;
+	if (s->order0)
+		attr_set("fail_page_alloc", "min-order", "0");
 	for (n = 1; n < MAX_NTH; n++) {
 		priv = NULL;
 		ret = s->setup(&m, &priv);
@@ -608,6 +617,8 @@ static unsigned int walk(const struct site *s)
 		if (left)
 			break;
 	}
+	if (s->order0)
+		attr_set("fail_page_alloc", "min-order", "1");
 	fi.calls++;
 	return n - 1;
 }
@@ -658,27 +669,33 @@ FIXTURE_TEARDOWN(fi)
 TEST_F_TIMEOUT(fi, fail_nth_walks_every_site, 600)
 {
 	const struct site sites[] = {
-		{ "open", setup_none, act_open, check_open, 0, 0 },
-		{ "alloc 100 B, new pool", setup_pool, act_alloc, check_alloc, 100, 0 },
-		{ "alloc 100 B, run exists", setup_pool_one, act_alloc, check_alloc, 100, 0 },
-		{ "alloc 3000 B zeroed", setup_pool, act_alloc, check_alloc, 3000, ZCPOOL_ALLOC_ZERO },
-		{ "alloc 40000 B run", setup_pool, act_alloc, check_alloc, 40000, 0 },
-		{ "alloc a chunk", setup_pool, act_alloc, check_alloc, fi.chunk, 0 },
-		{ "alloc huge, zeroed", setup_pool, act_alloc, check_alloc, 2 * fi.chunk + 1, ZCPOOL_ALLOC_ZERO },
-		{ "free 100 B", setup_pool_one, act_free, check_free, 100, 0 },
-		{ "free 40000 B run", setup_pool_one, act_free, check_free, 40000, 0 },
-		{ "free huge", setup_pool_one, act_free, check_free, 2 * fi.chunk + 1, 0 },
-		{ "alloc batch", setup_pool, act_alloc_batch, check_batch, 0, 0 },
-		{ "free batch", setup_batch, act_free_batch, check_batch, 0, 0 },
-		{ "stats with classes", setup_pool_one, act_stats, check_plain, 100, 0 },
-		{ "limits", setup_pool_one, act_limits, check_limits, 100, 0 },
-		{ "info", setup_pool, act_info, check_plain, 0, 0 },
-		{ "mmap", setup_pool_one, act_mmap, check_mmap, 40000, 0 },
-		{ "first fault, run", setup_mapped, act_fault, check_fault, 40000, 0 },
-		{ "first fault, small", setup_mapped, act_fault, check_fault, 100, 0 },
-		{ "first fault, huge", setup_mapped, act_fault, check_fault, fi.chunk + 1, 0 },
-		{ "first fault, across 1 GiB", setup_mapped_fresh, act_fault, check_fault, 40000, 0 },
-		{ "fork with a mapping", setup_mapped, act_fork, check_fork, 40000, 0 },
+		{ "open", setup_none, act_open, check_open, 0, 0, false },
+		{ "alloc 100 B, new pool", setup_pool, act_alloc, check_alloc, 100, 0, false },
+		{ "alloc 100 B, run exists", setup_pool_one, act_alloc, check_alloc, 100, 0, false },
+		{ "alloc 3000 B zeroed", setup_pool, act_alloc, check_alloc, 3000, ZCPOOL_ALLOC_ZERO, false },
+		{ "alloc 40000 B run", setup_pool, act_alloc, check_alloc, 40000, 0, false },
+		{ "alloc a chunk", setup_pool, act_alloc, check_alloc, fi.chunk, 0, false },
+		{ "alloc huge, zeroed", setup_pool, act_alloc, check_alloc, 2 * fi.chunk + 1,
+		  ZCPOOL_ALLOC_ZERO, false },
+		/*
+		 * Huge by a page: its descriptor is a kmalloc() with no
+		 * vmalloc() to fall back to, and its last page an order-0 block.
+		 */
+		{ "alloc huge, 17 pages", setup_pool, act_alloc, check_alloc, 16 * fi.page + 1, 0, true },
+		{ "free 100 B", setup_pool_one, act_free, check_free, 100, 0, false },
+		{ "free 40000 B run", setup_pool_one, act_free, check_free, 40000, 0, false },
+		{ "free huge", setup_pool_one, act_free, check_free, 2 * fi.chunk + 1, 0, false },
+		{ "alloc batch", setup_pool, act_alloc_batch, check_batch, 0, 0, false },
+		{ "free batch", setup_batch, act_free_batch, check_batch, 0, 0, false },
+		{ "stats with classes", setup_pool_one, act_stats, check_plain, 100, 0, false },
+		{ "limits", setup_pool_one, act_limits, check_limits, 100, 0, false },
+		{ "info", setup_pool, act_info, check_plain, 0, 0, false },
+		{ "mmap", setup_pool_one, act_mmap, check_mmap, 40000, 0, false },
+		{ "first fault, run", setup_mapped, act_fault, check_fault, 40000, 0, false },
+		{ "first fault, small", setup_mapped, act_fault, check_fault, 100, 0, false },
+		{ "first fault, huge", setup_mapped, act_fault, check_fault, fi.chunk + 1, 0, false },
+		{ "first fault, across 1 GiB", setup_mapped_fresh, act_fault, check_fault, 40000, 0, false },
+		{ "fork with a mapping", setup_mapped, act_fork, check_fork, 40000, 0, false },
 	};
 	unsigned int i, n;
 	double t0 = zc_now();
@@ -709,7 +726,7 @@ TEST_F_TIMEOUT(fi, fail_nth_walks_every_site, 600)
 	EXPECT_LT(20, fi.points);	/* the walk reached something */
 }
 
-static const struct site batch_site = { "alloc batch", NULL, NULL, NULL, 0, 0 };
+static const struct site batch_site = { .name = "alloc batch" };
 
 /* Random commands on one pool while injection is on; returns ops done. */
 static unsigned long random_ops(struct zc_rng *rng, struct model *m, unsigned long ops,
