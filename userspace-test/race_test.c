@@ -17,6 +17,10 @@
  *    thread frees the same offsets, lowers the cap, closes a dup of the fd,
  *    unmaps and allocates. Each command must then report exactly what it
  *    did (entries [0, done) only), and the counters must add up.
+ *  - a_killed_alloc_batch_reports_what_it_made: children killed with
+ *    SIGKILL at points through an ALLOC_BATCH of fresh huge buffers: the
+ *    batch stops with EINTR where it was, its header (in shared memory)
+ *    says how many it made, and exactly those are live in the pool.
  *
  * ZCPOOL_SEED replays the random choices; ZCPOOL_OPS is the operations per
  * worker (default 150); ZCPOOL_SECONDS, if set, runs the workers that long
@@ -795,6 +799,98 @@ TEST_F_TIMEOUT(race, free_batch_result_lost_is_not_efault_after_freeing, 60)
 		EXPECT_EQ(0, call.ret);
 	}
 	close(pool_fd);
+}
+
+/* Live allocations of the pool behind @fd, or -1. */
+static long long live_count(int fd)
+{
+	struct zcpool_stats st;
+
+	return zc_stats(fd, &st, NULL, 0) ? -1 : (long long)st.live;
+}
+
+/*
+ * A process killed in the middle of an ALLOC_BATCH stops at the allocation
+ * it was making (-EINTR): the header, in memory the parent shares, says
+ * how many were made, those are live and theirs, and nothing else is.
+ * The batch is of fresh huge buffers, so that it runs long enough to be
+ * caught in the middle: the parent times one whole, then kills children
+ * at points inside that time.
+ */
+TEST_F_TIMEOUT(race, a_killed_alloc_batch_reports_what_it_made, 300)
+{
+	const unsigned int n = 96, rounds = 24;
+	const uint64_t size = 1 << 20;
+	size_t bytes = sizeof(struct zcpool_batch) + n * sizeof(struct zcpool_alloc);
+	unsigned int round, i, interrupted = 0, whole = 0, before = 0;
+	struct zcpool_batch *batch;
+	struct zcpool_alloc *items;
+	int fd, status, sync[2];
+	double t0, full;
+	pid_t pid;
+	char go;
+
+	batch = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, batch);
+	items = (struct zcpool_alloc *)(batch + 1);
+	for (i = 0; i < n; i++)
+		items[i] = (struct zcpool_alloc){ .size = size };
+	/* A new pool each time: no spares from the time before to take. */
+	*batch = (struct zcpool_batch){ .items = (uintptr_t)items, .count = n };
+	fd = open(ZCPOOL_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	t0 = zc_now();
+	ASSERT_EQ(0, ioctl(fd, ZCPOOL_IOC_ALLOC_BATCH, batch));
+	full = zc_now() - t0;
+	ASSERT_EQ(n, batch->done);
+	close(fd);
+
+	for (round = 0; round < rounds; round++) {
+		*batch = (struct zcpool_batch){ .items = (uintptr_t)items, .count = n,
+						.done = UINT32_MAX, .error = 1 };
+		fd = open(ZCPOOL_DEV, O_RDWR | O_CLOEXEC);
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, pipe(sync));
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (!pid) {
+			close(sync[0]);
+			if (write(sync[1], "g", 1) != 1)
+				_exit(2);
+			ioctl(fd, ZCPOOL_IOC_ALLOC_BATCH, batch);
+			_exit(0);
+		}
+		close(sync[1]);
+		ASSERT_EQ(1, read(sync[0], &go, 1));
+		close(sync[0]);
+		/* 10% to 90% of the way through, from round to round. */
+		usleep((useconds_t)(full * 1e6 * (0.1 + 0.8 * round / (rounds - 1))));
+		ASSERT_EQ(0, kill(pid, SIGKILL));
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		if (batch->done == UINT32_MAX) {
+			/* Killed before the call began: nothing made. */
+			before++;
+			EXPECT_EQ(0, live_count(fd));
+		} else {
+			if (batch->error == -EINTR) {
+				interrupted++;
+				EXPECT_GT(n, batch->done);
+			} else {
+				whole++;
+				EXPECT_EQ(0, batch->error);
+				EXPECT_EQ(n, batch->done);
+			}
+			EXPECT_EQ(batch->done, live_count(fd));
+			for (i = 0; i < batch->done && i < n; i++)
+				EXPECT_EQ(0, zc_free(fd, items[i].offset));
+			EXPECT_EQ(0, live_count(fd));
+		}
+		close(fd);
+	}
+	zc_figures("killed batches: %u rounds of %u 1 MiB allocations (%.0f ms whole): %u stopped with EINTR, %u whole, %u before the call",
+		   rounds, n, full * 1e3, interrupted, whole, before);
+	EXPECT_LT(0, interrupted);
+	munmap(batch, bytes);
 }
 
 TEST_HARNESS_MAIN
