@@ -72,6 +72,11 @@ soak: deps
 demo: deps
 	scripts/demo
 
+# Which lines of zcpool.ko the tests run (gcov, on its own kernel cov-6.1,
+# built on first use). Not part of check: a report, not a pass/fail test.
+coverage: deps
+	scripts/coverage
+
 # Benchmarks on stock and perf-6.1 (built on first use): one table of ratios
 # zcpool / peer. Not part of check: timings are no pass/fail test.
 # BENCH_ARGS passes options, e.g. BENCH_ARGS="--plot out/bench/ratios.svg".
@@ -80,4 +85,4 @@ bench: deps
 	scripts/bench $(BENCH_ARGS)
 
 .PHONY: all modules clean install dkms-install dkms-remove deps kernels check \
-	static kunit utest soak demo bench
+	static kunit utest soak demo coverage bench

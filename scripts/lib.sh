@@ -9,6 +9,8 @@ ZCPOOL_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 ZCPOOL_TARGETS="stock debug-6.1 debug-6.12"
 # Kernels for `make bench` only: no tests run on them.
 ZCPOOL_BENCH_TARGETS="stock perf-6.1"
+# The kernel for scripts/coverage only.
+ZCPOOL_COVERAGE_TARGET=cov-6.1
 
 die() {
 	echo "${0##*/}: error: $*" >&2
@@ -39,9 +41,9 @@ target_env_file() {
 load_target() {
 	local env
 
-	case " $ZCPOOL_TARGETS $ZCPOOL_BENCH_TARGETS " in
+	case " $ZCPOOL_TARGETS $ZCPOOL_BENCH_TARGETS $ZCPOOL_COVERAGE_TARGET " in
 	*" $1 "*) ;;
-	*) die "unknown kernel target '$1' (known: $ZCPOOL_TARGETS perf-6.1)" ;;
+	*) die "unknown kernel target '$1' (known: $ZCPOOL_TARGETS perf-6.1 cov-6.1)" ;;
 	esac
 	env=$(target_env_file "$1")
 	[ -f "$env" ] || "$ZCPOOL_TOP/scripts/build-kernel" "$1" ||
