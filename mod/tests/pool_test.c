@@ -2071,26 +2071,37 @@ static void a_paused_pool_keeps_every_cpus_spares(struct kunit *test)
 }
 
 /*
- * At the cap, spares go back before a chunk would fail with -EDQUOT.
+ * A pool of MID_ORDER chunks keeping spares, capped at @max_bytes, whose one
+ * allocation, of 60 pages (huge), was freed and is its spare.
  */
-static void spares_yield_to_the_cap(struct kunit *test)
+static struct zcpool_pool *new_pool_with_a_spare(struct kunit *test, u64 max_bytes)
 {
 	struct zcpool_pool_config cfg = {
 		.chunk_order = MID_ORDER,
-		.max_bytes = 64 * PAGE_SIZE,
+		.max_bytes = max_bytes,
 		.nr_arenas = 1,
 		.keep_spares = true,
 	};
 	struct zcpool_pool_stats *st = new_stats(test);
-	struct zcpool_pool *pool;
-	u64 a, b;
-
-	pool = create_pool(test, &cfg);
+	struct zcpool_pool *pool = create_pool(test, &cfg);
+	u64 a;
 
 	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(pool, 60 * PAGE_SIZE, 0, 0, &a), 0);
 	KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, a), 0);
 	zcpool_pool_stats(pool, st);
 	KUNIT_EXPECT_EQ(test, st->bytes_spare, 60 * PAGE_SIZE);
+	return pool;
+}
+
+/*
+ * At the cap, spares go back before a chunk would fail with -EDQUOT.
+ */
+static void spares_yield_to_the_cap(struct kunit *test)
+{
+	struct zcpool_pool *pool = new_pool_with_a_spare(test, 64 * PAGE_SIZE);
+	struct zcpool_pool_stats *st = new_stats(test);
+	u64 b;
+
 	/* 60 pages spare + a chunk of any order > the cap: the spare makes room. */
 	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(pool, 64, 0, 0, &b), 0);
 	zcpool_pool_stats(pool, st);
@@ -2105,22 +2116,10 @@ static void spares_yield_to_the_cap(struct kunit *test)
  */
 static void spares_yield_to_a_huge_allocation(struct kunit *test)
 {
-	struct zcpool_pool_config cfg = {
-		.chunk_order = MID_ORDER,
-		.max_bytes = 100 * PAGE_SIZE,
-		.nr_arenas = 1,
-		.keep_spares = true,
-	};
+	struct zcpool_pool *pool = new_pool_with_a_spare(test, 100 * PAGE_SIZE);
 	struct zcpool_pool_stats *st = new_stats(test);
-	struct zcpool_pool *pool;
 	u64 a, b;
 
-	pool = create_pool(test, &cfg);
-
-	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(pool, 60 * PAGE_SIZE, 0, 0, &a), 0);
-	KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, a), 0);
-	zcpool_pool_stats(pool, st);
-	KUNIT_EXPECT_EQ(test, st->bytes_spare, 60 * PAGE_SIZE);
 	/* 70 pages: no spare is that long, and 60 + 70 pages pass the cap. */
 	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(pool, 70 * PAGE_SIZE, 0, 0, &b), 0);
 	zcpool_pool_stats(pool, st);
