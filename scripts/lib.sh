@@ -12,6 +12,14 @@ ZCPOOL_BENCH_TARGETS="stock perf-6.1"
 # The kernel for scripts/coverage only.
 ZCPOOL_COVERAGE_TARGET=cov-6.1
 
+# make in userspace-test/ with ARGS: the kselftest harness from the source
+# tree of the target loaded last (load_target), the binaries in
+# out/userspace-test/.
+make_userspace() {
+	make -C "$ZCPOOL_TOP/userspace-test" KSFT_DIR="$SRC/tools/testing/selftests" \
+		OUT="$ZCPOOL_TOP/out/userspace-test" "$@"
+}
+
 die() {
 	echo "${0##*/}: error: $*" >&2
 	exit 1
