@@ -147,18 +147,20 @@ unsigned long zcpool_cache_count(struct zcpool_cache *cache, unsigned long *byte
  * @pages: a page run's length in pages (ignored for a class).
  *
  * Every class has its magazine: a class is its own slot, unchecked (the
- * test was a branch of its own on every cached allocation and free).
+ * test was a branch of its own on every cached allocation and free). The
+ * run's slot is computed either way and one of the two selected, which
+ * GCC makes a cmov: the two tests were two branches on each page run a
+ * bulk free stashes (4 KiB, per object: 39.5 guest blocks to 37.3).
  *
  * Context: any context.
  * Return: the slot, or -1 when allocations of that shape are not cached.
  */
 static inline int zcpool_cache_slot(int cls, unsigned int pages)
 {
-	if (cls >= 0)
-		return cls;
-	if (!pages || pages > ZCPOOL_CACHE_RUN_MAX_PAGES)
-		return -1;
-	return ZCPOOL_SIZECLASS_NR + pages - 1;
+	/* No pages wraps past the bound. */
+	int run = pages - 1 < ZCPOOL_CACHE_RUN_MAX_PAGES ? ZCPOOL_SIZECLASS_NR + pages - 1 : -1;
+
+	return cls >= 0 ? cls : run;
 }
 
 /**

@@ -200,6 +200,30 @@ static void magazines_are_bounded_and_evict_half(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, zcpool_pool_free(ctx->pool, ctx->offsets[0]), 0);
 }
 
+/*
+ * Each class and each cached run length has a magazine of its own, in
+ * range; runs of no pages or longer than the caches keep have none.
+ */
+static void every_cached_shape_has_its_own_slot(struct kunit *test)
+{
+	unsigned int pages;
+	int cls;
+
+	for (cls = 0; cls < ZCPOOL_SIZECLASS_NR; cls++) {
+		KUNIT_EXPECT_EQ(test, zcpool_cache_slot(cls, 0), cls);
+		/* A class's slot does not depend on the pages argument. */
+		KUNIT_EXPECT_EQ(test, zcpool_cache_slot(cls, ZCPOOL_CACHE_RUN_MAX_PAGES + 1), cls);
+	}
+	for (pages = 1; pages <= ZCPOOL_CACHE_RUN_MAX_PAGES; pages++)
+		KUNIT_EXPECT_EQ(test, zcpool_cache_slot(-1, pages),
+				ZCPOOL_SIZECLASS_NR + (int)pages - 1);
+	KUNIT_EXPECT_EQ(test, zcpool_cache_slot(-1, ZCPOOL_CACHE_RUN_MAX_PAGES),
+			ZCPOOL_CACHE_NR_SLOTS - 1);
+	KUNIT_EXPECT_EQ(test, zcpool_cache_slot(-1, 0), -1);
+	KUNIT_EXPECT_EQ(test, zcpool_cache_slot(-1, ZCPOOL_CACHE_RUN_MAX_PAGES + 1), -1);
+	KUNIT_EXPECT_EQ(test, zcpool_cache_slot(-1, UINT_MAX), -1);
+}
+
 /* Across slots, one CPU's magazines hold at most ZCPOOL_CACHE_CPU_BYTES. */
 static void one_cpu_caches_at_most_its_byte_budget(struct kunit *test)
 {
@@ -403,6 +427,7 @@ KUNIT_ARRAY_PARAM(zero_shape, zero_cases, shape_desc);
 static struct kunit_case zcpool_cache_cases[] = {
 	KUNIT_CASE_PARAM(misses_refill_half_a_magazine, shape_gen_params),
 	KUNIT_CASE_PARAM(magazines_are_bounded_and_evict_half, shape_gen_params),
+	KUNIT_CASE(every_cached_shape_has_its_own_slot),
 	KUNIT_CASE(one_cpu_caches_at_most_its_byte_budget),
 	KUNIT_CASE(cached_allocations_are_not_live),
 	KUNIT_CASE_PARAM(zero_flag_clears_dirty_cached_memory, zero_shape_gen_params),
