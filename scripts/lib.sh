@@ -20,6 +20,34 @@ make_userspace() {
 		OUT="$ZCPOOL_TOP/out/userspace-test" "$@"
 }
 
+# The tests one VM run carries, in the order make check runs them: KUnit
+# (zcpool_test.ko, through guest-kunit.sh) when KUNIT is 1, then every
+# user-space test binary in out/userspace-test/ (through run-tests.sh) when
+# UTEST is 1, with zcpool.ko from the build directory DIR. Sets the array
+# VM_TEST_FILES to vm-run's --file arguments and writes GUEST, the script
+# the guest runs, but for its end: each step sets rc=1 when it fails and
+# the next runs anyway. The caller adds its own files to the array (a
+# tests.conf, --kmod modules), its own steps to GUEST, and `exit $rc`.
+#   vm_test_plan DIR KUNIT UTEST GUEST
+vm_test_plan() {
+	local dir=$1 kunit=$2 utest=$3 guest=$4 f
+
+	VM_TEST_FILES=(--file "$dir/mod/zcpool.ko")
+	echo 'rc=0' >"$guest"
+	if [ "$kunit" = 1 ]; then
+		VM_TEST_FILES+=(--file "$dir/mod/zcpool_test.ko"
+			--file "$ZCPOOL_TOP/scripts/guest-kunit.sh")
+		echo 'sh /zcpool/guest-kunit.sh || rc=1' >>"$guest"
+	fi
+	if [ "$utest" = 1 ]; then
+		for f in "$ZCPOOL_TOP"/out/userspace-test/*_test; do
+			VM_TEST_FILES+=(--file "$f")
+		done
+		VM_TEST_FILES+=(--file "$ZCPOOL_TOP/userspace-test/run-tests.sh")
+		echo 'sh /zcpool/run-tests.sh || rc=1' >>"$guest"
+	fi
+}
+
 die() {
 	echo "${0##*/}: error: $*" >&2
 	exit 1
