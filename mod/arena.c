@@ -7,7 +7,9 @@
  *  1. pool->window_lock (mutex, pool.c): serialises adding entries to the
  *     pool window (a new chunk's slot, a huge allocation's slot range), so
  *     that the search for a free slot range and the inserts are one step.
- *     Held with no other zcpool lock; it may sleep (xarray node allocation).
+ *     Held with no other zcpool lock, but for the huge lock (2) around
+ *     the erase of a huge allocation's slots when a later insert failed;
+ *     it may sleep (xarray node allocation).
  *  2. arena->lock (spinlock, here) protects the arena's usage lists, its
  *     lists of partial subpage runs, its counters, and for every chunk of
  *     the arena the buddy tree, the page descriptors and the subpage runs.

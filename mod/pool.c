@@ -603,8 +603,15 @@ static int pool_huge_publish(struct zcpool_pool *pool, struct zcpool_huge *huge)
 	goto out_unlock;
 
 err_erase:
+	/*
+	 * Under the huge lock, as every unpublish: a fault or a free looks a
+	 * huge entry up and reads its descriptor under that lock alone
+	 * (pool_huge_at()), and the caller frees this one at once.
+	 */
+	spin_lock(&pool->huge_lock);
 	while (i--)
 		pool_window_erase(pool, start + i);
+	spin_unlock(&pool->huge_lock);
 out_unlock:
 	mutex_unlock(&pool->window_lock);
 	return ret;
