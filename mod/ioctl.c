@@ -143,23 +143,24 @@ EXPORT_SYMBOL_IF_KUNIT(zcpool_ioctl_alloc_one);
  * @zf:     the pool's file.
  * @offset: the allocation's offset.
  *
- * With %ZCPOOL_POOL_ZAP_ON_FREE the freed bytes' pages are zapped from
- * every mapping, so that a use after free faults (SIGBUS, unless the page
- * is still or again part of a live allocation).
+ * With %ZCPOOL_POOL_ZAP_ON_FREE the pages of every byte the allocation
+ * held are zapped from every mapping, so that a use after free faults
+ * (SIGBUS, unless the page is still or again part of a live allocation):
+ * not only those of the bytes requested, for a fault maps all of them.
  *
  * Context: process context, may sleep.
  * Return: 0, or -EINVAL when @offset is not a live allocation's start.
  */
 VISIBLE_IF_KUNIT int zcpool_ioctl_free_offset(struct zcpool_file *zf, u64 offset)
 {
-	u64 size;
+	u64 held;
 	int ret;
 
-	ret = zcpool_pool_free_size(zf->pool, offset, &size);
+	ret = zcpool_pool_free_held(zf->pool, offset, &held);
 	if (ret)
 		return ret;
 	if (atomic_read(&zf->flags) & ZCPOOL_POOL_ZAP_ON_FREE)
-		zcpool_mmap_zap(zf, offset, size);
+		zcpool_mmap_zap(zf, offset, held);
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(zcpool_ioctl_free_offset);
@@ -597,7 +598,7 @@ static int ioctl_free_block(struct zcpool_file *zf, struct zcpool_batch __user *
 		}
 		zcpool_pool_put_taken(zf->pool, taken, k);
 		for (z = 0; zap && z < k; z++)
-			zcpool_mmap_zap(zf, taken[z].offset, taken[z].claim.size);
+			zcpool_mmap_zap(zf, taken[z].offset, taken[z].claim.bytes);
 	}
 	if (ret) {
 		/*

@@ -1152,7 +1152,7 @@ static __always_inline void pool_spares_settle(struct zcpool_pool *pool)
  * of a 1 MiB alloc+free in the kernel (no hooks); through the device the
  * mapped hook's call takes back most of what the release hook's saves.
  */
-static int pool_free_huge(struct zcpool_pool *pool, u64 offset, u64 *size)
+static int pool_free_huge(struct zcpool_pool *pool, u64 offset, u64 *held)
 {
 	struct zcpool_huge *huge;
 
@@ -1162,7 +1162,7 @@ static int pool_free_huge(struct zcpool_pool *pool, u64 offset, u64 *size)
 		spin_unlock(&pool->huge_lock);
 		return -EINVAL;
 	}
-	*size = huge->size;
+	*held = (u64)huge->nr_pages << PAGE_SHIFT;
 	if (pool_huge_mapped(pool)) {
 		spin_unlock(&pool->huge_lock);
 		pool_huge_zap(pool, huge);
@@ -1826,7 +1826,7 @@ static noinline void pool_free_slow(struct zcpool_pool *pool, int slot,
 }
 
 /* Both frees, inline in each: the call would cost more than most frees. */
-static __always_inline int pool_free_one(struct zcpool_pool *pool, u64 offset, u64 *size)
+static __always_inline int pool_free_one(struct zcpool_pool *pool, u64 offset, u64 *held)
 {
 	/* Both set by pool_claim() when it returns 0, and read only then. */
 	struct zcpool_chunk_claim claim __uninitialized;
@@ -1835,10 +1835,10 @@ static __always_inline int pool_free_one(struct zcpool_pool *pool, u64 offset, u
 
 	ret = pool_claim(pool, offset, &obj, &claim);
 	if (ret == POOL_CLAIM_HUGE)
-		return pool_free_huge(pool, offset, size);
+		return pool_free_huge(pool, offset, held);
 	if (ret)
 		return ret;
-	*size = claim.size;
+	*held = claim.bytes;
 	slot = zcpool_cache_slot(claim.cls, claim.pages);
 	if (slot < 0 || !zcpool_cache_put(&pool->cache, slot, &obj))
 		pool_free_slow(pool, slot, &obj);
@@ -1846,10 +1846,14 @@ static __always_inline int pool_free_one(struct zcpool_pool *pool, u64 offset, u
 }
 
 /**
- * zcpool_pool_free_size() - free an allocation and tell its size
+ * zcpool_pool_free_held() - free an allocation and tell how much it held
  * @pool:   the pool.
  * @offset: the offset zcpool_pool_alloc() returned.
- * @size:   set to the size the allocation was requested with, on success.
+ * @held:   set on success to the bytes the allocation held from @offset
+ *          on: its class's size, or its pages (a run's or a huge one's),
+ *          which can be more pages than the size requested covers (an
+ *          aligned request takes a longer run) and are all mappable while
+ *          it is live; what a caller must zap to unmap all of it.
  *
  * The pool knows the allocation's size. An offset that is not the start
  * of a live allocation (freed already, inside one, never allocated, past
@@ -1861,18 +1865,18 @@ static __always_inline int pool_free_one(struct zcpool_pool *pool, u64 offset, u
  * Context: process context, may sleep (the release hook).
  * Return: 0, or -EINVAL when @offset is not a live allocation's start.
  */
-int zcpool_pool_free_size(struct zcpool_pool *pool, u64 offset, u64 *size)
+int zcpool_pool_free_held(struct zcpool_pool *pool, u64 offset, u64 *held)
 {
-	return pool_free_one(pool, offset, size);
+	return pool_free_one(pool, offset, held);
 }
-EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_free_size);
+EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_free_held);
 
 /**
  * zcpool_pool_free() - free an allocation
  * @pool:   the pool.
  * @offset: the offset zcpool_pool_alloc() returned.
  *
- * As zcpool_pool_free_size(), for callers that need not know the size.
+ * As zcpool_pool_free_held(), for callers that need not know the size.
  *
  * Context: process context, may sleep (the release hook).
  * Return: 0, or -EINVAL when @offset is not a live allocation's start.

@@ -193,7 +193,7 @@ struct zcpool_pool *zcpool_pool_create(const struct zcpool_pool_config *config);
 void zcpool_pool_destroy(struct zcpool_pool *pool);
 int zcpool_pool_alloc(struct zcpool_pool *pool, u64 size, u64 align, u32 flags, u64 *offset);
 int zcpool_pool_free(struct zcpool_pool *pool, u64 offset);
-int zcpool_pool_free_size(struct zcpool_pool *pool, u64 offset, u64 *size);
+int zcpool_pool_free_held(struct zcpool_pool *pool, u64 offset, u64 *held);
 int zcpool_pool_alloc_bulk(struct zcpool_pool *pool, u64 size, u64 align, u32 flags,
 			   u64 *offsets, unsigned int count);
 int zcpool_pool_free_bulk(struct zcpool_pool *pool, const u64 *offsets, unsigned int count);

@@ -814,6 +814,44 @@ TEST_F(pool, zap_on_free)
 }
 
 /*
+ * ZAP_ON_FREE unmaps every page the allocation held, not only those of
+ * the bytes asked for: a page aligned to 8 pages takes a run of 5, a
+ * mapping of it faults all 5 in, and each must fault again after the
+ * free, by FREE and by FREE_BATCH alike.
+ */
+TEST_F(pool, zap_on_free_covers_every_page_held)
+{
+	const uint64_t held = 5 * self->page;
+	struct zcpool_limits lim;
+	struct zcpool_batch batch;
+	uint64_t off;
+	unsigned int by_batch;
+	char *p;
+
+	ASSERT_EQ(0, zc_limits(self->fd, 0, ZCPOOL_POOL_ZAP_ON_FREE, &lim));
+	for (by_batch = 0; by_batch < 2; by_batch++) {
+		ASSERT_EQ(0, zc_alloc(self->fd, self->page, 8 * self->page, 0, &off));
+		p = map_at(self->fd, off, held, PROT_READ | PROT_WRITE);
+		ASSERT_NE(NULL, p);
+		zc_fill(p, off, held, 30 + by_batch);
+		if (by_batch) {
+			memset(&batch, 0, sizeof(batch));
+			batch.items = (uintptr_t)&off;
+			batch.count = 1;
+			ASSERT_EQ(0, ioctl(self->fd, ZCPOOL_IOC_FREE_BATCH, &batch));
+			ASSERT_EQ(1, batch.done);
+		} else {
+			ASSERT_EQ(0, zc_free(self->fd, off));
+		}
+		EXPECT_EQ(SIGBUS, zc_read_sig(p)) TH_LOG("batch %u: the first page", by_batch);
+		EXPECT_EQ(SIGBUS, zc_read_sig(p + held - 1))
+			TH_LOG("batch %u: the run's last page, past the size asked for", by_batch);
+		EXPECT_EQ(0, munmap(p, held));
+	}
+	expect_drained(_metadata, self, self->fd, 2, EMPTY_RESERVE);
+}
+
+/*
  * A zap reaches every process's mapping of the pool: a forked child and a
  * receiver of the fd each map and read the run; the parent frees it with
  * ZAP_ON_FREE; both then fault on it (SIGBUS).

@@ -628,6 +628,38 @@ static void offsets_honour_the_alignment(struct kunit *test)
 	free_all(test, pool, m);
 }
 
+/*
+ * zcpool_pool_free_held() tells every byte the allocation held, which a
+ * zap of its free must cover: the class's size for an element, every
+ * page of a run (an aligned request takes more than its size covers, and
+ * a fault maps them all), and a huge allocation's pages.
+ */
+static void free_held_tells_every_byte_held(struct kunit *test)
+{
+	/* Runs up to 16 pages: 40 are a huge allocation. */
+	struct zcpool_pool *pool = new_mid_pool(test, 0, false);
+	const struct {
+		u64 size, align, held;
+	} shapes[] = {
+		{ 100, 0, zcpool_sizeclass_size(zcpool_sizeclass_index(100)) },
+		{ PAGE_SIZE + 1, 0, zcpool_sizeclass_size(zcpool_sizeclass_index(PAGE_SIZE + 1)) },
+		{ ZCPOOL_SIZECLASS_MAX_SIZE + 1, 0, ZCPOOL_SIZECLASS_MAX_SIZE + PAGE_SIZE },
+		{ PAGE_SIZE, 8 * PAGE_SIZE, 5 * PAGE_SIZE },
+		{ 40 * PAGE_SIZE - 100, 0, 40 * PAGE_SIZE },
+	};
+	unsigned int i;
+	u64 offset, held;
+
+	for (i = 0; i < ARRAY_SIZE(shapes); i++) {
+		KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(pool, shapes[i].size, shapes[i].align, 0,
+							&offset), 0);
+		KUNIT_EXPECT_EQ_MSG(test, zcpool_pool_free_held(pool, offset, &held), 0,
+				    "%llu B", shapes[i].size);
+		KUNIT_EXPECT_EQ_MSG(test, held, shapes[i].held, "%llu B", shapes[i].size);
+		KUNIT_EXPECT_EQ(test, zcpool_pool_free_held(pool, offset, &held), -EINVAL);
+	}
+}
+
 static void bad_requests_are_einval(struct kunit *test)
 {
 	struct zcpool_pool *pool = new_pool(test, SMALL_ORDER, 0, 1);
@@ -1527,7 +1559,7 @@ static void spares_serve_huge_allocations_that_fit(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(pool, big, 0, 0, &a), 0);
 	KUNIT_ASSERT_TRUE(test, fill(test, pool, a, big, 0x5c));
 	atomic_set(&ctx->nr_released, 0);
-	KUNIT_EXPECT_EQ(test, zcpool_pool_free_size(pool, a, &size), 0);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_free_held(pool, a, &size), 0);
 	KUNIT_EXPECT_EQ(test, size, big);
 	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->nr_released), 1);
 	KUNIT_EXPECT_EQ(test, ctx->released[0].offset, a);
@@ -1600,7 +1632,7 @@ static void huge_frees_skip_the_release_when_unmapped(struct kunit *test)
 		KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(pool, big, 0, 0, &a), 0);
 		KUNIT_ASSERT_TRUE(test, fill(test, pool, a, big, 0x40 + round));
 		KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, a + PAGE_SIZE), -EINVAL);
-		KUNIT_EXPECT_EQ(test, zcpool_pool_free_size(pool, a, &size), 0);
+		KUNIT_EXPECT_EQ(test, zcpool_pool_free_held(pool, a, &size), 0);
 		KUNIT_EXPECT_EQ(test, size, big);
 		KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, a), -EINVAL);
 		KUNIT_EXPECT_EQ(test, atomic_read(&ctx->nr_released), mapped);
@@ -1666,8 +1698,9 @@ static void an_exact_spare_is_live_at_once(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st->bytes_held, big);
 	KUNIT_EXPECT_EQ(test, st->pages_taken, 40);
 	KUNIT_EXPECT_EQ(test, st->pages_returned, 0);
-	KUNIT_EXPECT_EQ(test, zcpool_pool_free_size(pool, b, &size), 0);
-	KUNIT_EXPECT_EQ(test, size, less);
+	/* It held its 40 pages: what a zap of its free must cover. */
+	KUNIT_EXPECT_EQ(test, zcpool_pool_free_held(pool, b, &size), 0);
+	KUNIT_EXPECT_EQ(test, size, big);
 
 	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(pool, big, 0, ZCPOOL_ALLOC_ZERO, &b), 0);
 	KUNIT_EXPECT_EQ(test, b, a);
@@ -2931,6 +2964,7 @@ static struct kunit_case zcpool_pool_cases[] = {
 	KUNIT_CASE(destroy_frees_live_allocations),
 	KUNIT_CASE(every_class_and_run_is_distinct_and_isolated),
 	KUNIT_CASE_PARAM(offsets_honour_the_alignment, align_gen_params),
+	KUNIT_CASE(free_held_tells_every_byte_held),
 	KUNIT_CASE(bad_requests_are_einval),
 	KUNIT_CASE_PARAM(free_refuses_what_is_not_an_allocation, bad_free_gen_params),
 	KUNIT_CASE_PARAM(zero_flag_clears_reused_memory, zero_size_gen_params),
