@@ -69,6 +69,7 @@ static int zcpool_dev_open(struct inode *inode, struct file *file)
 	if (!zf)
 		return -ENOMEM;
 	config.release_priv = zf;
+	mutex_init(&zf->limits_lock);
 	zf->inode = alloc_anon_inode(zcpool_dev_mnt->mnt_sb);
 	if (IS_ERR(zf->inode)) {
 		ret = PTR_ERR(zf->inode);
@@ -101,6 +102,7 @@ static int zcpool_dev_release(struct inode *inode, struct file *file)
 	zcpool_pool_destroy(zf->pool);
 	iput(zf->inode);
 	kfree(zf->free_batch_spare);
+	mutex_destroy(&zf->limits_lock);
 	kfree(zf);
 	return 0;
 }

@@ -8,6 +8,7 @@
 
 #include <linux/atomic.h>
 #include <linux/list.h>
+#include <linux/mutex.h>
 #include <linux/types.h>
 
 struct inode;
@@ -29,6 +30,9 @@ struct zcpool_pool_taken;
  * @stats_node: on the list of open pools that debugfs sums (stats.c).
  * @free_batch_spare: room for one block of a FREE_BATCH, kept between
  *         calls (ioctl.c); NULL while a call has it, or before the first.
+ * @limits_lock: serialises LIMITS calls, so that one whose answer cannot
+ *         be copied out takes its change back before another call can
+ *         make the same change and report it made (ioctl.c).
  */
 struct zcpool_file {
 	struct zcpool_pool *pool;
@@ -37,6 +41,7 @@ struct zcpool_file {
 	atomic_t zap_seq;
 	struct list_head stats_node;
 	struct zcpool_pool_taken *free_batch_spare;
+	struct mutex limits_lock;	/* one LIMITS call at a time */
 };
 
 int zcpool_dev_init(void);

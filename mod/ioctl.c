@@ -719,24 +719,30 @@ static long zcpool_ioctl_limits(struct zcpool_file *zf, struct zcpool_limits __u
 	if (copy_to_user(uarg, &lim, sizeof(lim)))
 		return -EFAULT;
 	req = lim;
+	/*
+	 * One call at a time, from the state read here to the answer copied
+	 * out: a second call that made the same change meanwhile would find
+	 * it made, report it, and then see this call's take-back below undo
+	 * it. Killable: the copy may wait on a page a hostile caller holds.
+	 */
+	if (mutex_lock_killable(&zf->limits_lock))
+		return -EINTR;
 	old_max = zcpool_pool_max_bytes(zf->pool);
 	old_flags = atomic_read(&zf->flags);
 	ret = zcpool_ioctl_limits_one(zf, &lim);
-	if (ret)
-		return ret;
-	if (copy_to_user(uarg, &lim, sizeof(lim))) {
+	if (!ret && copy_to_user(uarg, &lim, sizeof(lim))) {
 		/*
 		 * The caller unmapped or write-protected the struct meanwhile.
 		 * Take this call's change back so that -EFAULT changes nothing;
-		 * a change another thread made in between stands, and the cap
-		 * never ends above what it was when this call began.
+		 * the cap goes back to what it was when this call began.
 		 */
 		if (req.max_bytes)
 			zcpool_pool_restore_max_bytes(zf->pool, req.max_bytes, old_max);
 		atomic_andnot(req.flags & ~old_flags, &zf->flags);
-		return -EFAULT;
+		ret = -EFAULT;
 	}
-	return 0;
+	mutex_unlock(&zf->limits_lock);
+	return ret;
 }
 
 /**

@@ -112,6 +112,7 @@ static int ioctl_test_init(struct kunit *test)
 	zf = kunit_kzalloc(test, sizeof(*zf), GFP_KERNEL);
 	if (!zf)
 		return -ENOMEM;
+	mutex_init(&zf->limits_lock);
 	zf->pool = zcpool_pool_create(&config);
 	if (IS_ERR(zf->pool))
 		return PTR_ERR(zf->pool);
