@@ -414,20 +414,21 @@ efault:
 	return -EFAULT;
 }
 
-/*
- * Copy a batch header in and check it, then prove it can be written back:
- * none done, @error the errno it reports until a later write says more.
- */
-static int ioctl_batch_begin(struct zcpool_batch *batch, struct zcpool_batch __user *uarg,
-			     s32 error)
+/* Copy a batch header in and check it. */
+static int ioctl_batch_read(struct zcpool_batch *batch, struct zcpool_batch __user *uarg)
 {
-	int ret;
-
 	if (copy_from_user(batch, uarg, sizeof(*batch)))
 		return -EFAULT;
-	ret = zcpool_ioctl_check_batch(batch);
-	if (ret)
-		return ret;
+	return zcpool_ioctl_check_batch(batch);
+}
+
+/*
+ * Prove a header read and checked can be written back: none done, @error
+ * the errno it reports until a later write says more.
+ */
+static int ioctl_batch_start(struct zcpool_batch *batch, struct zcpool_batch __user *uarg,
+			     s32 error)
+{
 	batch->done = 0;
 	batch->error = error;
 	if (copy_to_user(uarg, batch, sizeof(*batch)))
@@ -517,13 +518,20 @@ static long zcpool_ioctl_alloc_batch(struct zcpool_file *zf, struct zcpool_batch
 	u64 *offsets;
 	int ret, err;
 
-	ret = ioctl_batch_begin(&batch, uarg, 0);
+	ret = ioctl_batch_read(&batch, uarg);
 	if (ret)
 		return ret;
-	/* Kept to undo the batch should the header become unwritable. */
+	/*
+	 * Kept to undo the batch should the header become unwritable. Before
+	 * the header is written, so that running out of memory leaves it as
+	 * it was.
+	 */
 	offsets = kvmalloc_array(batch.count, sizeof(*offsets), GFP_KERNEL_ACCOUNT);
 	if (!offsets)
 		return -ENOMEM;
+	ret = ioctl_batch_start(&batch, uarg, 0);
+	if (ret)
+		goto out_free;
 	items = u64_to_user_ptr(batch.items);
 	while (i < batch.count && !ret) {
 		n = min_t(unsigned int, batch.count - i, IOCTL_ALLOC_BATCH_BLOCK);
@@ -545,6 +553,7 @@ static long zcpool_ioctl_alloc_batch(struct zcpool_file *zf, struct zcpool_batch
 			zcpool_ioctl_free_offset(zf, offsets[i]);
 		ret = -EFAULT;
 	}
+out_free:
 	kvfree(offsets);
 	return ret;
 }
@@ -654,7 +663,9 @@ static long zcpool_ioctl_free_batch(struct zcpool_file *zf, struct zcpool_batch 
 	 * write of the header, which failed only if another thread made it
 	 * unwritable in between.
 	 */
-	ret = ioctl_batch_begin(&batch, uarg, -EFAULT);
+	ret = ioctl_batch_read(&batch, uarg);
+	if (!ret)
+		ret = ioctl_batch_start(&batch, uarg, -EFAULT);
 	if (ret)
 		goto out;
 	items = u64_to_user_ptr(batch.items);

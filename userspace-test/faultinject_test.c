@@ -317,7 +317,9 @@ static uint64_t batch_offs[BATCH];
 
 static int act_alloc_batch(struct model *m, void *priv)
 {
-	struct zcpool_batch b = { .items = (uintptr_t)batch_items, .count = BATCH };
+	/* done/error are (out): a call that fails must leave them as they were. */
+	struct zcpool_batch b = { .items = (uintptr_t)batch_items, .count = BATCH,
+				  .done = 0xdead, .error = 0x5a5a };
 	unsigned int i;
 	int ret;
 
@@ -327,6 +329,9 @@ static int act_alloc_batch(struct model *m, void *priv)
 		batch_items[i].size = i == BATCH - 1 ? fi.chunk : (i % 3 ? 16 << (i % 11) : 40000 + i);
 	}
 	ret = zc_ioctl(m->fd, ZCPOOL_IOC_ALLOC_BATCH, &b);
+	if (ret == -ENOMEM && (b.done != 0xdead || b.error != 0x5a5a))
+		MISMATCH("alloc batch failed (%d) but wrote its header: done %u, error %d", ret,
+			 b.done, b.error);
 	if (ret)
 		return ret;
 	for (i = 0; i < b.done && i < BATCH; i++)
@@ -360,12 +365,16 @@ static int setup_batch(struct model *m, void **priv)
 static int act_free_batch(struct model *m, void *priv)
 {
 	unsigned int i, n = m->nr < BATCH ? m->nr : BATCH;
-	struct zcpool_batch b = { .items = (uintptr_t)batch_offs, .count = n };
+	struct zcpool_batch b = { .items = (uintptr_t)batch_offs, .count = n,
+				  .done = 0xdead, .error = 0x5a5a };
 	int ret;
 
 	for (i = 0; i < n; i++)
 		batch_offs[i] = m->off[i];
 	ret = zc_ioctl(m->fd, ZCPOOL_IOC_FREE_BATCH, &b);
+	if (ret == -ENOMEM && (b.done != 0xdead || b.error != 0x5a5a))
+		MISMATCH("free batch failed (%d) but wrote its header: done %u, error %d", ret,
+			 b.done, b.error);
 	if (ret)
 		return ret;
 	if (b.done > n) {

@@ -140,8 +140,10 @@ struct zcpool_free {
  * @error:  (out) 0 when @done == @count, else the negative errno of entry
  *          @done, which stopped the batch.
  *
- * The ioctl itself fails (and changes nothing) only when this struct is
- * bad or cannot be copied; otherwise it returns 0 and @done/@error tell.
+ * The ioctl itself fails (and changes nothing, this struct included) only
+ * when this struct is bad or cannot be copied, or with ENOMEM when the
+ * kernel has no memory for the call's own working room; otherwise it
+ * returns 0 and @done/@error tell.
  * Should this struct become unwritable during the call (another thread
  * unmapped it), ZCPOOL_IOC_ALLOC_BATCH undoes its allocations and fails
  * with EFAULT. ZCPOOL_IOC_FREE_BATCH writes @done before the frees it
