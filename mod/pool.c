@@ -1186,7 +1186,7 @@ struct zcpool_pool *zcpool_pool_create(const struct zcpool_pool_config *config)
 {
 	unsigned int chunk_order = config->chunk_order ?: zcpool_params.chunk_order;
 	unsigned int nr_arenas = config->nr_arenas;
-	unsigned int max_run_pages = config->max_run_pages ?: ZCPOOL_POOL_DEFAULT_RUN_PAGES;
+	unsigned int max_run_pages = config->max_run_pages;
 	u64 max_bytes = config->max_bytes ?: zcpool_params.pool_max_bytes;
 	struct zcpool_pool *pool;
 	unsigned int i;
@@ -1203,6 +1203,10 @@ struct zcpool_pool *zcpool_pool_create(const struct zcpool_pool_config *config)
 		return ERR_PTR(-EINVAL);
 	if (nr_arenas > ZCPOOL_POOL_MAX_ARENAS)
 		return ERR_PTR(-EINVAL);
+	/* The default fits any chunk: chunk_order may be 3, 8 pages. */
+	if (!max_run_pages)
+		max_run_pages = min_t(unsigned int, ZCPOOL_POOL_DEFAULT_RUN_PAGES,
+				      1U << chunk_order);
 	if (max_run_pages > 1U << chunk_order)
 		return ERR_PTR(-EINVAL);
 	if (!nr_arenas)

@@ -79,8 +79,9 @@ struct zcpool_pool;
  * @nr_arenas:      1 to %ZCPOOL_POOL_MAX_ARENAS, or 0 for the default.
  * @max_run_pages:  page runs up to this many pages are carved from chunks,
  *                  longer ones get pages of their own like huge
- *                  allocations; 0 for %ZCPOOL_POOL_DEFAULT_RUN_PAGES, at
- *                  most a chunk's pages.
+ *                  allocations; at most a chunk's pages, or 0 for
+ *                  %ZCPOOL_POOL_DEFAULT_RUN_PAGES (a chunk's pages when
+ *                  chunks are shorter).
  * @keep_spares:    keep freed huge allocations as spares for the next
  *                  ones, within what the live huge allocations shrank by
  *                  lately (pool.c, "Spares"); off, they go back at once.

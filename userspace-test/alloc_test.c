@@ -1217,4 +1217,70 @@ TEST(total_cap_is_edquot)
 	ASSERT_EQ(0, ret) TH_LOG("reload with defaults: %s", strerror(-ret));
 }
 
+/*
+ * A test that reloads zcpool.ko with parameters of its own: the teardown,
+ * which the harness runs after a failed ASSERT too, closes the test's pool
+ * and restores the defaults, so that a failure stays the test's own.
+ */
+FIXTURE(reload) {
+	int fd;
+};
+
+FIXTURE_SETUP(reload)
+{
+	self->fd = -1;
+}
+
+FIXTURE_TEARDOWN(reload)
+{
+	int ret;
+
+	if (self->fd >= 0)
+		close(self->fd);
+	ret = zc_unload();
+	if (!ret)
+		ret = zc_load("");
+	EXPECT_EQ(0, ret) TH_LOG("reload with defaults: %s", strerror(-ret));
+}
+
+/*
+ * The smallest chunk_order the module takes, 3 (8 pages, the longest
+ * subpage run), opens pools that serve every shape: the largest class and
+ * runs of the chunk's pages from chunks, longer runs up to
+ * ZCPOOL_RUN_MAX_PAGES as huge allocations.
+ */
+TEST_F(reload, smallest_chunks_serve_every_shape)
+{
+	uint64_t off[4], chunk, page = sysconf(_SC_PAGESIZE);
+	struct zcpool_stats st;
+	unsigned int i;
+	char *p;
+	int ret;
+
+	ret = zc_unload();
+	ASSERT_EQ(0, ret) TH_LOG("unload: %s", strerror(-ret));
+	ret = zc_load("chunk_order=3");
+	ASSERT_EQ(0, ret) TH_LOG("load: %s", strerror(-ret));
+	self->fd = open(ZCPOOL_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd) TH_LOG("open with 8-page chunks: %s", strerror(errno));
+	chunk = zc_chunk_bytes(self->fd);
+	ASSERT_EQ(8 * page, chunk);
+	EXPECT_EQ(0, zc_alloc(self->fd, 32768, 0, 0, &off[0])) TH_LOG("the largest class");
+	EXPECT_EQ(0, zc_alloc(self->fd, chunk, 0, 0, &off[1])) TH_LOG("a run of a chunk");
+	EXPECT_EQ(0, zc_alloc(self->fd, chunk + 1, 0, 0, &off[2])) TH_LOG("a run past a chunk");
+	EXPECT_EQ(0, zc_alloc(self->fd, ZCPOOL_RUN_MAX_PAGES * page, 0, 0, &off[3]));
+	ASSERT_EQ(0, zc_stats(self->fd, &st, NULL));
+	EXPECT_EQ(4, st.live);
+	EXPECT_EQ(2, st.huge_live) TH_LOG("runs longer than a chunk are huge");
+	p = mmap(NULL, chunk + page, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, off[2]);
+	ASSERT_NE(MAP_FAILED, p);
+	zc_fill(p, off[2], chunk + 1, 40);
+	EXPECT_EQ(-1, zc_check(p, off[2], chunk + 1, 40));
+	EXPECT_EQ(0, munmap(p, chunk + page));
+	for (i = 0; i < 4; i++)
+		EXPECT_EQ(0, zc_free(self->fd, off[i]));
+	ASSERT_EQ(0, zc_stats(self->fd, &st, NULL));
+	EXPECT_EQ(0, st.live);
+}
+
 TEST_HARNESS_MAIN

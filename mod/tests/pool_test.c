@@ -2232,6 +2232,27 @@ static void long_runs_are_huge_by_default(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st->bytes_held, MID_CHUNK);
 }
 
+/*
+ * With the shortest chunks, the default run length is the chunk's pages:
+ * the pool is made, a run of a chunk comes from one, a page more is huge.
+ */
+static void shortest_chunks_cap_the_default_runs(struct kunit *test)
+{
+	struct zcpool_pool_config cfg = { .chunk_order = ZCPOOL_CHUNK_MIN_ORDER, .nr_arenas = 1 };
+	u64 chunk = PAGE_SIZE << ZCPOOL_CHUNK_MIN_ORDER, a, b;
+	struct zcpool_pool_stats *st = new_stats(test);
+	struct zcpool_pool *pool;
+
+	pool = create_pool(test, &cfg);
+	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(pool, chunk, 0, 0, &a), 0);
+	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(pool, chunk + PAGE_SIZE, 0, 0, &b), 0);
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->runs_live, 1);
+	KUNIT_EXPECT_EQ(test, st->huge_live, 1);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, b), 0);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, a), 0);
+}
+
 /* --- bulk ---------------------------------------------------------------- */
 
 static void bulk_alloc_is_all_or_nothing(struct kunit *test)
@@ -2983,6 +3004,7 @@ static struct kunit_case zcpool_pool_cases[] = {
 	KUNIT_CASE_PARAM(huge_past_the_longest_run_and_the_largest_class, huge_bound_gen_params),
 	KUNIT_CASE(huge_allocations_take_contiguous_slots),
 	KUNIT_CASE(long_runs_are_huge_by_default),
+	KUNIT_CASE(shortest_chunks_cap_the_default_runs),
 	KUNIT_CASE(pool_pages_match_page_by_page),
 	KUNIT_CASE(spares_serve_huge_allocations_that_fit),
 	KUNIT_CASE(huge_frees_skip_the_release_when_unmapped),

@@ -75,11 +75,15 @@ struct zcpool_info {
  *
  * An allocation is a byte range [offset, offset + size) of the pool window;
  * mmap(MAP_SHARED) with the page-aligned offset maps it. Sizes up to
- * ZCPOOL_RUN_MAX_PAGES pages are served from chunks (small ones as objects
- * inside a page, the others as page runs); larger ones (huge) get exactly
- * their pages, from the page allocator or from a huge allocation freed
- * before, and whole chunk-sized window slots. Errors, the same for every
- * command:
+ * ZCPOOL_RUN_MAX_PAGES pages (or a chunk, when the module's chunks are
+ * shorter) are served from chunks (small ones as objects inside a page, the
+ * others as page runs); larger ones (huge) get exactly their pages, from
+ * the page allocator or from a huge allocation freed before, and whole
+ * chunk-sized window slots. So does a run that its alignment makes longer
+ * than that (a run of N pages starts on a multiple of N rounded up to a
+ * power of two), and one that no chunk can be had for. Every page of an
+ * allocation can be mapped while it is live, also those past its size.
+ * Errors, the same for every command:
  *   EINVAL  a field out of range, an unknown flag, non-zero padding, an
  *           offset that is not the start of a live allocation;
  *   EFAULT  a bad user pointer (nothing is allocated or freed then);
