@@ -86,11 +86,14 @@ struct zcpool_info {
  * Errors, the same for every command:
  *   EINVAL  a field out of range, an unknown flag, non-zero padding, an
  *           offset that is not the start of a live allocation;
- *   EFAULT  a bad user pointer (nothing is allocated or freed then);
+ *   EFAULT  a bad user pointer (nothing stays allocated or freed then:
+ *           an allocation whose offset cannot be written back is freed
+ *           again, and the pool's counters of allocations and frees
+ *           count both);
  *   EDQUOT  the pool's cap (ZCPOOL_IOC_LIMITS) or the module's total cap
  *           (total_max_bytes) would be exceeded;
  *   ENOMEM  the kernel had no memory (or the memory cgroup's limit was hit);
- *   EINTR   a fatal signal stopped a large allocation;
+ *   EINTR   a fatal signal stopped the call (the process is being killed);
  *   ENOTTY  an unknown command.
  */
 
@@ -200,7 +203,10 @@ struct zcpool_stats {
 	__u32 pad;
 };
 
-/* Free zaps the freed pages from every mapping (a debug aid; slower). */
+/*
+ * A free zaps every page the allocation held from every mapping, so that a
+ * use after free faults (a debug aid; slower).
+ */
 #define ZCPOOL_POOL_ZAP_ON_FREE		0x1U
 #define ZCPOOL_POOL_VALID_FLAGS		(ZCPOOL_POOL_ZAP_ON_FREE)
 
