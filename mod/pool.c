@@ -2379,12 +2379,26 @@ static void pool_sum_pcpu(struct zcpool_pool *pool, struct zcpool_pool_stats *st
 		for (i = 0; i < ZCPOOL_POOL_NR_ORDERS; i++)
 			st->run_orders[i] += READ_ONCE(c->run_orders[i]);
 	}
-	st->bytes_requested = requested;
-	for (i = 0; i < ZCPOOL_POOL_NR_ORDERS; i++)
+	/*
+	 * A shape allocated on one CPU and freed on another counts up on the
+	 * first and down on the second. Read while the pool is in use, the
+	 * sum can take the second CPU's count and miss the first's: below 0,
+	 * which in the u64 fields read as about 2^64 live. The sums wrapped
+	 * (u64 arithmetic), so a count below 0 is one whose top bit is set:
+	 * it reads as 0, the nearest count there can be.
+	 */
+	st->bytes_requested = max_t(s64, requested, 0);
+	for (i = 0; i < ZCPOOL_POOL_NR_ORDERS; i++) {
+		if ((s64)st->run_orders[i] < 0)
+			st->run_orders[i] = 0;
 		st->runs_live += st->run_orders[i];
+	}
 	st->live = st->runs_live;
-	for (i = 0; i < ZCPOOL_SIZECLASS_NR; i++)
+	for (i = 0; i < ZCPOOL_SIZECLASS_NR; i++) {
+		if ((s64)st->class_live[i] < 0)
+			st->class_live[i] = 0;
 		st->live += st->class_live[i];
+	}
 	/*
 	 * Summed while the pool is in use, the other counters may run ahead
 	 * of @allocs (they are counted around it): never below 0 then.

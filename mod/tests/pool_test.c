@@ -2979,6 +2979,128 @@ static void threads_share_a_pool_with_exact_accounting(struct kunit *test)
 	KUNIT_EXPECT_LE(test, st->chunks, nr_arenas * ZCPOOL_ARENA_EMPTY_RESERVE);
 }
 
+/*
+ * A producer on one CPU allocates 64 B elements and hands them through a
+ * ring to a consumer on another, which frees them: the class's per-CPU
+ * counts climb on one CPU and fall on the other, at most STATS_RING apart.
+ */
+#define STATS_RING	16
+
+struct handoff {
+	struct zcpool_pool *pool;
+	u64 ring[STATS_RING];
+	unsigned long head, tail;	/* written by producer, consumer */
+	bool stop;	/* the producer is to stop */
+	bool last;	/* it has: the consumer stops once the ring is empty */
+	int error;
+	struct completion produced, consumed;
+};
+
+static int handoff_produce(void *arg)
+{
+	struct handoff *h = arg;
+	unsigned long head = 0;
+
+	while (!READ_ONCE(h->stop) && !READ_ONCE(h->error)) {
+		/* Acquire: the consumer is done with the slot it gave back. */
+		if (head - smp_load_acquire(&h->tail) == STATS_RING) {
+			cond_resched();
+			continue;
+		}
+		if (zcpool_pool_alloc(h->pool, 64, 0, 0, &h->ring[head % STATS_RING])) {
+			WRITE_ONCE(h->error, -ENOMEM);
+			break;
+		}
+		/* Release: the offset before the count that hands it over. */
+		smp_store_release(&h->head, ++head);
+	}
+	kthread_complete_and_exit(&h->produced, 0);
+}
+
+static int handoff_consume(void *arg)
+{
+	struct handoff *h = arg;
+	unsigned long tail = 0;
+
+	for (;;) {
+		/* Acquire: pairs with the producer's release of the offset. */
+		if (smp_load_acquire(&h->head) == tail) {
+			/* Everything handed over is freed before it stops. */
+			if (READ_ONCE(h->last) || READ_ONCE(h->error))
+				break;
+			cond_resched();
+			continue;
+		}
+		if (zcpool_pool_free(h->pool, h->ring[tail % STATS_RING])) {
+			WRITE_ONCE(h->error, -EINVAL);
+			break;
+		}
+		/* Release: the slot is read before the producer may reuse it. */
+		smp_store_release(&h->tail, ++tail);
+	}
+	kthread_complete_and_exit(&h->consumed, 0);
+}
+
+/*
+ * Stats read while elements move between CPUs never count below zero: a
+ * read that took the consumer's CPU after frees of elements allocated
+ * since it took the producer's summed a negative count, which the u64
+ * fields showed as about 2^64 live. Every read here must stay within
+ * what can be live: the ring's elements, and one on each side of it.
+ */
+static void stats_read_in_flight_stay_in_range(struct kunit *test)
+{
+	unsigned int cpu_a = cpumask_first(cpu_online_mask);
+	unsigned int cpu_b = cpumask_next(cpu_a, cpu_online_mask);
+	struct zcpool_pool_stats *st = new_stats(test);
+	struct task_struct *producer, *consumer;
+	unsigned int reads, bad = 0;
+	struct handoff *h;
+	u64 worst = 0;
+
+	if (cpu_b >= nr_cpu_ids)
+		kunit_skip(test, "needs two online CPUs");
+	h = kunit_kzalloc(test, sizeof(*h), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, h);
+	h->pool = new_pool(test, MID_ORDER, 0, 1);
+	init_completion(&h->produced);
+	init_completion(&h->consumed);
+	producer = kthread_create(handoff_produce, h, "zcpool-kunit/produce");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(producer));
+	consumer = kthread_create(handoff_consume, h, "zcpool-kunit/consume");
+	if (IS_ERR(consumer)) {
+		WRITE_ONCE(h->stop, true);
+		WRITE_ONCE(h->error, -ENOMEM);
+		wake_up_process(producer);
+		wait_for_completion(&h->produced);
+		KUNIT_FAIL(test, "no consumer thread");
+		return;
+	}
+	kthread_bind(producer, cpu_a);
+	kthread_bind(consumer, cpu_b);
+	wake_up_process(producer);
+	wake_up_process(consumer);
+	for (reads = 0; reads < 20000 && !READ_ONCE(h->error); reads++) {
+		zcpool_pool_stats(h->pool, st);
+		if (st->live > STATS_RING + 2 || st->bytes_requested > 64 * (STATS_RING + 2)) {
+			bad++;
+			worst = max(worst, st->live);
+		}
+		cond_resched();
+	}
+	WRITE_ONCE(h->stop, true);
+	wait_for_completion(&h->produced);
+	WRITE_ONCE(h->last, true);
+	wait_for_completion(&h->consumed);
+	kunit_info(test, "%u reads while %lu elements moved from CPU %u to CPU %u",
+		   reads, h->tail, cpu_a, cpu_b);
+	KUNIT_EXPECT_EQ(test, h->error, 0);
+	KUNIT_EXPECT_EQ_MSG(test, bad, 0, "reads out of range, the worst %llu live", worst);
+	zcpool_pool_stats(h->pool, st);
+	KUNIT_EXPECT_EQ(test, st->live, 0);
+	KUNIT_EXPECT_EQ(test, st->bytes_requested, 0);
+}
+
 static struct kunit_case zcpool_pool_cases[] = {
 	KUNIT_CASE_PARAM(create_rejects_bad_configs, bad_config_gen_params),
 	KUNIT_CASE(create_defaults_to_the_module_parameters),
@@ -3028,6 +3150,7 @@ static struct kunit_case zcpool_pool_cases[] = {
 	KUNIT_CASE(take_many_stops_at_the_first_bad_offset),
 	KUNIT_CASE(random_ops_match_a_reference_model),
 	KUNIT_CASE_PARAM(threads_share_a_pool_with_exact_accounting, thread_arenas_gen_params),
+	KUNIT_CASE(stats_read_in_flight_stay_in_range),
 	{}
 };
 
