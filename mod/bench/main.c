@@ -47,6 +47,14 @@
 #define BENCH_MAX_REPS		31
 /* The largest object: a chunk, so that no size measures huge allocations. */
 #define BENCH_MAX_SIZE		(4UL << 20)
+/*
+ * Bounds that keep a run finite and its arrays small: a repetition of at
+ * most 10 s (each waits for its threads uninterruptibly), a trace of at
+ * most 10^7 steps, and objects per iteration that one kcalloc() holds.
+ */
+#define BENCH_MAX_REP_MS	10000
+#define BENCH_MAX_TRACE_OPS	10000000UL
+#define BENCH_MAX_PER_ITER	4096
 
 static unsigned int reps = 5;
 module_param(reps, uint, 0644);
@@ -54,15 +62,15 @@ MODULE_PARM_DESC(reps, "repetitions per measurement, the median is reported (1-3
 
 static unsigned int rep_ms = 20;
 module_param(rep_ms, uint, 0644);
-MODULE_PARM_DESC(rep_ms, "length of one repetition in milliseconds (default 20)");
+MODULE_PARM_DESC(rep_ms, "length of one repetition in milliseconds (1-10000, default 20)");
 
 static unsigned int depth = 8;
 module_param(depth, uint, 0644);
-MODULE_PARM_DESC(depth, "pair workload: objects allocated before they are freed (default 8)");
+MODULE_PARM_DESC(depth, "pair workload: objects allocated before they are freed (1-4096, default 8)");
 
 static unsigned int batch = 64;
 module_param(batch, uint, 0644);
-MODULE_PARM_DESC(batch, "bulk workload: objects per bulk call (default 64)");
+MODULE_PARM_DESC(batch, "bulk workload: objects per bulk call (1-4096, default 64)");
 
 static unsigned long long seed = 0x7a63706f6f6cULL;
 module_param(seed, ullong, 0644);
@@ -70,7 +78,7 @@ MODULE_PARM_DESC(seed, "seed of the memory efficiency trace");
 
 static unsigned long trace_ops = 20000;
 module_param(trace_ops, ulong, 0644);
-MODULE_PARM_DESC(trace_ops, "steps of the memory efficiency trace after its ramp (default 20000)");
+MODULE_PARM_DESC(trace_ops, "steps of the memory efficiency trace after its ramp (at most 10000000, default 20000)");
 
 #define BENCH_MAX_SIZES		8
 
@@ -86,6 +94,25 @@ MODULE_PARM_DESC(only, "measure only the allocator of this name (default: all)")
 static char *only_workload;
 module_param(only_workload, charp, 0644);
 MODULE_PARM_DESC(only_workload, "measure only this workload, pair or bulk (default: both)");
+
+/*
+ * The parameters of one run, copied under the parameter lock when it
+ * starts and checked: they are writable while it goes on, and a run that
+ * read them again would see values it never checked (reps 0 or 100, a
+ * size of 0, a string being freed).
+ */
+struct bench_params {
+	unsigned int reps;
+	unsigned int rep_ms;
+	unsigned int depth;
+	unsigned int batch;
+	u64 seed;
+	unsigned long trace_ops;
+	unsigned long sizes[BENCH_MAX_SIZES];
+	unsigned int nr_sizes;
+	char only[32];
+	char only_workload[8];
+};
 
 static struct dentry *bench_dir;
 static DEFINE_MUTEX(bench_lock);	/* one run at a time; the results buffer */
@@ -132,10 +159,12 @@ static const char *const workload_names[] = {
 };
 
 /* One size, one workload, one CPU count: every allocator, reps interleaved. */
-static int bench_group(struct bench_slot *slots, enum zcpool_bench_workload workload,
-		       unsigned int nr_cpus, unsigned long size)
+static int bench_group(const struct bench_params *p, struct bench_slot *slots,
+		       enum zcpool_bench_workload workload, unsigned int nr_cpus,
+		       unsigned long size)
 {
-	unsigned int per_iter = workload == ZCPOOL_BENCH_PAIR ? depth : batch;
+	unsigned int per_iter = workload == ZCPOOL_BENCH_PAIR ? p->depth : p->batch;
+	unsigned int nr_reps = p->reps;
 	unsigned int i, r;
 	int ret = 0;
 
@@ -144,7 +173,7 @@ static int bench_group(struct bench_slot *slots, enum zcpool_bench_workload work
 
 		memset(s, 0, sizeof(*s));
 		s->impl = zcpool_bench_impls[i];
-		if (only && *only && strcmp(only, s->impl->name)) {
+		if (p->only[0] && strcmp(p->only, s->impl->name)) {
 			s->error = -ENOENT;
 			continue;
 		}
@@ -165,9 +194,9 @@ static int bench_group(struct bench_slot *slots, enum zcpool_bench_workload work
 			.per_iter = per_iter,
 			.nr_cpus = nr_cpus,
 		};
-		s->error = zcpool_bench_calibrate(&s->job, (u64)rep_ms * NSEC_PER_MSEC);
+		s->error = zcpool_bench_calibrate(&s->job, (u64)p->rep_ms * NSEC_PER_MSEC);
 	}
-	for (r = 0; r < reps; r++) {
+	for (r = 0; r < nr_reps; r++) {
 		for (i = 0; i < zcpool_bench_nr_impls; i++) {
 			struct bench_slot *s = &slots[i];
 
@@ -194,16 +223,16 @@ static int bench_group(struct bench_slot *slots, enum zcpool_bench_workload work
 			bench_out(" error=%d\n", s->error);
 			continue;
 		}
-		sort(s->wall, reps, sizeof(s->wall[0]), cmp_u64, NULL);
-		bench_out_ns("ns", s->wall[reps / 2], objects);
+		sort(s->wall, nr_reps, sizeof(s->wall[0]), cmp_u64, NULL);
+		bench_out_ns("ns", s->wall[nr_reps / 2], objects);
 		bench_out_ns("min", s->wall[0], objects);
-		bench_out_ns("max", s->wall[reps - 1], objects);
+		bench_out_ns("max", s->wall[nr_reps - 1], objects);
 		bench_out(" iters=%lu\n", s->job.iters);
 	}
 	return ret;
 }
 
-static int bench_speed(void)
+static int bench_speed(const struct bench_params *p)
 {
 	unsigned int cpu_counts[] = { 1, num_online_cpus() };
 	enum zcpool_bench_workload workload;
@@ -215,14 +244,13 @@ static int bench_speed(void)
 	if (!slots)
 		return -ENOMEM;
 	for (workload = ZCPOOL_BENCH_PAIR; workload <= ZCPOOL_BENCH_BULK; workload++) {
-		if (only_workload && *only_workload &&
-		    strcmp(only_workload, workload_names[workload]))
+		if (p->only_workload[0] && strcmp(p->only_workload, workload_names[workload]))
 			continue;
 		for (c = 0; c < ARRAY_SIZE(cpu_counts) && !ret; c++) {
 			if (c && cpu_counts[c] == cpu_counts[0])
 				break;
-			for (z = 0; z < nr_sizes && !ret; z++)
-				ret = bench_group(slots, workload, cpu_counts[c], sizes[z]);
+			for (z = 0; z < p->nr_sizes && !ret; z++)
+				ret = bench_group(p, slots, workload, cpu_counts[c], p->sizes[z]);
 		}
 	}
 	kfree(slots);
@@ -234,7 +262,7 @@ static int bench_speed(void)
  * that migrates leaves allocations in the per-CPU cache of each CPU it
  * ran on, so one seed would give figures that depend on the scheduler.
  */
-static int bench_trace(void)
+static int bench_trace(const struct bench_params *p)
 {
 	struct zcpool_bench_trace_result res;
 	cpumask_var_t saved;
@@ -245,12 +273,12 @@ static int bench_trace(void)
 	cpumask_copy(saved, current->cpus_ptr);
 	ret = set_cpus_allowed_ptr(current, cpumask_of(raw_smp_processor_id()));
 	if (!ret)
-		ret = zcpool_bench_trace_run(seed, trace_ops, &res);
+		ret = zcpool_bench_trace_run(p->seed, p->trace_ops, &res);
 	set_cpus_allowed_ptr(current, saved);
 	free_cpumask_var(saved);
 	if (ret)
 		return ret;
-	bench_out("trace seed=%llu ops=%lu peak_live=%lu", seed, res.ops, res.peak_live);
+	bench_out("trace seed=%llu ops=%lu peak_live=%lu", p->seed, res.ops, res.peak_live);
 	bench_out(" requested=%llu held=%llu netty_held=%llu pow2_held=%llu",
 		  res.requested, res.held, res.netty_held, res.pow2_held);
 	bench_out(" chunk_held=%llu cached=%llu empty=%llu spare=%llu\n", res.chunk_held,
@@ -258,13 +286,44 @@ static int bench_trace(void)
 	return 0;
 }
 
+/* Copy the parameters under their lock and check the copy. */
+static int bench_params_get(struct bench_params *p)
+{
+	unsigned int i;
+	int ret = 0;
+
+	kernel_param_lock(THIS_MODULE);
+	p->reps = reps;
+	p->rep_ms = rep_ms;
+	p->depth = depth;
+	p->batch = batch;
+	p->seed = seed;
+	p->trace_ops = trace_ops;
+	p->nr_sizes = min_t(unsigned int, nr_sizes, BENCH_MAX_SIZES);
+	memcpy(p->sizes, sizes, sizeof(p->sizes));
+	if (strscpy(p->only, only ?: "", sizeof(p->only)) < 0 ||
+	    strscpy(p->only_workload, only_workload ?: "", sizeof(p->only_workload)) < 0)
+		ret = -ERANGE;
+	kernel_param_unlock(THIS_MODULE);
+
+	if (!p->reps || p->reps > BENCH_MAX_REPS || !p->rep_ms || p->rep_ms > BENCH_MAX_REP_MS)
+		return -ERANGE;
+	if (!p->depth || p->depth > BENCH_MAX_PER_ITER || !p->batch ||
+	    p->batch > BENCH_MAX_PER_ITER || p->trace_ops > BENCH_MAX_TRACE_OPS)
+		return -ERANGE;
+	for (i = 0; i < p->nr_sizes; i++)
+		if (!p->sizes[i] || p->sizes[i] > BENCH_MAX_SIZE)
+			return -ERANGE;
+	return ret;
+}
+
 static ssize_t bench_run_write(struct file *file, const char __user *ubuf, size_t len,
 			       loff_t *ppos)
 {
+	static struct bench_params params;	/* under bench_lock */
 	bool speed, trace;
-	unsigned int i;
 	char what[16];
-	int ret = 0;
+	int ret;
 
 	if (len >= sizeof(what))
 		return -EINVAL;
@@ -276,24 +335,23 @@ static ssize_t bench_run_write(struct file *file, const char __user *ubuf, size_
 	trace = !strcmp(what, "all") || !strcmp(what, "trace");
 	if (!speed && !trace)
 		return -EINVAL;
-	if (!reps || reps > BENCH_MAX_REPS || !rep_ms || !depth || !batch)
-		return -ERANGE;
-	for (i = 0; i < nr_sizes; i++)
-		if (!sizes[i] || sizes[i] > BENCH_MAX_SIZE)
-			return -ERANGE;
 
 	if (mutex_lock_interruptible(&bench_lock))
 		return -EINTR;
+	ret = bench_params_get(&params);
+	if (ret)
+		goto out_unlock;
 	bench_len = 0;
 	bench_out("begin kernel=%s cpus=%u init_on_alloc=%d", init_utsname()->release,
 		  num_online_cpus(), want_init_on_alloc(GFP_KERNEL));
-	bench_out(" reps=%u rep_ms=%u depth=%u batch=%u seed=%llu\n", reps, rep_ms, depth, batch,
-		  seed);
+	bench_out(" reps=%u rep_ms=%u depth=%u batch=%u seed=%llu\n", params.reps,
+		  params.rep_ms, params.depth, params.batch, params.seed);
 	if (speed)
-		ret = bench_speed();
+		ret = bench_speed(&params);
 	if (trace && !ret)
-		ret = bench_trace();
+		ret = bench_trace(&params);
 	bench_out("end status=%d\n", ret);
+out_unlock:
 	mutex_unlock(&bench_lock);
 	return ret ? ret : len;
 }
