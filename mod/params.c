@@ -84,9 +84,16 @@ VISIBLE_IF_KUNIT int zcpool_params_parse_bytes(const char *val, u64 *bytes)
 EXPORT_SYMBOL_IF_KUNIT(zcpool_params_parse_bytes);
 
 /*
+ * The smallest cap any allocation fits under: the shortest chunk, to which
+ * a pool falls back when its caps leave no room for a whole one. Below it
+ * every allocation would be refused.
+ */
+#define PARAMS_MIN_CAP	(PAGE_SIZE << ZCPOOL_CHUNK_MIN_ORDER)
+
+/*
  * Fill in derived caps and check that the parameters agree with each other.
- * A cap below one page could never be met; a pool cap above the total cap
- * would be a lie.
+ * A cap below the shortest chunk could never be met; a pool cap above the
+ * total cap would be a lie.
  */
 VISIBLE_IF_KUNIT int zcpool_params_resolve(struct zcpool_params *params, u64 ram_bytes)
 {
@@ -94,9 +101,9 @@ VISIBLE_IF_KUNIT int zcpool_params_resolve(struct zcpool_params *params, u64 ram
 		params->total_max_bytes = ram_bytes / 2;
 	if (!params->pool_max_bytes)
 		params->pool_max_bytes = params->total_max_bytes;
-	if (params->total_max_bytes < PAGE_SIZE)
+	if (params->total_max_bytes < PARAMS_MIN_CAP)
 		return -ERANGE;
-	if (params->pool_max_bytes < PAGE_SIZE)
+	if (params->pool_max_bytes < PARAMS_MIN_CAP)
 		return -ERANGE;
 	if (params->pool_max_bytes > params->total_max_bytes)
 		return -EINVAL;

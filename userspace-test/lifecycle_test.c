@@ -489,6 +489,10 @@ FIXTURE_VARIANT_ADD(bad_params, bytes_overflow) {
 FIXTURE_VARIANT_ADD(bad_params, total_below_a_page) {
 	.params = "total_max_bytes=1", .err = -ERANGE
 };
+/* Pages, but less than the shortest chunk (8 pages): no allocation fits. */
+FIXTURE_VARIANT_ADD(bad_params, pool_below_the_shortest_chunk) {
+	.params = "pool_max_bytes=16K", .err = -ERANGE
+};
 FIXTURE_VARIANT_ADD(bad_params, pool_above_total) {
 	.params = "pool_max_bytes=2G total_max_bytes=1G", .err = -EINVAL
 };

@@ -154,22 +154,32 @@ static void resolve_rejects_pool_cap_above_total_cap(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, zcpool_params_resolve(&params, 8ULL << 30), -EINVAL);
 }
 
-static void resolve_rejects_caps_below_one_page(struct kunit *test)
+/*
+ * A cap below the shortest chunk (32 KiB with 4 KiB pages) admits no
+ * allocation at all: refused at load, where one of a chunk is taken.
+ */
+static void resolve_rejects_caps_below_the_shortest_chunk(struct kunit *test)
 {
-	struct zcpool_params small_total = { .total_max_bytes = PAGE_SIZE - 1 };
+	const u64 shortest = PAGE_SIZE << ZCPOOL_CHUNK_MIN_ORDER;
+	struct zcpool_params small_total = { .total_max_bytes = shortest - 1 };
 	struct zcpool_params small_pool = {
-		.pool_max_bytes = 1,
+		.pool_max_bytes = shortest - PAGE_SIZE,
 		.total_max_bytes = 1ULL << 30,
+	};
+	struct zcpool_params shortest_caps = {
+		.pool_max_bytes = shortest,
+		.total_max_bytes = shortest,
 	};
 
 	KUNIT_EXPECT_EQ(test, zcpool_params_resolve(&small_total, 8ULL << 30), -ERANGE);
 	KUNIT_EXPECT_EQ(test, zcpool_params_resolve(&small_pool, 8ULL << 30), -ERANGE);
+	KUNIT_EXPECT_EQ(test, zcpool_params_resolve(&shortest_caps, 8ULL << 30), 0);
 }
 
 static void loaded_params_are_resolved(struct kunit *test)
 {
 	KUNIT_EXPECT_LE(test, zcpool_params.chunk_order, ZCPOOL_MAX_PAGE_ORDER);
-	KUNIT_EXPECT_GE(test, zcpool_params.pool_max_bytes, PAGE_SIZE);
+	KUNIT_EXPECT_GE(test, zcpool_params.pool_max_bytes, PAGE_SIZE << ZCPOOL_CHUNK_MIN_ORDER);
 	KUNIT_EXPECT_LE(test, zcpool_params.pool_max_bytes, zcpool_params.total_max_bytes);
 }
 
@@ -182,7 +192,7 @@ static struct kunit_case zcpool_params_cases[] = {
 	KUNIT_CASE(resolve_pool_cap_defaults_to_the_total_cap),
 	KUNIT_CASE(resolve_keeps_explicit_caps),
 	KUNIT_CASE(resolve_rejects_pool_cap_above_total_cap),
-	KUNIT_CASE(resolve_rejects_caps_below_one_page),
+	KUNIT_CASE(resolve_rejects_caps_below_the_shortest_chunk),
 	KUNIT_CASE(loaded_params_are_resolved),
 	{}
 };
