@@ -2253,6 +2253,38 @@ static void shortest_chunks_cap_the_default_runs(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, a), 0);
 }
 
+/*
+ * A pool at its cap gives back its arenas' empty chunks, the reserve
+ * too, before it refuses: with one empty chunk kept against churn and
+ * nothing live, a huge allocation of a chunk and a half fits under a cap
+ * of two chunks once the reserve is gone.
+ */
+static void a_pool_at_its_cap_gives_back_its_reserve(struct kunit *test)
+{
+	struct zcpool_pool_config cfg = {
+		.chunk_order = MID_ORDER,
+		.nr_arenas = 1,
+		.max_bytes = 2 * MID_CHUNK,
+	};
+	struct zcpool_pool_stats *st = new_stats(test);
+	u64 big = MID_CHUNK + MID_CHUNK / 2, a;
+	struct zcpool_pool *pool;
+
+	pool = create_pool(test, &cfg);
+	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(pool, 64, 0, 0, &a), 0);
+	KUNIT_ASSERT_EQ(test, zcpool_pool_free(pool, a), 0);
+	zcpool_pool_drain_caches(pool);
+	zcpool_pool_stats(pool, st);
+	KUNIT_ASSERT_EQ(test, st->live, 0);
+	KUNIT_ASSERT_EQ(test, st->chunks, 1);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_alloc(pool, big, 0, 0, &a), 0);
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->huge_live, 1);
+	KUNIT_EXPECT_EQ(test, st->chunks, 0);
+	KUNIT_EXPECT_LE(test, st->bytes_held, cfg.max_bytes);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, a), 0);
+}
+
 /* --- bulk ---------------------------------------------------------------- */
 
 static void bulk_alloc_is_all_or_nothing(struct kunit *test)
@@ -3127,6 +3159,7 @@ static struct kunit_case zcpool_pool_cases[] = {
 	KUNIT_CASE(huge_allocations_take_contiguous_slots),
 	KUNIT_CASE(long_runs_are_huge_by_default),
 	KUNIT_CASE(shortest_chunks_cap_the_default_runs),
+	KUNIT_CASE(a_pool_at_its_cap_gives_back_its_reserve),
 	KUNIT_CASE(pool_pages_match_page_by_page),
 	KUNIT_CASE(spares_serve_huge_allocations_that_fit),
 	KUNIT_CASE(huge_frees_skip_the_release_when_unmapped),
