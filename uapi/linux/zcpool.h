@@ -45,6 +45,9 @@
 				 ZCPOOL_FEATURE_BATCH | ZCPOOL_FEATURE_MMAP | \
 				 ZCPOOL_FEATURE_STATS | ZCPOOL_FEATURE_LIMITS)
 
+/* The longest page run a pool carves from a chunk; longer allocations are huge. */
+#define ZCPOOL_RUN_MAX_PAGES	16
+
 /**
  * struct zcpool_info - what this zcpool module is and how it is configured
  * @abi_major:        (out) ZCPOOL_ABI_MAJOR of the running module.
@@ -55,9 +58,6 @@
  * @pool_max_bytes:   (out) the most one pool may hold (module parameter).
  * @total_max_bytes:  (out) the most all pools together may hold.
  */
-/* The longest page run a pool carves from a chunk; longer allocations are huge. */
-#define ZCPOOL_RUN_MAX_PAGES	16
-
 struct zcpool_info {
 	__u32 abi_major;
 	__u32 abi_minor;
