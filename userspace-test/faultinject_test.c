@@ -820,6 +820,10 @@ TEST_F_TIMEOUT(fi, random_failslab_and_fail_page_alloc, 300)
 
 	if (self->skipped)
 		return;
+	/* First, so that a run the kernel stops (a panic on a WARN) can be replayed. */
+	printf("# faultinject failslab+fail_page_alloc: seed %#llx (replay: ZCPOOL_SEED=%#llx)\n",
+	       (unsigned long long)seed, (unsigned long long)seed);
+	fflush(stdout);
 
 	ASSERT_EQ(0, model_open(&m));
 	attr_set("failslab", "probability", "10");
@@ -850,6 +854,9 @@ TEST_F_TIMEOUT(fi, random_fail_usercopy, 300)
 
 	if (self->skipped)
 		return;
+	printf("# faultinject fail_usercopy: seed %#llx (replay: ZCPOOL_SEED=%#llx)\n",
+	       (unsigned long long)seed, (unsigned long long)(seed ^ 0x5555));
+	fflush(stdout);
 
 	ASSERT_EQ(0, model_open(&m));
 	attr_set("fail_usercopy", "probability", "30");
@@ -863,7 +870,7 @@ TEST_F_TIMEOUT(fi, random_fail_usercopy, 300)
 		   fi.other, fi.sigbus, fi.mismatches);
 	EXPECT_EQ(0, fi.other);
 	EXPECT_EQ(0, fi.sigbus);
-	EXPECT_EQ(0, fi.mismatches) TH_LOG("replay with ZCPOOL_SEED=%#llx", (unsigned long long)seed);
+	EXPECT_EQ(0, fi.mismatches) TH_LOG("replay with ZCPOOL_SEED=%#llx", (unsigned long long)(seed ^ 0x5555));
 	EXPECT_LT(0, fi.efault);
 }
 

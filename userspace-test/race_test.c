@@ -296,7 +296,7 @@ static void worker_op(struct worker *w)
 	} else if (r < 93) {
 		/* fork from a threaded process: the child sees this worker's buffers */
 		pid_t pid = fork();
-		int status;
+		int status = 0;
 
 		if (pid == 0) {
 			struct worker child = *w;
@@ -316,7 +316,10 @@ static void worker_op(struct worker *w)
 			_exit(0);
 		}
 		if (pid > 0) {
-			waitpid(pid, &status, 0);
+			/* The child reads the mappings it inherited: a signal there is a failure. */
+			if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+			    WEXITSTATUS(status))
+				MISMATCH("forked child ended with status %#x", status);
 			count(&tally->forks, 1);
 		}
 	}
