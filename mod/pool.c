@@ -896,24 +896,17 @@ static unsigned long pool_release_spares(struct zcpool_pool *pool)
 
 /*
  * What a pool at its cap, or refused by the page allocator, can give back
- * to try again: the per-CPU caches (to the arenas), the arenas' empty
- * chunks, their reserves included, and the spares. Returns whether there
- * was any. The reserves too: each arena keeps one empty chunk against
- * churn, counted against the cap, and a pool at its cap with nothing live
- * refused a huge allocation (or an allocation on a CPU whose arena had no
- * chunk) that fits under the cap once they are gone.
+ * to try again: all that zcpool_pool_reclaim() gives the shrinker (the
+ * per-CPU caches, the arenas' empty chunks, their reserves included, and
+ * the spares). Returns whether there was any. The reserves too: each
+ * arena keeps one empty chunk against churn, counted against the cap, and
+ * a pool at its cap with nothing live refused a huge allocation (or an
+ * allocation on a CPU whose arena had no chunk) that fits under the cap
+ * once they are gone.
  */
 static bool pool_give_back(struct zcpool_pool *pool)
 {
-	bool any = zcpool_pool_drain_caches(pool);
-	LIST_HEAD(release);
-	unsigned int i;
-
-	for (i = 0; i < pool->nr_arenas; i++)
-		zcpool_arena_release_empty(&pool->arenas[i], &release);
-	if (pool_release_chunks(pool, &release))
-		any = true;
-	return pool_release_spares(pool) || any;
+	return zcpool_pool_reclaim(pool) != 0;
 }
 
 /*
