@@ -1176,59 +1176,18 @@ TEST_F(pool, pool_cap_is_edquot_and_changes_nothing)
 }
 
 /*
- * The module-wide cap: reload zcpool.ko with small caps, fill one pool to
- * its cap and watch a second one stop at the total, then restore the
- * defaults. Needs the module unloadable: no pool open anywhere.
- */
-TEST(total_cap_is_edquot)
-{
-	int a, b, ret;
-	uint64_t chunk, off, off2;
-	struct zcpool_stats st;
-
-	ret = zc_unload();
-	ASSERT_EQ(0, ret) TH_LOG("unload: %s", strerror(-ret));
-	ret = zc_load("chunk_order=8 pool_max_bytes=4M total_max_bytes=6M");
-	ASSERT_EQ(0, ret) TH_LOG("load: %s", strerror(-ret));
-	a = open(ZCPOOL_DEV, O_RDWR | O_CLOEXEC);
-	b = open(ZCPOOL_DEV, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, a);
-	ASSERT_LE(0, b);
-	ASSERT_EQ(0, zc_pin_to_one_cpu());
-	chunk = zc_chunk_bytes(a);
-	ASSERT_EQ(1 << 20, chunk);
-	EXPECT_EQ(0, zc_alloc(a, 4 * chunk, 0, 0, &off));
-	EXPECT_EQ(EDQUOT, zc_alloc(a, 16, 0, 0, &off2));
-	EXPECT_EQ(0, zc_alloc(b, chunk, 0, 0, &off2));
-	EXPECT_EQ(0, zc_alloc(b, chunk, 0, 0, &off2));
-	/* b holds 2 of its 4 MiB, the module 6 MiB of 6: the total stops it. */
-	EXPECT_EQ(EDQUOT, zc_alloc(b, chunk, 0, 0, &off2));
-	EXPECT_EQ(EDQUOT, zc_alloc(b, 16, 0, 0, &off2));
-	ASSERT_EQ(0, zc_stats(b, &st, NULL));
-	EXPECT_EQ(2, st.live);
-	EXPECT_EQ(2 * chunk, st.bytes_held);
-	close(a);
-	/* a's pool is gone with its fd: its bytes count no more. */
-	EXPECT_EQ(0, zc_alloc(b, chunk, 0, 0, &off2));
-	close(b);
-	ret = zc_unload();
-	ASSERT_EQ(0, ret);
-	ret = zc_load("");
-	ASSERT_EQ(0, ret) TH_LOG("reload with defaults: %s", strerror(-ret));
-}
-
-/*
  * A test that reloads zcpool.ko with parameters of its own: the teardown,
- * which the harness runs after a failed ASSERT too, closes the test's pool
+ * which the harness runs after a failed ASSERT too, closes the test's pools
  * and restores the defaults, so that a failure stays the test's own.
  */
 FIXTURE(reload) {
-	int fd;
+	int fd, fd2;
 };
 
 FIXTURE_SETUP(reload)
 {
 	self->fd = -1;
+	self->fd2 = -1;
 }
 
 FIXTURE_TEARDOWN(reload)
@@ -1237,10 +1196,50 @@ FIXTURE_TEARDOWN(reload)
 
 	if (self->fd >= 0)
 		close(self->fd);
+	if (self->fd2 >= 0)
+		close(self->fd2);
 	ret = zc_unload();
 	if (!ret)
 		ret = zc_load("");
 	EXPECT_EQ(0, ret) TH_LOG("reload with defaults: %s", strerror(-ret));
+}
+
+/*
+ * The module-wide cap: reload zcpool.ko with small caps, fill one pool to
+ * its cap and watch a second one stop at the total; the fixture restores
+ * the defaults. Needs the module unloadable: no pool open anywhere.
+ */
+TEST_F(reload, total_cap_is_edquot)
+{
+	int ret;
+	uint64_t chunk, off, off2;
+	struct zcpool_stats st;
+
+	ret = zc_unload();
+	ASSERT_EQ(0, ret) TH_LOG("unload: %s", strerror(-ret));
+	ret = zc_load("chunk_order=8 pool_max_bytes=4M total_max_bytes=6M");
+	ASSERT_EQ(0, ret) TH_LOG("load: %s", strerror(-ret));
+	self->fd = open(ZCPOOL_DEV, O_RDWR | O_CLOEXEC);
+	self->fd2 = open(ZCPOOL_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd);
+	ASSERT_LE(0, self->fd2);
+	ASSERT_EQ(0, zc_pin_to_one_cpu());
+	chunk = zc_chunk_bytes(self->fd);
+	ASSERT_EQ(1 << 20, chunk);
+	EXPECT_EQ(0, zc_alloc(self->fd, 4 * chunk, 0, 0, &off));
+	EXPECT_EQ(EDQUOT, zc_alloc(self->fd, 16, 0, 0, &off2));
+	EXPECT_EQ(0, zc_alloc(self->fd2, chunk, 0, 0, &off2));
+	EXPECT_EQ(0, zc_alloc(self->fd2, chunk, 0, 0, &off2));
+	/* The second pool holds 2 of its 4 MiB, the module 6 of 6: the total stops it. */
+	EXPECT_EQ(EDQUOT, zc_alloc(self->fd2, chunk, 0, 0, &off2));
+	EXPECT_EQ(EDQUOT, zc_alloc(self->fd2, 16, 0, 0, &off2));
+	ASSERT_EQ(0, zc_stats(self->fd2, &st, NULL));
+	EXPECT_EQ(2, st.live);
+	EXPECT_EQ(2 * chunk, st.bytes_held);
+	close(self->fd);
+	self->fd = -1;
+	/* The first pool is gone with its fd: its bytes count no more. */
+	EXPECT_EQ(0, zc_alloc(self->fd2, chunk, 0, 0, &off2));
 }
 
 /*
