@@ -283,22 +283,53 @@ static bool held_add(atomic64_t *held, u64 bytes, u64 max)
 	return true;
 }
 
-static bool pool_charge(struct zcpool_pool *pool, u64 bytes)
+/**
+ * zcpool_pool_charge() - count pages against a pool's cap and the total cap
+ * @pool:  the pool.
+ * @bytes: the pages' size.
+ *
+ * Context: any context.
+ * Return: true if both caps had room, false (nothing counted) if not.
+ */
+VISIBLE_IF_KUNIT bool zcpool_pool_charge(struct zcpool_pool *pool, u64 bytes)
 {
-	if (!held_add(&pool->held, bytes, READ_ONCE(pool->max_bytes)))
+	u64 max = READ_ONCE(pool->max_bytes);
+
+	if (!held_add(&pool->held, bytes, max))
 		return false;
+	/*
+	 * A lowering of the cap raced with the add. Its compare-and-swap of
+	 * the cap and ours of @held are both full barriers, so either it
+	 * reads this charge in @held (and takes itself back) or this reads
+	 * its cap here: whichever sees the other gives way, and the pool
+	 * never ends above a cap that was granted.
+	 */
+	if (unlikely(READ_ONCE(pool->max_bytes) != max) &&
+	    (u64)atomic64_read(&pool->held) > READ_ONCE(pool->max_bytes)) {
+		atomic64_sub(bytes, &pool->held);
+		return false;
+	}
 	if (!held_add(&pool_total_held, bytes, READ_ONCE(zcpool_params.total_max_bytes))) {
 		atomic64_sub(bytes, &pool->held);
 		return false;
 	}
 	return true;
 }
+EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_charge);
 
-static void pool_uncharge(struct zcpool_pool *pool, u64 bytes)
+/**
+ * zcpool_pool_uncharge() - take back one zcpool_pool_charge()
+ * @pool:  the pool.
+ * @bytes: what it counted.
+ *
+ * Context: any context.
+ */
+VISIBLE_IF_KUNIT void zcpool_pool_uncharge(struct zcpool_pool *pool, u64 bytes)
 {
 	atomic64_sub(bytes, &pool->held);
 	atomic64_sub(bytes, &pool_total_held);
 }
+EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_uncharge);
 
 /* pool_window_entry() past the head array: the xarray walk. */
 static noinline void *pool_window_entry_xa(struct zcpool_pool *pool, unsigned long slot)
@@ -382,14 +413,14 @@ static struct zcpool_chunk *pool_chunk_new(struct zcpool_pool *pool, struct zcpo
 	int ret;
 
 	for (order = pool->top_order; order >= (int)min_order; order--) {
-		if (!pool_charge(pool, PAGE_SIZE << order)) {
+		if (!zcpool_pool_charge(pool, PAGE_SIZE << order)) {
 			err = -EDQUOT;
 			continue;
 		}
 		chunk = zcpool_chunk_create(arena, order);
 		if (chunk)
 			break;
-		pool_uncharge(pool, PAGE_SIZE << order);
+		zcpool_pool_uncharge(pool, PAGE_SIZE << order);
 		err = -ENOMEM;
 	}
 	if (!chunk)
@@ -422,7 +453,7 @@ static struct zcpool_chunk *pool_chunk_new(struct zcpool_pool *pool, struct zcpo
 
 err_destroy_chunk:
 	zcpool_chunk_destroy(chunk);
-	pool_uncharge(pool, PAGE_SIZE << order);
+	zcpool_pool_uncharge(pool, PAGE_SIZE << order);
 	return ERR_PTR(-ENOMEM);
 }
 
@@ -443,7 +474,7 @@ static unsigned long pool_release_chunks(struct zcpool_pool *pool, struct list_h
 			pool->release(pool->release_priv, chunk->base, bytes);
 		/* Freed after a grace period, which may end before the next line. */
 		zcpool_chunk_destroy(chunk);
-		pool_uncharge(pool, bytes);
+		zcpool_pool_uncharge(pool, bytes);
 		atomic64_dec(&pool->chunks);
 		atomic64_dec(&pool->chunk_orders[order]);
 		atomic64_add(bytes >> PAGE_SHIFT, &pool->pages_returned);
@@ -820,7 +851,7 @@ static unsigned long pool_huge_put(struct zcpool_pool *pool, struct zcpool_huge 
 	unsigned long nr_pages = huge->nr_pages;
 
 	pool_huge_free_pages(huge, 0, nr_pages);
-	pool_uncharge(pool, (u64)nr_pages << PAGE_SHIFT);
+	zcpool_pool_uncharge(pool, (u64)nr_pages << PAGE_SHIFT);
 	atomic64_add(nr_pages, &pool->pages_returned);
 	kvfree(huge);
 	return nr_pages;
@@ -920,7 +951,7 @@ static void pool_spare_fit(struct zcpool_pool *pool, struct zcpool_huge *huge,
 
 	pool_huge_free_pages(huge, nr_pages, huge->nr_pages);
 	if (extra) {
-		pool_uncharge(pool, (u64)extra << PAGE_SHIFT);
+		zcpool_pool_uncharge(pool, (u64)extra << PAGE_SHIFT);
 		atomic64_add(extra, &pool->pages_returned);
 	}
 	huge->nr_pages = nr_pages;
@@ -939,7 +970,7 @@ static struct zcpool_huge *pool_huge_new(struct zcpool_pool *pool, u64 size,
 	struct zcpool_huge *huge;
 	int ret;
 
-	if (!pool_charge(pool, (u64)nr_pages << PAGE_SHIFT))
+	if (!zcpool_pool_charge(pool, (u64)nr_pages << PAGE_SHIFT))
 		return ERR_PTR(-EDQUOT);
 	/* Quiet: the size comes from the caller, and the cap bounds it anyway. */
 	huge = kvzalloc(struct_size(huge, pages, nr_pages), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
@@ -965,7 +996,7 @@ err_free_pages:
 err_free_huge:
 	kvfree(huge);
 err_uncharge:
-	pool_uncharge(pool, (u64)nr_pages << PAGE_SHIFT);
+	zcpool_pool_uncharge(pool, (u64)nr_pages << PAGE_SHIFT);
 	return ERR_PTR(ret);
 }
 
@@ -1301,7 +1332,7 @@ void zcpool_pool_destroy(struct zcpool_pool *pool)
 		} else {
 			chunk = entry;
 			pool_window_erase(pool, index);
-			pool_uncharge(pool, (u64)zcpool_chunk_nr_pages(chunk) << PAGE_SHIFT);
+			zcpool_pool_uncharge(pool, (u64)zcpool_chunk_nr_pages(chunk) << PAGE_SHIFT);
 			zcpool_chunk_destroy(chunk);
 		}
 		cond_resched();
@@ -2550,17 +2581,20 @@ EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_max_bytes);
  *             pool holds.
  *
  * A cap only goes down, so a pool handed to a less trusted process can be
- * confined first. Concurrent lowerings each succeed or fail as a whole
- * (compare-and-swap); a chunk charged while this runs may leave the pool
- * holding more than the new cap, which then only refuses new charges.
+ * confined first. A lowering that succeeds holds from then on: a page run
+ * charged while it runs is either seen here (and the cap stays as it was)
+ * or refused there (see zcpool_pool_charge()).
  *
- * Context: any context.
+ * Context: any context; lowerings of one pool are serialised by the caller
+ * (the LIMITS ioctl's lock), since one that takes itself back restores the
+ * cap it replaced.
  * Return: 0, or -EINVAL when @max_bytes is above the current cap or below
  * what the pool holds.
  */
 int zcpool_pool_set_max_bytes(struct zcpool_pool *pool, u64 max_bytes)
 {
 	u64 old = READ_ONCE(pool->max_bytes);
+	u64 lowered = max_bytes;
 
 	do {
 		if (max_bytes > old)
@@ -2568,6 +2602,15 @@ int zcpool_pool_set_max_bytes(struct zcpool_pool *pool, u64 max_bytes)
 		if (max_bytes < (u64)atomic64_read(&pool->held))
 			return -EINVAL;
 	} while (!try_cmpxchg64(&pool->max_bytes, &old, max_bytes));
+	/*
+	 * A charge may have read the old cap before the swap and added to
+	 * @held after the read above. The swap is a full barrier, as is the
+	 * charge's add: read @held again, and give way if it passed the cap.
+	 */
+	if ((u64)atomic64_read(&pool->held) > max_bytes) {
+		try_cmpxchg64(&pool->max_bytes, &lowered, old);
+		return -EINVAL;
+	}
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_set_max_bytes);

@@ -217,4 +217,9 @@ unsigned long zcpool_pool_drain_caches(struct zcpool_pool *pool);
 unsigned long zcpool_pool_reclaimable(struct zcpool_pool *pool);
 unsigned long zcpool_pool_reclaim(struct zcpool_pool *pool);
 
+#if IS_ENABLED(CONFIG_KUNIT)
+bool zcpool_pool_charge(struct zcpool_pool *pool, u64 bytes);
+void zcpool_pool_uncharge(struct zcpool_pool *pool, u64 bytes);
+#endif
+
 #endif /* _ZCPOOL_POOL_H */

@@ -3133,6 +3133,114 @@ static void stats_read_in_flight_stay_in_range(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st->bytes_requested, 0);
 }
 
+/*
+ * A lowering of the cap against charges in flight: one thread charges more
+ * than the lowered cap and gives it back, over and over; another lowers the
+ * cap and puts it back. A lowering that succeeds holds: no charge may go
+ * through while it is in force. When a lowering did not read @held again
+ * after its swap, a charge that had read the old cap went through.
+ */
+#define CAP_RACE_LOWERINGS	100000
+
+struct cap_race {
+	struct zcpool_pool *pool;
+	u64 cap, lowered, bytes;
+	unsigned long charged;		/* by the charger: charges that went through */
+	unsigned long granted, refused, overrun;	/* by the lowerer */
+	bool stop;
+	struct completion charger_done, lowerer_done;
+};
+
+static int cap_race_charge(void *arg)
+{
+	struct cap_race *r = arg;
+	unsigned long i;
+
+	for (i = 0; !READ_ONCE(r->stop); i++) {
+		if (zcpool_pool_charge(r->pool, r->bytes)) {
+			WRITE_ONCE(r->charged, r->charged + 1);
+			/* The count before the uncharge a lowering may read. */
+			smp_mb();
+			zcpool_pool_uncharge(r->pool, r->bytes);
+		}
+		if (!(i % 256))
+			cond_resched();
+	}
+	kthread_complete_and_exit(&r->charger_done, 0);
+}
+
+static int cap_race_lower(void *arg)
+{
+	struct cap_race *r = arg;
+	unsigned long seen, i;
+	unsigned int spin;
+
+	for (i = 0; i < CAP_RACE_LOWERINGS; i++) {
+		if (zcpool_pool_set_max_bytes(r->pool, r->lowered)) {
+			r->refused++;
+		} else {
+			/* Pairs with the charger's barrier: @held was read first. */
+			smp_rmb();
+			seen = READ_ONCE(r->charged);
+			/* Long enough for a charge that got through to be counted. */
+			for (spin = 0; spin < 64; spin++)
+				cpu_relax();
+			if (READ_ONCE(r->charged) != seen)
+				r->overrun++;
+			r->granted++;
+			zcpool_pool_restore_max_bytes(r->pool, r->lowered, r->cap);
+		}
+		if (!(i % 256))
+			cond_resched();
+	}
+	WRITE_ONCE(r->stop, true);
+	kthread_complete_and_exit(&r->lowerer_done, 0);
+}
+
+static void a_lowered_cap_holds_against_charges_in_flight(struct kunit *test)
+{
+	unsigned int cpu_a = cpumask_first(cpu_online_mask);
+	unsigned int cpu_b = cpumask_next(cpu_a, cpu_online_mask);
+	struct zcpool_pool_stats *st = new_stats(test);
+	struct task_struct *charger, *lowerer;
+	struct cap_race *r;
+
+	if (cpu_b >= nr_cpu_ids)
+		kunit_skip(test, "needs two online CPUs");
+	r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	r->cap = 4 * SMALL_CHUNK;
+	r->lowered = SMALL_CHUNK;
+	r->bytes = 2 * SMALL_CHUNK;
+	r->pool = new_pool(test, SMALL_ORDER, r->cap, 1);
+	init_completion(&r->charger_done);
+	init_completion(&r->lowerer_done);
+	charger = kthread_create(cap_race_charge, r, "zcpool-kunit/charge");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(charger));
+	lowerer = kthread_create(cap_race_lower, r, "zcpool-kunit/lower");
+	if (IS_ERR(lowerer)) {
+		WRITE_ONCE(r->stop, true);
+		wake_up_process(charger);
+		wait_for_completion(&r->charger_done);
+		KUNIT_FAIL(test, "no lowering thread");
+		return;
+	}
+	kthread_bind(charger, cpu_a);
+	kthread_bind(lowerer, cpu_b);
+	wake_up_process(charger);
+	wake_up_process(lowerer);
+	wait_for_completion(&r->lowerer_done);
+	wait_for_completion(&r->charger_done);
+	kunit_info(test, "%lu charges; %lu lowerings granted, %lu refused",
+		   r->charged, r->granted, r->refused);
+	KUNIT_EXPECT_GT(test, r->charged, 0);
+	KUNIT_EXPECT_GT(test, r->granted, 0);
+	KUNIT_EXPECT_EQ_MSG(test, r->overrun, 0, "charges went through a granted lower cap");
+	KUNIT_EXPECT_EQ(test, zcpool_pool_max_bytes(r->pool), r->cap);
+	zcpool_pool_stats(r->pool, st);
+	KUNIT_EXPECT_EQ(test, st->bytes_held, 0);
+}
+
 static struct kunit_case zcpool_pool_cases[] = {
 	KUNIT_CASE_PARAM(create_rejects_bad_configs, bad_config_gen_params),
 	KUNIT_CASE(create_defaults_to_the_module_parameters),
@@ -3184,6 +3292,7 @@ static struct kunit_case zcpool_pool_cases[] = {
 	KUNIT_CASE(random_ops_match_a_reference_model),
 	KUNIT_CASE_PARAM(threads_share_a_pool_with_exact_accounting, thread_arenas_gen_params),
 	KUNIT_CASE(stats_read_in_flight_stay_in_range),
+	KUNIT_CASE(a_lowered_cap_holds_against_charges_in_flight),
 	{}
 };
 

@@ -213,7 +213,9 @@ struct zcpool_stats {
 /**
  * struct zcpool_limits - lower the pool's cap, set pool flags
  * @max_bytes: (in) the new cap, 0 to keep it; it may only go down and not
- *             below what the pool holds (EINVAL otherwise).
+ *             below what the pool holds (EINVAL otherwise). A cap
+ *             granted holds at once: pages taken meanwhile by another
+ *             thread either count (this call fails) or are refused.
  *             (out) the cap now in force.
  * @flags:     (in) ZCPOOL_POOL_* flags to set (they cannot be cleared);
  *             (out) the pool's flags now.
