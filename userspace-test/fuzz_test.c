@@ -119,16 +119,33 @@ static int class_of(uint64_t size)
 }
 
 /*
- * Whether a request is served as a page run, as far as the model knows:
- * beyond the small sizes, or rounded to a class whose run would hold one
- * element. An alignment above 16 may move a small request to another
- * class, which the model does not follow: those count as not known.
+ * The class that serves a small @size at @align (zcpool_pool_alloc()'s
+ * rule): the first from @size's on whose size is a multiple of @align,
+ * or -1 for a page run (beyond the small sizes, or aligned above a page).
+ */
+static int class_at(uint64_t size, uint64_t align)
+{
+	int cls = class_of(size);
+
+	if (cls < 0 || align <= 16)
+		return cls;
+	if (align > g.page)
+		return -1;
+	for (; cls < (int)g.nr_classes; cls++)
+		if (zc_class_size(cls) % align == 0)
+			return cls;
+	return -1;
+}
+
+/*
+ * Whether a request is served as a page run: it has no class at its
+ * alignment, or its class's run would hold one element.
  */
 static int known_run(uint64_t size, uint64_t align)
 {
-	if (size > g.small_max)
-		return 1;
-	return align <= 16 && zc_class_is_run(class_of(size), g.page);
+	int cls = class_at(size, align);
+
+	return cls < 0 || zc_class_is_run(cls, g.page);
 }
 
 /* --- patterns: written through the allocation's mapping -------------------- */
@@ -570,7 +587,7 @@ static void op_stats(int p)
 	struct pool *pl = &g.pools[p];
 	uint64_t class_live[256] = { 0 }, want_class[256] = { 0 }, sum = 0;
 	uint64_t huge = 0, runs = 0;
-	unsigned int i, ambiguous = 0;
+	unsigned int i;
 	struct zcpool_stats st;
 	int ret;
 
@@ -587,10 +604,8 @@ static void op_stats(int p)
 			huge++;
 		else if (known_run(a->size, a->align))
 			runs++;
-		else if (a->align > 16)
-			ambiguous++;	/* the arena may serve it as a run */
 		else
-			want_class[class_of(a->size)]++;
+			want_class[class_at(a->size, a->align)]++;
 	}
 	if (st.live != pl->nr_live || st.bytes_requested != pl->requested ||
 	    st.allocs != pl->allocs || st.frees != pl->frees)
@@ -603,7 +618,7 @@ static void op_stats(int p)
 		MISMATCH("pool %d: %u classes, INFO-derived %u", p, st.nr_classes, g.nr_classes);
 	for (i = 0; i < st.nr_classes && i < 256; i++) {
 		sum += class_live[i];
-		if (!ambiguous && class_live[i] != want_class[i])
+		if (class_live[i] != want_class[i])
 			MISMATCH("pool %d: class %u has %llu live, model %llu", p, i,
 				 (unsigned long long)class_live[i], (unsigned long long)want_class[i]);
 	}
@@ -611,7 +626,7 @@ static void op_stats(int p)
 		MISMATCH("pool %d: classes %llu + runs %llu + huge %llu != live %llu", p,
 			 (unsigned long long)sum, (unsigned long long)st.runs_live,
 			 (unsigned long long)st.huge_live, (unsigned long long)st.live);
-	if (st.huge_live != huge || (!ambiguous && st.runs_live != runs))
+	if (st.huge_live != huge || st.runs_live != runs)
 		MISMATCH("pool %d: huge %llu/%llu runs %llu/%llu", p,
 			 (unsigned long long)st.huge_live, (unsigned long long)huge,
 			 (unsigned long long)st.runs_live, (unsigned long long)runs);
