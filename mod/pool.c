@@ -397,6 +397,12 @@ static unsigned long pool_huge_slots(const struct zcpool_pool *pool, u64 size)
 	return (size + pool_slot_bytes(pool) - 1) >> pool->slot_shift;
 }
 
+/* The order of the smallest chunk that serves runs of 2^@need_order pages. */
+static unsigned int pool_chunk_least_order(unsigned int need_order)
+{
+	return max_t(unsigned int, need_order, ZCPOOL_CHUNK_MIN_ORDER);
+}
+
 /*
  * A chunk for @arena of at least 2^@need_order pages, published in the
  * window: the pool's order if the page allocator and the caps allow it,
@@ -405,7 +411,7 @@ static unsigned long pool_huge_slots(const struct zcpool_pool *pool, u64 size)
 static struct zcpool_chunk *pool_chunk_new(struct zcpool_pool *pool, struct zcpool_arena *arena,
 					   unsigned int need_order)
 {
-	unsigned int min_order = max_t(unsigned int, need_order, ZCPOOL_CHUNK_MIN_ORDER);
+	unsigned int min_order = pool_chunk_least_order(need_order);
 	struct zcpool_chunk *chunk = NULL;
 	int err = -ENOMEM;
 	int order;
@@ -926,18 +932,37 @@ static unsigned long pool_release_spares(struct zcpool_pool *pool)
 }
 
 /*
- * What a pool at its cap, or refused by the page allocator, can give back
- * to try again: all that zcpool_pool_reclaim() gives the shrinker (the
- * per-CPU caches, the arenas' empty chunks, their reserves included, and
- * the spares). Returns whether there was any. The reserves too: each
- * arena keeps one empty chunk against churn, counted against the cap, and
- * a pool at its cap with nothing live refused a huge allocation (or an
- * allocation on a CPU whose arena had no chunk) that fits under the cap
- * once they are gone.
+ * Whether @bytes more would pass the module's total cap but not @pool's
+ * own: what other pools hold idle could then make room.
  */
-static bool pool_give_back(struct zcpool_pool *pool)
+static bool pool_total_cap_binds(struct zcpool_pool *pool, u64 bytes)
 {
-	return zcpool_pool_reclaim(pool) != 0;
+	u64 total_max = READ_ONCE(zcpool_params.total_max_bytes);
+	u64 total = atomic64_read(&pool_total_held);
+	u64 held = atomic64_read(&pool->held);
+	u64 max = READ_ONCE(pool->max_bytes);
+
+	return (bytes > total_max || total > total_max - bytes) &&
+	       bytes <= max && held <= max - bytes;
+}
+
+/*
+ * What a pool at a cap, or refused by the page allocator, can give back
+ * to try again before taking @bytes: all that zcpool_pool_reclaim() gives
+ * the shrinker (the per-CPU caches, the arenas' empty chunks, their
+ * reserves included, and the spares). Returns whether there was any. The
+ * reserves too: each arena keeps one empty chunk against churn, counted
+ * against the cap, and a pool at its cap with nothing live refused a huge
+ * allocation (or an allocation on a CPU whose arena had no chunk) that
+ * fits under the cap once they are gone. When the pool had nothing to give
+ * and the module's total cap is what refuses, the other pools give back
+ * theirs: idle memory of one pool does not turn into -EDQUOT for another.
+ */
+static bool pool_give_back(struct zcpool_pool *pool, u64 bytes)
+{
+	if (zcpool_pool_reclaim(pool))
+		return true;
+	return pool_total_cap_binds(pool, bytes) && zcpool_shrinker_reclaim_others(pool);
 }
 
 /*
@@ -1038,7 +1063,8 @@ static int pool_alloc_huge(struct zcpool_pool *pool, u64 size, u32 flags, u64 *o
 	} else {
 		huge = pool_huge_new(pool, size, nr_pages, nr_slots);
 		/* As for chunks: caching never turns into -EDQUOT or -ENOMEM. */
-		if (IS_ERR(huge) && PTR_ERR(huge) != -EINTR && pool_give_back(pool))
+		if (IS_ERR(huge) && PTR_ERR(huge) != -EINTR &&
+		    pool_give_back(pool, (u64)nr_pages << PAGE_SHIFT))
 			huge = pool_huge_new(pool, size, nr_pages, nr_slots);
 		if (IS_ERR(huge))
 			return PTR_ERR(huge);
@@ -1396,7 +1422,8 @@ static int pool_arena_alloc(struct zcpool_pool *pool, struct zcpool_arena *arena
 		 * hold is all there is to get: give it back and try once more,
 		 * so that caching never turns into -EDQUOT or -ENOMEM.
 		 */
-		if (gave_back || !pool_give_back(pool))
+		if (gave_back ||
+		    !pool_give_back(pool, PAGE_SIZE << pool_chunk_least_order(req->need_order)))
 			break;
 		gave_back = true;
 	}

@@ -111,6 +111,33 @@ unsigned long zcpool_shrinker_scan(struct shrinker *shrinker, struct shrink_cont
 EXPORT_SYMBOL_IF_KUNIT(zcpool_shrinker_scan);
 
 /**
+ * zcpool_shrinker_reclaim_others() - give back what other pools hold idle
+ * @pool: the pool that asks, which its caller reclaimed already: skipped.
+ *
+ * For a pool that the module's total cap refused: the other pools' caches,
+ * reserves and spares count against that cap too, and would otherwise go
+ * back only when the shrinker ran.
+ *
+ * Context: process context, may sleep (the mutex, release hooks); no
+ * zcpool lock held.
+ * Return: what the other pools gave back, as zcpool_pool_reclaim() counts
+ * it; 0 when a fatal signal interrupted the wait for the list.
+ */
+unsigned long zcpool_shrinker_reclaim_others(struct zcpool_pool *pool)
+{
+	struct zcpool_shrinker_node *sn;
+	unsigned long freed = 0;
+
+	if (mutex_lock_killable(&shrinker_lock))
+		return 0;
+	list_for_each_entry(sn, &shrinker_pools, node)
+		if (sn->pool != pool)
+			freed += zcpool_pool_reclaim(sn->pool);
+	mutex_unlock(&shrinker_lock);
+	return freed;
+}
+
+/**
  * zcpool_shrinker_init() - register the shrinker
  *
  * Context: module init.

@@ -1236,6 +1236,21 @@ TEST_F(reload, total_cap_is_edquot)
 	ASSERT_EQ(0, zc_stats(self->fd2, &st, NULL));
 	EXPECT_EQ(2, st.live);
 	EXPECT_EQ(2 * chunk, st.bytes_held);
+	/*
+	 * Freed, the first pool's 4 MiB are idle (a spare, cached, or an
+	 * empty chunk) but still its own: the total cap has them given back
+	 * before it refuses the second pool.
+	 */
+	EXPECT_EQ(0, zc_free(self->fd, off));
+	ASSERT_EQ(0, zc_stats(self->fd, &st, NULL));
+	EXPECT_EQ(0, st.live);
+	EXPECT_EQ(4 * chunk, st.bytes_held);
+	EXPECT_EQ(0, zc_alloc(self->fd2, chunk, 0, 0, &off2));
+	ASSERT_EQ(0, zc_stats(self->fd, &st, NULL));
+	EXPECT_EQ(0, st.bytes_held);
+	EXPECT_EQ(0, zc_alloc(self->fd, 3 * chunk, 0, 0, &off));
+	/* In use, memory counts: 3 + 3 of 6 MiB, and the second pool stops. */
+	EXPECT_EQ(EDQUOT, zc_alloc(self->fd2, chunk, 0, 0, &off2));
 	close(self->fd);
 	self->fd = -1;
 	/* The first pool is gone with its fd: its bytes count no more. */

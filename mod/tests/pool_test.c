@@ -1008,6 +1008,53 @@ static void total_cap_stops_allocation_with_edquot(struct kunit *test)
 	check_model(test, pool, m, 2 * SMALL_CHUNK);
 }
 
+/*
+ * At the module's total cap, what other pools hold idle (here another
+ * pool's reserve chunk) goes back before a pool is refused: it went back
+ * only when the shrinker ran, and the pool got -EDQUOT meanwhile.
+ */
+static void the_total_cap_takes_back_other_pools_idle_memory(struct kunit *test)
+{
+	struct pool_ctx *ctx = test->priv;
+	struct zcpool_pool_config cfg = {
+		.chunk_order = SMALL_ORDER,
+		.nr_arenas = 1,
+		.max_run_pages = BIT(SMALL_ORDER),
+	};
+	struct zcpool_pool_stats *st = new_stats(test);
+	struct zcpool_pool *busy, *idle;
+	u64 a, b, c;
+
+	idle = zcpool_pool_create(&cfg);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, idle);
+	ctx->pool2 = idle;
+	/* Emptied, its chunk stays as its arena's reserve. */
+	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(idle, 16, 0, 0, &a), 0);
+	KUNIT_ASSERT_EQ(test, zcpool_pool_free(idle, a), 0);
+	zcpool_pool_stats(idle, st);
+	KUNIT_ASSERT_EQ(test, st->bytes_held, SMALL_CHUNK);
+
+	busy = new_pool(test, SMALL_ORDER, 0, 1);
+	ctx->saved_total_max = zcpool_params.total_max_bytes;
+	ctx->restore_total_max = true;
+	WRITE_ONCE(zcpool_params.total_max_bytes, zcpool_pool_total_held() + SMALL_CHUNK);
+	/* One chunk fits beside the idle one; a second only in its place. */
+	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(busy, SMALL_CHUNK, 0, 0, &b), 0);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_alloc(busy, SMALL_CHUNK, 0, 0, &c), 0);
+	zcpool_pool_stats(idle, st);
+	KUNIT_EXPECT_EQ(test, st->bytes_held, 0);
+	zcpool_pool_stats(busy, st);
+	KUNIT_EXPECT_EQ(test, st->bytes_held, 2 * SMALL_CHUNK);
+	/* Nothing idle is left anywhere: the cap refuses, and nothing moved. */
+	KUNIT_EXPECT_EQ(test, zcpool_pool_alloc(busy, PAGE_SIZE, 0, 0, &a), -EDQUOT);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_alloc(idle, 16, 0, 0, &a), -EDQUOT);
+	zcpool_pool_stats(busy, st);
+	KUNIT_EXPECT_EQ(test, st->bytes_held, 2 * SMALL_CHUNK);
+	KUNIT_EXPECT_EQ(test, st->live, 2);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_free(busy, b), 0);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_free(busy, c), 0);
+}
+
 static void max_page_order_forces_smaller_chunks(struct kunit *test)
 {
 	struct pool_ctx *ctx = test->priv;
@@ -3256,6 +3303,7 @@ static struct kunit_case zcpool_pool_cases[] = {
 	KUNIT_CASE(pool_cap_stops_allocation_with_edquot),
 	KUNIT_CASE(pool_cap_is_lowered_never_raised),
 	KUNIT_CASE(total_cap_stops_allocation_with_edquot),
+	KUNIT_CASE(the_total_cap_takes_back_other_pools_idle_memory),
 	KUNIT_CASE(max_page_order_forces_smaller_chunks),
 	KUNIT_CASE(empty_chunks_drain_beyond_the_reserve),
 	KUNIT_CASE(chunks_move_between_usage_lists_and_drain),

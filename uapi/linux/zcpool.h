@@ -91,7 +91,9 @@ struct zcpool_info {
  *           again, and the pool's counters of allocations and frees
  *           count both);
  *   EDQUOT  the pool's cap (ZCPOOL_IOC_LIMITS) or the module's total cap
- *           (total_max_bytes) would be exceeded;
+ *           (total_max_bytes) would be exceeded, even once the pool, and
+ *           for the total cap every pool, gave back what it held idle
+ *           (cached allocations, empty chunks, spare huge ones);
  *   ENOMEM  the kernel had no memory (or the memory cgroup's limit was hit);
  *   EINTR   a fatal signal stopped the call (the process is being killed);
  *   ENOTTY  an unknown command.
