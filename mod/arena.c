@@ -27,9 +27,10 @@
  *     allocations are taken out first and then given to the arena). A
  *     drain holds the cache's drain_lock (mutex), freezes the magazines,
  *     and takes arena locks (2) one at a time to give them back.
- *  The shrinker's mutex (shrinker.c) is outermost: held while the shrinker
- *  reclaims a pool, which takes the drain mutex and 2 and calls the
- *  release hook; never held across an allocation.
+ *  The shrinker's mutex (shrinker.c) is outermost: held while the shrinker,
+ *  or a pool the module's total cap refused, reclaims a pool, which takes
+ *  the drain mutex and 2 and calls the release hook; held in an allocation
+ *  call only there, with no other zcpool lock held.
  *
  * Lockless: looking a chunk up by window offset (xa_load() under RCU; a
  * chunk's arena, pages, order and slot never change once published, and

@@ -931,19 +931,30 @@ static unsigned long pool_release_spares(struct zcpool_pool *pool)
 	return pool_huge_release(pool, &spares);
 }
 
+/**
+ * zcpool_pool_total_room() - whether all pools together may take more
+ * @bytes: how much more.
+ *
+ * Context: any context; a snapshot.
+ * Return: true if @bytes more fit under the module's total cap now.
+ */
+bool zcpool_pool_total_room(u64 bytes)
+{
+	u64 total_max = READ_ONCE(zcpool_params.total_max_bytes);
+
+	return bytes <= total_max && (u64)atomic64_read(&pool_total_held) <= total_max - bytes;
+}
+
 /*
  * Whether @bytes more would pass the module's total cap but not @pool's
  * own: what other pools hold idle could then make room.
  */
 static bool pool_total_cap_binds(struct zcpool_pool *pool, u64 bytes)
 {
-	u64 total_max = READ_ONCE(zcpool_params.total_max_bytes);
-	u64 total = atomic64_read(&pool_total_held);
 	u64 held = atomic64_read(&pool->held);
 	u64 max = READ_ONCE(pool->max_bytes);
 
-	return (bytes > total_max || total > total_max - bytes) &&
-	       bytes <= max && held <= max - bytes;
+	return !zcpool_pool_total_room(bytes) && bytes <= max && held <= max - bytes;
 }
 
 /*
@@ -954,15 +965,18 @@ static bool pool_total_cap_binds(struct zcpool_pool *pool, u64 bytes)
  * reserves too: each arena keeps one empty chunk against churn, counted
  * against the cap, and a pool at its cap with nothing live refused a huge
  * allocation (or an allocation on a CPU whose arena had no chunk) that
- * fits under the cap once they are gone. When the pool had nothing to give
- * and the module's total cap is what refuses, the other pools give back
- * theirs: idle memory of one pool does not turn into -EDQUOT for another.
+ * fits under the cap once they are gone. When the module's total cap still
+ * refuses after that, the other pools give back theirs until @bytes fit:
+ * idle memory of one pool does not turn into -EDQUOT for another.
  */
 static bool pool_give_back(struct zcpool_pool *pool, u64 bytes)
 {
-	if (zcpool_pool_reclaim(pool))
-		return true;
-	return pool_total_cap_binds(pool, bytes) && zcpool_shrinker_reclaim_others(pool);
+	bool gave = zcpool_pool_reclaim(pool) != 0;
+
+	/* Its own may have been cached allocations only, or too few pages. */
+	if (pool_total_cap_binds(pool, bytes))
+		gave |= zcpool_shrinker_reclaim_others(pool, bytes) != 0;
+	return gave;
 }
 
 /*

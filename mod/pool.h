@@ -88,7 +88,9 @@ struct zcpool_pool;
  * @release:        called before pages go back to the page allocator with
  *                  the window range they covered, so that the device layer
  *                  can zap it from user mappings; may sleep, called with
- *                  no lock held; NULL when nothing maps the pool. Not
+ *                  no pool lock held, but maybe under the shrinker's
+ *                  mutex (shrinker.c): it must not create or destroy a
+ *                  pool; NULL when nothing maps the pool. Not
  *                  called by zcpool_pool_destroy(), which runs when no
  *                  mapping is left.
  * @mapped:         whether anything maps the pool now: when it says not,
@@ -213,6 +215,7 @@ unsigned int zcpool_pool_pages(struct zcpool_pool *pool, u64 offset, struct page
 struct page *zcpool_pool_page(struct zcpool_pool *pool, u64 offset);
 u64 zcpool_pool_slot_bytes(const struct zcpool_pool *pool);
 u64 zcpool_pool_total_held(void);
+bool zcpool_pool_total_room(u64 bytes);
 unsigned long zcpool_pool_drain_caches(struct zcpool_pool *pool);
 unsigned long zcpool_pool_reclaimable(struct zcpool_pool *pool);
 unsigned long zcpool_pool_reclaim(struct zcpool_pool *pool);

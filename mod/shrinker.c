@@ -3,11 +3,12 @@
  * The shrinker (see shrinker.h).
  *
  * One shrinker for the module, walking a list of pools under a mutex. The
- * mutex is held while a pool is reclaimed, so zcpool_shrinker_del() (pool
- * destroy) waits for a scan of that pool to end; it is never held across
- * an allocation, so reclaim entered from inside zcpool cannot find it held
- * by its own task, and the scan only trylocks it anyway (reclaim must not
- * wait on a pool being created or destroyed elsewhere).
+ * mutex is held while a pool is reclaimed, by the shrinker or for a pool
+ * that the module's total cap refused (zcpool_shrinker_reclaim_others()),
+ * so zcpool_shrinker_del() (pool destroy) waits for a reclaim of that pool
+ * to end. The scan only trylocks it, so that direct reclaim entered from
+ * under it (or from inside zcpool) cannot wait on it, nor on a pool being
+ * created or destroyed elsewhere.
  *
  * Objects, for the shrinker core, are cached allocations plus pages of
  * reserve chunks: both are what one scan gives back, and both are cheap to
@@ -112,27 +113,33 @@ EXPORT_SYMBOL_IF_KUNIT(zcpool_shrinker_scan);
 
 /**
  * zcpool_shrinker_reclaim_others() - give back what other pools hold idle
- * @pool: the pool that asks, which its caller reclaimed already: skipped.
+ * @pool:  the pool that asks, which its caller reclaimed already: skipped.
+ * @bytes: what it needs under the module's total cap.
  *
  * For a pool that the module's total cap refused: the other pools' caches,
  * reserves and spares count against that cap too, and would otherwise go
- * back only when the shrinker ran.
+ * back only when the shrinker ran. Pools with nothing idle are passed over,
+ * and the walk stops once @bytes fit, so that a caller refused over and
+ * over costs the busy pools no more than it must.
  *
  * Context: process context, may sleep (the mutex, release hooks); no
  * zcpool lock held.
  * Return: what the other pools gave back, as zcpool_pool_reclaim() counts
  * it; 0 when a fatal signal interrupted the wait for the list.
  */
-unsigned long zcpool_shrinker_reclaim_others(struct zcpool_pool *pool)
+unsigned long zcpool_shrinker_reclaim_others(struct zcpool_pool *pool, u64 bytes)
 {
 	struct zcpool_shrinker_node *sn;
 	unsigned long freed = 0;
 
 	if (mutex_lock_killable(&shrinker_lock))
 		return 0;
-	list_for_each_entry(sn, &shrinker_pools, node)
-		if (sn->pool != pool)
+	list_for_each_entry(sn, &shrinker_pools, node) {
+		if (zcpool_pool_total_room(bytes))
+			break;
+		if (sn->pool != pool && zcpool_pool_reclaimable(sn->pool))
 			freed += zcpool_pool_reclaim(sn->pool);
+	}
 	mutex_unlock(&shrinker_lock);
 	return freed;
 }

@@ -29,6 +29,6 @@ void zcpool_shrinker_add(struct zcpool_shrinker_node *sn, struct zcpool_pool *po
 void zcpool_shrinker_del(struct zcpool_shrinker_node *sn);
 unsigned long zcpool_shrinker_count(struct shrinker *shrinker, struct shrink_control *sc);
 unsigned long zcpool_shrinker_scan(struct shrinker *shrinker, struct shrink_control *sc);
-unsigned long zcpool_shrinker_reclaim_others(struct zcpool_pool *pool);
+unsigned long zcpool_shrinker_reclaim_others(struct zcpool_pool *pool, u64 bytes);
 
 #endif /* _ZCPOOL_SHRINKER_H */

@@ -1009,9 +1009,12 @@ static void total_cap_stops_allocation_with_edquot(struct kunit *test)
 }
 
 /*
- * At the module's total cap, what other pools hold idle (here another
- * pool's reserve chunk) goes back before a pool is refused: it went back
- * only when the shrinker ran, and the pool got -EDQUOT meanwhile.
+ * At the module's total cap, what other pools hold idle (here two other
+ * pools' reserve chunks) goes back before a pool is refused: it went back
+ * only when the shrinker ran, and the pool got -EDQUOT meanwhile. The
+ * asking pool gives back its own first, here a cached element whose chunk
+ * stays in use: that alone makes no room, and must not end the give-back.
+ * Only as much goes back as the request needs: one of the two reserves.
  */
 static void the_total_cap_takes_back_other_pools_idle_memory(struct kunit *test)
 {
@@ -1022,37 +1025,48 @@ static void the_total_cap_takes_back_other_pools_idle_memory(struct kunit *test)
 		.max_run_pages = BIT(SMALL_ORDER),
 	};
 	struct zcpool_pool_stats *st = new_stats(test);
-	struct zcpool_pool *busy, *idle;
-	u64 a, b, c;
+	struct zcpool_pool *busy, *idle, *idle2;
+	u64 a, b, c, held, held2;
 
 	idle = zcpool_pool_create(&cfg);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, idle);
 	ctx->pool2 = idle;
-	/* Emptied, its chunk stays as its arena's reserve. */
-	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(idle, 16, 0, 0, &a), 0);
-	KUNIT_ASSERT_EQ(test, zcpool_pool_free(idle, a), 0);
-	zcpool_pool_stats(idle, st);
-	KUNIT_ASSERT_EQ(test, st->bytes_held, SMALL_CHUNK);
-
 	busy = new_pool(test, SMALL_ORDER, 0, 1);
+	idle2 = zcpool_pool_create(&cfg);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, idle2);
+	/* Emptied, their chunks stay as their arenas' reserves. */
+	KUNIT_EXPECT_EQ(test, zcpool_pool_alloc(idle, 16, 0, 0, &a), 0);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_free(idle, a), 0);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_alloc(idle2, 16, 0, 0, &a), 0);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_free(idle2, a), 0);
+	/* The asking pool: one element live, one cached, in one chunk. */
+	KUNIT_EXPECT_EQ(test, zcpool_pool_alloc(busy, 16, 0, 0, &a), 0);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_alloc(busy, 16, 0, 0, &b), 0);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_free(busy, b), 0);
+
 	ctx->saved_total_max = zcpool_params.total_max_bytes;
 	ctx->restore_total_max = true;
-	WRITE_ONCE(zcpool_params.total_max_bytes, zcpool_pool_total_held() + SMALL_CHUNK);
-	/* One chunk fits beside the idle one; a second only in its place. */
-	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(busy, SMALL_CHUNK, 0, 0, &b), 0);
+	WRITE_ONCE(zcpool_params.total_max_bytes, zcpool_pool_total_held());
+	/* A whole chunk's run needs a chunk: only a reserve can make room. */
 	KUNIT_EXPECT_EQ(test, zcpool_pool_alloc(busy, SMALL_CHUNK, 0, 0, &c), 0);
 	zcpool_pool_stats(idle, st);
-	KUNIT_EXPECT_EQ(test, st->bytes_held, 0);
-	zcpool_pool_stats(busy, st);
-	KUNIT_EXPECT_EQ(test, st->bytes_held, 2 * SMALL_CHUNK);
-	/* Nothing idle is left anywhere: the cap refuses, and nothing moved. */
-	KUNIT_EXPECT_EQ(test, zcpool_pool_alloc(busy, PAGE_SIZE, 0, 0, &a), -EDQUOT);
-	KUNIT_EXPECT_EQ(test, zcpool_pool_alloc(idle, 16, 0, 0, &a), -EDQUOT);
+	held = st->bytes_held;
+	zcpool_pool_stats(idle2, st);
+	held2 = st->bytes_held;
+	KUNIT_EXPECT_EQ(test, held + held2, SMALL_CHUNK);
 	zcpool_pool_stats(busy, st);
 	KUNIT_EXPECT_EQ(test, st->bytes_held, 2 * SMALL_CHUNK);
 	KUNIT_EXPECT_EQ(test, st->live, 2);
-	KUNIT_EXPECT_EQ(test, zcpool_pool_free(busy, b), 0);
-	KUNIT_EXPECT_EQ(test, zcpool_pool_free(busy, c), 0);
+	/* The other reserve goes for the next; then nothing idle is left. */
+	KUNIT_EXPECT_EQ(test, zcpool_pool_alloc(busy, SMALL_CHUNK, 0, 0, &b), 0);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_alloc(busy, SMALL_CHUNK, 0, 0, &a), -EDQUOT);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_alloc(idle, 16, 0, 0, &a), -EDQUOT);
+	zcpool_pool_stats(busy, st);
+	KUNIT_EXPECT_EQ(test, st->bytes_held, 3 * SMALL_CHUNK);
+	KUNIT_EXPECT_EQ(test, st->live, 3);
+	zcpool_pool_stats(idle2, st);
+	KUNIT_EXPECT_EQ(test, st->bytes_held, 0);
+	zcpool_pool_destroy(idle2);
 }
 
 static void max_page_order_forces_smaller_chunks(struct kunit *test)
