@@ -117,6 +117,8 @@ static const struct file_operations zcpool_dev_fops = {
 	.open = zcpool_dev_open,
 	.release = zcpool_dev_release,
 	.mmap = zcpool_mmap,
+	/* Nothing to write back: msync() of a mapping succeeds (else EINVAL). */
+	.fsync = noop_fsync,
 	.unlocked_ioctl = zcpool_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.show_fdinfo = zcpool_dev_show_fdinfo,

@@ -415,6 +415,29 @@ TEST_F(pool, read_only_fd)
 	close(fd);
 }
 
+/*
+ * msync() on a pool mapping succeeds and keeps the data: the memory has no
+ * backing store to write to, and portable code that syncs every shared
+ * mapping must not fail on it (without an fsync the VFS said EINVAL).
+ */
+TEST_F(pool, msync_succeeds_and_keeps_the_data)
+{
+	const uint64_t size = 2 * self->page;
+	uint64_t off;
+	char *p;
+
+	ASSERT_EQ(0, zc_alloc(self->fd, size, 0, 0, &off));
+	p = map_at(self->fd, off, size, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, p);
+	zc_fill(p, off, size, 5);
+	EXPECT_EQ(0, msync(p, size, MS_SYNC) ? errno : 0);
+	EXPECT_EQ(0, msync(p, size, MS_ASYNC) ? errno : 0);
+	EXPECT_EQ(0, msync(p, size, MS_SYNC | MS_INVALIDATE) ? errno : 0);
+	EXPECT_EQ(-1, zc_check(p, off, size, 5)) TH_LOG("msync must not change the data");
+	EXPECT_EQ(0, munmap(p, size));
+	EXPECT_EQ(0, zc_free(self->fd, off));
+}
+
 TEST_F(pool, mprotect)
 {
 	const uint64_t size = 2 * self->page;
