@@ -293,24 +293,34 @@ static uint64_t nonzero_bytes(int fd, uint64_t page, uint64_t off, uint64_t size
 	return bad;
 }
 
-static void fill_and_free_pool(int fd, uint64_t page, uint64_t bytes, uint64_t piece)
+/*
+ * Mark @nr pieces of @piece bytes, all live at once (a piece freed before
+ * the next is taken would come back as the next: one mark, @nr times),
+ * then free them all.
+ */
+static void fill_and_free_pool(int fd, unsigned int nr, uint64_t piece)
 {
-	uint64_t off, done;
+	uint64_t off[16];
+	unsigned int i, n;
 
-	for (done = 0; done < bytes; done += piece) {
+	for (n = 0; n < nr && n < 16; n++) {
 		uint64_t *m;
-		uint64_t i;
+		uint64_t j;
 
-		if (zc_alloc(fd, piece, 0, 0, &off))
+		if (zc_alloc(fd, piece, 0, 0, &off[n]))
 			break;
-		m = mmap(NULL, piece, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, off);
-		if (m == MAP_FAILED)
+		m = mmap(NULL, piece, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd,
+			 off[n]);
+		if (m == MAP_FAILED) {
+			n++;
 			break;
-		for (i = 0; i < piece / 8; i++)
-			m[i] = OTHER_MARK;
+		}
+		for (j = 0; j < piece / 8; j++)
+			m[j] = OTHER_MARK;
 		munmap(m, piece);
-		zc_free(fd, off);
 	}
+	for (i = 0; i < n; i++)
+		zc_free(fd, off[i]);
 }
 
 TEST_F_TIMEOUT(leak, new_memory_reads_zero, 300)
@@ -337,7 +347,7 @@ TEST_F_TIMEOUT(leak, new_memory_reads_zero, 300)
 		/* Another pool fills 4 chunks with its mark and gives them back. */
 		fd = open(ZCPOOL_DEV, O_RDWR | O_CLOEXEC);
 		ASSERT_LE(0, fd);
-		fill_and_free_pool(fd, self->page, 4 * self->chunk, self->chunk);
+		fill_and_free_pool(fd, 4, self->chunk);
 		close(fd);
 	}
 	/* ZERO clears reuse inside one pool. */
