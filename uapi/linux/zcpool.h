@@ -207,7 +207,9 @@ struct zcpool_stats {
 
 /*
  * A free zaps every page the allocation held from every mapping, so that a
- * use after free faults (a debug aid; slower).
+ * use after free faults (a debug aid; slower). References taken before the
+ * free (pinned IO buffers, pipes filled by vmsplice()) keep the pages they
+ * hold, which the pool may hand out again: zapping cannot revoke them.
  */
 #define ZCPOOL_POOL_ZAP_ON_FREE		0x1U
 #define ZCPOOL_POOL_VALID_FLAGS		(ZCPOOL_POOL_ZAP_ON_FREE)
