@@ -255,7 +255,8 @@ static void random_ops_match_an_array_of_flags(struct kunit *test)
 {
 	unsigned int n = *(const unsigned int *)test->param_value;
 	struct zcpool_subpage *sp = new_subpage(test, n);
-	unsigned int nr_live = 0, i, probe;
+	unsigned int nr_live = 0, fills = 0, drains = 0, i, probe;
+	bool filling = true, do_free;
 	struct rnd_state rnd;
 	unsigned int *live;
 	bool *used;
@@ -269,7 +270,14 @@ static void random_ops_match_an_array_of_flags(struct kunit *test)
 	seed_random_case(test, &rnd);
 
 	for (op = 0; op < RANDOM_OPS; op++) {
-		if (nr_live && prandom_u32_state(&rnd) % 2) {
+		/*
+		 * Phases of 3 to 1, filling until full and draining until
+		 * empty: an even coin would wander a few hundred from where
+		 * it started and never fill the largest subpage.
+		 */
+		do_free = prandom_u32_state(&rnd) % 4 == 0;
+		do_free = filling ? do_free : !do_free;
+		if (nr_live && do_free) {
 			i = prandom_u32_state(&rnd) % nr_live;
 			KUNIT_ASSERT_EQ_MSG(test, zcpool_subpage_free(sp, live[i]), 0,
 					    "op %u: free(%u)", op, live[i]);
@@ -279,6 +287,8 @@ static void random_ops_match_an_array_of_flags(struct kunit *test)
 			got = zcpool_subpage_alloc(sp);
 			if (nr_live == n) {
 				KUNIT_ASSERT_EQ_MSG(test, got, -ENOSPC, "op %u", op);
+				fills += filling;
+				filling = false;
 			} else {
 				KUNIT_ASSERT_GE_MSG(test, got, 0, "op %u", op);
 				KUNIT_ASSERT_LT_MSG(test, (unsigned int)got, n, "op %u", op);
@@ -294,7 +304,14 @@ static void random_ops_match_an_array_of_flags(struct kunit *test)
 					    "op %u: free(%u)", op, probe);
 		KUNIT_ASSERT_EQ_MSG(test, zcpool_subpage_nr_free(sp), n - nr_live, "op %u", op);
 		KUNIT_ASSERT_TRUE_MSG(test, check_subpage(test, sp), "op %u", op);
+		if (!nr_live && !filling) {
+			drains++;
+			filling = true;
+		}
 	}
+	kunit_info(test, "%u elements: filled %u times, drained %u times", n, fills, drains);
+	KUNIT_EXPECT_GT(test, fills, 1);
+	KUNIT_EXPECT_GT(test, drains, 1);
 	while (nr_live)
 		KUNIT_ASSERT_EQ(test, zcpool_subpage_free(sp, live[--nr_live]), 0);
 	KUNIT_EXPECT_TRUE(test, zcpool_subpage_is_empty(sp));
