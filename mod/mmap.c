@@ -78,8 +78,13 @@
 /* Set through debugfs (stats.c) by tests: see the top of this file. */
 u32 zcpool_mmap_fault_race_delay_us;
 
-/* A longer sleep than any race test needs would only hang the faulting task. */
-#define MMAP_FAULT_RACE_DELAY_MAX_US	10000
+/*
+ * A longer sleep than any race test needs would only hang the faulting
+ * task; a free and a give-back to the page allocator (a drain, a grace
+ * period) take some 10 ms on a debug kernel under TCG, and a fault must
+ * be able to sleep across them.
+ */
+#define MMAP_FAULT_RACE_DELAY_MAX_US	100000
 
 /*
  * Pages one fault maps: the faulting page and the live pages after it, up

@@ -408,6 +408,8 @@ struct race {
 	uint64_t len;
 	long page;
 	volatile int stop;
+	int paced;		/* touch only while live is set */
+	volatile int live;
 	unsigned long touched;
 	unsigned long faulted;
 	unsigned int seed;
@@ -422,6 +424,10 @@ static void *race_toucher(void *arg)
 
 	catch_sigbus();
 	while (!r->stop) {
+		if (r->paced && !r->live) {
+			usleep(200);
+			continue;
+		}
 		off = (uint64_t)(rand_r(&seed) % (r->len / r->page)) * r->page;
 		if (touch(r->map + off, rand_r(&seed) & 1, 0x5a, NULL))
 			faulted++;
@@ -498,6 +504,88 @@ TEST_F_TIMEOUT(race, faults_racing_with_zaps_never_keep_a_page, 120)
 	ASSERT_EQ(0, st.live);
 	EXPECT_EQ(0, present_ptes(r.map, r.len));
 	munmap(r.map, r.len);
+}
+
+/*
+ * Faults racing with chunk releases, without ZAP_ON_FREE: a freed run
+ * stays mapped (like free(3)) until its chunk goes back to the kernel,
+ * whose release zaps it. Each round fills a chunk with runs and spills
+ * into a second, frees them all while the touchers fault random pages of
+ * the window (each fault sleeping between its lookup and its insert), and
+ * has the shrinker give both chunks back. A fault that looked a page up
+ * before the free and installed it after the release's zap would leave a
+ * PTE to a page the kernel has again: at the end none may be left.
+ */
+TEST_F_TIMEOUT(race, faults_racing_with_chunk_releases_never_keep_a_page, 120)
+{
+	enum { THREADS = 3, ROUNDS = 100, ROUND_SECONDS = 8 };
+	const char *env = getenv("ZCPOOL_SEED");
+	uint64_t run = ZCPOOL_RUN_MAX_PAGES * self->page, nr = self->chunk / run + 1, i, j;
+	struct race r = { .page = self->page, .paced = 1 };
+	unsigned long released = 0;
+	long stale = 0;
+	time_t start = time(NULL);
+	pthread_t threads[THREADS];
+	struct zcpool_stats st;
+	uint64_t *offs;
+	int t;
+
+	r.seed = env ? strtoul(env, NULL, 0) : (unsigned int)time(NULL);
+	TH_LOG("seed %u (ZCPOOL_SEED replays it)", r.seed);
+	offs = calloc(nr, sizeof(*offs));
+	ASSERT_NE(NULL, offs);
+	r.len = 2 * self->chunk;
+	r.map = map(self->fd, 0, r.len);
+	ASSERT_NE(MAP_FAILED, r.map);
+	/*
+	 * Faults that sleep longer than a free and a give-back take, so that
+	 * those looking pages up late in a round are still asleep when the
+	 * release zaps (at the fixture's 200 us, none were); they touch only
+	 * while the runs are live (faults on nothing, a SIGBUS each, starved
+	 * the rounds).
+	 */
+	ASSERT_EQ(0, zc_write_ull(RACE_DELAY, 50000));
+	for (t = 0; t < THREADS; t++)
+		ASSERT_EQ(0, pthread_create(&threads[t], NULL, race_toucher, &r));
+	/* One arena, so that the runs land in the mapped slots; touchers roam. */
+	ASSERT_EQ(0, zc_pin_to_one_cpu());
+	for (i = 0; i < ROUNDS && time(NULL) - start < ROUND_SECONDS; i++) {
+		for (j = 0; j < nr; j++)
+			ASSERT_EQ(0, zc_alloc(self->fd, run, 0, 0, &offs[j]));
+		r.live = 1;
+		usleep(60000);
+		r.live = 0;
+		for (j = 0; j < nr; j++)
+			ASSERT_EQ(0, zc_free(self->fd, offs[j]));
+		ASSERT_EQ(0, zc_drop_caches());
+		ASSERT_EQ(0, zc_stats(self->fd, &st, NULL));
+		if (st.chunks)
+			continue;
+		released++;
+		/*
+		 * Nothing is live, so no fault may map a page now: once those
+		 * asleep at the release are done, any PTE is one it missed.
+		 */
+		usleep(60000);
+		stale += present_ptes(r.map, r.len);
+	}
+	r.stop = 1;
+	for (t = 0; t < THREADS; t++)
+		pthread_join(threads[t], NULL);
+	TH_LOG("%llu rounds (%lu gave every chunk back), %lu touches, %lu faults, %ld PTEs left after a release",
+	       (unsigned long long)i, released, r.touched, r.faulted, stale);
+	EXPECT_LE(3, i);
+	EXPECT_LT(0, released);
+	EXPECT_EQ(0, stale);
+	EXPECT_LT(0, r.touched);
+	EXPECT_LT(0, r.faulted);
+	ASSERT_EQ(0, zc_drop_caches());
+	ASSERT_EQ(0, zc_stats(self->fd, &st, NULL));
+	ASSERT_EQ(0, st.live);
+	ASSERT_EQ(0, st.chunks);
+	EXPECT_EQ(0, present_ptes(r.map, r.len));
+	munmap(r.map, r.len);
+	free(offs);
 }
 
 /*
