@@ -79,7 +79,8 @@ static struct {
 	unsigned int nr_classes;
 	unsigned long mismatches;
 	unsigned long n_alloc, n_free, n_batch, n_bad, n_stats, n_limits, n_map, n_verify;
-	unsigned long n_fork, n_pass, n_reopen, n_sigbus, n_ghost_reads;
+	unsigned long n_fork, n_pass, n_reopen, n_sigbus, n_ghost_reads, n_ghost_zapped;
+	unsigned long n_give_back;
 	uint64_t bytes_checked;
 	struct __test_metadata *meta;
 } g;
@@ -442,6 +443,18 @@ static void op_free(int p)
 	drop_live(p, i, p == 0 && zc_rng_below(&g.rng, 3) == 0);
 }
 
+/*
+ * Have the shrinker give back what the pools hold idle: pool A's emptied
+ * chunks leave, zapped from its freed-but-mapped ghosts, and pool B may
+ * get their pages next.
+ */
+static void op_give_back(void)
+{
+	if (zc_drop_caches())
+		MISMATCH("drop_caches: %s", strerror(errno));
+	g.n_give_back++;
+}
+
 /* Read the freed-but-mapped pages of pool A: stale A data or zeros, never B's. */
 static void op_ghost_read(void)
 {
@@ -457,8 +470,10 @@ static void op_ghost_read(void)
 	for (off = 0; off < gh->len; off += g.page) {
 		uint64_t j;
 
-		if (zc_probe(gh->map + off, 0))
-			continue;	/* zapped: the chunk went back to the kernel */
+		if (zc_probe(gh->map + off, 0)) {
+			g.n_ghost_zapped++;	/* the chunk went back to the kernel */
+			continue;
+		}
 		g.n_ghost_reads++;
 		for (j = 0; j < g.page; j += 16) {
 			memcpy(&word, gh->map + off + j, 8);
@@ -1102,8 +1117,10 @@ TEST_F_TIMEOUT(fuzz, model_fuzz, 600)
 
 			if (pl->nr_live)
 				verify(p, &pl->live[zc_rng_below(&g.rng, pl->nr_live)], "at random");
-		} else if (r < 960)
+		} else if (r < 950)
 			op_ghost_read();
+		else if (r < 960)
+			op_give_back();
 		else if (r < 975)
 			op_fork();
 		else if (r < 990)
@@ -1122,10 +1139,11 @@ TEST_F_TIMEOUT(fuzz, model_fuzz, 600)
 	held = zc_debugfs_value("total_held");
 	if (pools > 0 || held > 0)
 		MISMATCH("after the last close: %lld pools, %lld bytes held", pools, held);
-	zc_figures("fuzz: %lu ops in %.0f s (%lu alloc, %lu free, %lu batch, %lu bad, %lu stats, %lu limits, %lu vm, %lu fork, %lu fd-pass, %lu reopen, %lu sigbus probes, %lu ghost pages), %llu bytes verified, seed %#llx, %lu mismatches, %lld pages leaked",
+	zc_figures("fuzz: %lu ops in %.0f s (%lu alloc, %lu free, %lu batch, %lu bad, %lu stats, %lu limits, %lu vm, %lu fork, %lu fd-pass, %lu reopen, %lu sigbus probes, %lu give-backs, %lu ghost pages read, %lu zapped), %llu bytes verified, seed %#llx, %lu mismatches, %lld pages leaked",
 		   op, zc_now() - t0, g.n_alloc, g.n_free, g.n_batch, g.n_bad, g.n_stats,
 		   g.n_limits, g.n_map, g.n_fork, g.n_pass, g.n_reopen, g.n_sigbus,
-		   g.n_ghost_reads, (unsigned long long)g.bytes_checked,
+		   g.n_give_back, g.n_ghost_reads, g.n_ghost_zapped,
+		   (unsigned long long)g.bytes_checked,
 		   (unsigned long long)seed, g.mismatches, held < 0 ? held : held / (long long)g.page);
 	EXPECT_EQ(0, g.mismatches) TH_LOG("replay with ZCPOOL_SEED=%#llx ZCPOOL_OPS=%lu",
 					  (unsigned long long)seed, ops);
