@@ -473,6 +473,7 @@ ZC_SCALE_TIMEOUT(race, threads_and_processes_share_one_pool)
 
 struct stall {
 	int uffd;
+	uint8_t *lead;		/* an ordinary page right before area */
 	uint8_t *area;		/* registered, not yet populated: the kernel faults */
 	uint8_t content[4096];	/* what the page gets once released */
 	int stalled[2];		/* pipe: the handler says the kernel is stuck */
@@ -522,9 +523,11 @@ static int stall_init(struct stall *s)
 		return -errno;
 	if (ioctl(s->uffd, UFFDIO_API, &api))
 		return -errno;
-	s->area = mmap(NULL, page_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (s->area == MAP_FAILED)
+	s->lead = mmap(NULL, 2 * page_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		       -1, 0);
+	if (s->lead == MAP_FAILED)
 		return -errno;
+	s->area = s->lead + page_size;
 	reg.range.start = (uintptr_t)s->area;
 	reg.range.len = page_size;
 	if (ioctl(s->uffd, UFFDIO_REGISTER, &reg))
@@ -807,6 +810,67 @@ TEST_F_TIMEOUT(race, free_batch_result_lost_is_not_efault_after_freeing, 60)
 		EXPECT_EQ(0, st.live) TH_LOG("the batch returned 0 but %llu of 8 are live",
 					    (unsigned long long)st.live);
 	}
+	close(pool_fd);
+}
+
+/*
+ * A FREE_BATCH of two blocks (the kernel reads and frees 16 offsets at a
+ * time) whose header turns read-only between them. The first block's
+ * offsets end the page before the userfaultfd page, the second's start
+ * it: the kernel frees the first block, reports 16 done, and stalls
+ * reading the second, while the header's page is made read-only. The
+ * second block's report then cannot be written, so its entries must be
+ * live again, the header still {16, -EFAULT}, and the call return 0.
+ */
+TEST_F_TIMEOUT(race, free_batch_report_lost_after_a_block_keeps_the_rest, 60)
+{
+	enum { BLOCK = 16, N = 2 * BLOCK };
+	struct zcpool_batch *batch;
+	struct stalled_call call;
+	struct zcpool_stats st;
+	uint64_t offs[N], *items;
+	struct stall s;
+	unsigned int i;
+	int ret;
+
+	ret = setup_pool(_metadata);
+	ASSERT_LE(0, ret);
+	if (ret)
+		SKIP(return, "the module has no batches");
+	ret = stall_init(&s);
+	if (ret == -ENOSYS || ret == -EPERM)
+		SKIP(return, "no userfaultfd here (%d)", ret);
+	ASSERT_EQ(0, ret);
+	for (i = 0; i < N; i++)
+		ASSERT_EQ(0, zc_alloc(pool_fd, i % 3 ? 200 + i : chunk_size + i, 0, 0, &offs[i]));
+	items = (uint64_t *)s.area - BLOCK;
+	memcpy(items, offs, BLOCK * sizeof(*items));
+	memcpy(s.content, offs + BLOCK, BLOCK * sizeof(*items));
+	batch = mmap(NULL, page_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, batch);
+	memset(batch, 0, sizeof(*batch));
+	batch->items = (uintptr_t)items;
+	batch->count = N;
+	stalled_start(&call, pool_fd, ZCPOOL_IOC_FREE_BATCH, batch);
+	stall_wait(&s);
+	ASSERT_EQ(0, mprotect(batch, page_size, PROT_READ));
+	stall_release(&s);
+	pthread_join(call.thread, NULL);
+	stall_fini(&s);
+	ASSERT_EQ(0, zc_stats(pool_fd, &st, NULL, 0));
+	zc_figures("free batch, header read-only after its first block: ioctl %d, done %u, error %d, %llu of %d still live",
+		   call.ret, batch->done, batch->error, (unsigned long long)st.live, N);
+	EXPECT_EQ(0, call.ret);
+	EXPECT_EQ(BLOCK, batch->done);
+	EXPECT_EQ(-EFAULT, batch->error);
+	EXPECT_EQ(BLOCK, st.live);
+	for (i = 0; i < N; i++)
+		EXPECT_EQ(i < BLOCK ? -EINVAL : 0, zc_free(pool_fd, offs[i]))
+			TH_LOG("entry %u: %s", i, i < BLOCK ? "freed by the batch" : "live again");
+	ASSERT_EQ(0, zc_stats(pool_fd, &st, NULL, 0));
+	EXPECT_EQ(0, st.live);
+	EXPECT_EQ(N, st.frees);
+	munmap(batch, page_size);
 	close(pool_fd);
 }
 
