@@ -565,6 +565,24 @@ static void stall_fini(struct stall *s)
 	pthread_join(s->handler, NULL);
 }
 
+/*
+ * The pool (setup_pool()) and a userfaultfd stall, for the tests that hold
+ * a copy open: NULL once both are ready, else why the test must skip.
+ */
+static const char *setup_stall(struct __test_metadata *_metadata, struct stall *s)
+{
+	int ret = setup_pool(_metadata);
+
+	ASSERT_LE(0, ret);
+	if (ret)
+		return "the module has no batches";
+	ret = stall_init(s);
+	if (ret == -ENOSYS || ret == -EPERM)
+		return "no userfaultfd here";
+	ASSERT_EQ(0, ret);
+	return NULL;
+}
+
 struct stalled_call {
 	int fd;
 	unsigned long cmd;
@@ -597,18 +615,14 @@ TEST_F_TIMEOUT(race, uffd_stalls_batch_copies, 300)
 	struct stall s;
 	unsigned int i, rounds = 0;
 	int ret, dupfd;
+	const char *why;
 	uint8_t *map;
 	double t0 = zc_now();
 	long long held;
 
-	ret = setup_pool(_metadata);
-	ASSERT_LE(0, ret);
-	if (ret)
-		SKIP(return, "the module has no batches");
-	ret = stall_init(&s);
-	if (ret == -ENOSYS || ret == -EPERM)
-		SKIP(return, "no userfaultfd here (%d)", ret);
-	ASSERT_EQ(0, ret);
+	why = setup_stall(_metadata, &s);
+	if (why)
+		SKIP(return, "%s", why);
 
 	for (rounds = 0; rounds < 8; rounds++) {
 		/*
@@ -768,16 +782,11 @@ TEST_F_TIMEOUT(race, free_batch_result_lost_is_not_efault_after_freeing, 60)
 	uint64_t offs[8];
 	struct stall s;
 	unsigned int i;
-	int ret;
+	const char *why;
 
-	ret = setup_pool(_metadata);
-	ASSERT_LE(0, ret);
-	if (ret)
-		SKIP(return, "the module has no batches");
-	ret = stall_init(&s);
-	if (ret == -ENOSYS || ret == -EPERM)
-		SKIP(return, "no userfaultfd here (%d)", ret);
-	ASSERT_EQ(0, ret);
+	why = setup_stall(_metadata, &s);
+	if (why)
+		SKIP(return, "%s", why);
 	/* Half of them huge: those are taken back and made live again too. */
 	for (i = 0; i < 8; i++)
 		ASSERT_EQ(0, zc_alloc(pool_fd, i % 2 ? chunk_size + i : 100 + i, 0, 0,
@@ -831,16 +840,11 @@ TEST_F_TIMEOUT(race, free_batch_report_lost_after_a_block_keeps_the_rest, 60)
 	uint64_t offs[N], *items;
 	struct stall s;
 	unsigned int i;
-	int ret;
+	const char *why;
 
-	ret = setup_pool(_metadata);
-	ASSERT_LE(0, ret);
-	if (ret)
-		SKIP(return, "the module has no batches");
-	ret = stall_init(&s);
-	if (ret == -ENOSYS || ret == -EPERM)
-		SKIP(return, "no userfaultfd here (%d)", ret);
-	ASSERT_EQ(0, ret);
+	why = setup_stall(_metadata, &s);
+	if (why)
+		SKIP(return, "%s", why);
 	for (i = 0; i < N; i++)
 		ASSERT_EQ(0, zc_alloc(pool_fd, i % 3 ? 200 + i : chunk_size + i, 0, 0, &offs[i]));
 	items = (uint64_t *)s.area - BLOCK;
