@@ -184,6 +184,41 @@ static const char *judge(const struct result *res, uint64_t limit, uint64_t chun
 	return NULL;
 }
 
+/*
+ * The judge itself, on made-up results: one held to the limit passes, and
+ * each of its clauses fails a result made to break that clause alone (the
+ * negative control below runs into the first clause only).
+ */
+TEST(the_judge_fails_each_broken_result)
+{
+	const uint64_t chunk = 4ULL << 20;
+	const struct result held = {
+		.allocated = LIMIT - chunk, .error = ENOMEM,
+		.memcg_current = LIMIT, .avail_drop = LIMIT - chunk,
+	};
+	struct result r;
+
+	EXPECT_EQ(NULL, judge(&held, LIMIT, chunk));
+	r = held;
+	r.allocated = LIMIT + 2 * chunk;
+	r.memcg_current = r.avail_drop = r.allocated;
+	EXPECT_STREQ("allocated past memory.max plus one chunk", judge(&r, LIMIT, chunk) ?: "");
+	r = held;
+	r.error = EDQUOT;
+	EXPECT_STREQ("not stopped with ENOMEM", judge(&r, LIMIT, chunk) ?: "");
+	r = held;
+	r.allocated = LIMIT - SLACK - 2 * chunk;
+	EXPECT_STREQ("stopped well below memory.max: not the limit", judge(&r, LIMIT, chunk) ?: "");
+	r = held;
+	r.memcg_current = r.allocated - 1;
+	EXPECT_STREQ("memory.current does not include the pool's pages",
+		     judge(&r, LIMIT, chunk) ?: "");
+	r = held;
+	r.avail_drop = r.allocated / 2 - 1;
+	EXPECT_STREQ("available memory did not drop with the pool's pages",
+		     judge(&r, LIMIT, chunk) ?: "");
+}
+
 TEST(memory_max_stops_a_pool)
 {
 	struct zcpool_info info;
