@@ -16,7 +16,12 @@
  *    a share of this task's allocations (task-filter, ignore-gfp-wait off,
  *    so GFP_KERNEL ones too) through random commands.
  *  - random_fail_usercopy: fail_usercopy fails copies in and out of this
- *    task: EFAULT, with nothing allocated or freed.
+ *    task: EFAULT, with nothing allocated or freed. It hooks
+ *    copy_{from,to}_user() only (INFO, STATS, LIMITS, the batch headers);
+ *    ALLOC's and FREE's fields and the batch entries move with
+ *    unsafe_get_user()/unsafe_put_user(), which it cannot fail: alloc_test
+ *    fails those with read-only and unmapped pages, race_test with pages
+ *    taken away while userfaultfd holds the copy.
  *  - nothing_leaks: after all of it zcpool's counters are back where they
  *    started, and a kmemleak scan (printed on the console, which the oracle
  *    reads) finds nothing.
