@@ -59,7 +59,7 @@
  *
  * The window between lookup and insert is a few hundred instructions, too
  * narrow for a test to hit on purpose. fault_race_delay_us in debugfs
- * (root only, 0 by default, at most 10 ms) makes every fault sleep that
+ * (root only, 0 by default, at most 100 ms) makes every fault sleep that
  * long between the two, so that the user-space race test does hit it; it
  * reports leaked pages when the recheck is taken out.
  */

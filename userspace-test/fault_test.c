@@ -410,6 +410,7 @@ struct race {
 	volatile int stop;
 	int paced;		/* touch only while live is set */
 	volatile int live;
+	int busy;		/* paced touchers past their check of live */
 	unsigned long touched;
 	unsigned long faulted;
 	unsigned int seed;
@@ -424,15 +425,22 @@ static void *race_toucher(void *arg)
 
 	catch_sigbus();
 	while (!r->stop) {
-		if (r->paced && !r->live) {
-			usleep(200);
-			continue;
+		if (r->paced) {
+			/* Counted before live is read: see the chunk release test. */
+			__sync_fetch_and_add(&r->busy, 1);
+			if (!r->live) {
+				__sync_fetch_and_sub(&r->busy, 1);
+				usleep(200);
+				continue;
+			}
 		}
 		off = (uint64_t)(rand_r(&seed) % (r->len / r->page)) * r->page;
 		if (touch(r->map + off, rand_r(&seed) & 1, 0x5a, NULL))
 			faulted++;
 		else
 			touched++;
+		if (r->paced)
+			__sync_fetch_and_sub(&r->busy, 1);
 	}
 	__sync_fetch_and_add(&r->touched, touched);
 	__sync_fetch_and_add(&r->faulted, faulted);
@@ -555,6 +563,7 @@ TEST_F_TIMEOUT(race, faults_racing_with_chunk_releases_never_keep_a_page, 120)
 		r.live = 1;
 		usleep(60000);
 		r.live = 0;
+		__sync_synchronize();	/* live before busy: pairs with the touchers */
 		for (j = 0; j < nr; j++)
 			ASSERT_EQ(0, zc_free(self->fd, offs[j]));
 		ASSERT_EQ(0, zc_drop_caches());
@@ -564,9 +573,12 @@ TEST_F_TIMEOUT(race, faults_racing_with_chunk_releases_never_keep_a_page, 120)
 		released++;
 		/*
 		 * Nothing is live, so no fault may map a page now: once those
-		 * asleep at the release are done, any PTE is one it missed.
+		 * asleep at the release are done (a fault that put a PTE in
+		 * after the zap takes it out again before it returns), any
+		 * PTE is one it missed.
 		 */
-		usleep(60000);
+		while (__sync_fetch_and_add(&r.busy, 0))
+			usleep(1000);
 		stale += present_ptes(r.map, r.len);
 	}
 	r.stop = 1;

@@ -745,7 +745,7 @@ TEST_F(io, another_pools_bytes_never_reach_io)
  * every run's first page of the stale mapping must each fail with EFAULT
  * or carry the pool's own old bytes, never what the other pool wrote.
  */
-TEST_F(io, freed_but_mapped_memory_never_carries_another_pools_bytes)
+TEST_F_TIMEOUT(io, freed_but_mapped_memory_never_carries_another_pools_bytes, 120)
 {
 	enum { CHUNKS = 16 };
 	size_t page = zc_page_size(), chunk, run, nr, len = 0, i, j;
