@@ -271,13 +271,19 @@ struct zcpool_pool {
 /* Bytes held by all pools, against zcpool_params.total_max_bytes. */
 static atomic64_t pool_total_held = ATOMIC64_INIT(0);
 
+/* Whether @bytes more than @held stay within @max, without overflow. */
+static bool held_fits(u64 held, u64 bytes, u64 max)
+{
+	return bytes <= max && held <= max - bytes;
+}
+
 /* Add @bytes to @held unless that would pass @max. */
 static bool held_add(atomic64_t *held, u64 bytes, u64 max)
 {
 	s64 old = atomic64_read(held);
 
 	do {
-		if (bytes > max || (u64)old > max - bytes)
+		if (!held_fits(old, bytes, max))
 			return false;
 	} while (!atomic64_try_cmpxchg(held, &old, old + bytes));
 	return true;
@@ -940,9 +946,8 @@ static unsigned long pool_release_spares(struct zcpool_pool *pool)
  */
 bool zcpool_pool_total_room(u64 bytes)
 {
-	u64 total_max = READ_ONCE(zcpool_params.total_max_bytes);
-
-	return bytes <= total_max && (u64)atomic64_read(&pool_total_held) <= total_max - bytes;
+	return held_fits(atomic64_read(&pool_total_held), bytes,
+			 READ_ONCE(zcpool_params.total_max_bytes));
 }
 
 /*
@@ -951,10 +956,8 @@ bool zcpool_pool_total_room(u64 bytes)
  */
 static bool pool_total_cap_binds(struct zcpool_pool *pool, u64 bytes)
 {
-	u64 held = atomic64_read(&pool->held);
-	u64 max = READ_ONCE(pool->max_bytes);
-
-	return !zcpool_pool_total_room(bytes) && bytes <= max && held <= max - bytes;
+	return !zcpool_pool_total_room(bytes) &&
+	       held_fits(atomic64_read(&pool->held), bytes, READ_ONCE(pool->max_bytes));
 }
 
 /*
@@ -1955,7 +1958,7 @@ EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_free_held);
  * @pool:   the pool.
  * @offset: the offset zcpool_pool_alloc() returned.
  *
- * As zcpool_pool_free_held(), for callers that need not know the size.
+ * As zcpool_pool_free_held(), for callers that need not know what it held.
  *
  * Context: process context, may sleep (the release hook).
  * Return: 0, or -EINVAL when @offset is not a live allocation's start.
