@@ -69,9 +69,7 @@ static long present_ptes(void *p, uint64_t len)
 	if (fd < 0)
 		return -1;
 	for (i = 0; i < len / page; i++) {
-		off_t where = ((uintptr_t)p / page + i) * sizeof(entry);
-
-		if (pread(fd, &entry, sizeof(entry), where) != sizeof(entry)) {
+		if (zc_pagemap_entry(fd, (uint8_t *)p + i * page, page, &entry)) {
 			present = -1;
 			break;
 		}

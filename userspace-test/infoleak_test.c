@@ -383,8 +383,7 @@ static uint64_t frame_of(int pagemap, const void *addr, uint64_t page)
 {
 	uint64_t entry;
 
-	if (pread(pagemap, &entry, sizeof(entry), (uintptr_t)addr / page * sizeof(entry)) !=
-	    sizeof(entry) || !(entry >> 63))
+	if (zc_pagemap_entry(pagemap, addr, page, &entry) || !(entry >> 63))
 		return 0;
 	return entry & ((1ULL << 55) - 1);
 }

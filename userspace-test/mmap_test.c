@@ -1203,8 +1203,7 @@ static int page_present(int pagemap, const void *addr, uint64_t page)
 {
 	uint64_t entry;
 
-	if (pread(pagemap, &entry, sizeof(entry), (uintptr_t)addr / page * sizeof(entry)) !=
-	    sizeof(entry))
+	if (zc_pagemap_entry(pagemap, addr, page, &entry))
 		return -1;
 	return !!(entry >> 63);
 }

@@ -378,4 +378,18 @@ static inline int zc_drop_caches(void)
 	return ret;
 }
 
+/*
+ * The /proc/self/pagemap entry of the page at @addr, from @pagemap (that
+ * file, open), without touching the page: bit 63 says whether a PTE is
+ * present, bits 0-54 give its frame (0 to a task without CAP_SYS_ADMIN).
+ * 0, or -1 when it cannot be read.
+ */
+static inline int zc_pagemap_entry(int pagemap, const void *addr, uint64_t page,
+				   uint64_t *entry)
+{
+	off_t where = (uintptr_t)addr / page * sizeof(*entry);
+
+	return pread(pagemap, entry, sizeof(*entry), where) == sizeof(*entry) ? 0 : -1;
+}
+
 #endif /* _ZCPOOL_UTIL_H */
