@@ -397,21 +397,22 @@ efault:
 	return i;
 }
 
-/* Read @n offsets into @block: 0, or -EFAULT when any of them is unreadable. */
-static int ioctl_get_offsets(u64 *block, const u64 __user *items, unsigned int n)
+/*
+ * Read @n offsets into @block; returns how many were read, up to the first
+ * unreadable one (a block stopped short is freed up to there, so that the
+ * batch stops at exactly the entry that faulted).
+ */
+static unsigned int ioctl_get_offsets(u64 *block, const u64 __user *items, unsigned int n)
 {
-	unsigned int i;
+	unsigned int i = 0;
 
 	if (!user_read_access_begin(items, n * sizeof(*items)))
-		return -EFAULT;
-	for (i = 0; i < n; i++)
+		return 0;
+	for (; i < n; i++)
 		unsafe_get_user(block[i], &items[i], efault);
-	user_read_access_end();
-	return 0;
-
 efault:
 	user_read_access_end();
-	return -EFAULT;
+	return i;
 }
 
 /* Copy a batch header in and check it. */
@@ -649,7 +650,7 @@ static long zcpool_ioctl_free_batch(struct zcpool_file *zf, struct zcpool_batch 
 	u64 block[IOCTL_FREE_BATCH_BLOCK] __uninitialized;
 	struct zcpool_pool_taken *taken;
 	struct zcpool_batch batch;
-	unsigned int i = 0, n;
+	unsigned int i = 0, n, got;
 	u64 __user *items;
 	int ret;
 
@@ -672,14 +673,20 @@ static long zcpool_ioctl_free_batch(struct zcpool_file *zf, struct zcpool_batch 
 	ret = 0;
 	while (i < batch.count) {
 		n = min_t(unsigned int, batch.count - i, IOCTL_FREE_BATCH_BLOCK);
-		/* The header already says {i, -EFAULT}: nothing to write. */
-		if (ioctl_get_offsets(block, &items[i], n))
-			break;
-		ret = ioctl_free_block(zf, uarg, block, n, i, batch.count, taken);
+		got = ioctl_get_offsets(block, &items[i], n);
+		/*
+		 * Those read are freed; the header then says {i + got, -EFAULT}
+		 * for the one that was not, as it already says {i, -EFAULT}
+		 * when none was read: nothing more to write.
+		 */
+		if (got)
+			ret = ioctl_free_block(zf, uarg, block, got, i, batch.count, taken);
 		if (ret) {
 			ret = ret < 0 ? ret : 0;
 			break;
 		}
+		if (got < n)
+			break;
 		i += n;
 		cond_resched();
 	}
