@@ -424,17 +424,40 @@ static int ioctl_batch_read(struct zcpool_batch *batch, struct zcpool_batch __us
 }
 
 /*
+ * A batch's @done and @error, two stores in one user access window: the
+ * start of every batch, and a FREE_BATCH's report ahead of each of its frees.
+ */
+static int ioctl_batch_report(struct zcpool_batch __user *uarg, u32 done, s32 error)
+{
+	static_assert(offsetof(struct zcpool_batch, error) ==
+		      offsetof(struct zcpool_batch, done) + sizeof(u32));
+	if (!user_write_access_begin(&uarg->done, sizeof(uarg->done) + sizeof(uarg->error)))
+		return -EFAULT;
+	unsafe_put_user(done, &uarg->done, efault);
+	unsafe_put_user(error, &uarg->error, efault);
+	user_write_access_end();
+	return 0;
+
+efault:
+	user_write_access_end();
+	return -EFAULT;
+}
+
+/*
  * Prove a header read and checked can be written back: none done, @error
- * the errno it reports until a later write says more.
+ * the errno it reports until a later write says more. The header goes back
+ * as it was read first: one that is writable only in part (split across a
+ * read-only page) then fails with its bytes as they were, where writing
+ * the new @done and @error straight away changed those before the fault.
  */
 static int ioctl_batch_start(struct zcpool_batch *batch, struct zcpool_batch __user *uarg,
 			     s32 error)
 {
-	batch->done = 0;
-	batch->error = error;
 	if (copy_to_user(uarg, batch, sizeof(*batch)))
 		return -EFAULT;
-	return 0;
+	batch->done = 0;
+	batch->error = error;
+	return ioctl_batch_report(uarg, 0, error);
 }
 
 /*
@@ -559,28 +582,11 @@ out_free:
 	return ret;
 }
 
-/* Written ahead of every free of a batch: two stores in one user access window. */
-static int ioctl_free_batch_report(struct zcpool_batch __user *uarg, u32 done, s32 error)
-{
-	static_assert(offsetof(struct zcpool_batch, error) ==
-		      offsetof(struct zcpool_batch, done) + sizeof(u32));
-	if (!user_write_access_begin(&uarg->done, sizeof(uarg->done) + sizeof(uarg->error)))
-		return -EFAULT;
-	unsafe_put_user(done, &uarg->done, efault);
-	unsafe_put_user(error, &uarg->error, efault);
-	user_write_access_end();
-	return 0;
-
-efault:
-	user_write_access_end();
-	return -EFAULT;
-}
-
 /* The header of a FREE_BATCH of @count entries says the first @done are freed. */
 static int ioctl_free_batch_done(struct zcpool_batch __user *uarg, u32 done, u32 count)
 {
 	/* -EFAULT for a stop at the next entry, unless there is none. */
-	return ioctl_free_batch_report(uarg, done, done == count ? 0 : -EFAULT);
+	return ioctl_batch_report(uarg, done, done == count ? 0 : -EFAULT);
 }
 
 /*
@@ -615,7 +621,7 @@ static int ioctl_free_block(struct zcpool_file *zf, struct zcpool_batch __user *
 		 * Nothing was live there. Should this write fail, the header
 		 * still holds an exact @done, with -EFAULT.
 		 */
-		ioctl_free_batch_report(uarg, first + k, ret);
+		ioctl_batch_report(uarg, first + k, ret);
 		return 1;
 	}
 	return 0;

@@ -885,6 +885,44 @@ TEST_F(pool, free_batch_stops_at_an_unreadable_offset)
 	munmap(two, 2 * page);
 }
 
+/*
+ * A header readable whole but writable only up to @error (the page after
+ * it is read-only): the batch cannot report, so it fails with EFAULT, does
+ * nothing, and leaves every byte of the header as it was, @done included.
+ */
+TEST_F(pool, batch_header_writable_in_part_is_left_as_it_was)
+{
+	unsigned long cmds[] = { ZCPOOL_IOC_ALLOC_BATCH, ZCPOOL_IOC_FREE_BATCH };
+	struct zcpool_alloc items[1] = { { .size = 64 } };
+	struct zcpool_batch *half, want;
+	char *two = mmap(NULL, 2 * self->page, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint64_t offset;
+	unsigned int i;
+
+	ASSERT_NE(MAP_FAILED, two);
+	ASSERT_EQ(0, zc_alloc(self->fd, 64, 0, 0, &offset));
+	half = (struct zcpool_batch *)(two + self->page - offsetof(struct zcpool_batch, error));
+	ASSERT_EQ(0, mprotect(two + self->page, self->page, PROT_READ));
+	snap(_metadata, self->fd, &self->before);
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, mprotect(two, self->page, PROT_READ | PROT_WRITE));
+		memset(&want, 0, sizeof(want));
+		want.items = i ? (uintptr_t)&offset : (uintptr_t)items;
+		want.count = 1;
+		want.done = 0xdeadbeef;
+		memcpy(half, &want, offsetof(struct zcpool_batch, error));
+		/* @error, on the read-only page, reads as zero: as in @want. */
+		EXPECT_EQ(-1, ioctl(self->fd, cmds[i], half));
+		EXPECT_EQ(EFAULT, errno);
+		EXPECT_EQ(0, memcmp(half, &want, sizeof(want)))
+			TH_LOG("%s: done %#x", i ? "FREE_BATCH" : "ALLOC_BATCH", half->done);
+		expect_unchanged(_metadata, self->fd, &self->before);
+	}
+	EXPECT_EQ(0, zc_free(self->fd, offset));
+	munmap(two, 2 * self->page);
+}
+
 FIXTURE_VARIANT(bad_batch) {
 	unsigned long cmd;
 	uint32_t count;
