@@ -47,7 +47,8 @@ EXPORT_SYMBOL_IF_KUNIT(zcpool_params_parse_chunk_order);
 /*
  * A byte count with an optional binary suffix (K, M, G, T), as memparse()
  * reads it, but strict: no trailing junk, no sign, and overflow is -ERANGE
- * instead of wrapping.
+ * instead of wrapping. One newline may end it (sysfs writes from echo);
+ * anything after a newline is junk too.
  */
 VISIBLE_IF_KUNIT int zcpool_params_parse_bytes(const char *val, u64 *bytes)
 {
@@ -59,8 +60,10 @@ VISIBLE_IF_KUNIT int zcpool_params_parse_bytes(const char *val, u64 *bytes)
 	u64 parsed;
 	int ret;
 
-	len = strcspn(val, "\n");
-	if (!len || !isdigit(val[0]))
+	len = strlen(val);
+	if (len && val[len - 1] == '\n')
+		len--;
+	if (!len || !isdigit(val[0]) || memchr(val, '\n', len))
 		return -EINVAL;
 	if (isalpha(val[len - 1])) {
 		suffix = strchr(suffixes, toupper(val[len - 1]));

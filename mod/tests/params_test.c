@@ -3,6 +3,7 @@
 
 #include <kunit/test.h>
 #include <linux/mm.h>
+#include <linux/string_helpers.h>
 
 #include "chunk.h"
 #include "compat.h"
@@ -28,9 +29,22 @@ static const struct chunk_order_case chunk_order_cases[] = {
 	{ "4294967296", -ERANGE, 0 },
 };
 
+/*
+ * A case's name: its text quoted, and the answer it wants. A newline in
+ * the text would end the name's KTAP line: it is shown as "\n".
+ */
+static void text_case_desc(const char *text, int ret, char *desc)
+{
+	char shown[40];
+	int len = string_escape_str(text, shown, sizeof(shown) - 1, ESCAPE_SPACE, NULL);
+
+	shown[min_t(int, len, sizeof(shown) - 1)] = '\0';
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "\"%s\" -> %d", shown, ret);
+}
+
 static void chunk_order_case_desc(const struct chunk_order_case *c, char *desc)
 {
-	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "\"%s\" -> %d", c->text, c->ret);
+	text_case_desc(c->text, c->ret, desc);
 }
 
 KUNIT_ARRAY_PARAM(chunk_order, chunk_order_cases, chunk_order_case_desc);
@@ -88,6 +102,10 @@ static const struct bytes_case bytes_cases[] = {
 	{ "1 G", -EINVAL, 0 },
 	{ "1GG", -EINVAL, 0 },
 	{ "0x10", -EINVAL, 0 },
+	{ "1G\nxyz", -EINVAL, 0 },
+	{ "1\n2", -EINVAL, 0 },
+	{ "5\n\n", -EINVAL, 0 },
+	{ "7\n", 0, 7 },
 	{ "18446744073709551616", -ERANGE, 0 },
 	{ "16777216T", -ERANGE, 0 },
 	{ "123456789012345678901234567890", -ERANGE, 0 },
@@ -95,7 +113,7 @@ static const struct bytes_case bytes_cases[] = {
 
 static void bytes_case_desc(const struct bytes_case *c, char *desc)
 {
-	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "\"%s\" -> %d", c->text, c->ret);
+	text_case_desc(c->text, c->ret, desc);
 }
 
 KUNIT_ARRAY_PARAM(bytes, bytes_cases, bytes_case_desc);
