@@ -31,12 +31,45 @@ static void order_desc(const unsigned int *order, char *desc)
 
 KUNIT_ARRAY_PARAM(page_order, page_orders, order_desc);
 
+/*
+ * Blocks of @order given back dirty just before: the debug kernels do not
+ * zero pages on allocation (no init_on_alloc), and in a VM just booted
+ * most free pages were never written, so a block that never was would
+ * read zero with or without __GFP_ZERO. The page allocator hands the
+ * block freed last on this CPU out first; *@nr_dirty of @dirty are filled.
+ */
+#define DIRTY_BLOCKS	4
+
+static void give_back_dirty_blocks(unsigned int order, struct page **dirty, unsigned int *nr_dirty)
+{
+	unsigned int i;
+
+	for (*nr_dirty = 0; *nr_dirty < DIRTY_BLOCKS; (*nr_dirty)++) {
+		dirty[*nr_dirty] = alloc_pages(GFP_KERNEL | __GFP_NOWARN, order);
+		if (!dirty[*nr_dirty])
+			break;
+		for (i = 0; i < BIT(order); i++)
+			memset(page_address(nth_page(dirty[*nr_dirty], i)), 0xa5, PAGE_SIZE);
+	}
+	for (i = 0; i < *nr_dirty; i++)
+		__free_pages(dirty[i], order);
+}
+
 static void pages_are_zeroed_and_counted_one_by_one(struct kunit *test)
 {
-	unsigned int order = *(const unsigned int *)test->param_value, i;
-	struct page *first = zcpool_chunk_alloc_pages(order), *page;
+	unsigned int order = *(const unsigned int *)test->param_value, i, nr_dirty;
+	struct page *dirty[DIRTY_BLOCKS], *first, *page;
+	bool reused = false;
 
+	migrate_disable();
+	give_back_dirty_blocks(order, dirty, &nr_dirty);
+	first = zcpool_chunk_alloc_pages(order);
+	migrate_enable();
 	KUNIT_ASSERT_NOT_NULL(test, first);
+	for (i = 0; i < nr_dirty; i++)
+		reused |= first == dirty[i];
+	/* Else the zero check below would read pages never written. */
+	KUNIT_EXPECT_TRUE_MSG(test, reused, "none of %u dirty blocks came back", nr_dirty);
 	for (i = 0; i < BIT(order); i++) {
 		page = nth_page(first, i);
 		KUNIT_EXPECT_EQ_MSG(test, page_ref_count(page), 1, "page %u", i);
