@@ -185,8 +185,14 @@ TEST(fdinfo_shows_the_pool)
 	EXPECT_EQ(st.frees, zc_fdinfo(fd, "frees"));
 	EXPECT_EQ(64 << 20, zc_fdinfo(fd, "max_bytes"));
 	EXPECT_EQ(ZCPOOL_POOL_ZAP_ON_FREE, zc_fdinfo(fd, "flags"));
+	/* And the snapshot both come from is the pool's: figures of its own. */
 	EXPECT_EQ(2, st.live);
 	EXPECT_EQ(1, st.runs_live);
+	EXPECT_EQ(0, st.huge_live);
+	EXPECT_EQ(100 + 9 * 4096, st.bytes_requested);
+	EXPECT_EQ(2, st.allocs);
+	EXPECT_EQ(0, st.frees);
+	EXPECT_LE(1, st.chunks);
 	close(fd);
 }
 
