@@ -45,7 +45,11 @@
 /* Room for every line of a run. */
 #define BENCH_RESULTS_BYTES	(64 * 1024)
 #define BENCH_MAX_REPS		31
-/* The largest object: a chunk, so that no size measures huge allocations. */
+/*
+ * The largest object: a chunk. Above 16 pages an allocation is huge
+ * (exactly its pages): the 1 MiB rows measure huge allocations, served
+ * from the spares the benchmark's pool keeps, as a device pool's are.
+ */
 #define BENCH_MAX_SIZE		(4UL << 20)
 /*
  * Bounds that keep a run finite and its arrays small: a repetition of at
