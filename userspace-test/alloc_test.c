@@ -1084,13 +1084,18 @@ TEST_F(pool, stats_overwrite_every_byte)
 TEST_F(pool, stats_with_bad_fields_are_refused)
 {
 	uint64_t offset, *ro = read_only_page();
-	struct zcpool_stats st = { 0 };
+	struct zcpool_stats st = { 0 }, want;
 
 	ASSERT_NE(MAP_FAILED, ro);
 	ASSERT_EQ(0, zc_alloc(self->fd, 64, 0, 0, &offset));
+	/* Refused: not a byte of the struct written, its outputs included. */
+	memset(&st, 0x5c, sizeof(st));
+	st.class_live = 0;
 	st.pad = 1;
+	want = st;
 	EXPECT_EQ(-1, ioctl(self->fd, ZCPOOL_IOC_STATS, &st));
 	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(0, memcmp(&want, &st, sizeof(st)));
 	memset(&st, 0, sizeof(st));
 	st.class_live = (uintptr_t)ro;
 	st.nr_classes = 4;
@@ -1167,10 +1172,16 @@ TEST_F(pool, limits_flags_are_set_and_stay_set)
 
 TEST_F(pool, limits_with_bad_fields_change_nothing)
 {
-	struct zcpool_limits lim = { 0 }, *ro = read_only_page(), *half = straddling(sizeof(lim));
+	struct zcpool_limits lim = { 0 }, orig, *ro, *half = straddling(sizeof(lim));
 
-	ASSERT_NE(MAP_FAILED, ro);
 	ASSERT_NE(NULL, half);
+	ASSERT_EQ(0, zc_limits(self->fd, 0, 0, &orig));
+	/* A real change, a lower cap and a flag, in memory it cannot write. */
+	ro = mmap(NULL, self->page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, ro);
+	ro->max_bytes = 4 * self->chunk;
+	ro->flags = ZCPOOL_POOL_ZAP_ON_FREE;
+	ASSERT_EQ(0, mprotect(ro, self->page, PROT_READ));
 	snap(_metadata, self->fd, &self->before);
 	EXPECT_EQ(EINVAL, zc_limits(self->fd, self->chunk, 0x2, NULL));
 	EXPECT_EQ(EINVAL, zc_limits(self->fd, self->chunk, 0x80000000U, NULL));
@@ -1188,6 +1199,7 @@ TEST_F(pool, limits_with_bad_fields_change_nothing)
 	expect_unchanged(_metadata, self->fd, &self->before);
 	ASSERT_EQ(0, zc_limits(self->fd, 0, 0, &lim));
 	EXPECT_EQ(0, lim.flags);
+	EXPECT_EQ(orig.max_bytes, lim.max_bytes);
 	munmap(ro, self->page);
 }
 
@@ -1256,6 +1268,7 @@ TEST_F(reload, total_cap_is_edquot)
 	int ret;
 	uint64_t chunk, off, off2;
 	struct zcpool_stats st;
+	struct snapshot a, b;
 
 	ret = zc_unload();
 	ASSERT_EQ(0, ret) TH_LOG("unload: %s", strerror(-ret));
@@ -1272,9 +1285,17 @@ TEST_F(reload, total_cap_is_edquot)
 	EXPECT_EQ(EDQUOT, zc_alloc(self->fd, 16, 0, 0, &off2));
 	EXPECT_EQ(0, zc_alloc(self->fd2, chunk, 0, 0, &off2));
 	EXPECT_EQ(0, zc_alloc(self->fd2, chunk, 0, 0, &off2));
-	/* The second pool holds 2 of its 4 MiB, the module 6 of 6: the total stops it. */
+	/*
+	 * The second pool holds 2 of its 4 MiB, the module 6 of 6: the total
+	 * stops it, and the refusals change nothing live in either pool
+	 * (what they hold idle may go back: nothing here).
+	 */
+	snap(_metadata, self->fd, &a);
+	snap(_metadata, self->fd2, &b);
 	EXPECT_EQ(EDQUOT, zc_alloc(self->fd2, chunk, 0, 0, &off2));
 	EXPECT_EQ(EDQUOT, zc_alloc(self->fd2, 16, 0, 0, &off2));
+	expect_unchanged(_metadata, self->fd, &a);
+	expect_unchanged(_metadata, self->fd2, &b);
 	ASSERT_EQ(0, zc_stats(self->fd2, &st, NULL));
 	EXPECT_EQ(2, st.live);
 	EXPECT_EQ(2 * chunk, st.bytes_held);
@@ -1292,7 +1313,12 @@ TEST_F(reload, total_cap_is_edquot)
 	EXPECT_EQ(0, st.bytes_held);
 	EXPECT_EQ(0, zc_alloc(self->fd, 3 * chunk, 0, 0, &off));
 	/* In use, memory counts: 3 + 3 of 6 MiB, and the second pool stops. */
+	snap(_metadata, self->fd2, &b);
 	EXPECT_EQ(EDQUOT, zc_alloc(self->fd2, chunk, 0, 0, &off2));
+	snap(_metadata, self->fd2, &a);
+	expect_same_live(_metadata, &b, &a);
+	EXPECT_EQ(b.st.allocs, a.st.allocs);
+	EXPECT_EQ(b.st.frees, a.st.frees);
 	close(self->fd);
 	self->fd = -1;
 	/* The first pool is gone with its fd: its bytes count no more. */

@@ -420,8 +420,9 @@ static void check_limits(struct model *m, void *priv, int ret)
 	else if (!ret && (l.max_bytes != 64ULL << 20 || !(l.flags & ZCPOOL_POOL_ZAP_ON_FREE)))
 		MISMATCH("limits succeeded but cap %llu flags %#x",
 			 (unsigned long long)l.max_bytes, l.flags);
-	else if (ret && l.max_bytes == 64ULL << 20)
-		MISMATCH("limits failed (%d) but the cap changed", ret);
+	else if (ret && (l.max_bytes == 64ULL << 20 || (l.flags & ZCPOOL_POOL_ZAP_ON_FREE)))
+		MISMATCH("limits failed (%d) but cap %llu flags %#x changed", ret,
+			 (unsigned long long)l.max_bytes, l.flags);
 	check_plain(m, priv, ret);
 }
 

@@ -196,11 +196,23 @@ FIXTURE_VARIANT_ADD(bad_cmd, next_number) {
 
 TEST_F(bad_cmd, is_enotty)
 {
-	/* Room for the largest struct any variant names, should one be copied. */
-	char buf[256] = { 0 };
+	/*
+	 * Room for the largest struct any variant names, should one be
+	 * copied, starting as a valid ALLOC of 64 bytes: a command taken for
+	 * one of the pool's would act on it, or write into it.
+	 */
+	struct zcpool_alloc req = { .size = 64 };
+	struct zcpool_stats st = { 0 };
+	char buf[256] = { 0 }, want[256];
 
+	memcpy(buf, &req, sizeof(req));
+	memcpy(want, buf, sizeof(buf));
 	EXPECT_EQ(-1, ioctl(self->fd, variant->cmd, buf));
 	EXPECT_EQ(ENOTTY, errno);
+	EXPECT_EQ(0, memcmp(want, buf, sizeof(buf)));
+	ASSERT_EQ(0, ioctl(self->fd, ZCPOOL_IOC_STATS, &st));
+	EXPECT_EQ(0, st.allocs);
+	EXPECT_EQ(0, st.bytes_held);
 }
 
 TEST_F(dev, is_not_seekable_readable_or_writable)
