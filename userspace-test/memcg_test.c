@@ -33,54 +33,9 @@ struct result {
 	uint64_t allocated;	/* bytes the pool handed out */
 	int error;		/* the errno that stopped it, 0 if none */
 	uint64_t memcg_current;	/* memory.current at the peak */
-	int64_t avail_drop;	/* available() before minus at the peak, bytes */
+	int64_t avail_drop;	/* zc_mem_available() before minus at the peak, bytes */
 	char moved[128];	/* how MemFree and the per-CPU lists moved */
 };
-
-static uint64_t meminfo(const char *key)
-{
-	char line[128];
-	unsigned long long kb = 0;
-	FILE *f = fopen("/proc/meminfo", "r");
-	size_t n = strlen(key);
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, n) && line[n] == ':')
-			sscanf(line + n + 1, "%llu", &kb);
-	fclose(f);
-	return kb * 1024;
-}
-
-/* The pages on the per-CPU free lists, from /proc/zoneinfo. */
-static uint64_t pcp_pages(void)
-{
-	char line[256];
-	unsigned long long n, sum = 0;
-	FILE *f = fopen("/proc/zoneinfo", "r");
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, " count: %llu", &n) == 1)
-			sum += n;
-	fclose(f);
-	return sum;
-}
-
-/*
- * Free memory as the page allocator has it: MemAvailable plus the pages
- * waiting on the per-CPU lists, which MemFree leaves out. Those lists can
- * hold tens of MiB after a test freed a lot (measured: 36 MiB on a 2 GiB
- * stock guest), and a chunk allocation that falls back to the slow path
- * drains them all; without them the pool's 44 MiB showed as a 19 MiB drop.
- */
-static uint64_t available(uint64_t page_size, uint64_t *pcp)
-{
-	*pcp = pcp_pages() * page_size;
-	return meminfo("MemAvailable") + *pcp;
-}
 
 static int cgroup_setup(void)
 {
@@ -125,8 +80,8 @@ static void run_child(const char *group, uint64_t chunk, uint64_t page_size, uin
 		_exit(11);
 	if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534))
 		_exit(12);
-	free0 = meminfo("MemFree");
-	avail0 = available(page_size, &pcp0);
+	free0 = zc_meminfo("MemFree");
+	avail0 = zc_mem_available(page_size, &pcp0);
 	for (;;) {
 		if (res->allocated + chunk > stop_at)
 			break;
@@ -137,9 +92,9 @@ static void run_child(const char *group, uint64_t chunk, uint64_t page_size, uin
 		}
 		res->allocated += chunk;
 	}
-	res->avail_drop = (int64_t)(avail0 - available(page_size, &pcp1));
+	res->avail_drop = (int64_t)(avail0 - zc_mem_available(page_size, &pcp1));
 	snprintf(res->moved, sizeof(res->moved), "MemFree %+lld MiB, per-CPU lists %+lld MiB",
-		 (long long)(meminfo("MemFree") - free0) / (1 << 20),
+		 (long long)(zc_meminfo("MemFree") - free0) / (1 << 20),
 		 (long long)(pcp1 - pcp0) / (1 << 20));
 	snprintf(path, sizeof(path), CGROOT "/%s/memory.current", group);
 	f = fopen(path, "r");

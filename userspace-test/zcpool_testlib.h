@@ -241,6 +241,54 @@ static inline long long zc_debugfs_value(const char *name)
 	return found;
 }
 
+/* --- free memory, as the page allocator has it ------------------------------ */
+
+/* A /proc/meminfo line's value, in bytes (0 if absent). */
+static inline uint64_t zc_meminfo(const char *key)
+{
+	char line[128];
+	unsigned long long kb = 0;
+	FILE *f = fopen("/proc/meminfo", "r");
+	size_t n = strlen(key);
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, n) && line[n] == ':')
+			sscanf(line + n + 1, "%llu", &kb);
+	fclose(f);
+	return kb * 1024;
+}
+
+/* The pages on the per-CPU free lists, from /proc/zoneinfo. */
+static inline uint64_t zc_pcp_pages(void)
+{
+	char line[256];
+	unsigned long long n, sum = 0;
+	FILE *f = fopen("/proc/zoneinfo", "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, " count: %llu", &n) == 1)
+			sum += n;
+	fclose(f);
+	return sum;
+}
+
+/*
+ * Free memory as the page allocator has it: MemAvailable plus the pages
+ * waiting on the per-CPU lists, which MemFree leaves out. Those lists can
+ * hold tens of MiB after a test freed a lot (measured: 36 MiB on a 2 GiB
+ * stock guest), and a chunk allocation that falls back to the slow path
+ * drains them all; without them the pool's 44 MiB showed as a 19 MiB drop.
+ */
+static inline uint64_t zc_mem_available(uint64_t page_size, uint64_t *pcp)
+{
+	*pcp = zc_pcp_pages() * page_size;
+	return zc_meminfo("MemAvailable") + *pcp;
+}
+
 /* --- small file helpers ----------------------------------------------------- */
 
 /* Write a string to a file (sysfs, debugfs, procfs); 0 or -errno. */
