@@ -21,6 +21,8 @@
  *    SIGKILL at points through an ALLOC_BATCH of fresh huge buffers: the
  *    batch stops with EINTR where it was, its header (in shared memory)
  *    says how many it made, and exactly those are live in the pool.
+ *  - a_killed_huge_alloc_leaves_nothing: the same for one large ALLOC,
+ *    whose stopped fill must give back every page it took.
  *
  * ZCPOOL_SEED replays the random choices; ZCPOOL_OPS is the operations per
  * worker (default 150); ZCPOOL_SECONDS, if set, runs the workers that long
@@ -1001,6 +1003,93 @@ TEST_F_TIMEOUT(race, a_killed_alloc_batch_reports_what_it_made, 300)
 		   rounds, n, full * 1e3, interrupted, whole, before);
 	EXPECT_LT(0, interrupted);
 	munmap(batch, bytes);
+}
+
+/*
+ * A process killed in the middle of one large ALLOC: the huge allocation
+ * stops filling its pages (-EINTR, which nobody sees), gives back what it
+ * took and leaves no trace, neither live nor held, in the pool or in the
+ * module's total; one that finished before the kill is live and whole.
+ * The parent times one whole allocation, then kills children at points
+ * inside that time, on a new pool each round (no spare to take).
+ */
+TEST_F_TIMEOUT(race, a_killed_huge_alloc_leaves_nothing, 300)
+{
+	const unsigned int rounds = 8;
+	unsigned int round, stopped = 0, whole = 0;
+	struct zcpool_stats st;
+	struct zcpool_info info;
+	int fd, status, sync[2];
+	long long held;
+	uint64_t size, off, pcp, avail0, avail1;
+	double t0, full;
+	pid_t pid;
+	char go;
+
+	fd = open(ZCPOOL_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, zc_info(fd, &info));
+	/* Many chunks' worth, well under the default cap (half the RAM). */
+	size = 64 * ((uint64_t)info.page_size << info.chunk_order);
+	t0 = zc_now();
+	ASSERT_EQ(0, zc_alloc(fd, size, 0, 0, &off));
+	full = zc_now() - t0;
+	close(fd);
+	/*
+	 * The pages a stopped fill took are counted nowhere in the module
+	 * once it gave up: what it failed to give back shows only as free
+	 * memory that does not come back (below).
+	 */
+	avail0 = zc_mem_available(info.page_size, &pcp);
+
+	for (round = 0; round < rounds; round++) {
+		fd = open(ZCPOOL_DEV, O_RDWR | O_CLOEXEC);
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, pipe(sync));
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (!pid) {
+			close(sync[0]);
+			if (write(sync[1], "g", 1) != 1)
+				_exit(2);
+			zc_alloc(fd, size, 0, 0, &off);
+			_exit(0);
+		}
+		close(sync[1]);
+		ASSERT_EQ(1, read(sync[0], &go, 1));
+		close(sync[0]);
+		/* 5% to 60% of the way through, from round to round. */
+		usleep((useconds_t)(full * 1e6 * (0.05 + 0.55 * round / (rounds - 1))));
+		ASSERT_EQ(0, kill(pid, SIGKILL));
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		ASSERT_EQ(0, zc_stats(fd, &st, NULL, 0));
+		if (st.live) {
+			/* Done before the kill: whole, and the pool's to free. */
+			whole++;
+			EXPECT_EQ(1, st.live);
+			EXPECT_EQ(1, st.huge_live);
+			EXPECT_EQ(size, st.bytes_requested);
+			EXPECT_LE(size, st.bytes_held);
+			close(fd);
+			continue;
+		}
+		stopped++;
+		EXPECT_EQ(0, st.allocs);
+		EXPECT_EQ(0, st.bytes_requested);
+		EXPECT_EQ(0, st.bytes_held) TH_LOG("round %u: a stopped fill kept pages", round);
+		close(fd);
+		/* Every pool is closed: the module holds nothing. */
+		held = zc_debugfs_value("total_held");
+		ASSERT_LE(0, held) TH_LOG("debugfs total_held unreadable");
+		EXPECT_EQ(0, held) TH_LOG("round %u: the module still holds %lld bytes", round, held);
+	}
+	avail1 = zc_mem_available(info.page_size, &pcp);
+	zc_figures("killed huge allocations: %u rounds of %llu MiB (%.0f ms whole): %u stopped, %u whole, free memory %+lld MiB",
+		   rounds, (unsigned long long)(size >> 20), full * 1e3, stopped, whole,
+		   ((long long)avail1 - (long long)avail0) / (1 << 20));
+	EXPECT_LT(0, stopped);
+	/* A stopped fill that kept its pages would keep tens of MiB each. */
+	EXPECT_GE(avail1 + (32 << 20), avail0);
 }
 
 TEST_HARNESS_MAIN
