@@ -282,10 +282,23 @@ static int act_open(struct model *m, void *priv)
 	return m->fd < 0 ? -errno : 0;
 }
 
+/* The module's pools and bytes before an open (setup_none()). */
+static long long open_pools0, open_held0;
+
 static void check_open(struct model *m, void *priv, int ret)
 {
-	if (!ret)
+	long long pools, held;
+
+	if (!ret) {
 		model_check(m, "open");
+	} else {
+		/* A failed open leaves no pool half made, and holds nothing. */
+		pools = zc_debugfs_value("pools");
+		held = zc_debugfs_value("total_held");
+		if (pools != open_pools0 || held != open_held0)
+			MISMATCH("open failed (%d): %lld pools, %lld bytes held; before %lld, %lld",
+				 ret, pools, held, open_pools0, open_held0);
+	}
 	model_close(m);
 }
 
@@ -579,7 +592,9 @@ static int setup_none(struct model *m, void **priv)
 {
 	memset(m, 0, sizeof(*m));
 	m->fd = -1;
-	return 0;
+	open_pools0 = zc_debugfs_value("pools");
+	open_held0 = zc_debugfs_value("total_held");
+	return open_pools0 < 0 || open_held0 < 0 ? -ENOENT : 0;
 }
 
 static void classify(const char *name, int ret)

@@ -361,17 +361,40 @@ FIXTURE_VARIANT_ADD(bad_map, zero_length) {
 	.off = 0, .pages = 0, .prot = PROT_READ, .flags = MAP_SHARED, .err = EINVAL,
 };
 
+/* Lines of /proc/self/maps: one per mapping of this process. */
+static int maps_lines(void)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	int c, n = 0;
+
+	if (!f)
+		return -1;
+	while ((c = fgetc(f)) != EOF)
+		n += c == '\n';
+	fclose(f);
+	return n;
+}
+
+/* Refused with its errno, and it left no mapping and nothing in the pool. */
 TEST_F(bad_map, refused)
 {
 	uint64_t off = variant->off * self->page;
+	struct zcpool_stats st;
+	int maps;
 
 	if (variant->from_end)
 		off = WINDOW_BYTES - off;
+	maps = maps_lines();
+	ASSERT_LT(0, maps);
 	EXPECT_EQ(variant->err, map_err(self->fd, off, variant->pages * self->page,
 					variant->prot, variant->flags))
 		TH_LOG("mmap(offset 0x%llx, %llu pages) must fail with %s",
 		       (unsigned long long)off, (unsigned long long)variant->pages,
 		       strerror(variant->err));
+	EXPECT_EQ(maps, maps_lines());
+	ASSERT_EQ(0, zc_stats(self->fd, &st, NULL));
+	EXPECT_EQ(0, st.live);
+	EXPECT_EQ(0, st.bytes_held);
 }
 
 /* The last page of the window can be mapped (and holds nothing). */
