@@ -158,6 +158,34 @@ static int run_ioctl_single(const struct impl *impl, size_t size, unsigned long 
 	return 0;
 }
 
+/*
+ * run_ioctl_single() with another buffer of the pool mapped and touched,
+ * as a zero-copy user keeps its buffers: a huge buffer's free then zaps
+ * its range from the pool's mappings (unmap_mapping_range()), which it
+ * skips while nothing maps the pool. The mapping is made once a run.
+ */
+static int run_ioctl_single_mapped(const struct impl *impl, size_t size, unsigned long iters)
+{
+	uint64_t offset = 0;
+	char *p;
+	int ret;
+
+	ret = zc_alloc(page_size, 0, &offset);
+	if (ret)
+		return ret;
+	p = mmap(NULL, page_size, PROT_READ | PROT_WRITE, MAP_SHARED, zc_fd, offset);
+	if (p == MAP_FAILED) {
+		ret = -errno;
+		zc_free(offset);
+		return ret;
+	}
+	*(volatile char *)p = 1;
+	ret = run_ioctl_single(impl, size, iters);
+	munmap(p, page_size);
+	zc_free(offset);
+	return ret;
+}
+
 static struct zcpool_alloc batch_items[ZCPOOL_BATCH_MAX];
 static uint64_t batch_offsets[ZCPOOL_BATCH_MAX];
 
@@ -570,9 +598,11 @@ int main(int argc, char **argv)
 			{ .name = "zcpool-single", .run = run_ioctl_single, .ops_per_iter = depth },
 			{ .name = "zcpool-batch", .run = run_ioctl_batch, .ops_per_iter = batch },
 			{ .name = "null-enotty", .run = run_null_enotty, .ops_per_iter = 1 },
+			{ .name = "zcpool-single-mapped", .run = run_ioctl_single_mapped,
+			  .ops_per_iter = depth },
 		};
 
-		group("ioctl", ioctl_sizes[i], ioctls, 3);
+		group("ioctl", ioctl_sizes[i], ioctls, 4);
 	}
 	for (i = 0; wanted("cycle") && i < sizeof(cycle_sizes) / sizeof(cycle_sizes[0]); i++) {
 		const struct impl cycles[] = {
