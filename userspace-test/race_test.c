@@ -922,6 +922,51 @@ static long long live_count(int fd)
 }
 
 /*
+ * Fork a child that calls @call(@fd, @arg) as its last act, wait until it
+ * is about to, give it @delay_s seconds and kill it (SIGKILL), reaped.
+ * Returns 0, or -1 when a step failed.
+ */
+static int kill_midway(int fd, void (*call)(int fd, void *arg), void *arg, double delay_s)
+{
+	int sync[2], status, ret = 0;
+	pid_t pid;
+	char go;
+
+	if (pipe(sync))
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		close(sync[0]);
+		if (write(sync[1], "g", 1) != 1)
+			_exit(2);
+		call(fd, arg);
+		_exit(0);
+	}
+	close(sync[1]);
+	if (read(sync[0], &go, 1) != 1)
+		ret = -1;
+	close(sync[0]);
+	usleep((useconds_t)(delay_s * 1e6));
+	if (kill(pid, SIGKILL) || waitpid(pid, &status, 0) != pid)
+		ret = -1;
+	return ret;
+}
+
+static void call_alloc_batch(int fd, void *batch)
+{
+	ioctl(fd, ZCPOOL_IOC_ALLOC_BATCH, batch);
+}
+
+static void call_alloc(int fd, void *size)
+{
+	uint64_t off;
+
+	zc_alloc(fd, *(uint64_t *)size, 0, 0, &off);
+}
+
+/*
  * A process killed in the middle of an ALLOC_BATCH stops at the allocation
  * it was making (-EINTR): the header, in memory the parent shares, says
  * how many were made, those are live and theirs, and nothing else is.
@@ -937,10 +982,8 @@ TEST_F_TIMEOUT(race, a_killed_alloc_batch_reports_what_it_made, 300)
 	unsigned int round, i, interrupted = 0, whole = 0, before = 0;
 	struct zcpool_batch *batch;
 	struct zcpool_alloc *items;
-	int fd, status, sync[2];
 	double t0, full;
-	pid_t pid;
-	char go;
+	int fd;
 
 	batch = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, batch);
@@ -962,23 +1005,9 @@ TEST_F_TIMEOUT(race, a_killed_alloc_batch_reports_what_it_made, 300)
 						.done = UINT32_MAX, .error = 1 };
 		fd = open(ZCPOOL_DEV, O_RDWR | O_CLOEXEC);
 		ASSERT_LE(0, fd);
-		ASSERT_EQ(0, pipe(sync));
-		pid = fork();
-		ASSERT_LE(0, pid);
-		if (!pid) {
-			close(sync[0]);
-			if (write(sync[1], "g", 1) != 1)
-				_exit(2);
-			ioctl(fd, ZCPOOL_IOC_ALLOC_BATCH, batch);
-			_exit(0);
-		}
-		close(sync[1]);
-		ASSERT_EQ(1, read(sync[0], &go, 1));
-		close(sync[0]);
 		/* 10% to 90% of the way through, from round to round. */
-		usleep((useconds_t)(full * 1e6 * (0.1 + 0.8 * round / (rounds - 1))));
-		ASSERT_EQ(0, kill(pid, SIGKILL));
-		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		ASSERT_EQ(0, kill_midway(fd, call_alloc_batch, batch,
+					 full * (0.1 + 0.8 * round / (rounds - 1))));
 		if (batch->done == UINT32_MAX) {
 			/* Killed before the call began: nothing made. */
 			before++;
@@ -1019,12 +1048,10 @@ TEST_F_TIMEOUT(race, a_killed_huge_alloc_leaves_nothing, 300)
 	unsigned int round, stopped = 0, whole = 0;
 	struct zcpool_stats st;
 	struct zcpool_info info;
-	int fd, status, sync[2];
 	long long held;
 	uint64_t size, off, pcp, avail0, avail1;
 	double t0, full;
-	pid_t pid;
-	char go;
+	int fd;
 
 	fd = open(ZCPOOL_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd);
@@ -1045,23 +1072,9 @@ TEST_F_TIMEOUT(race, a_killed_huge_alloc_leaves_nothing, 300)
 	for (round = 0; round < rounds; round++) {
 		fd = open(ZCPOOL_DEV, O_RDWR | O_CLOEXEC);
 		ASSERT_LE(0, fd);
-		ASSERT_EQ(0, pipe(sync));
-		pid = fork();
-		ASSERT_LE(0, pid);
-		if (!pid) {
-			close(sync[0]);
-			if (write(sync[1], "g", 1) != 1)
-				_exit(2);
-			zc_alloc(fd, size, 0, 0, &off);
-			_exit(0);
-		}
-		close(sync[1]);
-		ASSERT_EQ(1, read(sync[0], &go, 1));
-		close(sync[0]);
 		/* 5% to 60% of the way through, from round to round. */
-		usleep((useconds_t)(full * 1e6 * (0.05 + 0.55 * round / (rounds - 1))));
-		ASSERT_EQ(0, kill(pid, SIGKILL));
-		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		ASSERT_EQ(0, kill_midway(fd, call_alloc, &size,
+					 full * (0.05 + 0.55 * round / (rounds - 1))));
 		ASSERT_EQ(0, zc_stats(fd, &st, NULL, 0));
 		if (st.live) {
 			/* Done before the kill: whole, and the pool's to free. */
