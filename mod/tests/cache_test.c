@@ -314,6 +314,7 @@ static void zero_flag_clears_dirty_cached_memory(struct kunit *test)
 	struct cache_ctx *ctx = test->priv;
 	unsigned int n = zcpool_cache_capacity(shape_slot(c)) + 1, i;
 	u64 *off = ctx->offsets, hits, cached;
+	struct zcpool_pool_stats *st;
 
 	for (i = 0; i < n; i++) {
 		KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(ctx->pool, c->size, 0, 0, &off[i]), 0);
@@ -325,8 +326,9 @@ static void zero_flag_clears_dirty_cached_memory(struct kunit *test)
 	/* LIFO: the last freed comes back first, with its old bytes. */
 	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(ctx->pool, c->size, 0, 0, &off[0]), 0);
 	KUNIT_EXPECT_TRUE(test, window_check_fill(test, off[0], c->size, 0xee, 0xee));
-	hits = stats(test)->cache_hits;
-	cached = stats(test)->cached;
+	st = stats(test);
+	hits = st->cache_hits;
+	cached = st->cached;
 	KUNIT_ASSERT_GT(test, cached, 0);
 	for (i = 1; i < n; i++) {
 		KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(ctx->pool, c->size, 0, ZCPOOL_ALLOC_ZERO,
