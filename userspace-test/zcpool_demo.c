@@ -420,9 +420,19 @@ struct in_flight {
 	unsigned int head, count;
 };
 
+/*
+ * Hand the buffers whose sends completed back to the reader. By the count
+ * of ids completed, which holds only while ranges come in order (as TCP's
+ * do): after one that did not, a buffer could go back with its send still
+ * pending, so that is an error (EPROTO).
+ */
 static int give_back_completed(int unix_fd, struct in_flight *f,
 			       const struct zc_completions *c)
 {
+	if (c->out_of_order) {
+		errno = EPROTO;
+		return -1;
+	}
 	while (f->count && c->done > f->last_id[f->head]) {
 		if (write_all(unix_fd, &f->index[f->head], sizeof(uint32_t)))
 			return -1;
@@ -474,15 +484,6 @@ static int zc_worker(int unix_fd, int lsn, const struct options *o,
 		if (pfd[1].revents & POLLERR) {
 			if (zc_reap(tcp, &done, 0) < 0)
 				return fail(r, "worker: completions");
-			/*
-			 * Buffers go back by the count of ids completed, which
-			 * holds only while ranges come in order (as TCP's do):
-			 * else one could go back with its send still pending.
-			 */
-			if (done.out_of_order) {
-				errno = EPROTO;
-				return fail(r, "worker: completions out of order");
-			}
 			if (give_back_completed(unix_fd, &flight, &done))
 				return fail(r, "worker: give a buffer back");
 		}
@@ -510,8 +511,6 @@ static int zc_worker(int unix_fd, int lsn, const struct options *o,
 			return fail(r, "worker: give a buffer back");
 	}
 	errno = -zc_reap_all(tcp, &done, 30000);
-	if (!errno && done.out_of_order)
-		errno = EPROTO;
 	if (errno)
 		return fail(r, "worker: the last completions");
 	if (give_back_completed(unix_fd, &flight, &done))
@@ -585,32 +584,33 @@ static pid_t spawn(struct stage_ctx *ctx)
 }
 
 /*
- * Room in the reader's end of the unix socket for @bytes, the zero-copy
- * reader's buffers in flight: a stream socket's sender may queue its send
+ * Room in the reader's end of the unix socket for the zero-copy reader's
+ * buffers in flight: a stream socket's sender may queue its send
  * buffer's worth, 208 KiB by default, less than one 256 KiB buffer, which
  * held the read/write reader within a buffer of its worker where the
- * zero-copy reader ran @buffers ahead. Forced past wmem_max as root (the
- * VM); the size set is printed (get_unix_room()). Both pipelines get it.
+ * zero-copy reader ran all its buffers ahead. Forced past wmem_max as
+ * root (the VM); returns the size the socket got, which the demo prints
+ * (get_unix_room()). Both pipelines get it.
  */
-static void unix_room(int fd, size_t bytes)
+static int unix_room(int fd, const struct options *o)
 {
+	size_t bytes = (size_t)o->buffers * o->buffer_bytes;
 	int v = bytes > INT_MAX / 2 ? INT_MAX / 2 : (int)bytes;
+	socklen_t len = sizeof(v);
 
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &v, sizeof(v)))
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
+	return getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, &len) ? -1 : v;
 }
 
-/* What unix_room() got: the send buffer of such a socket, in bytes. */
+/* What unix_room() gets, on a socket of its own: the send buffer, bytes. */
 static int get_unix_room(const struct options *o)
 {
-	socklen_t len = sizeof(int);
-	int sv[2], v = -1;
+	int sv[2], v;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
 		return -1;
-	unix_room(sv[0], (size_t)o->buffers * o->buffer_bytes);
-	if (getsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &v, &len))
-		v = -1;
+	v = unix_room(sv[0], o);
 	close(sv[0]);
 	close(sv[1]);
 	return v;
@@ -633,7 +633,7 @@ static int run_pipeline(int zero_copy, const char *path, const struct options *o
 		return -errno;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
 		return -errno;
-	unix_room(sv[0], (size_t)o->buffers * o->buffer_bytes);
+	unix_room(sv[0], o);
 	if (pipe2(ready, O_CLOEXEC) || pipe2(go, O_CLOEXEC))
 		return -errno;
 	for (s = 0; s < NR_STAGES; s++) {
