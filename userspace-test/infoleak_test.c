@@ -303,7 +303,7 @@ static void fill_and_free_pool(int fd, unsigned int nr, uint64_t piece)
 	uint64_t off[16];
 	unsigned int i, n;
 
-	for (n = 0; n < nr && n < 16; n++) {
+	for (n = 0; n < nr && n < ARRAY_SIZE(off); n++) {
 		uint64_t *m;
 		uint64_t j;
 

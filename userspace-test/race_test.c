@@ -751,9 +751,9 @@ TEST_F_TIMEOUT(race, uffd_stalls_batch_copies, 300)
 		{
 			static const uint64_t held_sizes[] = { 16, 100, 1000 };
 			static struct zcpool_stats sb;
-			uint64_t *classes = (uint64_t *)s.area, held_offs[3];
+			uint64_t *classes = (uint64_t *)s.area, held_offs[ARRAY_SIZE(held_sizes)];
 
-			for (i = 0; i < 3; i++) {
+			for (i = 0; i < ARRAY_SIZE(held_sizes); i++) {
 				ASSERT_EQ(0, zc_alloc(pool_fd, held_sizes[i], 0, 0, &held_offs[i]));
 				count(&tally->allocs, 1);
 			}
@@ -774,13 +774,13 @@ TEST_F_TIMEOUT(race, uffd_stalls_batch_copies, 300)
 			pthread_join(call.thread, NULL);
 			EXPECT_EQ(0, call.ret);
 			stp = &sb;
-			EXPECT_LE(3, stp->live);
-			EXPECT_GE(4, stp->live);
+			EXPECT_LE(ARRAY_SIZE(held_sizes), stp->live);
+			EXPECT_GE(ARRAY_SIZE(held_sizes) + 1, stp->live);
 			EXPECT_EQ(0, stp->runs_live);
 			for (i = 0, off = 0; i < 64 && i < stp->nr_classes; i++)
 				off += classes[i];
 			EXPECT_EQ(stp->live, off);
-			for (i = 0; i < 3; i++) {
+			for (i = 0; i < ARRAY_SIZE(held_sizes); i++) {
 				EXPECT_EQ(0, zc_free(pool_fd, held_offs[i]));
 				count(&tally->frees, 1);
 			}
@@ -935,8 +935,11 @@ static int kill_midway(int fd, void (*call)(int fd, void *arg), void *arg, doubl
 	if (pipe(sync))
 		return -1;
 	pid = fork();
-	if (pid < 0)
+	if (pid < 0) {
+		close(sync[0]);
+		close(sync[1]);
 		return -1;
+	}
 	if (!pid) {
 		close(sync[0]);
 		if (write(sync[1], "g", 1) != 1)

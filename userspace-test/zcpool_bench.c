@@ -48,6 +48,7 @@
 #define MAX_REPS	31
 #define MAX_ITERS	(1UL << 24)
 #define MAX_IMPLS	8
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 /* A 'Z' command number zcpool does not define: its ioctl answers ENOTTY. */
 #define ZCPOOL_IOC_UNDEFINED	_IO(ZCPOOL_IOC_TYPE, 0x9f)
 
@@ -585,9 +586,9 @@ int main(int argc, char **argv)
 			{ .name = "null-info", .run = run_null_info, .ops_per_iter = 1 },
 		};
 
-		group("syscall", 0, floor, 2);
+		group("syscall", 0, floor, ARRAY_SIZE(floor));
 	}
-	for (i = 0; wanted("ioctl") && i < sizeof(ioctl_sizes) / sizeof(ioctl_sizes[0]); i++) {
+	for (i = 0; wanted("ioctl") && i < ARRAY_SIZE(ioctl_sizes); i++) {
 		/*
 		 * The floor again, its repetitions interleaved with these: the
 		 * syscall line above ran before, and one boot measured it at
@@ -602,9 +603,9 @@ int main(int argc, char **argv)
 			  .ops_per_iter = depth },
 		};
 
-		group("ioctl", ioctl_sizes[i], ioctls, 4);
+		group("ioctl", ioctl_sizes[i], ioctls, ARRAY_SIZE(ioctls));
 	}
-	for (i = 0; wanted("cycle") && i < sizeof(cycle_sizes) / sizeof(cycle_sizes[0]); i++) {
+	for (i = 0; wanted("cycle") && i < ARRAY_SIZE(cycle_sizes); i++) {
 		const struct impl cycles[] = {
 			{ .name = "zcpool", .run = run_cycle_zcpool, .ops_per_iter = 1 },
 			{ .name = "zcpool+zero", .run = run_cycle_zcpool, .ops_per_iter = 1,
@@ -615,7 +616,7 @@ int main(int argc, char **argv)
 			{ .name = "anon", .run = run_cycle_anon, .ops_per_iter = 1 },
 		};
 
-		group("cycle", cycle_sizes[i], cycles, 6);
+		group("cycle", cycle_sizes[i], cycles, ARRAY_SIZE(cycles));
 	}
 	printf("end status=0\n");
 	return 0;
