@@ -256,19 +256,53 @@ err:
  * every zerocopy sendmsg() gets the next 32-bit id; the error queue reports
  * finished ranges [ee_info, ee_data], with SO_EE_CODE_ZEROCOPY_COPIED when
  * the kernel copied the data after all (loopback delivery always does).
+ * Ranges come in order as a rule, but on TCP not always (an skb still
+ * queued for retransmission holds its range after a later one is freed),
+ * so which ids are done is kept id by id: a buffer may be reused once
+ * every id below @done_below has completed.
  */
+#define ZC_ID_WINDOW	4096	/* ids a sender may have in flight */
+
 struct zc_completions {
 	uint32_t next_id;	/* ids handed out so far */
 	uint32_t done;		/* ids reported complete */
+	uint32_t done_below;	/* every id below this has completed */
 	uint32_t copied;	/* of those, reported as copied */
 	uint32_t notes;		/* notifications read */
-	uint32_t expect_lo;	/* ranges arrive in order: the next range's start */
-	int out_of_order;	/* a range that did not start at expect_lo */
+	uint32_t expect_lo;	/* where the next range starts if they come in order */
+	uint32_t out_of_order;	/* ranges that started elsewhere */
+	uint64_t early[ZC_ID_WINDOW / 64];	/* done ids from @done_below on, by id % window */
 };
 
 /*
+ * Mark ids @lo..@hi complete (@hi below next_id, checked by the caller).
+ * An id reported twice, or one below @done_below, is -EPROTO.
+ */
+static inline int zc_mark_done(struct zc_completions *c, uint32_t lo, uint32_t hi)
+{
+	uint32_t id, bit;
+
+	for (id = lo; id <= hi; id++) {
+		bit = id % ZC_ID_WINDOW;
+		if (id < c->done_below || id - c->done_below >= ZC_ID_WINDOW ||
+		    c->early[bit / 64] & (1ULL << (bit % 64)))
+			return -EPROTO;
+		c->early[bit / 64] |= 1ULL << (bit % 64);
+	}
+	for (;;) {
+		bit = c->done_below % ZC_ID_WINDOW;
+		if (!(c->early[bit / 64] & (1ULL << (bit % 64))))
+			return 0;
+		c->early[bit / 64] &= ~(1ULL << (bit % 64));
+		c->done_below++;
+	}
+}
+
+/*
  * Read every queued completion notification; with @wait_ms > 0, first wait
- * up to that long for one. Returns the ids completed by this call or -errno.
+ * up to that long for one. Returns the ids completed by this call or -errno
+ * (-EPROTO for a notification that is not a zerocopy completion of ids
+ * handed out and not yet completed).
  */
 static inline int zc_reap(int fd, struct zc_completions *c, int wait_ms)
 {
@@ -294,10 +328,12 @@ static inline int zc_reap(int fd, struct zc_completions *c, int wait_ms)
 			if (cm->cmsg_level != SOL_IP || cm->cmsg_type != IP_RECVERR)
 				continue;
 			ee = (struct sock_extended_err *)CMSG_DATA(cm);
-			if (ee->ee_origin != SO_EE_ORIGIN_ZEROCOPY || ee->ee_errno)
+			if (ee->ee_origin != SO_EE_ORIGIN_ZEROCOPY || ee->ee_errno ||
+			    ee->ee_data < ee->ee_info || ee->ee_data >= c->next_id ||
+			    zc_mark_done(c, ee->ee_info, ee->ee_data))
 				return -EPROTO;
-			if (ee->ee_info != c->expect_lo || ee->ee_data < ee->ee_info)
-				c->out_of_order = 1;
+			if (ee->ee_info != c->expect_lo)
+				c->out_of_order++;
 			c->expect_lo = ee->ee_data + 1;
 			c->notes++;
 			c->done += ee->ee_data - ee->ee_info + 1;
@@ -320,6 +356,13 @@ static inline int zc_send_zerocopy(int fd, const void *buf, size_t len,
 	int ret;
 
 	while (len) {
+		/* No more ids in flight than zc_mark_done() can place. */
+		if (c->next_id - c->done_below >= ZC_ID_WINDOW) {
+			ret = zc_reap(fd, c, 100);
+			if (ret < 0)
+				return ret;
+			continue;
+		}
 		n = send(fd, p, len, MSG_ZEROCOPY);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -343,7 +386,7 @@ static inline int zc_reap_all(int fd, struct zc_completions *c, int timeout_ms)
 {
 	int waited = 0, ret;
 
-	while (c->done < c->next_id) {
+	while (c->done_below < c->next_id) {
 		if (waited >= timeout_ms)
 			return -ETIMEDOUT;
 		ret = zc_reap(fd, c, 10);
