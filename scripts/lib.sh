@@ -40,7 +40,8 @@ vm_test_plan() {
 		echo 'sh /zcpool/guest-kunit.sh || rc=1' >>"$guest"
 	fi
 	if [ "$utest" = 1 ]; then
-		for f in "$ZCPOOL_TOP"/out/userspace-test/*_test; do
+		# demo_test runs the demo program.
+		for f in "$ZCPOOL_TOP"/out/userspace-test/*_test "$ZCPOOL_TOP"/out/userspace-test/zcpool_demo; do
 			VM_TEST_FILES+=(--file "$f")
 		done
 		VM_TEST_FILES+=(--file "$ZCPOOL_TOP/userspace-test/run-tests.sh")

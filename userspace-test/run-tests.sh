@@ -35,7 +35,7 @@ run() {
 run lifecycle_test
 
 insmod "$ZCPOOL_KO" || { echo "zcpool-test: insmod failed"; exit 1; }
-for t in info_test alloc_test fault_test stats_test mmap_test zerocopy_test; do
+for t in info_test alloc_test fault_test stats_test mmap_test zerocopy_test demo_test; do
 	run $t
 done
 # The randomized, fault-injection, race, leak and limit tests.

@@ -34,7 +34,9 @@
 #include <time.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <linux/zcpool.h>
@@ -62,6 +64,11 @@ struct options {
 	 * well its stages overlap on several CPUs.
 	 */
 	unsigned int one_cpu;
+	/*
+	 * --timeout-s: a pipeline still running after this is stopped and the
+	 * demo fails, naming the stages that had not finished.
+	 */
+	unsigned int timeout_s;
 };
 
 /* A 64-bit Fletcher sum over whole words: cheap, and it sees reordering. */
@@ -540,9 +547,18 @@ struct stage_ctx {
 	int ready_fd, go_fd;
 };
 
+/* The pipelines' names, and the comm each stage's process takes (ps). */
+static const char *const pipeline_names[] = { "read/write", "zero-copy" };
+static const char *const stage_names[NR_STAGES] = { "reader", "worker", "sink" };
+
 static int stage_main(void *arg)
 {
 	struct stage_ctx *c = arg;
+	char comm[16];
+
+	snprintf(comm, sizeof(comm), "%s-%s", c->zero_copy ? "zc" : "rw",
+		 stage_names[c->stage]);
+	prctl(PR_SET_NAME, comm);
 
 	/* A stage holding the other end of the unix socket would never see EOF. */
 	close(c->unused[0]);
@@ -612,16 +628,92 @@ static int get_unix_room(const struct options *o)
 	return v;
 }
 
+/* Stages whose pidfd is still watched: not seen to exit with 0 yet. */
+static int stages_watched(const int *pidfd)
+{
+	int s, n = 0;
+
+	for (s = 0; s < NR_STAGES; s++)
+		n += pidfd[s] >= 0;
+	return n;
+}
+
+/*
+ * The parent's wait for one of its pipes to have something to read. A
+ * stage that dies before it says it is ready leaves the other two
+ * waiting for the start and the parent waiting for them, and a stage
+ * that hangs holds the run for ever: so the parent also watches each
+ * stage's pidfd, and gives up at @deadline. A stage that exits with 0
+ * (after its result) drops out of the watch; with @fd -1, the wait is for
+ * every stage to have done so. Returns 0; -ECHILD with
+ * *@culprit set when a stage ended otherwise, not yet reaped (waitid()
+ * with WNOWAIT); -ETIMEDOUT.
+ */
+static int await_pipe(int fd, const pid_t *pid, int *pidfd, double deadline, int *culprit)
+{
+	struct pollfd p[1 + NR_STAGES];
+	double left;
+	siginfo_t si;
+	int s, n, ms;
+
+	for (;;) {
+		if (fd < 0 && !stages_watched(pidfd))
+			return 0;
+		left = deadline - now();
+		if (left <= 0)
+			return -ETIMEDOUT;
+		ms = left > 60 ? 60000 : left * 1000 + 1;
+		p[0] = (struct pollfd){ .fd = fd, .events = POLLIN };
+		for (s = 0; s < NR_STAGES; s++)
+			p[1 + s] = (struct pollfd){ .fd = pidfd[s], .events = POLLIN };
+		n = poll(p, 1 + NR_STAGES, ms);
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		for (s = 0; n > 0 && s < NR_STAGES; s++) {
+			if (!p[1 + s].revents)
+				continue;
+			memset(&si, 0, sizeof(si));
+			if (waitid(P_PID, pid[s], &si, WEXITED | WNOHANG | WNOWAIT))
+				return -errno;
+			if (si.si_pid != pid[s])
+				continue;
+			if (si.si_code != CLD_EXITED || si.si_status) {
+				*culprit = s;
+				return -ECHILD;
+			}
+			close(pidfd[s]);
+			pidfd[s] = -1;
+		}
+		if (n > 0 && p[0].revents)
+			return 0;
+	}
+}
+
+/* How a stage ended, for the report: "killed by signal 9 (Killed)". */
+static void describe_end(int status, char *buf, size_t len)
+{
+	if (WIFSIGNALED(status))
+		snprintf(buf, len, "killed by signal %d (%s)", WTERMSIG(status),
+			 strsignal(WTERMSIG(status)));
+	else if (WIFEXITED(status))
+		snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
+	else
+		snprintf(buf, len, "status %#x", status);
+}
+
 static int run_pipeline(int zero_copy, const char *path, const struct options *o,
 			struct run_result *res)
 {
 	struct sockaddr_in addr = { .sin_family = AF_INET };
 	struct stage_ctx ctx[NR_STAGES];
 	struct stage_result *out[NR_STAGES] = { &res->reader, &res->worker, &res->sink };
-	int sv[2], results[2], ready[2], go[2], lsn, s, status, ret = 0;
+	int sv[2], results[2], ready[2], go[2], lsn, s, ret = 0, err = 0, culprit = -1;
+	int status[NR_STAGES], pidfd[NR_STAGES], reported[NR_STAGES] = { 0 };
+	const char *pipeline = pipeline_names[zero_copy];
 	char start_bytes[NR_STAGES] = { 0 };
 	pid_t pid[NR_STAGES];
-	double start;
+	double start, deadline;
+	char how[64];
 
 	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	lsn = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -650,6 +742,8 @@ static int run_pipeline(int zero_copy, const char *path, const struct options *o
 		pid[s] = spawn(&ctx[s]);
 		if (pid[s] < 0)
 			return -errno;
+		/* Without pidfds (before Linux 5.3) only the deadline watches. */
+		pidfd[s] = syscall(SYS_pidfd_open, pid[s], 0);
 		close(results[1]);
 		ctx[s].result_fd = results[0];
 	}
@@ -658,36 +752,68 @@ static int run_pipeline(int zero_copy, const char *path, const struct options *o
 	close(lsn);
 	close(ready[1]);
 	close(go[0]);
-	for (s = 0; s < NR_STAGES; s++)
-		if (read(ready[0], &start_bytes[s], 1) != 1)
-			break;
+	deadline = now() + o->timeout_s;
+	for (s = 0; s < NR_STAGES && !ret; s++) {
+		ret = await_pipe(ready[0], pid, pidfd, deadline, &culprit);
+		if (!ret && read(ready[0], &start_bytes[s], 1) != 1)
+			ret = -EPIPE;	/* every stage gone, and no pidfds said so */
+	}
 	start = now();
-	if (write_all(go[1], start_bytes, sizeof(start_bytes)))
+	if (!ret && write_all(go[1], start_bytes, sizeof(start_bytes)))
 		ret = -EPIPE;
 	close(ready[0]);
 	close(go[1]);
 	for (s = 0; s < NR_STAGES; s++) {
 		memset(out[s], 0, sizeof(*out[s]));
-		if (read(ctx[s].result_fd, out[s], sizeof(*out[s])) != sizeof(*out[s])) {
-			out[s]->error = EPIPE;
-			snprintf(out[s]->what, sizeof(out[s]->what), "stage %d died", s);
+		if (!ret)
+			ret = await_pipe(ctx[s].result_fd, pid, pidfd, deadline, &culprit);
+		if (!ret && read(ctx[s].result_fd, out[s], sizeof(*out[s])) != sizeof(*out[s])) {
+			/* It died: its pipe closed before its pidfd said so. */
+			culprit = s;
+			ret = -ECHILD;
 		}
+		reported[s] = !ret;
 		close(ctx[s].result_fd);
 	}
-	for (s = 0; s < NR_STAGES; s++) {
-		if (waitpid(pid[s], &status, 0) != pid[s] || !WIFEXITED(status) ||
-		    WEXITSTATUS(status))
-			ret = -ECHILD;
+	/* And their exits: one stopped after its result would hold waitpid(). */
+	if (!ret)
+		ret = await_pipe(-1, pid, pidfd, deadline, &culprit);
+	/* A stage dead or hung: the others would only wait; stop them all. */
+	for (s = 0; ret && s < NR_STAGES; s++)
+		kill(pid[s], SIGKILL);
+	for (s = 0; s < NR_STAGES; s++)
+		if (waitpid(pid[s], &status[s], 0) != pid[s])
+			status[s] = -1;
+	if (ret == -ETIMEDOUT) {
+		fprintf(stderr, "zcpool_demo: %s pipeline: not done after %u s; stopped it\n",
+			pipeline, o->timeout_s);
+		for (s = 0; s < NR_STAGES; s++)
+			if (!reported[s] || pidfd[s] >= 0)
+				fprintf(stderr, "zcpool_demo: %s %s: had not %s\n", pipeline,
+					stage_names[s], reported[s] ? "exited" : "finished");
+	} else if (ret == -ECHILD) {
+		describe_end(status[culprit], how, sizeof(how));
+		fprintf(stderr, "zcpool_demo: %s %s: %s\n", pipeline, stage_names[culprit], how);
+	} else if (ret) {
+		fprintf(stderr, "zcpool_demo: %s pipeline: %s\n", pipeline, strerror(-ret));
 	}
-	res->seconds = res->sink.last_byte - start;
 	for (s = 0; s < NR_STAGES; s++) {
-		if (out[s]->error) {
-			fprintf(stderr, "zcpool_demo: %s: %s\n", out[s]->what,
-				strerror(out[s]->error));
-			ret = -out[s]->error;
+		if (pidfd[s] >= 0)
+			close(pidfd[s]);
+		/* A stage's own error, unless it only followed another's end. */
+		if (!ret && out[s]->error) {
+			fprintf(stderr, "zcpool_demo: %s %s: %s: %s\n", pipeline, stage_names[s],
+				out[s]->what, strerror(out[s]->error));
+			err = -out[s]->error;
+		} else if (!ret && (!WIFEXITED(status[s]) || WEXITSTATUS(status[s]))) {
+			/* Seen only here when pidfds are not there to see it. */
+			describe_end(status[s], how, sizeof(how));
+			fprintf(stderr, "zcpool_demo: %s %s: %s\n", pipeline, stage_names[s], how);
+			err = -ECHILD;
 		}
 	}
-	return ret;
+	res->seconds = res->sink.last_byte - start;
+	return ret ?: err;
 }
 
 /* --- setup, report ----------------------------------------------------------- */
@@ -790,7 +916,7 @@ static double median(double *v, unsigned int n)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: zcpool_demo [--file-mib N] [--passes N] [--runs N] "
-		"[--buffer-kib N] [--buffers N] [--one-cpu]\n");
+		"[--buffer-kib N] [--buffers N] [--one-cpu] [--timeout-s N]\n");
 }
 
 static int parse_options(int argc, char **argv, struct options *o)
@@ -802,6 +928,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "buffer-kib", required_argument, NULL, 'b' },
 		{ "buffers", required_argument, NULL, 'n' },
 		{ "one-cpu", no_argument, NULL, '1' },
+		{ "timeout-s", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -838,14 +965,18 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'n':
 			o->buffers = v;
 			break;
+		case 't':
+			o->timeout_s = v;
+			break;
 		}
 	}
 	if (!o->passes || !o->runs || o->runs > MAX_RUNS || !o->buffers ||
 	    o->buffers > MAX_BUFFERS || !o->buffer_bytes ||
 	    o->buffer_bytes % zc_page_size() || !o->file_bytes ||
-	    o->file_bytes % o->buffer_bytes) {
+	    o->file_bytes % o->buffer_bytes || !o->timeout_s) {
 		fprintf(stderr, "zcpool_demo: runs 1-%d, buffers 1-%d, buffer a multiple of "
-			"the page size, file a multiple of the buffer\n", MAX_RUNS, MAX_BUFFERS);
+			"the page size, file a multiple of the buffer, timeout at least 1 s\n",
+			MAX_RUNS, MAX_BUFFERS);
 		return -1;
 	}
 	return 0;
@@ -855,7 +986,7 @@ int main(int argc, char **argv)
 {
 	struct options o = {
 		.file_bytes = 8 << 20, .passes = 4, .runs = 9,
-		.buffer_bytes = 256 << 10, .buffers = 8,
+		.buffer_bytes = 256 << 10, .buffers = 8, .timeout_s = 120,
 	};
 	struct run_result copy[MAX_RUNS], zc[MAX_RUNS];
 	double copy_rate[MAX_RUNS], zc_rate[MAX_RUNS], ratio[MAX_RUNS], copy_mib, zc_mib;
@@ -918,8 +1049,10 @@ int main(int argc, char **argv)
 			const char *name = zero_copy ? "zero-copy" : "read/write";
 
 			if (run_pipeline(zero_copy, path, &o, res) ||
-			    verify(name, res, &want, total))
+			    verify(name, res, &want, total)) {
+				unlink(path);
 				return 1;
+			}
 		}
 		copy_rate[i] = total / copy[i].seconds / (1 << 20);
 		zc_rate[i] = total / zc[i].seconds / (1 << 20);
