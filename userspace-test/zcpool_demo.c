@@ -543,7 +543,7 @@ struct stage_ctx {
 	const char *path;
 	const struct options *o;
 	int unix_fd, lsn, result_fd;
-	int unused[2];	/* fds of the parent this stage must not hold open */
+	int unused[4];	/* fds of the parent this stage must not hold open */
 	int ready_fd, go_fd;
 };
 
@@ -563,6 +563,9 @@ static int stage_main(void *arg)
 	/* A stage holding the other end of the unix socket would never see EOF. */
 	close(c->unused[0]);
 	close(c->unused[1]);
+	/* Nor the parent's ends of ready and go: the parent's exit must end the wait. */
+	close(c->unused[2]);
+	close(c->unused[3]);
 	ready_fd = c->ready_fd;
 	go_fd = c->go_fd;
 	errno = 0;
@@ -701,6 +704,27 @@ static void describe_end(int status, char *buf, size_t len)
 		snprintf(buf, len, "status %#x", status);
 }
 
+/*
+ * At the deadline, before the stages are killed: where stage @s was. A
+ * stage stopped by a signal is named as such; one that had exited with 0
+ * is not named at all.
+ */
+static void report_unfinished(const char *pipeline, int s, pid_t pid, int pidfd, int reported)
+{
+	siginfo_t si;
+
+	if (reported && pidfd < 0)
+		return;
+	memset(&si, 0, sizeof(si));
+	if (!waitid(P_PID, pid, &si, WSTOPPED | WNOHANG | WNOWAIT) && si.si_pid == pid &&
+	    si.si_code == CLD_STOPPED)
+		fprintf(stderr, "zcpool_demo: %s %s: stopped by signal %d (%s)\n", pipeline,
+			stage_names[s], si.si_status, strsignal(si.si_status));
+	else
+		fprintf(stderr, "zcpool_demo: %s %s: still running, %s\n", pipeline,
+			stage_names[s], reported ? "its result in" : "no result yet");
+}
+
 static int run_pipeline(int zero_copy, const char *path, const struct options *o,
 			struct run_result *res)
 {
@@ -735,6 +759,8 @@ static int run_pipeline(int zero_copy, const char *path, const struct options *o
 		ctx[s].unix_fd = s == READER ? sv[0] : s == WORKER ? sv[1] : -1;
 		ctx[s].unused[0] = s == READER ? -1 : sv[0];
 		ctx[s].unused[1] = s == WORKER ? -1 : sv[1];
+		ctx[s].unused[2] = ready[0];
+		ctx[s].unused[3] = go[1];
 		ctx[s].lsn = lsn;
 		ctx[s].result_fd = results[1];
 		ctx[s].ready_fd = ready[1];
@@ -778,23 +804,22 @@ static int run_pipeline(int zero_copy, const char *path, const struct options *o
 	/* And their exits: one stopped after its result would hold waitpid(). */
 	if (!ret)
 		ret = await_pipe(-1, pid, pidfd, deadline, &culprit);
+	if (ret == -ETIMEDOUT) {
+		fprintf(stderr, "zcpool_demo: %s pipeline: not done after %u s; stopped it\n",
+			pipeline, o->timeout_s);
+		for (s = 0; s < NR_STAGES; s++)
+			report_unfinished(pipeline, s, pid[s], pidfd[s], reported[s]);
+	}
 	/* A stage dead or hung: the others would only wait; stop them all. */
 	for (s = 0; ret && s < NR_STAGES; s++)
 		kill(pid[s], SIGKILL);
 	for (s = 0; s < NR_STAGES; s++)
 		if (waitpid(pid[s], &status[s], 0) != pid[s])
 			status[s] = -1;
-	if (ret == -ETIMEDOUT) {
-		fprintf(stderr, "zcpool_demo: %s pipeline: not done after %u s; stopped it\n",
-			pipeline, o->timeout_s);
-		for (s = 0; s < NR_STAGES; s++)
-			if (!reported[s] || pidfd[s] >= 0)
-				fprintf(stderr, "zcpool_demo: %s %s: had not %s\n", pipeline,
-					stage_names[s], reported[s] ? "exited" : "finished");
-	} else if (ret == -ECHILD) {
+	if (ret == -ECHILD && culprit >= 0) {
 		describe_end(status[culprit], how, sizeof(how));
 		fprintf(stderr, "zcpool_demo: %s %s: %s\n", pipeline, stage_names[culprit], how);
-	} else if (ret) {
+	} else if (ret && ret != -ETIMEDOUT) {
 		fprintf(stderr, "zcpool_demo: %s pipeline: %s\n", pipeline, strerror(-ret));
 	}
 	for (s = 0; s < NR_STAGES; s++) {
@@ -1003,6 +1028,8 @@ int main(int argc, char **argv)
 	if (print_info())
 		return 1;
 	signal(SIGPIPE, SIG_IGN);
+	/* Inherited as SIG_IGN, the stages would reap themselves unseen. */
+	signal(SIGCHLD, SIG_DFL);
 	if (o.one_cpu) {
 		cpu_set_t cpu0;
 
