@@ -276,7 +276,8 @@ struct zc_completions {
 
 /*
  * Mark ids @lo..@hi complete (@hi below next_id, checked by the caller).
- * An id reported twice, or one below @done_below, is -EPROTO.
+ * An id reported twice, one below @done_below or one past the window is
+ * -EPROTO, and then none of the range is marked.
  */
 static inline int zc_mark_done(struct zc_completions *c, uint32_t lo, uint32_t hi)
 {
@@ -287,6 +288,9 @@ static inline int zc_mark_done(struct zc_completions *c, uint32_t lo, uint32_t h
 		if (id < c->done_below || id - c->done_below >= ZC_ID_WINDOW ||
 		    c->early[bit / 64] & (1ULL << (bit % 64)))
 			return -EPROTO;
+	}
+	for (id = lo; id <= hi; id++) {
+		bit = id % ZC_ID_WINDOW;
 		c->early[bit / 64] |= 1ULL << (bit % 64);
 	}
 	for (;;) {
@@ -345,6 +349,22 @@ static inline int zc_reap(int fd, struct zc_completions *c, int wait_ms)
 }
 
 /*
+ * What a sender waiting for completions sees when none come: the
+ * socket's pending error (a reset connection sets POLLERR with an empty
+ * error queue), as -errno, or 0.
+ */
+static inline int zc_sock_error(int fd)
+{
+	socklen_t len;
+	int err = 0;
+
+	len = sizeof(err);
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len))
+		return -errno;
+	return -err;
+}
+
+/*
  * Send all of @buf with MSG_ZEROCOPY (SO_ZEROCOPY must be on). A send the
  * socket's option memory cannot track yet (ENOBUFS) waits for completions.
  */
@@ -359,6 +379,8 @@ static inline int zc_send_zerocopy(int fd, const void *buf, size_t len,
 		/* No more ids in flight than zc_mark_done() can place. */
 		if (c->next_id - c->done_below >= ZC_ID_WINDOW) {
 			ret = zc_reap(fd, c, 100);
+			if (!ret)
+				ret = zc_sock_error(fd);
 			if (ret < 0)
 				return ret;
 			continue;
