@@ -1150,6 +1150,17 @@ TEST_F_TIMEOUT(fuzz, model_fuzz, 600)
 		   (unsigned long long)seed, g.mismatches, held < 0 ? held : held / (long long)g.page);
 	EXPECT_EQ(0, g.mismatches) TH_LOG("replay with ZCPOOL_SEED=%#llx ZCPOOL_OPS=%lu",
 					  (unsigned long long)seed, ops);
+	/*
+	 * The probes must have run, not only passed. 400 ops (the default)
+	 * made 11 SIGBUS probes of zapped pages and probed 57 freed-but-
+	 * mapped pages (6 read, 51 zapped) in one stock run: none of either
+	 * means a change made that check unreachable.
+	 */
+	if (op >= 400) {
+		EXPECT_LT(0, g.n_sigbus);
+		EXPECT_LT(0, g.n_ghost_reads + g.n_ghost_zapped);
+		EXPECT_LT(0, g.bytes_checked);
+	}
 }
 
 ZC_SCALE_TIMEOUT(fuzz, model_fuzz)
