@@ -1530,6 +1530,8 @@ static __always_inline void pool_count_alloc(struct zcpool_pool *pool, int cls,
 	struct pool_pcpu_stats __percpu *pcpu = pool->pcpu;
 
 	this_cpu_add(pcpu->allocs, n);
+	/* @allocs before the live count, which pool_sum_pcpu() reads first. */
+	smp_wmb();
 	this_cpu_add(pcpu->requested, size * n);
 	this_cpu_add(*pool_live_count(pcpu, cls, pages), n);
 }
@@ -2448,14 +2450,23 @@ static void pool_sum_pcpu(struct zcpool_pool *pool, struct zcpool_pool_stats *st
 
 	for_each_possible_cpu(cpu) {
 		c = per_cpu_ptr(pool->pcpu, cpu);
-		st->allocs += READ_ONCE(c->allocs);
-		requested += READ_ONCE(c->requested);
-		st->cache_misses += READ_ONCE(c->cache_misses);
-		uncached += READ_ONCE(c->uncached);
+		/*
+		 * The live counts before @allocs, the reverse of the order
+		 * pool_count_alloc() stores them in: every allocation counted
+		 * live here is in @allocs too, however long this CPU's turn
+		 * takes (a preempted read, or a bulk count landing between the
+		 * two, once showed 24 live of 1 allocated).
+		 */
 		for (i = 0; i < ZCPOOL_SIZECLASS_NR; i++)
 			st->class_live[i] += READ_ONCE(c->class_live[i]);
 		for (i = 0; i < ZCPOOL_POOL_NR_ORDERS; i++)
 			st->run_orders[i] += READ_ONCE(c->run_orders[i]);
+		requested += READ_ONCE(c->requested);
+		/* Pairs with pool_count_alloc()'s smp_wmb(). */
+		smp_rmb();
+		st->allocs += READ_ONCE(c->allocs);
+		st->cache_misses += READ_ONCE(c->cache_misses);
+		uncached += READ_ONCE(c->uncached);
 	}
 	/*
 	 * A shape allocated on one CPU and freed on another counts up on the
@@ -2478,8 +2489,8 @@ static void pool_sum_pcpu(struct zcpool_pool *pool, struct zcpool_pool_stats *st
 		st->live += st->class_live[i];
 	}
 	/*
-	 * Summed while the pool is in use, the other counters may run ahead
-	 * of @allocs (they are counted around it): never below 0 then.
+	 * Summed while the pool is in use, the arena's counters may run
+	 * ahead of @allocs (they are counted around it): never below 0 then.
 	 */
 	st->frees = st->allocs - min(st->allocs, st->live);
 	st->cache_hits = st->allocs - min(st->allocs, st->cache_misses + uncached);
