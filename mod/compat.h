@@ -21,20 +21,23 @@
 #define ZCPOOL_MAX_PAGE_ORDER	ilog2(MAX_ORDER_NR_PAGES)
 
 /*
- * vm_flags became read-only with 6.3: changes go through vm_flags_set(),
- * which also asserts the mmap lock is held for writing. Kbuild defines
- * ZCPOOL_HAVE_VM_FLAGS_SET when the kernel's <linux/mm.h> has it (a
- * feature test, so that distribution backports are caught too).
+ * vm_flags became read-only with 6.3: changes go through vm_flags_mod()
+ * (with vm_flags_set()), which also asserts the mmap lock is held for
+ * writing. Kbuild defines ZCPOOL_HAVE_VM_FLAGS_SET when the kernel's
+ * <linux/mm.h> has vm_flags_set() (a feature test, so that distribution
+ * backports are caught too).
  */
 #ifdef ZCPOOL_HAVE_VM_FLAGS_SET
-static inline void zcpool_vm_flags_set(struct vm_area_struct *vma, vm_flags_t flags)
+static inline void zcpool_vm_flags_mod(struct vm_area_struct *vma, vm_flags_t set,
+				       vm_flags_t clear)
 {
-	vm_flags_set(vma, flags);
+	vm_flags_mod(vma, set, clear);
 }
 #else
-static inline void zcpool_vm_flags_set(struct vm_area_struct *vma, vm_flags_t flags)
+static inline void zcpool_vm_flags_mod(struct vm_area_struct *vma, vm_flags_t set,
+				       vm_flags_t clear)
 {
-	vma->vm_flags |= flags;
+	vma->vm_flags = (vma->vm_flags | set) & ~clear;
 }
 #endif
 

@@ -173,8 +173,8 @@ static const struct vm_operations_struct zcpool_mmap_vm_ops = {
  * @vma:  the new mapping; vm_pgoff is the window offset in pages.
  *
  * Context: process context, mmap lock held for writing.
- * Return: 0, or -EINVAL for a private mapping or a range that reaches
- * past the window.
+ * Return: 0, -EINVAL for a private mapping or a range that reaches past
+ * the window, -EPERM for an executable one.
  */
 int zcpool_mmap(struct file *file, struct vm_area_struct *vma)
 {
@@ -191,7 +191,18 @@ int zcpool_mmap(struct file *file, struct vm_area_struct *vma)
 		return -EINVAL;
 	if (end > ZCPOOL_POOL_WINDOW_BYTES)
 		return -EINVAL;
-	zcpool_vm_flags_set(vma, VM_MIXEDMAP | VM_DONTEXPAND);
+	/*
+	 * Data buffers, shared writable between processes: never code (the
+	 * errno of a noexec mount, and no mprotect() to PROT_EXEC later).
+	 */
+	if (vma->vm_flags & VM_EXEC)
+		return -EPERM;
+	/*
+	 * Not in core dumps either: a dump would fault in every page of the
+	 * range, up to the whole window, and write other processes' buffers
+	 * out with it.
+	 */
+	zcpool_vm_flags_mod(vma, VM_MIXEDMAP | VM_DONTEXPAND | VM_DONTDUMP, VM_MAYEXEC);
 	vma->vm_ops = &zcpool_mmap_vm_ops;
 	return 0;
 }

@@ -360,6 +360,13 @@ FIXTURE_VARIANT_ADD(bad_map, offset_plus_length_overflows) {
 FIXTURE_VARIANT_ADD(bad_map, zero_length) {
 	.off = 0, .pages = 0, .prot = PROT_READ, .flags = MAP_SHARED, .err = EINVAL,
 };
+FIXTURE_VARIANT_ADD(bad_map, executable) {
+	.off = 0, .pages = 1, .prot = PROT_READ | PROT_EXEC, .flags = MAP_SHARED, .err = EPERM,
+};
+FIXTURE_VARIANT_ADD(bad_map, writable_and_executable) {
+	.off = 0, .pages = 1, .prot = PROT_READ | PROT_WRITE | PROT_EXEC, .flags = MAP_SHARED,
+	.err = EPERM,
+};
 
 /* Lines of /proc/self/maps: one per mapping of this process. */
 static int maps_lines(void)
@@ -395,6 +402,63 @@ TEST_F(bad_map, refused)
 	ASSERT_EQ(0, zc_stats(self->fd, &st, NULL));
 	EXPECT_EQ(0, st.live);
 	EXPECT_EQ(0, st.bytes_held);
+}
+
+/*
+ * The VmFlags line of /proc/self/smaps for the mapping that starts at
+ * @addr, with a space at each end so that " dd " finds a whole flag; 0,
+ * or -1 if no such mapping.
+ */
+static int smaps_vm_flags(const void *addr, char *flags, size_t len)
+{
+	unsigned long start, end;
+	char line[512];
+	int in = 0, ret = -1;
+	FILE *f = fopen("/proc/self/smaps", "r");
+
+	if (len < sizeof(line))
+		return -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &start, &end) == 2) {
+			in = start == (unsigned long)addr;
+			continue;
+		}
+		if (in && !strncmp(line, "VmFlags:", 8)) {
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(flags, len, "%.*s ", (int)(sizeof(line) - 8), line + 8);
+			ret = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return ret;
+}
+
+/* A mapping is left out of core dumps and can never be made executable. */
+TEST_F(pool, mapping_stays_out_of_dumps_and_never_executes)
+{
+	char flags[600];
+	uint64_t off;
+	char *p;
+
+	ASSERT_EQ(0, zc_alloc(self->fd, self->page, 0, 0, &off));
+	p = map_at(self->fd, off, self->page, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, smaps_vm_flags(p, flags, sizeof(flags)));
+	EXPECT_NE(NULL, strstr(flags, " dd ")) TH_LOG("VmFlags:%s", flags);
+	EXPECT_EQ(NULL, strstr(flags, " ex ")) TH_LOG("VmFlags:%s", flags);
+	EXPECT_EQ(NULL, strstr(flags, " me ")) TH_LOG("VmFlags:%s", flags);
+	errno = 0;
+	EXPECT_EQ(-1, mprotect(p, self->page, PROT_READ | PROT_EXEC));
+	EXPECT_EQ(EACCES, errno);
+	ASSERT_EQ(0, smaps_vm_flags(p, flags, sizeof(flags)));
+	EXPECT_EQ(NULL, strstr(flags, " ex ")) TH_LOG("VmFlags:%s", flags);
+	EXPECT_EQ(0, munmap(p, self->page));
+	ASSERT_EQ(0, zc_free(self->fd, off));
+	expect_drained(_metadata, self, self->fd, 1, EMPTY_RESERVE);
 }
 
 /* The last page of the window can be mapped (and holds nothing). */
