@@ -279,17 +279,29 @@ FIXTURE_TEARDOWN(stage)
 }
 
 /*
- * The demo's end after the stage was made to fail: exit 1, no claim of
- * verified data, the stage named with @want, none of its processes left,
- * and (the zero-copy pipeline's) pool gone.
+ * Run the demo with a deadline of @timeout_s per pipeline, send the stage
+ * @sig as soon as it is seen, and check the demo's end: exit 1, no claim
+ * of verified data, the stage named ("<stage>: @how by signal @sig"),
+ * none of its processes left, and (the zero-copy pipeline's) pool gone.
  */
-static void expect_failed_demo(struct __test_metadata *_metadata, struct demo_run *d, int ret,
-			       const FIXTURE_VARIANT(stage) *variant, const char *want,
-			       long long pools)
+static void signal_stage(struct __test_metadata *_metadata, struct demo_run *d,
+			 const FIXTURE_VARIANT(stage) *variant, long long pools,
+			 unsigned int timeout_s, int sig, const char *how)
 {
+	char want[96];
+	pid_t stage;
+	int ret;
+
+	ASSERT_EQ(0, demo_start(d, STAGE_PASSES, timeout_s));
+	stage = await_stage(d->pid, variant->comm, 120);
+	if (stage > 0)
+		kill(stage, sig);
+	ret = demo_finish(d, 120);
+	ASSERT_LT(0, stage) TH_LOG("no %s process appeared", variant->comm);
 	ASSERT_EQ(0, ret) TH_LOG("the demo was still running; killed it");
 	ASSERT_TRUE(WIFEXITED(d->status));
 	EXPECT_EQ(1, WEXITSTATUS(d->status));
+	snprintf(want, sizeof(want), "%s: %s by signal %d", variant->name, how, sig);
 	EXPECT_NE(NULL, strstr(d->out, want)) TH_LOG("no \"%s\" in its output", want);
 	EXPECT_EQ(NULL, strstr(d->out, "data verified"));
 	EXPECT_EQ(0, scan_procs(0, variant->comm, 0)) TH_LOG("a %s process is left",
@@ -300,40 +312,18 @@ static void expect_failed_demo(struct __test_metadata *_metadata, struct demo_ru
 
 TEST_F_TIMEOUT(stage, killed_stage_ends_the_demo, 300)
 {
-	char want[96];
 	struct demo_run d;
-	pid_t stage;
-	int ret;
 
 	/* A deadline far off: only seeing the stage die can end it in time. */
-	ASSERT_EQ(0, demo_start(&d, STAGE_PASSES, 600));
-	stage = await_stage(d.pid, variant->comm, 120);
-	if (stage > 0)
-		kill(stage, SIGKILL);
-	ret = demo_finish(&d, 120);
-	ASSERT_LT(0, stage) TH_LOG("no %s process appeared", variant->comm);
-	snprintf(want, sizeof(want), "%s: killed by signal %d", variant->name, SIGKILL);
-	expect_failed_demo(_metadata, &d, ret, variant, want, self->pools);
+	signal_stage(_metadata, &d, variant, self->pools, 600, SIGKILL, "killed");
 }
 
 TEST_F_TIMEOUT(stage, stopped_stage_ends_the_demo_at_its_deadline, 300)
 {
-	const unsigned int timeout_s = 10;
-	char want[96];
 	struct demo_run d;
-	pid_t stage;
-	int ret;
 
-	ASSERT_EQ(0, demo_start(&d, STAGE_PASSES, timeout_s));
-	stage = await_stage(d.pid, variant->comm, 120);
-	if (stage > 0)
-		kill(stage, SIGSTOP);
-	ret = demo_finish(&d, 120);
-	ASSERT_LT(0, stage) TH_LOG("no %s process appeared", variant->comm);
-	snprintf(want, sizeof(want), "%s: stopped by signal %d", variant->name, SIGSTOP);
-	expect_failed_demo(_metadata, &d, ret, variant, want, self->pools);
-	snprintf(want, sizeof(want), "not done after %u s", timeout_s);
-	EXPECT_NE(NULL, strstr(d.out, want)) TH_LOG("no \"%s\" in its output", want);
+	signal_stage(_metadata, &d, variant, self->pools, 10, SIGSTOP, "stopped");
+	EXPECT_NE(NULL, strstr(d.out, "not done after 10 s"));
 }
 
 TEST_HARNESS_MAIN
