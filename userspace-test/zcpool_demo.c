@@ -1073,7 +1073,7 @@ int main(int argc, char **argv)
 		for (k = 0; k < 2; k++) {
 			int zero_copy = first ^ k;
 			struct run_result *res = zero_copy ? &zc[i] : &copy[i];
-			const char *name = zero_copy ? "zero-copy" : "read/write";
+			const char *name = pipeline_names[zero_copy];
 
 			if (run_pipeline(zero_copy, path, &o, res) ||
 			    verify(name, res, &want, total)) {
