@@ -349,16 +349,18 @@ static inline int zc_reap(int fd, struct zc_completions *c, int wait_ms)
 }
 
 /*
- * What a sender waiting for completions sees when none come: the
- * socket's pending error (a reset connection sets POLLERR with an empty
- * error queue), as -errno, or 0.
+ * A sender's wait for completions, up to 100 ms: the ids completed, or
+ * -errno; when none came, the socket's pending error (a reset connection
+ * sets POLLERR with an empty error queue), so that the wait cannot spin
+ * on a socket that will never complete anything.
  */
-static inline int zc_sock_error(int fd)
+static inline int zc_await_completions(int fd, struct zc_completions *c)
 {
-	socklen_t len;
-	int err = 0;
+	socklen_t len = sizeof(int);
+	int ret = zc_reap(fd, c, 100), err = 0;
 
-	len = sizeof(err);
+	if (ret)
+		return ret;
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len))
 		return -errno;
 	return -err;
@@ -378,9 +380,7 @@ static inline int zc_send_zerocopy(int fd, const void *buf, size_t len,
 	while (len) {
 		/* No more ids in flight than zc_mark_done() can place. */
 		if (c->next_id - c->done_below >= ZC_ID_WINDOW) {
-			ret = zc_reap(fd, c, 100);
-			if (!ret)
-				ret = zc_sock_error(fd);
+			ret = zc_await_completions(fd, c);
 			if (ret < 0)
 				return ret;
 			continue;
@@ -391,7 +391,7 @@ static inline int zc_send_zerocopy(int fd, const void *buf, size_t len,
 				continue;
 			if (errno != ENOBUFS)
 				return -errno;
-			ret = zc_reap(fd, c, 100);
+			ret = zc_await_completions(fd, c);
 			if (ret < 0)
 				return ret;
 			continue;
