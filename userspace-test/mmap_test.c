@@ -414,11 +414,11 @@ static int smaps_vm_flags(const void *addr, char *flags, size_t len)
 	unsigned long start, end;
 	char line[512];
 	int in = 0, ret = -1;
-	FILE *f = fopen("/proc/self/smaps", "r");
+	FILE *f;
 
 	if (len < sizeof(line))
 		return -1;
-
+	f = fopen("/proc/self/smaps", "r");
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f)) {
