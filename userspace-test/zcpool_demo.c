@@ -14,7 +14,8 @@
  *                sends them with MSG_ZEROCOPY and hands a buffer back to the
  *                reader only once the kernel's completion notification says
  *                it no longer uses the pages;
- *                sink:   the same as above.
+ *                sink:   maps the socket's pages (TCP_ZEROCOPY_RECEIVE) and
+ *                        checksums them; what it cannot map it copies.
  *
  * Both pipelines carry the same bytes; the worker's and the sink's checksums
  * must equal the one computed when the file was written. Each pipeline runs
@@ -39,6 +40,7 @@
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <linux/tcp.h>
 #include <linux/zcpool.h>
 
 #include "zcpool_util.h"
@@ -69,6 +71,11 @@ struct options {
 	 * demo fails, naming the stages that had not finished.
 	 */
 	unsigned int timeout_s;
+	/*
+	 * --recv-sink: the zero-copy pipeline's sink receives with recv() as
+	 * the read/write one's does, which shows what its mapping is worth.
+	 */
+	unsigned int recv_sink;
 };
 
 /* A 64-bit Fletcher sum over whole words: cheap, and it sees reordering. */
@@ -78,16 +85,49 @@ struct csum {
 
 static void csum_add(struct csum *c, const void *p, size_t len)
 {
-	const uint64_t *w = p;
-	uint64_t a = c->a, b = c->b;
+	const unsigned char *bytes = p;
+	uint64_t a = c->a, b = c->b, w;
 	size_t i;
 
 	for (i = 0; i < len / 8; i++) {
-		a += w[i];
+		memcpy(&w, bytes + 8 * i, sizeof(w));	/* p need not be aligned */
+		a += w;
 		b += a;
 	}
 	c->a = a;
 	c->b = b;
+}
+
+/*
+ * The zero-copy sink gets the stream in pieces of any length (mapped pages,
+ * then the bytes it could not map): the words are those at the stream's
+ * offsets, a piece's last bytes carried over to the next.
+ */
+struct csum_stream {
+	struct csum sum;
+	unsigned char carry[8];
+	size_t carried;
+};
+
+static void csum_stream_add(struct csum_stream *s, const void *p, size_t len)
+{
+	const unsigned char *bytes = p;
+	size_t whole;
+
+	while (s->carried && len) {
+		s->carry[s->carried++] = *bytes++;
+		len--;
+		if (s->carried == sizeof(s->carry)) {
+			csum_add(&s->sum, s->carry, sizeof(s->carry));
+			s->carried = 0;
+		}
+	}
+	if (!len)
+		return;
+	whole = len & ~(size_t)7;
+	csum_add(&s->sum, bytes, whole);
+	s->carried = len - whole;
+	memcpy(s->carry, bytes + whole, s->carried);
 }
 
 /* What each process of a pipeline reports to the parent through a pipe. */
@@ -96,6 +136,8 @@ struct stage_result {
 	char what[64];		/* that step */
 	uint64_t bytes;		/* payload bytes this stage moved */
 	uint64_t copied;	/* payload bytes it copied between user and kernel */
+	uint64_t mapped;	/* the zero-copy sink: bytes it mapped instead */
+	int segment;		/* the worker: payload bytes per TCP segment */
 	uint64_t messages;	/* messages on the unix socket */
 	struct csum sum;
 	uint32_t zc_sends, zc_copied, zc_notes, zc_out_of_order;
@@ -205,7 +247,7 @@ static ssize_t recv_full(int fd, void *buf, size_t len)
 	return got;
 }
 
-/* --- the sink, the same for both pipelines ------------------------------- */
+/* --- the sinks ------------------------------------------------------------ */
 
 static int run_sink(int lsn, const struct options *o, struct stage_result *r)
 {
@@ -236,18 +278,122 @@ static int run_sink(int lsn, const struct options *o, struct stage_result *r)
 	return 0;
 }
 
-static int tcp_connect(int lsn)
+/*
+ * The zero-copy pipeline's sink maps the socket's pages instead of copying
+ * them out (TCP_ZEROCOPY_RECEIVE). On loopback a segment arrives in the
+ * pages its MSG_ZEROCOPY send was copied into on delivery, all whole but
+ * its last: the call maps the whole ones and copies the rest, and whatever
+ * is queued when less than a page is, into a page-sized buffer. The next
+ * call unmaps what the last one mapped before it maps again.
+ */
+static int run_zc_sink(int lsn, const struct options *o, struct stage_result *r)
 {
+	size_t page = zc_page_size();
+	struct csum_stream sum = { 0 };
+	char *copybuf = malloc(page);
+	struct pollfd pfd;
+	void *area;
+	ssize_t n;
+	int fd;
+
+	if (!copybuf)
+		return fail(r, "sink: malloc");
+	touch_pages(copybuf, page);
+	fd = accept(lsn, NULL, NULL);
+	if (fd < 0)
+		return fail(r, "sink: accept");
+	area = mmap(NULL, o->buffer_bytes, PROT_READ, MAP_SHARED, fd, 0);
+	if (area == MAP_FAILED)
+		return fail(r, "sink: mmap of its TCP socket");
+	wait_for_start();
+	for (;;) {
+		struct tcp_zerocopy_receive zc = {
+			.address = (uintptr_t)area,
+			.length = o->buffer_bytes,
+			.copybuf_address = (uintptr_t)copybuf,
+			.copybuf_len = page,
+		};
+		socklen_t len = sizeof(zc);
+
+		if (getsockopt(fd, IPPROTO_TCP, TCP_ZEROCOPY_RECEIVE, &zc, &len)) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EIO)
+				return fail(r, "sink: TCP_ZEROCOPY_RECEIVE");
+			/* Nothing queued and the peer done: recv() says how. */
+			n = recv(fd, copybuf, page, 0);
+			if (n < 0)
+				return fail(r, "sink: recv at the end");
+			if (!n)
+				break;
+			zc.length = 0;
+			zc.copybuf_len = n;
+		}
+		if (zc.err) {
+			errno = zc.err;
+			return fail(r, "sink: its TCP socket");
+		}
+		if (zc.copybuf_len < 0) {
+			errno = -zc.copybuf_len;
+			return fail(r, "sink: TCP_ZEROCOPY_RECEIVE's copy");
+		}
+		csum_stream_add(&sum, area, zc.length);
+		csum_stream_add(&sum, copybuf, zc.copybuf_len);
+		r->bytes += zc.length + zc.copybuf_len;
+		r->mapped += zc.length;
+		r->copied += zc.copybuf_len;
+		if (zc.length || zc.copybuf_len)
+			continue;
+		if (zc.inq) {
+			/* Queued but neither mapped nor copied: take it the plain way. */
+			n = recv(fd, copybuf, page, 0);
+			if (n <= 0)
+				return fail(r, "sink: recv");
+			csum_stream_add(&sum, copybuf, n);
+			r->bytes += n;
+			r->copied += n;
+			continue;
+		}
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+			return fail(r, "sink: poll");
+	}
+	r->last_byte = now();
+	if (sum.carried) {
+		errno = EPROTO;
+		return fail(r, "sink: the stream ends inside a word");
+	}
+	r->sum = sum.sum;
+	munmap(area, o->buffer_bytes);
+	close(fd);
+	free(copybuf);
+	return 0;
+}
+
+/* TCP's timestamp option, which Linux puts in every segment by default. */
+#define TCP_TIMESTAMP_OPTION_BYTES	12
+
+/*
+ * Connect to the sink. @payload, if not 0, is the bytes of data a segment
+ * is to carry: TCP_ZEROCOPY_RECEIVE maps only whole pages of payload, and a
+ * segment of any other size (a window's worth, split at a multiple of the
+ * MSS) ends in a page the sink must copy. The MSS counts the timestamp
+ * option too. On loopback the segments still travel 15 to a packet (GSO).
+ */
+static int tcp_connect(int lsn, int payload)
+{
+	int fd, mss = payload + TCP_TIMESTAMP_OPTION_BYTES;
 	struct sockaddr_in addr;
 	socklen_t alen = sizeof(addr);
-	int fd;
 
 	if (getsockname(lsn, (struct sockaddr *)&addr, &alen))
 		return -1;
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
-	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr))) {
+	if ((payload && setsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &mss, sizeof(mss))) ||
+	    connect(fd, (struct sockaddr *)&addr, sizeof(addr))) {
 		close(fd);
 		return -1;
 	}
@@ -291,7 +437,7 @@ static int copy_worker(int unix_fd, int lsn, const struct options *o,
 		       struct stage_result *r)
 {
 	char *buf = malloc(o->buffer_bytes);
-	int tcp = tcp_connect(lsn);
+	int tcp = tcp_connect(lsn, 0);
 	ssize_t n;
 
 	if (tcp < 0 || !buf)
@@ -455,6 +601,7 @@ static int zc_worker(int unix_fd, int lsn, const struct options *o,
 	struct filled msg;
 	unsigned int i;
 	int pool, tcp, one = 1;
+	socklen_t len;
 
 	if (recv_with_fd(unix_fd, &table, sizeof(table), &pool))
 		return fail(r, "worker: receive the pool fd");
@@ -466,11 +613,14 @@ static int zc_worker(int unix_fd, int lsn, const struct options *o,
 			return fail(r, "worker: map the reader's pool");
 		touch_pages(bufs[i].data, table.size);
 	}
-	tcp = tcp_connect(lsn);
+	tcp = tcp_connect(lsn, o->recv_sink ? 0 : zc_page_size());
 	if (tcp < 0)
 		return fail(r, "worker: connect");
 	if (setsockopt(tcp, SOL_SOCKET, SO_ZEROCOPY, &one, sizeof(one)))
 		return fail(r, "worker: SO_ZEROCOPY");
+	len = sizeof(r->segment);
+	if (getsockopt(tcp, IPPROTO_TCP, TCP_MAXSEG, &r->segment, &len))
+		return fail(r, "worker: TCP_MAXSEG");
 	wait_for_start();
 
 	pfd[0].fd = unix_fd;
@@ -579,7 +729,8 @@ static int stage_main(void *arg)
 			       copy_worker(c->unix_fd, c->lsn, c->o, &c->r);
 		break;
 	default:
-		run_sink(c->lsn, c->o, &c->r);
+		c->zero_copy && !c->o->recv_sink ? run_zc_sink(c->lsn, c->o, &c->r) :
+						   run_sink(c->lsn, c->o, &c->r);
 		break;
 	}
 	wait_for_start();	/* a stage that failed early must not hold the others */
@@ -941,7 +1092,8 @@ static double median(double *v, unsigned int n)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: zcpool_demo [--file-mib N] [--passes N] [--runs N] "
-		"[--buffer-kib N] [--buffers N] [--one-cpu] [--timeout-s N]\n");
+		"[--buffer-kib N] [--buffers N] [--one-cpu] [--timeout-s N]\n"
+		"                   [--recv-sink]\n");
 }
 
 static int parse_options(int argc, char **argv, struct options *o)
@@ -954,6 +1106,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "buffers", required_argument, NULL, 'n' },
 		{ "one-cpu", no_argument, NULL, '1' },
 		{ "timeout-s", required_argument, NULL, 't' },
+		{ "recv-sink", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -967,6 +1120,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 		}
 		if (c == '1') {
 			o->one_cpu = 1;
+			continue;
+		}
+		if (c == 'R') {
+			o->recv_sink = 1;
 			continue;
 		}
 		if (c == '?' || !optarg) {
@@ -1059,7 +1216,9 @@ int main(int argc, char **argv)
 	       o.file_bytes >> 20, o.passes, total >> 20, o.buffer_bytes >> 10, o.runs,
 	       o.one_cpu ? "every process on CPU 0" : "all CPUs");
 	printf("zero-copy: the reader's pool holds %u buffers; the worker maps the same pages "
-	       "through the pool fd it got over the unix socket\n", o.buffers);
+	       "through the pool fd it got over the unix socket; the sink %s\n", o.buffers,
+	       o.recv_sink ? "receives with recv() (--recv-sink)" :
+			     "maps its socket's pages (TCP_ZEROCOPY_RECEIVE)");
 	printf("read/write: the unix socket queues up to %d KiB (the same room)\n",
 	       get_unix_room(&o) / 1024);
 
@@ -1101,10 +1260,17 @@ int main(int argc, char **argv)
 	       "zero-copy", total >> 20, zc_mib, zc_bytes >> 20, (double)zc_bytes / total,
 	       zc[0].reader.messages * (sizeof(struct filled) + sizeof(uint32_t)));
 	printf("copies avoided: %" PRIu64 " MiB per run: no read() copy, no unix socket copies "
-	       "(%" PRIu64 " buffer messages instead);\n"
+	       "(%" PRIu64 " buffer messages instead)%s;\n"
 	       "  left: brd's memcpy for O_DIRECT and loopback's delivery copy of MSG_ZEROCOPY "
-	       "pages (a disk and a NIC would DMA), the sink's recv()\n",
-	       (copy_bytes - zc_bytes) >> 20, zc[0].reader.messages);
+	       "pages (a disk and a NIC would DMA), %s\n",
+	       (copy_bytes - zc_bytes) >> 20, zc[0].reader.messages,
+	       o.recv_sink ? "" : ", no recv() copy in the sink",
+	       o.recv_sink ? "the sink's recv()" : "what the sink could not map");
+	if (!o.recv_sink)
+		printf("zero-copy sink: mapped %" PRIu64 " KiB of its socket's pages, copied %"
+		       PRIu64 " KiB (%.1f%%: bytes queued short of a page); segments of %d "
+		       "bytes\n", zc[0].sink.mapped >> 10, zc[0].sink.copied >> 10,
+		       100.0 * zc[0].sink.copied / total, zc[0].worker.segment);
 	for (i = 0, out_of_order = 0; i < o.runs; i++)
 		out_of_order += zc[i].worker.zc_out_of_order;
 	printf("MSG_ZEROCOPY: %u sends, %u completion notifications, %u reported copied by the "
