@@ -281,10 +281,13 @@ static int run_sink(int lsn, const struct options *o, struct stage_result *r)
 /*
  * The zero-copy pipeline's sink maps the socket's pages instead of copying
  * them out (TCP_ZEROCOPY_RECEIVE). On loopback a segment arrives in the
- * pages its MSG_ZEROCOPY send was copied into on delivery, all whole but
- * its last: the call maps the whole ones and copies the rest, and whatever
- * is queued when less than a page is, into a page-sized buffer. The next
- * call unmaps what the last one mapped before it maps again.
+ * pages its MSG_ZEROCOPY send was copied into on delivery, whole pages
+ * when the segment carries a multiple of a page (see tcp_connect()). What
+ * the call cannot map it copies into a buffer: a partial page, data off a
+ * page boundary in its buffer (as a retransmission trimmed to what had not
+ * come yet can be), and all that is queued when that fits the buffer, which
+ * is a byte short of a page so that a single queued page is mapped too. A
+ * call unmaps what an earlier one mapped in the range it maps again.
  */
 static int run_zc_sink(int lsn, const struct options *o, struct stage_result *r)
 {
@@ -311,7 +314,7 @@ static int run_zc_sink(int lsn, const struct options *o, struct stage_result *r)
 			.address = (uintptr_t)area,
 			.length = o->buffer_bytes,
 			.copybuf_address = (uintptr_t)copybuf,
-			.copybuf_len = page,
+			.copybuf_len = page - 1,
 		};
 		socklen_t len = sizeof(zc);
 
@@ -344,16 +347,12 @@ static int run_zc_sink(int lsn, const struct options *o, struct stage_result *r)
 		r->copied += zc.copybuf_len;
 		if (zc.length || zc.copybuf_len)
 			continue;
-		if (zc.inq) {
-			/* Queued but neither mapped nor copied: take it the plain way. */
-			n = recv(fd, copybuf, page, 0);
-			if (n <= 0)
-				return fail(r, "sink: recv");
-			csum_stream_add(&sum, copybuf, n);
-			r->bytes += n;
-			r->copied += n;
-			continue;
-		}
+		/*
+		 * Nothing was queued. Bytes or the end that came during the
+		 * call (its inq hint may tell of them) make poll() return at
+		 * once, and the next call maps or copies them, or fails with
+		 * EIO at the end.
+		 */
 		pfd.fd = fd;
 		pfd.events = POLLIN;
 		if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
@@ -371,19 +370,37 @@ static int run_zc_sink(int lsn, const struct options *o, struct stage_result *r)
 	return 0;
 }
 
-/* TCP's timestamp option, which Linux puts in every segment by default. */
-#define TCP_TIMESTAMP_OPTION_BYTES	12
+/* The largest MSS TCP_MAXSEG takes (the kernel's MAX_TCP_WINDOW). */
+#define TCP_MAXSEG_MAX	32767
+
+/*
+ * The option bytes in each segment of a loopback connection: the timestamp
+ * option (12 with its padding) unless net.ipv4.tcp_timestamps is 0.
+ */
+static int tcp_option_bytes(void)
+{
+	FILE *f = fopen("/proc/sys/net/ipv4/tcp_timestamps", "re");
+	int on = 1;
+
+	if (f) {
+		if (fscanf(f, "%d", &on) != 1)
+			on = 1;
+		fclose(f);
+	}
+	return on ? 12 : 0;
+}
 
 /*
  * Connect to the sink. @payload, if not 0, is the bytes of data a segment
  * is to carry: TCP_ZEROCOPY_RECEIVE maps only whole pages of payload, and a
  * segment of any other size (a window's worth, split at a multiple of the
- * MSS) ends in a page the sink must copy. The MSS counts the timestamp
- * option too. On loopback the segments still travel 15 to a packet (GSO).
+ * MSS) ends in a page the sink must copy. The MSS counts the options too;
+ * a page too large for an MSS (64 KiB) leaves the segments as they are.
+ * On loopback the segments still travel 15 to a packet (GSO).
  */
 static int tcp_connect(int lsn, int payload)
 {
-	int fd, mss = payload + TCP_TIMESTAMP_OPTION_BYTES;
+	int fd, mss = payload + tcp_option_bytes();
 	struct sockaddr_in addr;
 	socklen_t alen = sizeof(addr);
 
@@ -392,7 +409,8 @@ static int tcp_connect(int lsn, int payload)
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
-	if ((payload && setsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &mss, sizeof(mss))) ||
+	if ((payload && mss <= TCP_MAXSEG_MAX &&
+	     setsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &mss, sizeof(mss))) ||
 	    connect(fd, (struct sockaddr *)&addr, sizeof(addr))) {
 		close(fd);
 		return -1;
@@ -1268,8 +1286,8 @@ int main(int argc, char **argv)
 	       o.recv_sink ? "the sink's recv()" : "what the sink could not map");
 	if (!o.recv_sink)
 		printf("zero-copy sink: mapped %" PRIu64 " KiB of its socket's pages, copied %"
-		       PRIu64 " KiB (%.1f%%: bytes queued short of a page); segments of %d "
-		       "bytes\n", zc[0].sink.mapped >> 10, zc[0].sink.copied >> 10,
+		       PRIu64 " KiB (%.1f%%: less than a page queued, or off a page boundary); "
+		       "segments of %d bytes\n", zc[0].sink.mapped >> 10, zc[0].sink.copied >> 10,
 		       100.0 * zc[0].sink.copied / total, zc[0].worker.segment);
 	for (i = 0, out_of_order = 0; i < o.runs; i++)
 		out_of_order += zc[i].worker.zc_out_of_order;
