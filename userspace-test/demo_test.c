@@ -220,6 +220,19 @@ FIXTURE_TEARDOWN(demo)
 {
 }
 
+/* Run the demo small with @option (if not NULL): it must exit 0, data verified. */
+static void demo_run_small(struct __test_metadata *_metadata, struct demo_run *d,
+			   const char *option)
+{
+	ASSERT_EQ(0, access(DEMO, X_OK));
+	ASSERT_EQ(0, demo_start(d, 1, 600, option));
+	ASSERT_EQ(0, demo_finish(d, 240));
+	ASSERT_TRUE(WIFEXITED(d->status));
+	EXPECT_EQ(0, WEXITSTATUS(d->status));
+	EXPECT_NE(NULL, strstr(d->out, "data verified: worker and sink checksums equal"));
+	EXPECT_NE(NULL, strstr(d->out, "in all 2 runs"));
+}
+
 TEST_F_TIMEOUT(demo, moves_the_file_and_verifies_it, 300)
 {
 	unsigned long mapped_kib = 0, copied_kib = 0;
@@ -227,13 +240,7 @@ TEST_F_TIMEOUT(demo, moves_the_file_and_verifies_it, 300)
 	const char *sink;
 	int fields;
 
-	ASSERT_EQ(0, access(DEMO, X_OK));
-	ASSERT_EQ(0, demo_start(&d, 1, 600, NULL));
-	ASSERT_EQ(0, demo_finish(&d, 240));
-	ASSERT_TRUE(WIFEXITED(d.status));
-	EXPECT_EQ(0, WEXITSTATUS(d.status));
-	EXPECT_NE(NULL, strstr(d.out, "data verified: worker and sink checksums equal"));
-	EXPECT_NE(NULL, strstr(d.out, "in all 2 runs"));
+	demo_run_small(_metadata, &d, NULL);
 	EXPECT_NE(NULL, strstr(d.out, "zero-copy / read-write throughput: "));
 	EXPECT_NE(NULL, strstr(d.out, "MSG_ZEROCOPY: "));
 	/*
@@ -259,12 +266,7 @@ TEST_F_TIMEOUT(demo, recv_sink_moves_the_file_and_verifies_it, 300)
 {
 	struct demo_run d;
 
-	ASSERT_EQ(0, access(DEMO, X_OK));
-	ASSERT_EQ(0, demo_start(&d, 1, 600, "--recv-sink"));
-	ASSERT_EQ(0, demo_finish(&d, 240));
-	ASSERT_TRUE(WIFEXITED(d.status));
-	EXPECT_EQ(0, WEXITSTATUS(d.status));
-	EXPECT_NE(NULL, strstr(d.out, "data verified: worker and sink checksums equal"));
+	demo_run_small(_metadata, &d, "--recv-sink");
 	EXPECT_NE(NULL, strstr(d.out, "the sink receives with recv() (--recv-sink)"));
 	EXPECT_EQ(NULL, strstr(d.out, "zero-copy sink: mapped "));
 }
