@@ -730,6 +730,25 @@ out_free:
 	return ret;
 }
 
+/*
+ * A test aid, set through debugfs (stats.c) as limits_hold: 0 (off) unless
+ * written. Written 1, the next LIMITS call to take its file's lock sets it
+ * to 2 and holds the lock until it is written 0, or the caller is killed;
+ * a test can then show that a call waiting for that lock still dies on
+ * SIGKILL. It polls: a waitqueue would need a debugfs file of its own to
+ * wake it, for what only tests use.
+ */
+u32 zcpool_ioctl_limits_hold;
+
+static void ioctl_limits_hold(void)
+{
+	if (likely(!READ_ONCE(zcpool_ioctl_limits_hold)) ||
+	    cmpxchg(&zcpool_ioctl_limits_hold, 1, 2) != 1)
+		return;
+	while (READ_ONCE(zcpool_ioctl_limits_hold) && !fatal_signal_pending(current))
+		schedule_timeout_killable(msecs_to_jiffies(10));
+}
+
 static long zcpool_ioctl_limits(struct zcpool_file *zf, struct zcpool_limits __user *uarg)
 {
 	struct zcpool_limits lim, req;
@@ -751,6 +770,7 @@ static long zcpool_ioctl_limits(struct zcpool_file *zf, struct zcpool_limits __u
 	 */
 	if (mutex_lock_killable(&zf->limits_lock))
 		return -EINTR;
+	ioctl_limits_hold();
 	old_max = zcpool_pool_max_bytes(zf->pool);
 	old_flags = atomic_read(&zf->flags);
 	ret = zcpool_ioctl_limits_one(zf, &lim);

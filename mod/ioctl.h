@@ -14,6 +14,8 @@ struct zcpool_pool_stats;
 
 long zcpool_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 
+extern u32 zcpool_ioctl_limits_hold;
+
 #if IS_ENABLED(CONFIG_KUNIT)
 void zcpool_ioctl_fill_info(struct zcpool_info *info);
 int zcpool_ioctl_alloc_one(struct zcpool_file *zf, struct zcpool_alloc *req);

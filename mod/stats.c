@@ -9,7 +9,8 @@
  *                         "order <order> <chunks> <live runs>" per order and
  *                         "usage <list> <chunks>" per chunk usage list
  *                         (0 empty, then q000 .. q100);
- *   fault_race_delay_us   a test aid, 0 (off) unless written: see mmap.c.
+ *   fault_race_delay_us   a test aid, 0 (off) unless written: see mmap.c;
+ *   limits_hold           a test aid, 0 (off) unless written: see ioctl.c.
  *
  * Open pools are kept on a list under a mutex, taken only by open, release
  * and readers of the stats file; a pool is on it from the moment it is
@@ -25,6 +26,7 @@
 #include <linux/slab.h>
 
 #include "dev.h"
+#include "ioctl.h"
 #include "mmap.h"
 #include "pool.h"
 #include "sizeclass.h"
@@ -201,6 +203,7 @@ void zcpool_stats_init(void)
 	debugfs_create_file("stats", 0400, stats_dir, NULL, &stats_fops);
 	debugfs_create_u32("fault_race_delay_us", 0600, stats_dir,
 			   &zcpool_mmap_fault_race_delay_us);
+	debugfs_create_u32("limits_hold", 0600, stats_dir, &zcpool_ioctl_limits_hold);
 }
 
 /**

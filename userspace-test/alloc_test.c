@@ -89,6 +89,9 @@ static void *straddling(size_t len)
 	return two + page - len / 2;
 }
 
+/* debugfs: 1 makes the next LIMITS call hold its file's lock (see ioctl.c). */
+#define LIMITS_HOLD	ZCPOOL_DEBUGFS "limits_hold"
+
 FIXTURE(pool) {
 	int fd;
 	uint64_t chunk;
@@ -107,6 +110,8 @@ FIXTURE_SETUP(pool)
 
 FIXTURE_TEARDOWN(pool)
 {
+	/* A test that failed while it held the LIMITS lock lets go of it. */
+	zc_write_ull(LIMITS_HOLD, 0);
 	close(self->fd);
 }
 
@@ -1168,6 +1173,87 @@ TEST_F(pool, limits_flags_are_set_and_stay_set)
 	EXPECT_EQ(ZCPOOL_POOL_ZAP_ON_FREE, lim.flags);
 	ASSERT_EQ(0, zc_limits(self->fd, 0, 0, &lim));
 	EXPECT_EQ(ZCPOOL_POOL_ZAP_ON_FREE, lim.flags);
+}
+
+/* A process's state letter from /proc/PID/stat ('D', 'S', ...); 0 if gone. */
+static char proc_state(pid_t pid)
+{
+	char path[64], buf[256], *rparen;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	rparen = strrchr(buf, ')');
+	return rparen && rparen[1] == ' ' ? rparen[2] : 0;
+}
+
+/* Reap @pid within about @limit_s seconds: its pid, or 0 if it is still there. */
+static pid_t reap_within(pid_t pid, int *status, unsigned int limit_s)
+{
+	unsigned int tick;
+	pid_t got;
+
+	for (tick = 0; tick < limit_s * 100; tick++) {
+		got = waitpid(pid, status, WNOHANG);
+		if (got)
+			return got;
+		usleep(10000);
+	}
+	return 0;
+}
+
+/*
+ * A LIMITS call waiting for its file's lock dies at once on SIGKILL: the
+ * lock is taken killable, because the call holding it may be stuck on a
+ * page of its struct that a hostile caller holds (userfaultfd). debugfs
+ * limits_hold makes one call hold the lock; with a plain mutex_lock() the
+ * killed waiter stayed until that call let go.
+ */
+TEST_F(pool, limits_call_waiting_for_the_lock_dies_on_sigkill)
+{
+	unsigned int tick;
+	pid_t holder, waiter;
+	char state = 0;
+	int status = 0;
+
+	ASSERT_EQ(0, zc_write_ull(LIMITS_HOLD, 1));
+	holder = fork();
+	ASSERT_LE(0, holder);
+	if (!holder)
+		_exit(zc_limits(self->fd, 0, 0, NULL) ? 1 : 0);
+	for (tick = 0; tick < 1000 && zc_read_ull(LIMITS_HOLD) != 2; tick++)
+		usleep(10000);
+	ASSERT_EQ(2, zc_read_ull(LIMITS_HOLD)) TH_LOG("the holder never took the lock");
+
+	waiter = fork();
+	ASSERT_LE(0, waiter);
+	if (!waiter)
+		_exit(zc_limits(self->fd, 0, 0, NULL) ? 1 : 0);
+	/* Asleep in the lock, the only place the call can wait now. */
+	for (tick = 0; tick < 1000; tick++) {
+		state = proc_state(waiter);
+		if (state == 'D' || state == 'Z' || !state)
+			break;
+		usleep(10000);
+	}
+	EXPECT_EQ('D', state);
+	kill(waiter, SIGKILL);
+	EXPECT_EQ(waiter, reap_within(waiter, &status, 5));
+	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	/* Killed while the lock was still held. */
+	EXPECT_EQ(2, zc_read_ull(LIMITS_HOLD));
+
+	ASSERT_EQ(0, zc_write_ull(LIMITS_HOLD, 0));
+	ASSERT_EQ(holder, reap_within(holder, &status, 10));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
 TEST_F(pool, limits_with_bad_fields_change_nothing)
