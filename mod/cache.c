@@ -16,6 +16,7 @@
  */
 
 #include <linux/cpumask.h>
+#include <linux/jiffies.h>
 #include <linux/kernel.h>
 #include <linux/minmax.h>
 #include <linux/overflow.h>
@@ -249,18 +250,50 @@ out:
 }
 EXPORT_SYMBOL_IF_KUNIT(zcpool_cache_free_slow);
 
+/*
+ * An expedited grace period interrupts every CPU. Drains come before a
+ * pool grows and when a pool at its cap is refused, so a caller failing
+ * at its cap in a loop, refilling a cache between tries, would otherwise
+ * send those interrupts back to back. Module-wide, one drain per gap
+ * expedites; the others wait for a normal grace period (milliseconds),
+ * which also slows such a loop down.
+ */
+#define CACHE_EXPEDITE_GAP	msecs_to_jiffies(10)
+
+static unsigned long cache_last_expedited = INITIAL_JIFFIES;
+
+/**
+ * zcpool_cache_may_expedite() - whether a drain at @now may expedite
+ * @last: when the last expedited drain was, in jiffies; set to @now if yes.
+ * @now:  jiffies now.
+ *
+ * Of drains racing in the same gap, one gets the yes (cmpxchg).
+ *
+ * Context: any context.
+ * Return: true if @now is a gap or more past @last.
+ */
+bool zcpool_cache_may_expedite(unsigned long *last, unsigned long now)
+{
+	unsigned long prev = READ_ONCE(*last);
+
+	return time_after_eq(now, prev + CACHE_EXPEDITE_GAP) &&
+	       cmpxchg(last, prev, now) == prev;
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_cache_may_expedite);
+
 /**
  * zcpool_cache_drain() - give every cached allocation back to its arena
  * @cache:   the cache.
  * @release: chunks the arenas give up are moved here; the caller releases
  *           them with no lock held.
  *
- * Freezes the cache, waits for an expedited grace period so that no task
- * is still inside a magazine, empties the magazines of every possible CPU
- * (an offline CPU's too), and thaws the cache. The expedited wait takes
- * microseconds where a normal grace period takes milliseconds, and a drain
- * sits in front of a pool's growth; a cache that holds nothing is left
- * alone. Allocations freed while this runs go to the arenas; ones cached
+ * Freezes the cache, waits for a grace period so that no task is still
+ * inside a magazine, empties the magazines of every possible CPU (an
+ * offline CPU's too), and thaws the cache. The wait is expedited, which
+ * takes microseconds where a normal grace period takes milliseconds, and a
+ * drain sits in front of a pool's growth; but at most once per 10 ms in
+ * the module (zcpool_cache_may_expedite()). A cache that holds nothing is
+ * left alone. Allocations freed while this runs go to the arenas; ones cached
  * after it may stay.
  *
  * Context: process context, may sleep; not inside an RCU read-side
@@ -282,7 +315,10 @@ unsigned long zcpool_cache_drain(struct zcpool_cache *cache, struct list_head *r
 	 * A preempt-disabled section is an RCU read-side section: once this
 	 * returns, every use of a magazine that missed the flag has ended.
 	 */
-	synchronize_rcu_expedited();
+	if (zcpool_cache_may_expedite(&cache_last_expedited, jiffies))
+		synchronize_rcu_expedited();
+	else
+		synchronize_rcu();
 	for_each_possible_cpu(cpu) {
 		c = per_cpu_ptr(cache->cpu, cpu);
 		for (slot = 0; slot < ZCPOOL_CACHE_NR_SLOTS; slot++) {

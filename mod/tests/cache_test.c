@@ -14,6 +14,7 @@
 #include <kunit/test.h>
 #include <linux/cpumask.h>
 #include <linux/err.h>
+#include <linux/jiffies.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
@@ -342,6 +343,29 @@ static void zero_flag_clears_dirty_cached_memory(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, zcpool_pool_free(ctx->pool, off[i]), 0);
 }
 
+/*
+ * An expedited grace period interrupts every CPU: drains expedite at most
+ * once per gap (10 ms), and of two in the same gap only the first, across
+ * the wrap of jiffies too.
+ */
+static void drains_expedite_at_most_once_per_gap(struct kunit *test)
+{
+	unsigned long gap = msecs_to_jiffies(10), now = jiffies, last = now - gap;
+
+	KUNIT_EXPECT_TRUE(test, zcpool_cache_may_expedite(&last, now));
+	KUNIT_EXPECT_EQ(test, last, now);
+	KUNIT_EXPECT_FALSE(test, zcpool_cache_may_expedite(&last, now));
+	KUNIT_EXPECT_FALSE(test, zcpool_cache_may_expedite(&last, now + gap - 1));
+	KUNIT_EXPECT_EQ(test, last, now);
+	KUNIT_EXPECT_TRUE(test, zcpool_cache_may_expedite(&last, now + gap));
+	KUNIT_EXPECT_EQ(test, last, now + gap);
+
+	last = ULONG_MAX - gap / 2;
+	KUNIT_EXPECT_FALSE(test, zcpool_cache_may_expedite(&last, ULONG_MAX));
+	KUNIT_EXPECT_TRUE(test, zcpool_cache_may_expedite(&last, ULONG_MAX - gap / 2 + gap));
+	KUNIT_EXPECT_EQ(test, last, ULONG_MAX - gap / 2 + gap);
+}
+
 /* Draining gives everything back: the chunk is empty again. */
 static void drain_returns_every_cached_allocation(struct kunit *test)
 {
@@ -440,6 +464,7 @@ static struct kunit_case zcpool_cache_cases[] = {
 	KUNIT_CASE(cached_allocations_are_not_live),
 	KUNIT_CASE_PARAM(zero_flag_clears_dirty_cached_memory, zero_shape_gen_params),
 	KUNIT_CASE(drain_returns_every_cached_allocation),
+	KUNIT_CASE(drains_expedite_at_most_once_per_gap),
 	KUNIT_CASE(hits_are_allocations_no_arena_served),
 	{}
 };
