@@ -29,6 +29,19 @@
 
 #include "cache.h"
 
+/*
+ * An expedited grace period interrupts every CPU. Drains come before a
+ * pool grows and when a pool at its cap is refused, so a caller failing
+ * at its cap in a loop, refilling the cache between tries, would otherwise
+ * send those interrupts back to back. One drain of a cache per gap
+ * (about 10 ms) expedites; the others wait for a normal grace period
+ * (milliseconds), which also slows such a loop down. Per cache, not
+ * module-wide: a shrinker's walk drains each pool once, expedited as
+ * before, where a module-wide gap would have made it wait a normal grace
+ * period per pool with the shrinker's lock held.
+ */
+#define CACHE_EXPEDITE_GAP	msecs_to_jiffies(10)
+
 /**
  * zcpool_cache_capacity() - how many allocations one magazine holds
  * @slot: a slot from zcpool_cache_slot().
@@ -88,6 +101,7 @@ int zcpool_cache_init(struct zcpool_cache *cache)
 		return -ENOMEM;
 	cache->frozen = 0;
 	mutex_init(&cache->drain_lock);
+	cache->expedited_at = jiffies - CACHE_EXPEDITE_GAP;
 	for_each_possible_cpu(cpu) {
 		c = per_cpu_ptr(cache->cpu, cpu);
 		c->bytes = 0;
@@ -250,34 +264,22 @@ out:
 }
 EXPORT_SYMBOL_IF_KUNIT(zcpool_cache_free_slow);
 
-/*
- * An expedited grace period interrupts every CPU. Drains come before a
- * pool grows and when a pool at its cap is refused, so a caller failing
- * at its cap in a loop, refilling a cache between tries, would otherwise
- * send those interrupts back to back. Module-wide, one drain per gap
- * expedites; the others wait for a normal grace period (milliseconds),
- * which also slows such a loop down.
- */
-#define CACHE_EXPEDITE_GAP	msecs_to_jiffies(10)
-
-static unsigned long cache_last_expedited = INITIAL_JIFFIES;
-
 /**
  * zcpool_cache_may_expedite() - whether a drain at @now may expedite
- * @last: when the last expedited drain was, in jiffies; set to @now if yes.
+ * @last: when the cache's last expedited drain was, in jiffies; set to
+ *        @now if yes.
  * @now:  jiffies now.
  *
- * Of drains racing in the same gap, one gets the yes (cmpxchg).
- *
- * Context: any context.
+ * Context: any context; the caller serialises uses of one @last (the
+ * cache's drain lock).
  * Return: true if @now is a gap or more past @last.
  */
 bool zcpool_cache_may_expedite(unsigned long *last, unsigned long now)
 {
-	unsigned long prev = READ_ONCE(*last);
-
-	return time_after_eq(now, prev + CACHE_EXPEDITE_GAP) &&
-	       cmpxchg(last, prev, now) == prev;
+	if (!time_after_eq(now, *last + CACHE_EXPEDITE_GAP))
+		return false;
+	*last = now;
+	return true;
 }
 EXPORT_SYMBOL_IF_KUNIT(zcpool_cache_may_expedite);
 
@@ -291,9 +293,9 @@ EXPORT_SYMBOL_IF_KUNIT(zcpool_cache_may_expedite);
  * inside a magazine, empties the magazines of every possible CPU (an
  * offline CPU's too), and thaws the cache. The wait is expedited, which
  * takes microseconds where a normal grace period takes milliseconds, and a
- * drain sits in front of a pool's growth; but at most once per 10 ms in
- * the module (zcpool_cache_may_expedite()). A cache that holds nothing is
- * left alone. Allocations freed while this runs go to the arenas; ones cached
+ * drain sits in front of a pool's growth; but once per 10 ms or so per
+ * cache (zcpool_cache_may_expedite()). A cache that holds nothing is left
+ * alone. Allocations freed while this runs go to the arenas; ones cached
  * after it may stay.
  *
  * Context: process context, may sleep; not inside an RCU read-side
@@ -315,7 +317,7 @@ unsigned long zcpool_cache_drain(struct zcpool_cache *cache, struct list_head *r
 	 * A preempt-disabled section is an RCU read-side section: once this
 	 * returns, every use of a magazine that missed the flag has ended.
 	 */
-	if (zcpool_cache_may_expedite(&cache_last_expedited, jiffies))
+	if (zcpool_cache_may_expedite(&cache->expedited_at, jiffies))
 		synchronize_rcu_expedited();
 	else
 		synchronize_rcu();

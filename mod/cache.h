@@ -114,11 +114,14 @@ struct zcpool_cache_cpu {
  * @cpu:        the per-CPU magazines.
  * @frozen:     set while a drain owns every magazine; read with acquire.
  * @drain_lock: serialises drains.
+ * @expedited_at: when a drain of this cache last expedited its grace
+ *              period, in jiffies; under @drain_lock.
  */
 struct zcpool_cache {
 	struct zcpool_cache_cpu __percpu *cpu;
 	int frozen;
 	struct mutex drain_lock;	/* one drain at a time */
+	unsigned long expedited_at;
 };
 
 int zcpool_cache_init(struct zcpool_cache *cache);

@@ -344,9 +344,9 @@ static void zero_flag_clears_dirty_cached_memory(struct kunit *test)
 }
 
 /*
- * An expedited grace period interrupts every CPU: drains expedite at most
- * once per gap (10 ms), and of two in the same gap only the first, across
- * the wrap of jiffies too.
+ * An expedited grace period interrupts every CPU: a cache's drains
+ * expedite at most once per gap (10 ms), and of two in the same gap only
+ * the first, across the wrap of jiffies too.
  */
 static void drains_expedite_at_most_once_per_gap(struct kunit *test)
 {
