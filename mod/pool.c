@@ -617,6 +617,22 @@ err_free_pages:
 	return fatal_signal_pending(current) ? -EINTR : -ENOMEM;
 }
 
+/*
+ * Wait for the lookups of huge entries that may have found one just
+ * erased from the window: a fault or a free looks a huge entry up and
+ * reads its descriptor under the huge lock alone (pool_huge_at()), so
+ * once a caller has held that lock after the erase, nobody still reads
+ * the descriptor, and it may be freed. The erase itself is not under the
+ * lock: a huge allocation spans up to a slot per 2^chunk_order pages of
+ * the pool's cap (8192 on a 64 GiB machine by default), an xa_erase()
+ * each, and every fault and free of a huge allocation waits on the lock.
+ */
+static void pool_huge_lookups_done(struct zcpool_pool *pool)
+{
+	spin_lock(&pool->huge_lock);
+	spin_unlock(&pool->huge_lock);
+}
+
 /* Find @huge->nr_slots free contiguous slots and point them at @huge. */
 static int pool_huge_publish(struct zcpool_pool *pool, struct zcpool_huge *huge)
 {
@@ -646,26 +662,29 @@ static int pool_huge_publish(struct zcpool_pool *pool, struct zcpool_huge *huge)
 	goto out_unlock;
 
 err_erase:
-	/*
-	 * Under the huge lock, as every unpublish: a fault or a free looks a
-	 * huge entry up and reads its descriptor under that lock alone
-	 * (pool_huge_at()), and the caller frees this one at once.
-	 */
-	spin_lock(&pool->huge_lock);
 	while (i--)
 		pool_window_erase(pool, start + i);
-	spin_unlock(&pool->huge_lock);
+	/* The caller frees the descriptor at once. */
+	pool_huge_lookups_done(pool);
 out_unlock:
 	mutex_unlock(&pool->window_lock);
 	return ret;
 }
 
+/*
+ * Take @huge's slots out of the window, with no lock held (see
+ * pool_huge_lookups_done(), which must follow before it is freed). It is
+ * on no list and not live, so nobody takes it meanwhile, and a slot
+ * erased may be reused at once.
+ */
 static void pool_huge_unpublish(struct zcpool_pool *pool, struct zcpool_huge *huge)
 {
 	unsigned long i;
 
-	for (i = 0; i < huge->nr_slots; i++)
+	for (i = 0; i < huge->nr_slots; i++) {
 		pool_window_erase(pool, huge->first_slot + i);
+		cond_resched();
+	}
 }
 
 /*
@@ -822,7 +841,8 @@ static void pool_spare_unlink(struct zcpool_pool *pool, struct zcpool_huge *huge
 }
 
 /*
- * Move the oldest spares beyond @budget bytes (or the count) to @evict.
+ * Move the oldest spares beyond @budget bytes (or the count) to @evict,
+ * still in the window, for pool_huge_release() with the lock dropped.
  * Inline: each free of a huge allocation runs its test. A spare holds
  * pages, so spare bytes above any budget mean there is one to move, with
  * no test of the count of spares for it.
@@ -836,7 +856,6 @@ static __always_inline void pool_spares_trim(struct zcpool_pool *pool, u64 budge
 	while (pool->spare_bytes > budget || pool->nr_spares > POOL_SPARES_MAX) {
 		huge = list_last_entry(&pool->spares, struct zcpool_huge, spare_node);
 		pool_spare_unlink(pool, huge);
-		pool_huge_unpublish(pool, huge);
 		list_add(&huge->spare_node, evict);
 	}
 }
@@ -869,12 +888,20 @@ static unsigned long pool_huge_put(struct zcpool_pool *pool, struct zcpool_huge 
 	return nr_pages;
 }
 
-/* pool_huge_put() each of a list; returns their pages. */
+/*
+ * Take a list of spares that pool_spares_trim() moved off the spare list
+ * out of the window, then pool_huge_put() each; returns their pages.
+ */
 static unsigned long pool_huge_release(struct zcpool_pool *pool, struct list_head *list)
 {
 	struct zcpool_huge *huge, *next;
 	unsigned long pages = 0;
 
+	if (list_empty(list))
+		return 0;
+	list_for_each_entry(huge, list, spare_node)
+		pool_huge_unpublish(pool, huge);
+	pool_huge_lookups_done(pool);
 	list_for_each_entry_safe(huge, next, list, spare_node) {
 		pages += pool_huge_put(pool, huge);
 		cond_resched();

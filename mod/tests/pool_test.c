@@ -1663,6 +1663,13 @@ static void spares_serve_huge_allocations_that_fit(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st->spares, 0);
 	KUNIT_EXPECT_EQ(test, st->bytes_held, 0);
 	KUNIT_EXPECT_EQ(test, st->pages_taken, st->pages_returned);
+
+	/* Out of the window too: nothing found there, and the slots taken again. */
+	KUNIT_EXPECT_NULL(test, zcpool_pool_page(pool, b));
+	KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, b), -EINVAL);
+	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(pool, big, 0, 0, &c), 0);
+	KUNIT_EXPECT_EQ(test, c, a);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, c), 0);
 }
 
 /*
