@@ -1175,31 +1175,12 @@ TEST_F(pool, limits_flags_are_set_and_stay_set)
 	EXPECT_EQ(ZCPOOL_POOL_ZAP_ON_FREE, lim.flags);
 }
 
-/* Read /proc/@pid/@name into @buf as a string; its length, or -1 if gone. */
-static ssize_t read_proc(pid_t pid, const char *name, char *buf, size_t size)
-{
-	char path[64];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/%s", pid, name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	return n;
-}
-
 /* A process's state letter from /proc/PID/stat ('D', 'S', ...); 0 if gone. */
 static char proc_state(pid_t pid)
 {
 	char buf[256], *rparen;
 
-	if (read_proc(pid, "stat", buf, sizeof(buf)) < 0)
+	if (zc_read_proc(pid, "stat", buf, sizeof(buf)) < 0)
 		return 0;
 	rparen = strrchr(buf, ')');
 	return rparen && rparen[1] == ' ' ? rparen[2] : 0;
@@ -1214,7 +1195,7 @@ static int sleeps_in_zcpool_ioctl(pid_t pid)
 {
 	char wchan[128];
 
-	if (read_proc(pid, "wchan", wchan, sizeof(wchan)) < 0)
+	if (zc_read_proc(pid, "wchan", wchan, sizeof(wchan)) < 0)
 		return 0;
 	return !strcmp(wchan, "0") || !strncmp(wchan, "zcpool_ioctl", strlen("zcpool_ioctl"));
 }

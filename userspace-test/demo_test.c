@@ -42,19 +42,10 @@ struct demo_run {
  */
 static int proc_parent_comm(pid_t pid, pid_t *ppid, char *comm)
 {
-	char path[64], buf[256], *lparen, *rparen, state;
-	ssize_t n;
-	int fd;
+	char buf[256], *lparen, *rparen, state;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (zc_read_proc(pid, "stat", buf, sizeof(buf)) < 0)
 		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
 	lparen = strchr(buf, '(');
 	rparen = strrchr(buf, ')');
 	if (!lparen || !rparen || rparen - lparen - 1 >= STAGE_COMM_MAX ||

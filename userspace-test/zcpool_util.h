@@ -346,6 +346,28 @@ static inline int zc_is_huge(uint64_t size, uint64_t align, uint64_t page, uint6
 	return pages > ZCPOOL_RUN_MAX_PAGES;
 }
 
+/*
+ * Read /proc/@pid/@name into @buf of @size bytes, NUL-terminated, in one
+ * read(): its length, or -1 when the process is gone or the file empty.
+ */
+static inline ssize_t zc_read_proc(pid_t pid, const char *name, char *buf, size_t size)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return n;
+}
+
 /* The value of "zcpool_<name>:" in the fdinfo of @fd, or ~0 when missing. */
 static inline uint64_t zc_fdinfo(int fd, const char *name)
 {
