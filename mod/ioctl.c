@@ -424,17 +424,30 @@ static int ioctl_batch_read(struct zcpool_batch *batch, struct zcpool_batch __us
 }
 
 /*
- * A batch's @done and @error, two stores in one user access window: the
- * start of every batch, and a FREE_BATCH's report ahead of each of its frees.
+ * A batch's @done and @error in one 8-byte store: the start of every
+ * batch, its end, and a FREE_BATCH's report ahead of each of its frees.
+ * A store that faults writes nothing (on x86 even across a page; on any
+ * 64-bit kernel within one). Two stores let a header whose @error starts
+ * a page, made read-only by another thread during the call, take the new
+ * @done and keep the old @error: the caller then undid what @done counted
+ * (a FREE_BATCH made its entries live again, an ALLOC_BATCH freed them).
  */
 static int ioctl_batch_report(struct zcpool_batch __user *uarg, u32 done, s32 error)
 {
+	struct {
+		u32 done;
+		s32 error;
+	} report = { .done = done, .error = error };
+	u64 word;
+
 	static_assert(offsetof(struct zcpool_batch, error) ==
 		      offsetof(struct zcpool_batch, done) + sizeof(u32));
-	if (!user_write_access_begin(&uarg->done, sizeof(uarg->done) + sizeof(uarg->error)))
+	static_assert(sizeof(report) == sizeof(word));
+	/* In the struct's byte order, whatever the CPU's. */
+	memcpy(&word, &report, sizeof(word));
+	if (!user_write_access_begin(&uarg->done, sizeof(word)))
 		return -EFAULT;
-	unsafe_put_user(done, &uarg->done, efault);
-	unsafe_put_user(error, &uarg->error, efault);
+	unsafe_put_user(word, (u64 __user *)&uarg->done, efault);
 	user_write_access_end();
 	return 0;
 
@@ -450,13 +463,11 @@ efault:
  * read-only page) then fails with its bytes as they were, where writing
  * the new @done and @error straight away changed those before the fault.
  */
-static int ioctl_batch_start(struct zcpool_batch *batch, struct zcpool_batch __user *uarg,
-			     s32 error)
+static int ioctl_batch_start(const struct zcpool_batch *batch,
+			     struct zcpool_batch __user *uarg, s32 error)
 {
 	if (copy_to_user(uarg, batch, sizeof(*batch)))
 		return -EFAULT;
-	batch->done = 0;
-	batch->error = error;
 	return ioctl_batch_report(uarg, 0, error);
 }
 
@@ -569,13 +580,17 @@ static long zcpool_ioctl_alloc_batch(struct zcpool_file *zf, struct zcpool_batch
 		i += done;
 		cond_resched();
 	}
-	batch.done = i;
-	batch.error = ret;
-	ret = 0;
-	if (copy_to_user(uarg, &batch, sizeof(batch))) {
+	/*
+	 * The rest of the header went back as it was read at the start: a
+	 * copy of it all could write @done and fault at @error, the header
+	 * then claiming allocations the undo below frees.
+	 */
+	if (ioctl_batch_report(uarg, i, ret)) {
 		while (i--)
 			zcpool_ioctl_free_offset(zf, offsets[i]);
 		ret = -EFAULT;
+	} else {
+		ret = 0;
 	}
 out_free:
 	kvfree(offsets);

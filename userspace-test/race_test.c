@@ -35,6 +35,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -858,6 +859,30 @@ TEST_F_TIMEOUT(race, free_batch_result_lost_is_not_efault_after_freeing, 60)
 }
 
 /*
+ * A batch header in a fresh mapping of two pages at *@map: at the start of
+ * the first page, or, when @split, across the two with @done ending the
+ * first and @error starting the second. Returns it zeroed, or NULL.
+ */
+static struct zcpool_batch *two_page_header(bool split, uint8_t **map)
+{
+	struct zcpool_batch *batch;
+
+	*map = mmap(NULL, 2 * page_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		    -1, 0);
+	if (*map == MAP_FAILED)
+		return NULL;
+	batch = (void *)(split ? *map + page_size - offsetof(struct zcpool_batch, error) : *map);
+	memset(batch, 0, sizeof(*batch));
+	return batch;
+}
+
+/* Make the page of @map's header that holds @error read-only. */
+static int protect_header_error(uint8_t *map, bool split)
+{
+	return mprotect(split ? map + page_size : map, page_size, PROT_READ);
+}
+
+/*
  * A FREE_BATCH of two blocks (the kernel reads and frees 16 offsets at a
  * time) whose header turns read-only between them. The first block's
  * offsets end the page before the userfaultfd page, the second's start
@@ -865,8 +890,10 @@ TEST_F_TIMEOUT(race, free_batch_result_lost_is_not_efault_after_freeing, 60)
  * reading the second, while the header's page is made read-only. The
  * second block's report then cannot be written, so its entries must be
  * live again, the header still {16, -EFAULT}, and the call return 0.
+ * With @split, only @error's page turns read-only (the header straddles
+ * two pages): @done, writable, must not take the new count either.
  */
-TEST_F_TIMEOUT(race, free_batch_report_lost_after_a_block_keeps_the_rest, 60)
+static void free_batch_report_lost(struct __test_metadata *_metadata, bool split)
 {
 	enum { BLOCK = 16, N = 2 * BLOCK };
 	struct zcpool_batch *batch;
@@ -876,6 +903,7 @@ TEST_F_TIMEOUT(race, free_batch_report_lost_after_a_block_keeps_the_rest, 60)
 	struct stall s;
 	unsigned int i;
 	const char *why;
+	uint8_t *map;
 
 	why = setup_stall(_metadata, &s);
 	if (why)
@@ -885,20 +913,20 @@ TEST_F_TIMEOUT(race, free_batch_report_lost_after_a_block_keeps_the_rest, 60)
 	items = (uint64_t *)s.area - BLOCK;
 	memcpy(items, offs, BLOCK * sizeof(*items));
 	memcpy(s.content, offs + BLOCK, BLOCK * sizeof(*items));
-	batch = mmap(NULL, page_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, batch);
-	memset(batch, 0, sizeof(*batch));
+	batch = two_page_header(split, &map);
+	ASSERT_NE(NULL, batch);
 	batch->items = (uintptr_t)items;
 	batch->count = N;
 	stalled_start(&call, pool_fd, ZCPOOL_IOC_FREE_BATCH, batch);
 	stall_wait(&s);
-	ASSERT_EQ(0, mprotect(batch, page_size, PROT_READ));
+	ASSERT_EQ(0, protect_header_error(map, split));
 	stall_release(&s);
 	pthread_join(call.thread, NULL);
 	stall_fini(&s);
 	ASSERT_EQ(0, zc_stats(pool_fd, &st, NULL, 0));
-	zc_figures("free batch, header read-only after its first block: ioctl %d, done %u, error %d, %llu of %d still live",
-		   call.ret, batch->done, batch->error, (unsigned long long)st.live, N);
+	zc_figures("free batch, header %s read-only after its first block: ioctl %d, done %u, error %d, %llu of %d still live",
+		   split ? "split, its second page" : "page", call.ret, batch->done,
+		   batch->error, (unsigned long long)st.live, N);
 	EXPECT_EQ(0, call.ret);
 	EXPECT_EQ(BLOCK, batch->done);
 	EXPECT_EQ(-EFAULT, batch->error);
@@ -909,7 +937,67 @@ TEST_F_TIMEOUT(race, free_batch_report_lost_after_a_block_keeps_the_rest, 60)
 	ASSERT_EQ(0, zc_stats(pool_fd, &st, NULL, 0));
 	EXPECT_EQ(0, st.live);
 	EXPECT_EQ(N, st.frees);
-	munmap(batch, page_size);
+	munmap(map, 2 * page_size);
+	close(pool_fd);
+}
+
+TEST_F_TIMEOUT(race, free_batch_report_lost_after_a_block_keeps_the_rest, 60)
+{
+	free_batch_report_lost(_metadata, false);
+}
+
+TEST_F_TIMEOUT(race, free_batch_report_split_across_pages_is_whole_or_none, 60)
+{
+	free_batch_report_lost(_metadata, true);
+}
+
+/*
+ * An ALLOC_BATCH whose header straddles two pages, @error starting the
+ * second, which turns read-only while the kernel is stalled reading the
+ * entries. The final report cannot be written: the allocations are
+ * undone, the call fails with EFAULT, and the header must be as the
+ * start wrote it, {0, 0}, not claim the entries the undo freed.
+ */
+TEST_F_TIMEOUT(race, alloc_batch_report_split_across_pages_is_whole_or_none, 60)
+{
+	enum { N = 8 };
+	struct zcpool_alloc *reqs;
+	struct zcpool_batch *batch;
+	struct stalled_call call;
+	struct zcpool_stats st;
+	struct stall s;
+	unsigned int i;
+	const char *why;
+	uint8_t *map;
+
+	why = setup_stall(_metadata, &s);
+	if (why)
+		SKIP(return, "%s", why);
+	/* The requests arrive with the page the kernel stalls on. */
+	reqs = (struct zcpool_alloc *)s.content;
+	for (i = 0; i < N; i++)
+		reqs[i].size = i % 2 ? chunk_size + i : 300 + i;
+	batch = two_page_header(true, &map);
+	ASSERT_NE(NULL, batch);
+	batch->items = (uintptr_t)s.area;
+	batch->count = N;
+	stalled_start(&call, pool_fd, ZCPOOL_IOC_ALLOC_BATCH, batch);
+	stall_wait(&s);
+	ASSERT_EQ(0, protect_header_error(map, true));
+	stall_release(&s);
+	pthread_join(call.thread, NULL);
+	stall_fini(&s);
+	ASSERT_EQ(0, zc_stats(pool_fd, &st, NULL, 0));
+	zc_figures("alloc batch, header split, its second page read-only mid-call: ioctl %d, done %u, error %d, %llu live",
+		   call.ret, batch->done, batch->error, (unsigned long long)st.live);
+	EXPECT_EQ(-EFAULT, call.ret);
+	EXPECT_EQ(0, batch->done) TH_LOG("the header claims %u allocations the call undid",
+					 batch->done);
+	EXPECT_EQ(0, batch->error);
+	EXPECT_EQ(0, st.live);
+	EXPECT_EQ(N, st.allocs);
+	EXPECT_EQ(N, st.frees);
+	munmap(map, 2 * page_size);
 	close(pool_fd);
 }
 
