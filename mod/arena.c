@@ -803,7 +803,15 @@ static unsigned int arena_live_pages(struct zcpool_chunk *chunk, unsigned int id
 			return 0;
 		return m - chunk->meta + m->pages - idx;
 	case ZCPOOL_CHUNK_PAGE_SUBPAGE:
-		return zcpool_chunk_run_page_live(m->run, idx - m->run->first_page);
+		if (!zcpool_chunk_run_page_live(m->run, idx - m->run->first_page))
+			return 0;
+		/*
+		 * The page goes into user mappings whole, with the elements
+		 * around the live one: those never handed out may be written
+		 * there, and are fresh no more (ZCPOOL_ALLOC_ZERO clears them).
+		 */
+		m->run->clean_from = m->run->sp.nr_elems;
+		return 1;
 	default:
 		return 0;
 	}

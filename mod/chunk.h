@@ -127,8 +127,9 @@ struct zcpool_chunk {
  * @elem_size:  zcpool_sizeclass_size(@cls) (fixed).
  * @elem_recip: reciprocal_value(@elem_size), for zcpool_chunk_run_index().
  * @pages:      zcpool_sizeclass_run_pages(@cls) (fixed).
- * @clean_from: elements from this index up were never handed out since the
- *              run was made from clean pages; below it they may hold old data.
+ * @clean_from: elements from this index up were never handed out, nor on a
+ *              page a fault mapped, since the run was made from clean pages;
+ *              below it they may hold old data.
  * @tag_bytes:  width of one @tags entry: 1, 2 or 4 bytes, the smallest
  *              that holds @elem_size (fixed).
  * @sp:         the element bitmap of the arena: an element is allocated

@@ -1495,6 +1495,13 @@ static void pool_count_arena_allocs(struct zcpool_pool *pool, int slot, unsigned
 		this_cpu_add(pool->pcpu->uncached, n);
 }
 
+/* Mark @nr elements of @elem_size bytes as holding old data. */
+static void pool_objs_dirty(struct zcpool_arena_obj *objs, unsigned int nr, u32 elem_size)
+{
+	while (nr--)
+		objs[nr].dirty_len = elem_size;
+}
+
 /*
  * A cache miss in pool_get_obj(): the object from the arena, with a batch
  * for the magazine when the shape has one (@slot >= 0). Out of line, so
@@ -1517,6 +1524,14 @@ static noinline int pool_get_obj_slow(struct zcpool_pool *pool, int cls, unsigne
 	pool_count_arena_allocs(pool, slot, 1);
 	*obj = objs[0];
 	if (req.nr > 1) {
+		/*
+		 * An element waiting in the magazine may have its page mapped
+		 * for a live neighbour and be written there: it goes in as
+		 * old data, for ZCPOOL_ALLOC_ZERO to clear. A run's pages are
+		 * not mapped until it is handed out.
+		 */
+		if (cls >= 0)
+			pool_objs_dirty(&objs[1], req.nr - 1, zcpool_sizeclass_size(cls));
 		left = zcpool_cache_fill(&pool->cache, slot, &objs[1], req.nr - 1);
 		if (left)
 			pool_arena_free(pool, &objs[1], left);

@@ -1083,6 +1083,36 @@ TEST_F(pool, alloc_zero_clears_reused_memory)
 	expect_drained(_metadata, self, self->fd, 6, EMPTY_RESERVE);
 }
 
+/*
+ * A fault maps a small element's page whole, so the caller can write over
+ * the elements around it that were never handed out, in its CPU's
+ * magazine or still in the arena: ZCPOOL_ALLOC_ZERO clears those too.
+ */
+TEST_F(pool, alloc_zero_clears_neighbours_written_through_a_mapping)
+{
+	uint64_t off, off2, start;
+	unsigned int i, on_page = 0;
+	char *p;
+
+	ASSERT_EQ(0, zc_alloc(self->fd, 64, 0, 0, &off));
+	start = page_down(self, off);
+	p = map_at(self->fd, start, self->page, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, p);
+	memset(p, 0x5a, self->page);
+	for (i = 1; i < self->page / 64; i++) {
+		ASSERT_EQ(0, zc_alloc(self->fd, 64, 0, ZCPOOL_ALLOC_ZERO, &off2));
+		if (page_down(self, off2) != start)
+			continue;
+		on_page++;
+		EXPECT_EQ(-1, zc_check_zero(p + (off2 - start), 64))
+			TH_LOG("element %u of the mapped page (offset %llu) kept the bytes written there",
+			       on_page, (unsigned long long)off2);
+	}
+	/* More than a magazine's refill: some came from the arena. */
+	EXPECT_LT(16, on_page);
+	EXPECT_EQ(0, munmap(p, self->page));
+}
+
 /* Bytes of a page's marker: the pool's pattern at the start of every page. */
 #define MARK	64
 

@@ -850,6 +850,37 @@ static void zero_flag_clears_reused_memory(struct kunit *test)
 }
 
 /*
+ * A fault maps a subpage run's page whole while one element on it is
+ * live, and the caller may write over the elements around it that were
+ * never handed out: those waiting in this CPU's magazine and those still
+ * in the arena. ZCPOOL_ALLOC_ZERO must clear each of them all the same.
+ */
+static void zero_flag_clears_elements_of_a_mapped_page(struct kunit *test)
+{
+	struct zcpool_pool *pool = new_pool(test, MID_ORDER, 0, 1);
+	u64 size = 64, first, off;
+	unsigned int i, on_page = 0;
+	struct page *page;
+
+	first = alloc_ok(test, pool, NULL, MID_ORDER, size, 0, 0);
+	/* What the fault hands to user space: all of the page. */
+	page = zcpool_pool_page(pool, first);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	memset(page_address(page), 0x3c, PAGE_SIZE);
+	put_page(page);
+	for (i = 1; i < PAGE_SIZE / size; i++) {
+		off = alloc_ok(test, pool, NULL, MID_ORDER, size, 0, ZCPOOL_ALLOC_ZERO);
+		if (off >> PAGE_SHIFT != first >> PAGE_SHIFT)
+			continue;
+		on_page++;
+		KUNIT_EXPECT_TRUE_MSG(test, holds(test, pool, off, size, 0),
+				      "element at %llu, the %u-th on the page", off, on_page);
+	}
+	/* The magazine's batch and more from the arena shared the page. */
+	KUNIT_EXPECT_GT(test, on_page, ZCPOOL_CACHE_BATCH_MAX);
+}
+
+/*
  * Lookups read the window's first slots from a copy of them, and the
  * xarray beyond: huge allocations of two slots each fill the copied
  * slots and go past them, then a small allocation's chunk lands past
@@ -3344,6 +3375,7 @@ static struct kunit_case zcpool_pool_cases[] = {
 	KUNIT_CASE(bad_requests_are_einval),
 	KUNIT_CASE_PARAM(free_refuses_what_is_not_an_allocation, bad_free_gen_params),
 	KUNIT_CASE_PARAM(zero_flag_clears_reused_memory, zero_size_gen_params),
+	KUNIT_CASE(zero_flag_clears_elements_of_a_mapped_page),
 	KUNIT_CASE(pool_page_lends_only_live_pages),
 	KUNIT_CASE(window_slots_past_the_head_work_alike),
 	KUNIT_CASE(pool_cap_stops_allocation_with_edquot),
