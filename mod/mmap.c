@@ -43,7 +43,8 @@
  *	zap_seq++				page = lookup (live?)
  *	smp_mb()				insert PTE (under the PT lock)
  *	unmap_mapping_range()			smp_mb()
- *						zap_seq == seq ? done : zap it
+ *						zap_seq == seq ? done :
+ *						  lookup again, zap if not live
  *
  * A lookup that saw the page live took the lock (arena or huge lock)
  * before the release changed the pool's state under it, and the increment
@@ -51,11 +52,13 @@
  * (the read is an acquire, ordered before the lookup). Between the
  * release's increment-then-zap and the fault's insert-then-recheck, full
  * barriers on both sides make at least one see the other: either the zap
- * finds the PTE and removes it, or the fault sees zap_seq moved and removes
- * what it inserted itself; the access then faults again and looks afresh
- * (and finds the page not live: SIGBUS, or live again in a new allocation:
- * maps it). A fault never sleeps on a release, a release never waits for
- * faults, and a false alarm (a zap of another range) costs one refault.
+ * finds the PTE and removes it, or the fault sees zap_seq moved, looks its
+ * pages up again (the PTEs are in by then, so a release after this lookup
+ * finds them) and removes the PTEs of those no longer live there, the same
+ * pages; the access then faults again and looks afresh (and finds the page
+ * not live: SIGBUS, or live again in a new allocation: maps it). A fault
+ * never sleeps on a release, a release never waits for faults, and a false
+ * alarm (a zap of another range) costs a second lookup.
  *
  * The window between lookup and insert is a few hundred instructions, too
  * narrow for a test to hit on purpose. fault_race_delay_us in debugfs
@@ -98,6 +101,39 @@ u32 zcpool_mmap_fault_race_delay_us;
  */
 #define MMAP_FAULT_BATCH	16
 
+/*
+ * How many of the @nr pages a fault inserted from window @offset on are
+ * still live there, the same pages, counted from the first: a fault that
+ * saw zap_seq move keeps those PTEs. Looked up under the pool's locks
+ * after the PTEs went in: a release that changes a page's state before
+ * this lookup is seen here, and one after it zaps the PTE itself. Where
+ * a fault removed all it inserted whenever zap_seq moved, frees of other
+ * buffers in a loop (each a zap with ZCPOOL_POOL_ZAP_ON_FREE, or of a
+ * huge buffer while the pool is mapped) made every fault of a live page
+ * undo itself until they stopped, and GUP (O_DIRECT into the buffer)
+ * retried in the kernel for as long.
+ */
+static unsigned long zcpool_mmap_still_live(struct zcpool_pool *pool, u64 offset,
+					    struct page *const *pages, unsigned long nr)
+{
+	struct page *now[MMAP_FAULT_BATCH] __uninitialized;
+	unsigned int got, same, i;
+	unsigned long kept = 0;
+
+	while (kept < nr) {
+		got = zcpool_pool_pages(pool, offset + ((u64)kept << PAGE_SHIFT), now, nr - kept);
+		for (i = 0, same = got; i < got; i++) {
+			if (same == got && now[i] != pages[kept + i])
+				same = i;
+			put_page(now[i]);
+		}
+		kept += same;
+		if (!got || same < got)
+			break;
+	}
+	return kept;
+}
+
 static vm_fault_t zcpool_mmap_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
@@ -105,7 +141,7 @@ static vm_fault_t zcpool_mmap_fault(struct vm_fault *vmf)
 	u64 offset = (u64)vmf->pgoff << PAGE_SHIFT;
 	unsigned long addr = vmf->address & PAGE_MASK;
 	struct page *pages[MMAP_FAULT_BATCH] __uninitialized;
-	unsigned long max, nr, left, i;
+	unsigned long max, nr, left, kept, i;
 	unsigned int got;
 	int seq, ret;
 	u32 delay;
@@ -153,12 +189,14 @@ static vm_fault_t zcpool_mmap_fault(struct vm_fault *vmf)
 	if (atomic_read(&zf->zap_seq) != seq) {
 		/*
 		 * A zap ran meanwhile and may have missed the PTEs: remove
-		 * them. The access faults again and looks the pages up
-		 * afresh; the retry goes through the exception return (or
-		 * GUP's loop), where signals are seen, so a stream of zaps
-		 * cannot trap it.
+		 * those whose pages are no longer live there. The access
+		 * then faults again and looks afresh.
 		 */
-		unmap_mapping_range(vma->vm_file->f_mapping, offset, nr << PAGE_SHIFT, 1);
+		kept = zcpool_mmap_still_live(zf->pool, offset, pages, nr - left);
+		if (kept < nr - left)
+			unmap_mapping_range(vma->vm_file->f_mapping,
+					    offset + ((u64)kept << PAGE_SHIFT),
+					    (u64)(nr - left - kept) << PAGE_SHIFT, 1);
 	}
 	return VM_FAULT_NOPAGE;
 }

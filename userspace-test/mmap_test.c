@@ -1428,4 +1428,80 @@ TEST_F_TIMEOUT(race, fault_races_free, 300)
 		       variant->huge ? 0 : EMPTY_RESERVE);
 }
 
+/* The churner of zaps_elsewhere_do_not_starve_a_fault. */
+struct churn {
+	int fd;
+	uint64_t size;
+	time_t until;		/* it stops by itself then */
+	volatile int stop;
+	volatile int done;	/* set when it stopped */
+	volatile unsigned long frees;
+	int error;
+};
+
+static void *churn_run(void *arg)
+{
+	struct churn *c = arg;
+	uint64_t off;
+
+	while (!c->stop && time(NULL) < c->until) {
+		c->error = zc_alloc(c->fd, c->size, 0, 0, &off);
+		if (c->error)
+			break;
+		c->error = zc_free(c->fd, off);
+		if (c->error)
+			break;
+		c->frees++;
+	}
+	c->done = 1;
+	return NULL;
+}
+
+/*
+ * Frees of other buffers do not starve a fault. Every fault sleeps between
+ * its lookup and its insert while another thread allocates and frees a
+ * buffer in a loop, each free a zap (ZCPOOL_POOL_ZAP_ON_FREE, or a huge
+ * buffer's while the pool is mapped), so that every fault sees zap_seq
+ * move. Its page is live all along: the touch must get it while the frees
+ * go on, not once they stop (after CHURN_SECONDS).
+ */
+#define CHURN_SECONDS	20
+
+TEST_F_TIMEOUT(race, zaps_elsewhere_do_not_starve_a_fault, 120)
+{
+	FIXTURE_DATA(pool) *pool = &self->pool;
+	struct churn c = {
+		.fd = pool->fd,
+		.size = variant->huge ? pool->chunk + pool->page : pool->page,
+	};
+	unsigned long before;
+	pthread_t thread;
+	uint64_t off;
+	int running;
+	char *p;
+
+	if (!variant->huge)
+		ASSERT_EQ(0, zc_limits(pool->fd, 0, ZCPOOL_POOL_ZAP_ON_FREE, NULL));
+	ASSERT_EQ(0, zc_alloc(pool->fd, pool->page, 0, 0, &off));
+	p = map_at(pool->fd, off, pool->page, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, zc_write_ull(ZCPOOL_DEBUGFS "fault_race_delay_us", RACE_DELAY_US));
+	c.until = time(NULL) + CHURN_SECONDS;
+	ASSERT_EQ(0, pthread_create(&thread, NULL, churn_run, &c));
+	while (c.frees < 10 && !c.done)
+		usleep(100);
+	before = c.frees;
+	p[0] = 1;
+	running = !c.done;
+	ksft_print_msg("zaps_elsewhere_do_not_starve_a_fault(%s): %lu frees of other buffers during the touch%s\n",
+		       variant->huge ? "huge" : "run", c.frees - before,
+		       running ? "" : ", which ended with them");
+	c.stop = 1;
+	ASSERT_EQ(0, pthread_join(thread, NULL));
+	ASSERT_EQ(0, c.error) TH_LOG("the churner's alloc or free failed: %d", c.error);
+	EXPECT_TRUE(running) TH_LOG("the touch waited for the frees to stop");
+	EXPECT_LT(0, before) TH_LOG("the frees never started");
+	EXPECT_EQ(0, munmap(p, pool->page));
+}
+
 TEST_HARNESS_MAIN
