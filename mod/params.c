@@ -96,10 +96,14 @@ EXPORT_SYMBOL_IF_KUNIT(zcpool_params_parse_bytes);
 /*
  * Fill in derived caps and check that the parameters agree with each other.
  * A cap below the shortest chunk could never be met; a pool cap above the
- * total cap would be a lie.
+ * total cap would be a lie. The default chunk order may be above what the
+ * page allocator serves (order 8 on ppc64 with 64 KiB pages), where every
+ * pool creation would fail: it comes down to the largest order there. An
+ * order given at load was checked against that as it was set.
  */
 VISIBLE_IF_KUNIT int zcpool_params_resolve(struct zcpool_params *params, u64 ram_bytes)
 {
+	params->chunk_order = min_t(unsigned int, params->chunk_order, ZCPOOL_MAX_PAGE_ORDER);
 	if (!params->total_max_bytes)
 		params->total_max_bytes = ram_bytes / 2;
 	if (!params->pool_max_bytes)

@@ -141,6 +141,18 @@ static void resolve_derives_caps_from_ram(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, params.pool_max_bytes, 4ULL << 30);
 }
 
+/* A default chunk order above the page allocator's largest comes down to it. */
+static void resolve_fits_the_chunk_order_to_the_page_allocator(struct kunit *test)
+{
+	struct zcpool_params params = { .chunk_order = ZCPOOL_MAX_PAGE_ORDER + 1 };
+
+	KUNIT_ASSERT_EQ(test, zcpool_params_resolve(&params, 8ULL << 30), 0);
+	KUNIT_EXPECT_EQ(test, params.chunk_order, ZCPOOL_MAX_PAGE_ORDER);
+	params.chunk_order = ZCPOOL_CHUNK_MIN_ORDER;
+	KUNIT_ASSERT_EQ(test, zcpool_params_resolve(&params, 8ULL << 30), 0);
+	KUNIT_EXPECT_EQ(test, params.chunk_order, ZCPOOL_CHUNK_MIN_ORDER);
+}
+
 static void resolve_pool_cap_defaults_to_the_total_cap(struct kunit *test)
 {
 	struct zcpool_params params = { .total_max_bytes = 1ULL << 30 };
@@ -207,6 +219,7 @@ static struct kunit_case zcpool_params_cases[] = {
 	KUNIT_CASE(parse_chunk_order_allows_the_smallest_and_largest_orders),
 	KUNIT_CASE_PARAM(parse_bytes_is_strict_about_syntax_and_overflow, bytes_gen_params),
 	KUNIT_CASE(resolve_derives_caps_from_ram),
+	KUNIT_CASE(resolve_fits_the_chunk_order_to_the_page_allocator),
 	KUNIT_CASE(resolve_pool_cap_defaults_to_the_total_cap),
 	KUNIT_CASE(resolve_keeps_explicit_caps),
 	KUNIT_CASE(resolve_rejects_pool_cap_above_total_cap),
