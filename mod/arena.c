@@ -510,8 +510,12 @@ int zcpool_arena_alloc(struct zcpool_arena *arena, struct zcpool_arena_req *req)
 		ret = arena_alloc_locked(arena, req);
 		if (!ret)
 			continue;
-		/* A batch stops short rather than grow the arena. */
-		if (ret == -EAGAIN && req->nr) {
+		/*
+		 * A batch stops short rather than grow the arena; nor does
+		 * any other error drop the objects it holds (the caller
+		 * would lose them, live to nobody).
+		 */
+		if (req->nr && ret != ARENA_NEED_RUN) {
 			ret = 0;
 			break;
 		}
