@@ -155,10 +155,15 @@ struct zcpool_free {
  * returns 0 and @done/@error tell.
  * Should this struct become unwritable during the call (another thread
  * unmapped it), ZCPOOL_IOC_ALLOC_BATCH undoes its allocations and fails
- * with EFAULT. ZCPOOL_IOC_FREE_BATCH writes @done before the frees it
+ * with EFAULT. It writes the entries' offsets as it goes, but they are
+ * the caller's only once it returns: the undo frees them by offset, so a
+ * thread that frees one sooner may see its own later allocation at that
+ * offset freed. ZCPOOL_IOC_FREE_BATCH writes @done before the frees it
  * counts take effect (a few entries at a time), so @done is exact whenever
  * the struct can be read again; it fails with EFAULT only if it freed
- * nothing.
+ * nothing. An entry it is freeing is no longer live from just before
+ * @done counts it (a fault on its pages raises SIGBUS), and is live again
+ * if @done cannot be written.
  */
 struct zcpool_batch {
 	__u64 items;
