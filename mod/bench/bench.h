@@ -56,10 +56,12 @@ struct zcpool_bench_ctx {
  * @teardown:   undo @setup, with every object freed; NULL: nothing to do.
  * @alloc:      one object into *@handle; 0 or -errno.
  * @free:       free one object.
- * @alloc_bulk: @n objects in one call, all or nothing; 0 or -errno. NULL:
- *              the allocator has no bulk call and the harness loops @alloc,
- *              as its users would.
- * @free_bulk:  free @n objects in one call; NULL: loop @free.
+ * @alloc_bulk: @n objects in one call, all or nothing; 0 or -errno. An
+ *              allocator with no bulk call loops its own call here, direct
+ *              calls as its users would make: a harness loop through
+ *              @alloc made one indirect call an object for those peers and
+ *              one a batch for the others.
+ * @free_bulk:  free @n objects in one call, the same way.
  */
 struct zcpool_bench_impl {
 	const char *name;

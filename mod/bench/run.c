@@ -35,36 +35,12 @@ struct bench_thread {
 
 static int bench_alloc_n(const struct zcpool_bench_job *job, u64 *handles)
 {
-	const struct zcpool_bench_impl *impl = job->impl;
-	unsigned int i;
-	int ret;
-
-	if (impl->alloc_bulk)
-		return impl->alloc_bulk(job->ctx, handles, job->per_iter);
-	for (i = 0; i < job->per_iter; i++) {
-		ret = impl->alloc(job->ctx, &handles[i]);
-		if (ret)
-			goto err_free;
-	}
-	return 0;
-
-err_free:
-	while (i--)
-		impl->free(job->ctx, handles[i]);
-	return ret;
+	return job->impl->alloc_bulk(job->ctx, handles, job->per_iter);
 }
 
 static void bench_free_n(const struct zcpool_bench_job *job, u64 *handles)
 {
-	const struct zcpool_bench_impl *impl = job->impl;
-	unsigned int i;
-
-	if (impl->free_bulk) {
-		impl->free_bulk(job->ctx, handles, job->per_iter);
-		return;
-	}
-	for (i = 0; i < job->per_iter; i++)
-		impl->free(job->ctx, handles[i]);
+	job->impl->free_bulk(job->ctx, handles, job->per_iter);
 }
 
 /* depth single allocations, then depth single frees, in the same order. */
