@@ -7,9 +7,10 @@
  *  1. pool->window_lock (mutex, pool.c): serialises adding entries to the
  *     pool window (a new chunk's slot, a huge allocation's slot range), so
  *     that the search for a free slot range and the inserts are one step.
- *     Held with no other zcpool lock, but for the huge lock (2) around
- *     the erase of a huge allocation's slots when a later insert failed;
- *     it may sleep (xarray node allocation).
+ *     Held with no other zcpool lock, but for a hold of the huge lock (2)
+ *     with nothing done under it, after the erase of a huge allocation's
+ *     slots when a later insert failed (pool_huge_lookups_done()); it may
+ *     sleep (xarray node allocation).
  *  2. arena->lock (spinlock, here) protects the arena's usage lists, its
  *     lists of partial subpage runs, its counters, and for every chunk of
  *     the arena the buddy tree, the page descriptors and the subpage runs.
@@ -19,8 +20,9 @@
  *     the arena lock is dropped to allocate a run descriptor (GFP_KERNEL),
  *     and the pool takes chunks from the page allocator with no lock held
  *     and hands them in with the next call (struct zcpool_arena_req).
- *  3. The window xarray's own xa_lock nests inside 1 (xa_alloc, xa_store)
- *     and inside the huge lock (xa_erase); nothing nests inside it.
+ *  3. The window xarray's own xa_lock nests inside 1 (xa_alloc, xa_store,
+ *     the erase of a failed insert), else is taken with no zcpool lock
+ *     held (erases); nothing nests inside it.
  *  4. The per-CPU caches (cache.h) take no lock: a task uses its CPU's
  *     magazines with preemption disabled, never across an arena call
  *     (refills are allocated from the arena first and then put in, evicted

@@ -426,8 +426,9 @@ static int ioctl_batch_read(struct zcpool_batch *batch, struct zcpool_batch __us
 /*
  * A batch's @done and @error in one 8-byte store: the start of every
  * batch, its end, and a FREE_BATCH's report ahead of each of its frees.
- * A store that faults writes nothing (on x86 even across a page; on any
- * 64-bit kernel within one). Two stores let a header whose @error starts
+ * A store that faults writes nothing: on x86 even across pages, and on any
+ * 64-bit kernel within one, which a naturally aligned header keeps it in
+ * (@done is 8-byte aligned there). Two stores let a header whose @error starts
  * a page, made read-only by another thread during the call, take the new
  * @done and keep the old @error: the caller then undid what @done counted
  * (a FREE_BATCH made its entries live again, an ALLOC_BATCH freed them).

@@ -859,6 +859,17 @@ TEST_F_TIMEOUT(race, free_batch_result_lost_is_not_efault_after_freeing, 60)
 }
 
 /*
+ * The kernel reports a batch with one 8-byte store, which on x86 faults
+ * whole even across pages; elsewhere only a naturally aligned header is
+ * promised that, and a split one cannot be aligned.
+ */
+#if defined(__x86_64__) || defined(__i386__)
+#define STORE_FAULTS_WHOLE_ACROSS_PAGES	1
+#else
+#define STORE_FAULTS_WHOLE_ACROSS_PAGES	0
+#endif
+
+/*
  * A batch header in a fresh mapping of two pages at *@map: at the start of
  * the first page, or, when @split, across the two with @done ending the
  * first and @error starting the second. Returns it zeroed, or NULL.
@@ -905,6 +916,8 @@ static void free_batch_report_lost(struct __test_metadata *_metadata, bool split
 	const char *why;
 	uint8_t *map;
 
+	if (split && !STORE_FAULTS_WHOLE_ACROSS_PAGES)
+		SKIP(return, "a store across pages may fault in part here");
 	why = setup_stall(_metadata, &s);
 	if (why)
 		SKIP(return, "%s", why);
@@ -970,6 +983,8 @@ TEST_F_TIMEOUT(race, alloc_batch_report_split_across_pages_is_whole_or_none, 60)
 	const char *why;
 	uint8_t *map;
 
+	if (!STORE_FAULTS_WHOLE_ACROSS_PAGES)
+		SKIP(return, "a store across pages may fault in part here");
 	why = setup_stall(_metadata, &s);
 	if (why)
 		SKIP(return, "%s", why);
