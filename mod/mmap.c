@@ -72,6 +72,7 @@
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/overflow.h>
+#include <linux/personality.h>
 
 #include "compat.h"
 #include "dev.h"
@@ -232,15 +233,21 @@ int zcpool_mmap(struct file *file, struct vm_area_struct *vma)
 	/*
 	 * Data buffers, shared writable between processes: never code (the
 	 * errno of a noexec mount, and no mprotect() to PROT_EXEC later).
+	 * But a task with READ_IMPLIES_EXEC (a legacy binary without
+	 * PT_GNU_STACK) has PROT_EXEC added to every PROT_READ mapping it
+	 * makes of a file on a mount that allows exec: it gets the mapping
+	 * without it, as a noexec mount would give it, not EPERM for what it
+	 * did not ask. Its explicit PROT_EXEC cannot be told apart.
 	 */
-	if (vma->vm_flags & VM_EXEC)
+	if ((vma->vm_flags & VM_EXEC) && !(current->personality & READ_IMPLIES_EXEC))
 		return -EPERM;
 	/*
 	 * Not in core dumps either: a dump would fault in every page of the
 	 * range, up to the whole window, and write other processes' buffers
 	 * out with it.
 	 */
-	zcpool_vm_flags_mod(vma, VM_MIXEDMAP | VM_DONTEXPAND | VM_DONTDUMP, VM_MAYEXEC);
+	zcpool_vm_flags_mod(vma, VM_MIXEDMAP | VM_DONTEXPAND | VM_DONTDUMP,
+			    VM_EXEC | VM_MAYEXEC);
 	vma->vm_ops = &zcpool_mmap_vm_ops;
 	return 0;
 }

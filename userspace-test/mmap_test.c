@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stddef.h>
+#include <sys/personality.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <sys/wait.h>
@@ -459,6 +460,46 @@ TEST_F(pool, mapping_stays_out_of_dumps_and_never_executes)
 	EXPECT_EQ(0, munmap(p, self->page));
 	ASSERT_EQ(0, zc_free(self->fd, off));
 	expect_drained(_metadata, self, self->fd, 1, EMPTY_RESERVE);
+}
+
+/*
+ * A process with READ_IMPLIES_EXEC (a legacy binary) has PROT_EXEC added
+ * to its PROT_READ mappings by the kernel: it still maps the pool, and the
+ * mapping still never executes. Checked in a child, which the personality
+ * change does not outlive.
+ */
+TEST_F(pool, read_implies_exec_maps_without_exec)
+{
+	char flags[600];
+	uint64_t off;
+	int status;
+	pid_t pid;
+	char *p;
+
+	ASSERT_EQ(0, zc_alloc(self->fd, self->page, 0, 0, &off));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		if (personality(PER_LINUX | READ_IMPLIES_EXEC) < 0)
+			_exit(10);
+		p = mmap(NULL, self->page, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, off);
+		if (p == MAP_FAILED)
+			_exit(11);
+		if (smaps_vm_flags(p, flags, sizeof(flags)) || strstr(flags, " ex "))
+			_exit(12);
+		p[0] = 1;
+		if (mprotect(p, self->page, PROT_READ))
+			_exit(13);
+		if (smaps_vm_flags(p, flags, sizeof(flags)) || strstr(flags, " ex "))
+			_exit(14);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status))
+		TH_LOG("10: personality, 11: mmap refused, 12: executable, 13: mprotect, 14: executable after it");
+	/* Without the personality, PROT_EXEC is still refused (bad_map). */
+	ASSERT_EQ(0, zc_free(self->fd, off));
 }
 
 /* The last page of the window can be mapped (and holds nothing). */
