@@ -17,6 +17,7 @@
 #include <linux/jiffies.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
@@ -75,19 +76,25 @@ static struct zcpool_pool_stats *stats(struct kunit *test)
 	return ctx->st;
 }
 
-/* An allocation shape that the cache serves: a size and its slot. */
+/*
+ * An allocation shape that the cache serves: a size, its slot, and its
+ * magazine's capacity with 4 KiB pages, worked out by hand from
+ * ZCPOOL_CACHE_MAG_BYTES (64 KiB of allocations, 8 to 16 of them): 16 up
+ * to a 4 KiB slot, 8 from a 32 KiB one (30000 B is an 8-page run).
+ */
 struct shape_case {
 	const char *what;
 	u64 size;
 	int cls;	/* -1: a run of size / PAGE_SIZE pages */
+	unsigned int cap_4k;
 };
 
-#define SHAPE_CLASS(sz)	{ #sz " B", sz, 0 }
-#define SHAPE_RUN(p)	{ #p " pages", (p) * PAGE_SIZE, -1 }
+#define SHAPE_CLASS(sz, cap)	{ #sz " B", sz, 0, cap }
+#define SHAPE_RUN(p, cap)	{ #p " pages", (p) * PAGE_SIZE, -1, cap }
 
 static const struct shape_case shape_cases[] = {
-	SHAPE_CLASS(16), SHAPE_CLASS(100), SHAPE_CLASS(1000), SHAPE_CLASS(3000), SHAPE_CLASS(4096),
-	SHAPE_CLASS(30000), SHAPE_RUN(9), SHAPE_RUN(16),
+	SHAPE_CLASS(16, 16), SHAPE_CLASS(100, 16), SHAPE_CLASS(1000, 16), SHAPE_CLASS(3000, 16),
+	SHAPE_CLASS(4096, 16), SHAPE_CLASS(30000, 8), SHAPE_RUN(9, 8), SHAPE_RUN(16, 8),
 };
 
 static void shape_desc(const struct shape_case *c, char *desc)
@@ -179,6 +186,8 @@ static void magazines_are_bounded_and_evict_half(struct kunit *test)
 	cap = zcpool_cache_capacity(slot);
 	KUNIT_EXPECT_GE(test, cap, ZCPOOL_CACHE_MAG_MIN);
 	KUNIT_EXPECT_LE(test, cap, ZCPOOL_CACHE_MAG_MAX);
+	if (PAGE_SIZE == SZ_4K)
+		KUNIT_EXPECT_EQ(test, cap, c->cap_4k);
 	n = min_t(unsigned int, 3 * cap + 1, MAX_OFFSETS);
 	for (i = 0; i < n; i++)
 		KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(ctx->pool, c->size, 0, 0,
@@ -450,8 +459,56 @@ static void hits_are_allocations_no_arena_served(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st->cache_hits, 8);
 }
 
+/*
+ * While a drain owns the magazines (frozen), every call leaves them as
+ * they are: a hit or a put is refused, a fill hands all back, a slow free
+ * evicts the object itself. The threaded pool case reaches these only when
+ * its timing does; this freezes a cache of its own by hand.
+ */
+static void a_frozen_cache_takes_and_gives_nothing(struct kunit *test)
+{
+	struct zcpool_arena_obj evict[ZCPOOL_CACHE_BATCH_MAX + 1], objs[4], out;
+	struct zcpool_arena_obj obj = { .off = 4096, .dirty_len = 64 };
+	int slot = zcpool_cache_slot(zcpool_sizeclass_index(64), 0);
+	unsigned long bytes, nr;
+	struct zcpool_cache *cache;
+	unsigned int i;
+
+	KUNIT_ASSERT_GE(test, slot, 0);
+	cache = kunit_kzalloc(test, sizeof(*cache), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, cache);
+	KUNIT_ASSERT_EQ(test, zcpool_cache_init(cache), 0);
+	for (i = 0; i < ARRAY_SIZE(objs); i++)
+		objs[i] = (struct zcpool_arena_obj){ .off = 8192 + 64 * i };
+	KUNIT_EXPECT_TRUE(test, zcpool_cache_put(cache, slot, &obj));
+	nr = zcpool_cache_count(cache, &bytes);
+	KUNIT_EXPECT_EQ(test, nr, 1);
+
+	/* Set and cleared as a drain does; one CPU here, so no grace period. */
+	WRITE_ONCE(cache->frozen, 1);
+	KUNIT_EXPECT_FALSE(test, zcpool_cache_alloc(cache, slot, &out));
+	KUNIT_EXPECT_FALSE(test, zcpool_cache_put(cache, slot, &obj));
+	KUNIT_EXPECT_EQ(test, zcpool_cache_fill(cache, slot, objs, ARRAY_SIZE(objs)),
+			ARRAY_SIZE(objs));
+	KUNIT_EXPECT_EQ(test, zcpool_cache_alloc_many(cache, slot, objs, ARRAY_SIZE(objs)), 0);
+	KUNIT_EXPECT_EQ(test, zcpool_cache_free_slow(cache, slot, &obj, evict), 1);
+	KUNIT_EXPECT_EQ(test, evict[0].off, obj.off);
+	KUNIT_EXPECT_EQ(test, zcpool_cache_count(cache, NULL), nr);
+
+	/* Thawed, the magazine is as it was: its one allocation, then the fill. */
+	smp_store_release(&cache->frozen, 0);	/* pairs with zcpool_cache_frozen() */
+	KUNIT_EXPECT_TRUE(test, zcpool_cache_alloc(cache, slot, &out));
+	KUNIT_EXPECT_EQ(test, out.off, obj.off);
+	KUNIT_EXPECT_EQ(test, out.dirty_len, obj.dirty_len);
+	KUNIT_EXPECT_EQ(test, zcpool_cache_fill(cache, slot, objs, ARRAY_SIZE(objs)), 0);
+	KUNIT_EXPECT_EQ(test, zcpool_cache_alloc_many(cache, slot, objs, ARRAY_SIZE(objs)),
+			ARRAY_SIZE(objs));
+	KUNIT_EXPECT_EQ(test, zcpool_cache_count(cache, NULL), 0);
+	zcpool_cache_destroy(cache);
+}
+
 static const struct shape_case zero_cases[] = {
-	SHAPE_CLASS(16), SHAPE_CLASS(1000), SHAPE_CLASS(30000), SHAPE_RUN(9),
+	SHAPE_CLASS(16, 16), SHAPE_CLASS(1000, 16), SHAPE_CLASS(30000, 8), SHAPE_RUN(9, 8),
 };
 
 KUNIT_ARRAY_PARAM(zero_shape, zero_cases, shape_desc);
@@ -464,6 +521,7 @@ static struct kunit_case zcpool_cache_cases[] = {
 	KUNIT_CASE(cached_allocations_are_not_live),
 	KUNIT_CASE_PARAM(zero_flag_clears_dirty_cached_memory, zero_shape_gen_params),
 	KUNIT_CASE(drain_returns_every_cached_allocation),
+	KUNIT_CASE(a_frozen_cache_takes_and_gives_nothing),
 	KUNIT_CASE(drains_expedite_at_most_once_per_gap),
 	KUNIT_CASE(hits_are_allocations_no_arena_served),
 	{}
