@@ -644,7 +644,18 @@ static void free_held_tells_every_byte_held(struct kunit *test)
 		{ 100, 0, zcpool_sizeclass_size(zcpool_sizeclass_index(100)) },
 		{ PAGE_SIZE + 1, 0, zcpool_sizeclass_size(zcpool_sizeclass_index(PAGE_SIZE + 1)) },
 		{ ZCPOOL_SIZECLASS_MAX_SIZE + 1, 0, ZCPOOL_SIZECLASS_MAX_SIZE + PAGE_SIZE },
+		/*
+		 * Aligned runs, by hand: half the alignment and a page, the
+		 * least that a buddy block of the alignment can be trimmed to
+		 * and still start on it (pool_run_pages()).
+		 */
+		{ PAGE_SIZE, 2 * PAGE_SIZE, 2 * PAGE_SIZE },
+		{ PAGE_SIZE, 4 * PAGE_SIZE, 3 * PAGE_SIZE },
 		{ PAGE_SIZE, 8 * PAGE_SIZE, 5 * PAGE_SIZE },
+		{ 3 * PAGE_SIZE, 8 * PAGE_SIZE, 5 * PAGE_SIZE },
+		{ 4 * PAGE_SIZE, 8 * PAGE_SIZE, 5 * PAGE_SIZE },
+		{ 5 * PAGE_SIZE, 8 * PAGE_SIZE, 5 * PAGE_SIZE },
+		{ PAGE_SIZE, 16 * PAGE_SIZE, 9 * PAGE_SIZE },
 		{ 40 * PAGE_SIZE - 100, 0, 40 * PAGE_SIZE },
 	};
 	unsigned int i;
@@ -1582,8 +1593,9 @@ static void pool_pages_match_page_by_page(struct kunit *test)
 	static const u64 sizes[] = { 16, 200, 512, 3000, PAGE_SIZE, 3 * PAGE_SIZE,
 				     9 * PAGE_SIZE + 5, 40 * PAGE_SIZE, 70 * PAGE_SIZE };
 	struct page *want[PAGES_MAX], *got[PAGES_MAX], *one[PAGES_MAX];
-	unsigned int seed = get_seed(), i, j, n, nr, max, bad = 0;
-	u64 *offs, *lens, off, end;
+	unsigned int seed = get_seed(), i, j, n, nr, max, bad = 0, short_live = 0;
+	u64 *offs, *lens, off, end, spans;
+	bool *freed;
 	struct rnd_state rnd;
 	struct zcpool_pool *pool;
 
@@ -1591,17 +1603,22 @@ static void pool_pages_match_page_by_page(struct kunit *test)
 	prandom_seed_state(&rnd, seed);
 	offs = kunit_kcalloc(test, PAGES_ALLOCS, sizeof(*offs), GFP_KERNEL);
 	lens = kunit_kcalloc(test, PAGES_ALLOCS, sizeof(*lens), GFP_KERNEL);
+	freed = kunit_kcalloc(test, PAGES_ALLOCS, sizeof(*freed), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, offs);
 	KUNIT_ASSERT_NOT_NULL(test, lens);
+	KUNIT_ASSERT_NOT_NULL(test, freed);
 	pool = new_mid_pool(test, 0, false);
 
 	for (i = 0; i < PAGES_ALLOCS; i++) {
 		lens[i] = sizes[prandom_u32_state(&rnd) % ARRAY_SIZE(sizes)];
 		KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(pool, lens[i], 0, 0, &offs[i]), 0);
 	}
-	for (i = 0; i < PAGES_ALLOCS; i++)
-		if (prandom_u32_state(&rnd) % 3 == 0)
-			KUNIT_ASSERT_EQ(test, zcpool_pool_free(pool, offs[i]), 0);
+	for (i = 0; i < PAGES_ALLOCS; i++) {
+		if (prandom_u32_state(&rnd) % 3)
+			continue;
+		KUNIT_ASSERT_EQ(test, zcpool_pool_free(pool, offs[i]), 0);
+		freed[i] = true;
+	}
 
 	/* From each page of every allocation, freed or not, and a page past it. */
 	for (i = 0; i < PAGES_ALLOCS; i++) {
@@ -1619,12 +1636,18 @@ static void pool_pages_match_page_by_page(struct kunit *test)
 			if (nr != n || memcmp(got, want, n * sizeof(*got)) ||
 			    j > min(n, max) || (n && !j) || memcmp(one, want, j * sizeof(*one)))
 				bad++;
+			/* Not only alike: a live allocation's pages are all there. */
+			spans = DIV_ROUND_UP(offset_in_page(offs[i]) + lens[i], PAGE_SIZE);
+			if (!freed[i] && off == round_down(offs[i], PAGE_SIZE) &&
+			    n < min_t(u64, spans, PAGES_MAX))
+				short_live++;
 			put_pages(want, n);
 			put_pages(got, nr);
 			put_pages(one, j);
 		}
 	}
 	KUNIT_EXPECT_EQ(test, bad, 0);
+	KUNIT_EXPECT_EQ_MSG(test, short_live, 0, "live allocations whose pages were not all found");
 }
 
 /*
@@ -3201,7 +3224,7 @@ static void stats_read_in_flight_stay_in_range(struct kunit *test)
 	struct zcpool_pool_stats *st = new_stats(test);
 	struct task_struct *producer, *consumer;
 	unsigned int reads, bad = 0, behind = 0;
-	unsigned long freed_before;
+	unsigned long freed_before, freed_first = 0;
 	struct handoff *h;
 	u64 worst = 0, worst_frees = 0, worst_freed = 0;
 
@@ -3230,6 +3253,8 @@ static void stats_read_in_flight_stay_in_range(struct kunit *test)
 	for (reads = 0; reads < 20000 && !READ_ONCE(h->error); reads++) {
 		/* Acquire: the frees before this count are counted in the pool. */
 		freed_before = smp_load_acquire(&h->tail);
+		if (!reads)
+			freed_first = freed_before;
 		zcpool_pool_stats(h->pool, st);
 		if (st->live > STATS_RING + 2 || st->bytes_requested > 64 * (STATS_RING + 2)) {
 			bad++;
@@ -3246,9 +3271,11 @@ static void stats_read_in_flight_stay_in_range(struct kunit *test)
 	wait_for_completion(&h->produced);
 	WRITE_ONCE(h->last, true);
 	wait_for_completion(&h->consumed);
-	kunit_info(test, "%u reads while %lu elements moved from CPU %u to CPU %u",
-		   reads, h->tail, cpu_a, cpu_b);
+	kunit_info(test, "%u reads while %lu elements moved from CPU %u to CPU %u (%lu during the reads)",
+		   reads, h->tail, cpu_a, cpu_b, freed_before - freed_first);
 	KUNIT_EXPECT_EQ(test, h->error, 0);
+	/* Else the reads never overlapped the traffic they are to check. */
+	KUNIT_EXPECT_GT(test, freed_before - freed_first, (unsigned long)STATS_RING);
 	KUNIT_EXPECT_EQ_MSG(test, bad, 0, "reads out of range, the worst %llu live", worst);
 	KUNIT_EXPECT_EQ_MSG(test, behind, 0, "reads behind the frees, the last %llu of %llu",
 			    worst_frees, worst_freed);
