@@ -894,6 +894,35 @@ static int protect_header_error(uint8_t *map, bool split)
 }
 
 /*
+ * Run batch command @cmd of @count entries at @items with its header from
+ * two_page_header(@split), and make the header's @error page read-only
+ * while the call is stalled on the userfaultfd page. Returns the header;
+ * the call's result in *@ret, the mapping in *@map.
+ */
+static struct zcpool_batch *batch_losing_its_header(struct __test_metadata *_metadata,
+						    struct stall *s, unsigned long cmd,
+						    void *items, uint32_t count, bool split,
+						    uint8_t **map, int *ret)
+{
+	struct stalled_call call;
+	struct zcpool_batch *batch;
+
+	batch = two_page_header(split, map);
+	if (!batch)
+		return NULL;
+	batch->items = (uintptr_t)items;
+	batch->count = count;
+	stalled_start(&call, pool_fd, cmd, batch);
+	stall_wait(s);
+	EXPECT_EQ(0, protect_header_error(*map, split));
+	stall_release(s);
+	pthread_join(call.thread, NULL);
+	stall_fini(s);
+	*ret = call.ret;
+	return batch;
+}
+
+/*
  * A FREE_BATCH of two blocks (the kernel reads and frees 16 offsets at a
  * time) whose header turns read-only between them. The first block's
  * offsets end the page before the userfaultfd page, the second's start
@@ -908,13 +937,13 @@ static void free_batch_report_lost(struct __test_metadata *_metadata, bool split
 {
 	enum { BLOCK = 16, N = 2 * BLOCK };
 	struct zcpool_batch *batch;
-	struct stalled_call call;
 	struct zcpool_stats st;
 	uint64_t offs[N], *items;
 	struct stall s;
 	unsigned int i;
 	const char *why;
 	uint8_t *map;
+	int ret;
 
 	if (split && !STORE_FAULTS_WHOLE_ACROSS_PAGES)
 		SKIP(return, "a store across pages may fault in part here");
@@ -926,21 +955,14 @@ static void free_batch_report_lost(struct __test_metadata *_metadata, bool split
 	items = (uint64_t *)s.area - BLOCK;
 	memcpy(items, offs, BLOCK * sizeof(*items));
 	memcpy(s.content, offs + BLOCK, BLOCK * sizeof(*items));
-	batch = two_page_header(split, &map);
+	batch = batch_losing_its_header(_metadata, &s, ZCPOOL_IOC_FREE_BATCH, items, N, split,
+					&map, &ret);
 	ASSERT_NE(NULL, batch);
-	batch->items = (uintptr_t)items;
-	batch->count = N;
-	stalled_start(&call, pool_fd, ZCPOOL_IOC_FREE_BATCH, batch);
-	stall_wait(&s);
-	ASSERT_EQ(0, protect_header_error(map, split));
-	stall_release(&s);
-	pthread_join(call.thread, NULL);
-	stall_fini(&s);
 	ASSERT_EQ(0, zc_stats(pool_fd, &st, NULL, 0));
 	zc_figures("free batch, header %s read-only after its first block: ioctl %d, done %u, error %d, %llu of %d still live",
-		   split ? "split, its second page" : "page", call.ret, batch->done,
+		   split ? "split, its second page" : "page", ret, batch->done,
 		   batch->error, (unsigned long long)st.live, N);
-	EXPECT_EQ(0, call.ret);
+	EXPECT_EQ(0, ret);
 	EXPECT_EQ(BLOCK, batch->done);
 	EXPECT_EQ(-EFAULT, batch->error);
 	EXPECT_EQ(BLOCK, st.live);
@@ -976,12 +998,12 @@ TEST_F_TIMEOUT(race, alloc_batch_report_split_across_pages_is_whole_or_none, 60)
 	enum { N = 8 };
 	struct zcpool_alloc *reqs;
 	struct zcpool_batch *batch;
-	struct stalled_call call;
 	struct zcpool_stats st;
 	struct stall s;
 	unsigned int i;
 	const char *why;
 	uint8_t *map;
+	int ret;
 
 	if (!STORE_FAULTS_WHOLE_ACROSS_PAGES)
 		SKIP(return, "a store across pages may fault in part here");
@@ -992,20 +1014,13 @@ TEST_F_TIMEOUT(race, alloc_batch_report_split_across_pages_is_whole_or_none, 60)
 	reqs = (struct zcpool_alloc *)s.content;
 	for (i = 0; i < N; i++)
 		reqs[i].size = i % 2 ? chunk_size + i : 300 + i;
-	batch = two_page_header(true, &map);
+	batch = batch_losing_its_header(_metadata, &s, ZCPOOL_IOC_ALLOC_BATCH, s.area, N, true,
+					&map, &ret);
 	ASSERT_NE(NULL, batch);
-	batch->items = (uintptr_t)s.area;
-	batch->count = N;
-	stalled_start(&call, pool_fd, ZCPOOL_IOC_ALLOC_BATCH, batch);
-	stall_wait(&s);
-	ASSERT_EQ(0, protect_header_error(map, true));
-	stall_release(&s);
-	pthread_join(call.thread, NULL);
-	stall_fini(&s);
 	ASSERT_EQ(0, zc_stats(pool_fd, &st, NULL, 0));
 	zc_figures("alloc batch, header split, its second page read-only mid-call: ioctl %d, done %u, error %d, %llu live",
-		   call.ret, batch->done, batch->error, (unsigned long long)st.live);
-	EXPECT_EQ(-EFAULT, call.ret);
+		   ret, batch->done, batch->error, (unsigned long long)st.live);
+	EXPECT_EQ(-EFAULT, ret);
 	EXPECT_EQ(0, batch->done) TH_LOG("the header claims %u allocations the call undid",
 					 batch->done);
 	EXPECT_EQ(0, batch->error);
