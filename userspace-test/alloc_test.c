@@ -7,6 +7,7 @@
  * negative test, each followed by a STATS check that nothing changed.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/ioctl.h>
@@ -448,19 +449,28 @@ TEST_F(pool, alloc_straddling_an_inaccessible_page_is_efault)
 /* The request is valid but the offset cannot be copied out: undone. */
 TEST_F(pool, alloc_into_read_only_memory_is_efault_and_undone)
 {
+	/* A page run and a huge buffer: their undos differ. */
+	const uint64_t sizes[] = { 4 * self->page, self->chunk + 1 };
 	struct zcpool_alloc *ro;
 	struct snapshot after;
+	unsigned int i;
 
 	ro = mmap(NULL, self->page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, ro);
-	ro->size = 4 * self->page;
-	ASSERT_EQ(0, mprotect(ro, self->page, PROT_READ));
-	snap(_metadata, self->fd, &self->before);
-	EXPECT_EQ(-1, ioctl(self->fd, ZCPOOL_IOC_ALLOC, ro));
-	EXPECT_EQ(EFAULT, errno);
-	snap(_metadata, self->fd, &after);
-	expect_same_live(_metadata, &self->before, &after);
-	EXPECT_EQ(after.st.allocs, after.st.frees);
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, mprotect(ro, self->page, PROT_READ | PROT_WRITE));
+		ro->size = sizes[i];
+		ASSERT_EQ(0, mprotect(ro, self->page, PROT_READ));
+		snap(_metadata, self->fd, &self->before);
+		EXPECT_EQ(-1, ioctl(self->fd, ZCPOOL_IOC_ALLOC, ro));
+		EXPECT_EQ(EFAULT, errno);
+		snap(_metadata, self->fd, &after);
+		expect_same_live(_metadata, &self->before, &after);
+		/* Made, then freed when the offset could not be written. */
+		EXPECT_EQ(self->before.st.allocs + 1, after.st.allocs)
+			TH_LOG("%llu B: the allocation was never made", (unsigned long long)sizes[i]);
+		EXPECT_EQ(self->before.st.frees + 1, after.st.frees);
+	}
 	munmap(ro, self->page);
 }
 
@@ -794,13 +804,47 @@ TEST_F(pool, alloc_batch_reports_the_cap)
 	items[0].size = self->chunk;
 	items[1].size = self->chunk;
 	items[2].size = self->chunk;
+	items[2].offset = 0x5a5a;
 	batch.items = (uintptr_t)items;
 	batch.count = 3;
 	ASSERT_EQ(0, ioctl(self->fd, ZCPOOL_IOC_ALLOC_BATCH, &batch));
 	EXPECT_EQ(2, batch.done);
 	EXPECT_EQ(-EDQUOT, batch.error);
+	EXPECT_EQ(0x5a5a, items[2].offset) TH_LOG("the refused entry was written");
 	snap(_metadata, self->fd, &s);
 	EXPECT_EQ(2, s.st.live);
+	EXPECT_EQ(2 * self->chunk, s.st.bytes_requested);
+}
+
+/*
+ * An entry no pool can serve (above the module's pool cap: a bad request,
+ * not a limit) stops the batch with EINVAL there, as ALLOC refuses it,
+ * and leaves it and the entries after it as they were.
+ */
+TEST_F(pool, alloc_batch_stops_at_an_entry_no_pool_can_serve)
+{
+	struct zcpool_alloc items[3];
+	struct zcpool_batch batch = { 0 };
+	struct snapshot after;
+
+	memset(items, 0, sizeof(items));
+	items[0].size = 64;
+	items[1].size = zc_param("pool_max_bytes") + 1;
+	items[2].size = 64;
+	items[1].offset = 0x5a5a;
+	items[2].offset = 0x5a5a;
+	batch.items = (uintptr_t)items;
+	batch.count = 3;
+	snap(_metadata, self->fd, &self->before);
+	ASSERT_EQ(0, ioctl(self->fd, ZCPOOL_IOC_ALLOC_BATCH, &batch));
+	EXPECT_EQ(1, batch.done);
+	EXPECT_EQ(-EINVAL, batch.error);
+	EXPECT_EQ(0x5a5a, items[1].offset);
+	EXPECT_EQ(0x5a5a, items[2].offset);
+	snap(_metadata, self->fd, &after);
+	EXPECT_EQ(self->before.st.live + 1, after.st.live);
+	EXPECT_EQ(self->before.st.allocs + 1, after.st.allocs);
+	EXPECT_EQ(0, zc_free(self->fd, items[0].offset));
 }
 
 TEST_F(pool, free_batch_stops_at_the_first_bad_offset)
@@ -1143,6 +1187,9 @@ TEST_F(pool, limits_lower_the_cap_and_never_raise_it)
 	EXPECT_EQ(8 * self->chunk, lim.max_bytes);
 	EXPECT_EQ(EINVAL, zc_limits(self->fd, 8 * self->chunk + 1, 0, NULL));
 	EXPECT_EQ(EINVAL, zc_limits(self->fd, cap, 0, NULL));
+	/* Refused raises left the cap where it was. */
+	ASSERT_EQ(0, zc_limits(self->fd, 0, 0, &lim));
+	EXPECT_EQ(8 * self->chunk, lim.max_bytes);
 	ASSERT_EQ(0, zc_limits(self->fd, 8 * self->chunk, 0, &lim));	/* the same: fine */
 	ASSERT_EQ(0, zc_limits(self->fd, 4 * self->chunk, 0, &lim));
 	EXPECT_EQ(4 * self->chunk, lim.max_bytes);
@@ -1260,6 +1307,58 @@ TEST_F_TIMEOUT(pool, limits_call_waiting_for_the_lock_dies_on_sigkill, 90)
 	ASSERT_EQ(0, zc_write_ull(LIMITS_HOLD, 0));
 	ASSERT_EQ(holder, reap_within(holder, &status, 10));
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+struct limits_call {
+	int fd;
+	struct zcpool_limits *lim;
+	int ret;
+};
+
+static void *limits_call_run(void *arg)
+{
+	struct limits_call *c = arg;
+
+	c->ret = ioctl(c->fd, ZCPOOL_IOC_LIMITS, c->lim) ? errno : 0;
+	return NULL;
+}
+
+/*
+ * A change whose answer cannot be written back is taken back. The struct
+ * passes the probe write, then limits_hold keeps the call in its lock
+ * while its page turns read-only: the new cap and flag go in, the answer
+ * faults, and the call must fail with EFAULT leaving the cap and the
+ * flags as they were, on every kernel (fault injection reaches this path
+ * on the debug kernels only).
+ */
+TEST_F_TIMEOUT(pool, limits_change_taken_back_when_the_answer_faults, 90)
+{
+	struct limits_call call = { .fd = self->fd };
+	struct zcpool_limits orig, now;
+	pthread_t thread;
+	unsigned int tick;
+
+	ASSERT_EQ(0, zc_limits(self->fd, 0, 0, &orig));
+	call.lim = mmap(NULL, self->page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			-1, 0);
+	ASSERT_NE(MAP_FAILED, call.lim);
+	call.lim->max_bytes = 4 * self->chunk;
+	call.lim->flags = ZCPOOL_POOL_ZAP_ON_FREE;
+	ASSERT_EQ(0, zc_write_ull(LIMITS_HOLD, 1));
+	ASSERT_EQ(0, pthread_create(&thread, NULL, limits_call_run, &call));
+	for (tick = 0; tick < 1000 && zc_read_ull(LIMITS_HOLD) != 2; tick++)
+		usleep(10000);
+	EXPECT_EQ(2, zc_read_ull(LIMITS_HOLD)) TH_LOG("the call never took the lock");
+	EXPECT_EQ(0, mprotect(call.lim, self->page, PROT_READ));
+	ASSERT_EQ(0, zc_write_ull(LIMITS_HOLD, 0));
+	ASSERT_EQ(0, pthread_join(thread, NULL));
+	EXPECT_EQ(EFAULT, call.ret);
+	ASSERT_EQ(0, zc_limits(self->fd, 0, 0, &now));
+	EXPECT_EQ(orig.max_bytes, now.max_bytes) TH_LOG("the lowered cap stayed");
+	EXPECT_EQ(orig.flags, now.flags) TH_LOG("the flag stayed");
+	snap(_metadata, self->fd, &self->before);
+	EXPECT_EQ(orig.max_bytes, self->before.st.max_bytes);
+	munmap(call.lim, self->page);
 }
 
 TEST_F(pool, limits_with_bad_fields_change_nothing)
