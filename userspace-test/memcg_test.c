@@ -35,6 +35,8 @@ struct result {
 	uint64_t memcg_current;	/* memory.current at the peak */
 	int64_t avail_drop;	/* zc_mem_available() before minus at the peak, bytes */
 	char moved[128];	/* how MemFree and the per-CPU lists moved */
+	struct zcpool_stats st;	/* the pool after it stopped */
+	int stats_error;	/* STATS failed with this errno */
 };
 
 static int cgroup_setup(void)
@@ -92,6 +94,8 @@ static void run_child(const char *group, uint64_t chunk, uint64_t page_size, uin
 		}
 		res->allocated += chunk;
 	}
+	/* What a refusal must leave: the pool as before that call. */
+	res->stats_error = zc_stats(fd, &res->st, NULL, 0);
 	res->avail_drop = (int64_t)(avail0 - zc_mem_available(page_size, &pcp1));
 	snprintf(res->moved, sizeof(res->moved), "MemFree %+lld MiB, per-CPU lists %+lld MiB",
 		 (long long)(zc_meminfo("MemFree") - free0) / (1 << 20),
@@ -130,6 +134,13 @@ static const char *judge(const struct result *res, uint64_t limit, uint64_t chun
 		return "allocated past memory.max plus one chunk";
 	if (res->error != ENOMEM)
 		return "not stopped with ENOMEM";
+	if (res->stats_error)
+		return "STATS failed after the refusal";
+	if (res->st.live != res->allocated / chunk || res->st.allocs != res->st.live ||
+	    res->st.frees || res->st.bytes_requested != res->allocated)
+		return "the refused allocation left counts behind";
+	if (res->st.bytes_held != res->allocated)
+		return "the refused allocation left pages held";
 	if (res->allocated + SLACK + chunk < limit)
 		return "stopped well below memory.max: not the limit";
 	if (res->memcg_current < res->allocated)
@@ -150,6 +161,10 @@ TEST(the_judge_fails_each_broken_result)
 	const struct result held = {
 		.allocated = LIMIT - chunk, .error = ENOMEM,
 		.memcg_current = LIMIT, .avail_drop = LIMIT - chunk,
+		.st = {
+			.live = LIMIT / chunk - 1, .allocs = LIMIT / chunk - 1,
+			.bytes_requested = LIMIT - chunk, .bytes_held = LIMIT - chunk,
+		},
 	};
 	struct result r;
 
@@ -162,7 +177,19 @@ TEST(the_judge_fails_each_broken_result)
 	r.error = EDQUOT;
 	EXPECT_STREQ("not stopped with ENOMEM", judge(&r, LIMIT, chunk) ?: "");
 	r = held;
+	r.stats_error = EFAULT;
+	EXPECT_STREQ("STATS failed after the refusal", judge(&r, LIMIT, chunk) ?: "");
+	r = held;
+	r.st.live++;
+	r.st.allocs++;
+	EXPECT_STREQ("the refused allocation left counts behind", judge(&r, LIMIT, chunk) ?: "");
+	r = held;
+	r.st.bytes_held += chunk / 2;
+	EXPECT_STREQ("the refused allocation left pages held", judge(&r, LIMIT, chunk) ?: "");
+	r = held;
 	r.allocated = LIMIT - SLACK - 2 * chunk;
+	r.st.live = r.st.allocs = r.allocated / chunk;
+	r.st.bytes_requested = r.st.bytes_held = r.allocated;
 	EXPECT_STREQ("stopped well below memory.max: not the limit", judge(&r, LIMIT, chunk) ?: "");
 	r = held;
 	r.memcg_current = r.allocated - 1;
