@@ -147,7 +147,6 @@ TEST_F(leak, every_ioctl_output_byte_is_written)
 		}
 		bad += compare_runs(_metadata, "ALLOC", &r[0], &r[1], sizeof(r[0]),
 				    offsetof(struct zcpool_alloc, offset), sizeof(r[0]), &checked);
-		EXPECT_EQ(0, r[0].pad);
 	}
 	/* ALLOC_BATCH: each entry's offset, and done/error. */
 	{
