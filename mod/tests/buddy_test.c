@@ -160,7 +160,8 @@ static bool check_path(struct kunit *test, const struct zcpool_buddy *b, unsigne
 	return true;
 }
 
-static const unsigned int orders[] = { 0, 1, 2, 3, 5, 8, 10, 11 };
+/* Up to ZCPOOL_BUDDY_MAX_ORDER: 13 is a 512 MiB chunk of arm64's 64 KiB pages. */
+static const unsigned int orders[] = { 0, 1, 2, 3, 5, 8, 10, 11, 13, ZCPOOL_BUDDY_MAX_ORDER };
 
 static void order_desc(const unsigned int *order, char *desc)
 {
@@ -614,30 +615,49 @@ static void double_free_is_einval(struct kunit *test)
 	check_tree(test, b);
 }
 
+/*
+ * Every page taken one by one, then given back in a shuffled order, merges
+ * back into the one free block, in small trees and in the largest (the
+ * random case's model stops at order 11). Each free is checked along its
+ * path, the whole tree now and then and at the end.
+ */
+static const unsigned int merge_orders[] = { 6, 13, ZCPOOL_BUDDY_MAX_ORDER };
+
+KUNIT_ARRAY_PARAM(merge_order, merge_orders, order_desc);
+
 static void freeing_every_page_merges_back_to_one_block(struct kunit *test)
 {
-	struct zcpool_buddy *b = new_tree(test, 6);
-	unsigned int pages[64], i, j, t;
+	unsigned int order = *(const unsigned int *)test->param_value, i, j, t;
+	struct zcpool_buddy *b = new_tree(test, order);
 	struct rnd_state rnd;
+	unsigned int *pages;
 
+	pages = kunit_kcalloc(test, BIT(order), sizeof(*pages), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pages);
 	prandom_seed_state(&rnd, 64);
-	for (i = 0; i < ARRAY_SIZE(pages); i++) {
+	for (i = 0; i < BIT(order); i++) {
 		KUNIT_ASSERT_EQ(test, zcpool_buddy_alloc(b, 1), i);
 		pages[i] = i;
 	}
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_free_pages(b), 0);
 	check_tree(test, b);
-	for (i = ARRAY_SIZE(pages); i > 1; i--) {
+	for (i = BIT(order); i > 1; i--) {
 		j = prandom_u32_state(&rnd) % i;
 		t = pages[i - 1];
 		pages[i - 1] = pages[j];
 		pages[j] = t;
 	}
-	for (i = 0; i < ARRAY_SIZE(pages); i++) {
+	for (i = 0; i < BIT(order); i++) {
 		KUNIT_ASSERT_EQ(test, zcpool_buddy_free(b, pages[i], 1), 0);
-		KUNIT_ASSERT_TRUE(test, check_tree(test, b));
+		KUNIT_ASSERT_TRUE(test, check_path(test, b, pages[i]));
+		/* At most 16 whole-tree checks: order 15 has 65536 nodes. */
+		if (!(i % max_t(unsigned int, FULL_CHECK_EVERY, BIT(order) / 16)))
+			KUNIT_ASSERT_TRUE(test, check_tree(test, b));
 	}
+	KUNIT_EXPECT_TRUE(test, check_tree(test, b));
 	KUNIT_EXPECT_EQ(test, b->memory_map[1], 0);
-	KUNIT_EXPECT_EQ(test, zcpool_buddy_largest_free(b), 64);
+	KUNIT_EXPECT_EQ(test, zcpool_buddy_largest_free(b), BIT(order));
+	KUNIT_EXPECT_TRUE(test, zcpool_buddy_is_unused(b));
 }
 
 /* --- the randomized differential case ---------------------------------- */
@@ -1043,7 +1063,7 @@ static struct kunit_case zcpool_buddy_cases[] = {
 	KUNIT_CASE(many_runs_free_refuses_what_is_not_their_block),
 	KUNIT_CASE_PARAM(free_refuses_what_is_not_an_allocation, bad_free_gen_params),
 	KUNIT_CASE(double_free_is_einval),
-	KUNIT_CASE(freeing_every_page_merges_back_to_one_block),
+	KUNIT_CASE_PARAM(freeing_every_page_merges_back_to_one_block, merge_order_gen_params),
 	KUNIT_CASE_PARAM(random_ops_match_a_page_bitmap_model, random_order_gen_params),
 	{}
 };
