@@ -68,18 +68,22 @@ static void shrink_test_exit(struct kunit *test)
 
 /*
  * A pool holding a live 100-byte element (with a tag) in its first chunk,
- * with cached elements beside it, and cached half-chunk runs that pin two
- * more chunks. Returns what zcpool_pool_reclaimable() says.
+ * with cached elements beside it, cached half-chunk runs that pin two
+ * more chunks, and a spare huge allocation. Returns what
+ * zcpool_pool_reclaimable() says, checked against the pool's stats.
  */
 static unsigned long fill_pool(struct kunit *test, struct shrink_pool *sp)
 {
 	struct zcpool_pool_config cfg = {
 		.chunk_order = SHRINK_ORDER,
 		.nr_arenas = 1,
+		.keep_spares = true,
 		.release = count_release,
 		.release_priv = sp,
 	};
-	u64 offsets[8];
+	struct shrink_ctx *ctx = test->priv;
+	struct zcpool_pool_stats *st = ctx->st;
+	u64 offsets[8], huge;
 	struct page *page;
 	unsigned int i;
 
@@ -96,7 +100,17 @@ static unsigned long fill_pool(struct kunit *test, struct shrink_pool *sp)
 							&offsets[i]), 0);
 	for (i = 0; i < 4; i++)
 		KUNIT_ASSERT_EQ(test, zcpool_pool_free(sp->pool, offsets[i]), 0);
-	KUNIT_EXPECT_GT(test, zcpool_pool_reclaimable(sp->pool), 0);
+	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(sp->pool, SHRINK_CHUNK + PAGE_SIZE, 0, 0,
+						&huge), 0);
+	KUNIT_ASSERT_EQ(test, zcpool_pool_free(sp->pool, huge), 0);
+	/* Its free left user mappings: the releases counted are the shrinker's. */
+	atomic_set(&sp->released, 0);
+	/* Each part the count sums: the runs and elements cached, the spare. */
+	zcpool_pool_stats(sp->pool, st);
+	KUNIT_EXPECT_GE(test, st->cached, 4);
+	KUNIT_EXPECT_EQ(test, st->bytes_spare, SHRINK_CHUNK + PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_reclaimable(sp->pool),
+			st->cached + ((st->bytes_empty + st->bytes_spare) >> PAGE_SHIFT));
 	return zcpool_pool_reclaimable(sp->pool);
 }
 
@@ -135,11 +149,16 @@ static void scan_releases_caches_and_reserves_of_every_pool(struct kunit *test)
 {
 	struct shrink_ctx *ctx = test->priv;
 	struct shrink_control sc = { .gfp_mask = GFP_KERNEL };
-	unsigned long expect = 0, count, freed, scanned;
+	unsigned long expect = 0, count, freed, scanned, cached = 0;
+	u64 returned[NR_POOLS];
 	unsigned int i;
 
-	for (i = 0; i < NR_POOLS; i++)
+	for (i = 0; i < NR_POOLS; i++) {
 		expect += fill_pool(test, &ctx->p[i]);
+		zcpool_pool_stats(ctx->p[i].pool, ctx->st);
+		cached += ctx->st->cached;
+		returned[i] = ctx->st->pages_returned;
+	}
 	count = zcpool_shrinker_count(NULL, &sc);
 	KUNIT_EXPECT_GE(test, count, expect);
 	/*
@@ -158,6 +177,13 @@ static void scan_releases_caches_and_reserves_of_every_pool(struct kunit *test)
 	KUNIT_EXPECT_LE(test, i, NR_POOLS);
 	KUNIT_EXPECT_GE(test, freed, expect);
 	kunit_info(test, "counted %lu, freed %lu in %u scans", count, freed, i);
+	/* Exactly: the cached allocations drained, and the pages given back. */
+	expect = cached;
+	for (i = 0; i < NR_POOLS; i++) {
+		zcpool_pool_stats(ctx->p[i].pool, ctx->st);
+		expect += ctx->st->pages_returned - returned[i];
+	}
+	KUNIT_EXPECT_EQ(test, freed, expect);
 	for (i = 0; i < NR_POOLS; i++)
 		expect_only_the_live_element_left(test, &ctx->p[i]);
 }
