@@ -20,6 +20,7 @@
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/workqueue.h>
 
 #include "arena.h"
 #include "cache.h"
@@ -403,6 +404,63 @@ static void drain_returns_every_cached_allocation(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, zcpool_pool_drain_caches(ctx->pool), 0);
 }
 
+/* Eight 64 B allocations made and freed on another CPU, into its magazine. */
+struct cpu_fill {
+	struct zcpool_pool *pool;
+	u64 offsets[8];
+};
+
+static long cpu_fill_run(void *arg)
+{
+	struct cpu_fill *f = arg;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < ARRAY_SIZE(f->offsets); i++) {
+		ret = zcpool_pool_alloc(f->pool, 64, 0, 0, &f->offsets[i]);
+		if (ret)
+			return ret;
+	}
+	for (i = 0; i < ARRAY_SIZE(f->offsets); i++) {
+		ret = zcpool_pool_free(f->pool, f->offsets[i]);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * A drain empties every CPU's magazines, not only its own: they are
+ * filled on another CPU and drained from this one (pinned), whose own
+ * magazines stay empty. Drained only here, they would stay cached.
+ */
+static void drain_reaches_other_cpus_magazines(struct kunit *test)
+{
+	struct cache_ctx *ctx = test->priv;
+	unsigned int here = raw_smp_processor_id(), there;
+	struct zcpool_pool_stats *st;
+	struct cpu_fill *f;
+	unsigned long cached;
+
+	for_each_online_cpu(there)
+		if (there != here)
+			break;
+	if (there >= nr_cpu_ids)
+		kunit_skip(test, "needs two online CPUs");
+	f = kunit_kzalloc(test, sizeof(*f), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, f);
+	f->pool = ctx->pool;
+	KUNIT_ASSERT_EQ(test, work_on_cpu(there, cpu_fill_run, f), 0);
+	st = stats(test);
+	cached = st->cached;
+	KUNIT_ASSERT_GT(test, cached, 0);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_drain_caches(ctx->pool), cached);
+	st = stats(test);
+	KUNIT_EXPECT_EQ(test, st->cached, 0);
+	KUNIT_EXPECT_EQ(test, st->live, 0);
+	KUNIT_EXPECT_EQ(test, st->chunk_usage[ZCPOOL_ARENA_EMPTY], st->chunks);
+}
+
 /*
  * The hits are what no arena served (the pool counts the arenas' side
  * only): a refused allocation is neither a hit nor a miss, a run longer
@@ -522,6 +580,7 @@ static struct kunit_case zcpool_cache_cases[] = {
 	KUNIT_CASE_PARAM(zero_flag_clears_dirty_cached_memory, zero_shape_gen_params),
 	KUNIT_CASE(drain_returns_every_cached_allocation),
 	KUNIT_CASE(a_frozen_cache_takes_and_gives_nothing),
+	KUNIT_CASE(drain_reaches_other_cpus_magazines),
 	KUNIT_CASE(drains_expedite_at_most_once_per_gap),
 	KUNIT_CASE(hits_are_allocations_no_arena_served),
 	{}
