@@ -689,31 +689,45 @@ TEST_F(pool, batches_of_the_largest_count_work)
 	free(offsets);
 }
 
+/*
+ * Run ALLOC_BATCH on @count @items: it must stop at entry @stop with
+ * @error, leaving that entry and those after it unwritten and the @stop
+ * before it live (counted as made); frees those.
+ */
+static void expect_alloc_batch_stops_at(struct __test_metadata *_metadata, int fd,
+					struct zcpool_alloc *items, unsigned int count,
+					unsigned int stop, int error)
+{
+	struct zcpool_batch batch = { .items = (uintptr_t)items, .count = count };
+	struct snapshot before, after;
+	unsigned int i;
+
+	for (i = 0; i < count; i++)
+		items[i].offset = 0xdead;
+	snap(_metadata, fd, &before);
+	ASSERT_EQ(0, ioctl(fd, ZCPOOL_IOC_ALLOC_BATCH, &batch));
+	EXPECT_EQ(stop, batch.done);
+	EXPECT_EQ(error, batch.error);
+	for (i = stop; i < count; i++)
+		EXPECT_EQ(0xdead, items[i].offset) TH_LOG("entry %u was written", i);
+	snap(_metadata, fd, &after);
+	EXPECT_EQ(before.st.live + stop, after.st.live);
+	EXPECT_EQ(before.st.allocs + stop, after.st.allocs);
+	for (i = 0; i < stop; i++)
+		EXPECT_EQ(0, zc_free(fd, items[i].offset));
+}
+
 /* A bad entry stops an ALLOC_BATCH there: what is before it stays allocated. */
 TEST_F(pool, alloc_batch_stops_at_the_first_bad_entry)
 {
 	struct zcpool_alloc items[5];
-	struct zcpool_batch batch = { 0 };
-	struct snapshot s;
 	int i;
 
 	memset(items, 0, sizeof(items));
-	for (i = 0; i < 5; i++) {
+	for (i = 0; i < 5; i++)
 		items[i].size = 100;
-		items[i].offset = 0xdead;
-	}
 	items[3].pad = 1;
-	batch.items = (uintptr_t)items;
-	batch.count = 5;
-	ASSERT_EQ(0, ioctl(self->fd, ZCPOOL_IOC_ALLOC_BATCH, &batch));
-	EXPECT_EQ(3, batch.done);
-	EXPECT_EQ(-EINVAL, batch.error);
-	EXPECT_EQ(0xdead, items[3].offset);
-	EXPECT_EQ(0xdead, items[4].offset);
-	snap(_metadata, self->fd, &s);
-	EXPECT_EQ(3, s.st.live);
-	for (i = 0; i < 3; i++)
-		EXPECT_EQ(0, zc_free(self->fd, items[i].offset));
+	expect_alloc_batch_stops_at(_metadata, self->fd, items, 5, 3, -EINVAL);
 }
 
 /* Entry 1 lies on an inaccessible page: entry 0 is made, the rest is not. */
@@ -824,27 +838,12 @@ TEST_F(pool, alloc_batch_reports_the_cap)
 TEST_F(pool, alloc_batch_stops_at_an_entry_no_pool_can_serve)
 {
 	struct zcpool_alloc items[3];
-	struct zcpool_batch batch = { 0 };
-	struct snapshot after;
 
 	memset(items, 0, sizeof(items));
 	items[0].size = 64;
 	items[1].size = zc_param("pool_max_bytes") + 1;
 	items[2].size = 64;
-	items[1].offset = 0x5a5a;
-	items[2].offset = 0x5a5a;
-	batch.items = (uintptr_t)items;
-	batch.count = 3;
-	snap(_metadata, self->fd, &self->before);
-	ASSERT_EQ(0, ioctl(self->fd, ZCPOOL_IOC_ALLOC_BATCH, &batch));
-	EXPECT_EQ(1, batch.done);
-	EXPECT_EQ(-EINVAL, batch.error);
-	EXPECT_EQ(0x5a5a, items[1].offset);
-	EXPECT_EQ(0x5a5a, items[2].offset);
-	snap(_metadata, self->fd, &after);
-	EXPECT_EQ(self->before.st.live + 1, after.st.live);
-	EXPECT_EQ(self->before.st.allocs + 1, after.st.allocs);
-	EXPECT_EQ(0, zc_free(self->fd, items[0].offset));
+	expect_alloc_batch_stops_at(_metadata, self->fd, items, 3, 1, -EINVAL);
 }
 
 TEST_F(pool, free_batch_stops_at_the_first_bad_offset)
