@@ -4,9 +4,10 @@
  *
  * check_subpage() verifies the bitmap, the free count and the alloc cache
  * against each other; the cases call it after every change. The randomized
- * cases replay allocations and frees against a plain array of flags, and
- * word-at-a-time batches against single calls; their seed is printed
- * and can be fixed with subpage_seed=.
+ * cases replay allocations and frees against a plain array of flags (which
+ * also predicts the element each allocation hands out), and word-at-a-time
+ * batches against single calls; their seed is printed and can be fixed
+ * with subpage_seed=.
  */
 
 #include <kunit/test.h>
@@ -251,12 +252,25 @@ static void every_class_fills_empties_and_refills(struct kunit *test)
 	}
 }
 
+/* The lowest element in [@from, @to) that @used says is free, or -1. */
+static int lowest_free(const bool *used, unsigned int from, unsigned int to)
+{
+	unsigned int i;
+
+	for (i = from; i < to; i++) {
+		if (!used[i])
+			return i;
+	}
+	return -1;
+}
+
 static void random_ops_match_an_array_of_flags(struct kunit *test)
 {
 	unsigned int n = *(const unsigned int *)test->param_value;
 	struct zcpool_subpage *sp = new_subpage(test, n);
-	unsigned int nr_live = 0, fills = 0, drains = 0, i, probe;
+	unsigned int nr_live = 0, fills = 0, drains = 0, i, probe, word = 0;
 	bool filling = true, do_free;
+	int want;
 	struct rnd_state rnd;
 	unsigned int *live;
 	bool *used;
@@ -290,7 +304,18 @@ static void random_ops_match_an_array_of_flags(struct kunit *test)
 				fills += filling;
 				filling = false;
 			} else {
-				KUNIT_ASSERT_GE_MSG(test, got, 0, "op %u", op);
+				/*
+				 * The order the header promises: the lowest free
+				 * element of the cached word, else the lowest free
+				 * one of all, whose word is cached from then on.
+				 */
+				want = lowest_free(used, word * ZCPOOL_SUBPAGE_WORD_BITS,
+						   min(n, (word + 1) * ZCPOOL_SUBPAGE_WORD_BITS));
+				if (want < 0) {
+					want = lowest_free(used, 0, n);
+					word = want / ZCPOOL_SUBPAGE_WORD_BITS;
+				}
+				KUNIT_ASSERT_EQ_MSG(test, got, want, "op %u", op);
 				KUNIT_ASSERT_LT_MSG(test, (unsigned int)got, n, "op %u", op);
 				KUNIT_ASSERT_FALSE_MSG(test, used[got], "op %u: %d live", op, got);
 				used[got] = true;
