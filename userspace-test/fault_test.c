@@ -494,8 +494,9 @@ TEST_F_TIMEOUT(race, faults_racing_with_zaps_never_keep_a_page, 120)
 		ASSERT_EQ(0, zc_alloc(self->fd, self->chunk, 0, 0, &offs[0]));
 		ASSERT_EQ(0, zc_alloc(self->fd, self->chunk, 0, 0, &offs[1]));
 		ASSERT_EQ(0, zc_alloc(self->fd, 5 * self->page, 0, 0, &offs[2]));
+		/* Long enough for paced touchers to wake on a debug kernel. */
 		r.live = 1;
-		usleep(1000);
+		usleep(20000);
 		r.live = 0;
 		__sync_synchronize();	/* live before busy: pairs with the touchers */
 		ASSERT_EQ(0, zc_free(self->fd, offs[i % 2]));
