@@ -103,6 +103,25 @@ u32 zcpool_mmap_fault_race_delay_us;
 #define MMAP_FAULT_BATCH	16
 
 /*
+ * The live pages from window @offset on, up to @max, into @pages, each
+ * with a reference: a call for each chunk or huge allocation they are in.
+ */
+static unsigned long zcpool_mmap_lookup(struct zcpool_pool *pool, u64 offset,
+					struct page **pages, unsigned long max)
+{
+	unsigned long nr;
+	unsigned int got;
+
+	for (nr = 0; nr < max; nr += got) {
+		got = zcpool_pool_pages(pool, offset + ((u64)nr << PAGE_SHIFT), &pages[nr],
+					max - nr);
+		if (!got)
+			break;
+	}
+	return nr;
+}
+
+/*
  * How many of the @nr pages a fault inserted from window @offset on are
  * still live there, the same pages, counted from the first: a fault that
  * saw zap_seq move keeps those PTEs. Looked up under the pool's locks
@@ -118,20 +137,12 @@ static unsigned long zcpool_mmap_still_live(struct zcpool_pool *pool, u64 offset
 					    struct page *const *pages, unsigned long nr)
 {
 	struct page *now[MMAP_FAULT_BATCH] __uninitialized;
-	unsigned int got, same, i;
-	unsigned long kept = 0;
+	unsigned long found = zcpool_mmap_lookup(pool, offset, now, nr), kept, i;
 
-	while (kept < nr) {
-		got = zcpool_pool_pages(pool, offset + ((u64)kept << PAGE_SHIFT), now, nr - kept);
-		for (i = 0, same = got; i < got; i++) {
-			if (same == got && now[i] != pages[kept + i])
-				same = i;
-			put_page(now[i]);
-		}
-		kept += same;
-		if (!got || same < got)
-			break;
-	}
+	for (kept = 0; kept < found && now[kept] == pages[kept]; kept++)
+		;
+	for (i = 0; i < found; i++)
+		put_page(now[i]);
 	return kept;
 }
 
@@ -143,7 +154,6 @@ static vm_fault_t zcpool_mmap_fault(struct vm_fault *vmf)
 	unsigned long addr = vmf->address & PAGE_MASK;
 	struct page *pages[MMAP_FAULT_BATCH] __uninitialized;
 	unsigned long max, nr, left, kept, i;
-	unsigned int got;
 	int seq, ret;
 	u32 delay;
 
@@ -152,13 +162,7 @@ static vm_fault_t zcpool_mmap_fault(struct vm_fault *vmf)
 	max = min_t(unsigned long, (vma->vm_end - addr) >> PAGE_SHIFT, MMAP_FAULT_BATCH);
 	max = min_t(u64, max, (ZCPOOL_POOL_WINDOW_BYTES - offset) >> PAGE_SHIFT);
 	seq = atomic_read_acquire(&zf->zap_seq);
-	/* A call for each chunk or huge allocation the pages are in. */
-	for (nr = 0; nr < max; nr += got) {
-		got = zcpool_pool_pages(zf->pool, offset + ((u64)nr << PAGE_SHIFT), &pages[nr],
-					max - nr);
-		if (!got)
-			break;
-	}
+	nr = zcpool_mmap_lookup(zf->pool, offset, pages, max);
 	if (!nr)
 		return VM_FAULT_SIGBUS;
 	delay = READ_ONCE(zcpool_mmap_fault_race_delay_us);
