@@ -197,6 +197,11 @@ static void kmalloc_free(struct zcpool_bench_ctx *ctx, u64 handle)
 	kfree((void *)(unsigned long)handle);
 }
 
+static void kmalloc_free_bulk(struct zcpool_bench_ctx *ctx, u64 *handles, unsigned int n)
+{
+	kfree_bulk(n, handles_as_ptrs(handles));
+}
+
 /* kfree_bulk() exists, kmalloc_bulk() does not: a loop of direct calls. */
 static int kmalloc_alloc_bulk(struct zcpool_bench_ctx *ctx, u64 *handles, unsigned int n)
 {
@@ -205,20 +210,13 @@ static int kmalloc_alloc_bulk(struct zcpool_bench_ctx *ctx, u64 *handles, unsign
 
 	for (i = 0; i < n; i++) {
 		obj = kmalloc(ctx->size, ctx->gfp);
-		if (!obj)
-			goto err_free;
+		if (!obj) {
+			kmalloc_free_bulk(ctx, handles, i);
+			return -ENOMEM;
+		}
 		handles[i] = (unsigned long)obj;
 	}
 	return 0;
-
-err_free:
-	kfree_bulk(i, handles_as_ptrs(handles));
-	return -ENOMEM;
-}
-
-static void kmalloc_free_bulk(struct zcpool_bench_ctx *ctx, u64 *handles, unsigned int n)
-{
-	kfree_bulk(n, handles_as_ptrs(handles));
 }
 
 static const struct zcpool_bench_impl impl_kmalloc = {
@@ -278,6 +276,15 @@ static void pages_free(struct zcpool_bench_ctx *ctx, u64 handle)
 	__free_pages((struct page *)(unsigned long)handle, ctx->order);
 }
 
+/* No bulk free for pages of any order: a loop of direct calls. */
+static void pages_free_bulk(struct zcpool_bench_ctx *ctx, u64 *handles, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		__free_pages((struct page *)(unsigned long)handles[i], ctx->order);
+}
+
 /*
  * The bulk call serves order 0 only and fills only the NULL entries of
  * its array (clearing it is part of its cost); it may return fewer pages
@@ -301,18 +308,8 @@ static int pages_alloc_bulk(struct zcpool_bench_ctx *ctx, u64 *handles, unsigned
 	return 0;
 
 err_free:
-	while (got--)
-		pages_free(ctx, handles[got]);
+	pages_free_bulk(ctx, handles, got);
 	return ret;
-}
-
-/* No bulk free for pages of any order: a loop of direct calls. */
-static void pages_free_bulk(struct zcpool_bench_ctx *ctx, u64 *handles, unsigned int n)
-{
-	unsigned int i;
-
-	for (i = 0; i < n; i++)
-		__free_pages((struct page *)(unsigned long)handles[i], ctx->order);
 }
 
 static const struct zcpool_bench_impl impl_pages = {
@@ -421,6 +418,14 @@ static void gen_free(struct zcpool_bench_ctx *ctx, u64 handle)
 }
 
 /* gen_pool has no bulk calls: loops of direct calls. */
+static void gen_free_bulk(struct zcpool_bench_ctx *ctx, u64 *handles, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		gen_pool_free(ctx->gen, handles[i], ctx->size);
+}
+
 static int gen_alloc_bulk(struct zcpool_bench_ctx *ctx, u64 *handles, unsigned int n)
 {
 	unsigned long addr;
@@ -428,24 +433,13 @@ static int gen_alloc_bulk(struct zcpool_bench_ctx *ctx, u64 *handles, unsigned i
 
 	for (i = 0; i < n; i++) {
 		addr = gen_pool_alloc(ctx->gen, ctx->size);
-		if (!addr)
-			goto err_free;
+		if (!addr) {
+			gen_free_bulk(ctx, handles, i);
+			return -ENOMEM;
+		}
 		handles[i] = addr;
 	}
 	return 0;
-
-err_free:
-	while (i--)
-		gen_pool_free(ctx->gen, handles[i], ctx->size);
-	return -ENOMEM;
-}
-
-static void gen_free_bulk(struct zcpool_bench_ctx *ctx, u64 *handles, unsigned int n)
-{
-	unsigned int i;
-
-	for (i = 0; i < n; i++)
-		gen_pool_free(ctx->gen, handles[i], ctx->size);
 }
 
 static const struct zcpool_bench_impl impl_gen_pool = {

@@ -33,16 +33,6 @@ struct bench_thread {
 	int ret;
 };
 
-static int bench_alloc_n(const struct zcpool_bench_job *job, u64 *handles)
-{
-	return job->impl->alloc_bulk(job->ctx, handles, job->per_iter);
-}
-
-static void bench_free_n(const struct zcpool_bench_job *job, u64 *handles)
-{
-	job->impl->free_bulk(job->ctx, handles, job->per_iter);
-}
-
 /* depth single allocations, then depth single frees, in the same order. */
 static int bench_pair_iter(const struct zcpool_bench_job *job, u64 *handles)
 {
@@ -67,11 +57,11 @@ err_free:
 
 static int bench_bulk_iter(const struct zcpool_bench_job *job, u64 *handles)
 {
-	int ret = bench_alloc_n(job, handles);
+	int ret = job->impl->alloc_bulk(job->ctx, handles, job->per_iter);
 
 	if (ret)
 		return ret;
-	bench_free_n(job, handles);
+	job->impl->free_bulk(job->ctx, handles, job->per_iter);
 	return 0;
 }
 
