@@ -20,10 +20,10 @@
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/string.h>
-#include <linux/workqueue.h>
 
 #include "arena.h"
 #include "cache.h"
+#include "cpu_batch.h"
 #include "pool.h"
 #include "sizeclass.h"
 
@@ -404,31 +404,6 @@ static void drain_returns_every_cached_allocation(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, zcpool_pool_drain_caches(ctx->pool), 0);
 }
 
-/* Eight 64 B allocations made and freed on another CPU, into its magazine. */
-struct cpu_fill {
-	struct zcpool_pool *pool;
-	u64 offsets[8];
-};
-
-static long cpu_fill_run(void *arg)
-{
-	struct cpu_fill *f = arg;
-	unsigned int i;
-	int ret;
-
-	for (i = 0; i < ARRAY_SIZE(f->offsets); i++) {
-		ret = zcpool_pool_alloc(f->pool, 64, 0, 0, &f->offsets[i]);
-		if (ret)
-			return ret;
-	}
-	for (i = 0; i < ARRAY_SIZE(f->offsets); i++) {
-		ret = zcpool_pool_free(f->pool, f->offsets[i]);
-		if (ret)
-			return ret;
-	}
-	return 0;
-}
-
 /*
  * A drain empties every CPU's magazines, not only its own: they are
  * filled on another CPU and drained from this one (pinned), whose own
@@ -439,7 +414,7 @@ static void drain_reaches_other_cpus_magazines(struct kunit *test)
 	struct cache_ctx *ctx = test->priv;
 	unsigned int here = raw_smp_processor_id(), there;
 	struct zcpool_pool_stats *st;
-	struct cpu_fill *f;
+	struct cpu_batch *b;
 	unsigned long cached;
 
 	for_each_online_cpu(there)
@@ -447,10 +422,12 @@ static void drain_reaches_other_cpus_magazines(struct kunit *test)
 			break;
 	if (there >= nr_cpu_ids)
 		kunit_skip(test, "needs two online CPUs");
-	f = kunit_kzalloc(test, sizeof(*f), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, f);
-	f->pool = ctx->pool;
-	KUNIT_ASSERT_EQ(test, work_on_cpu(there, cpu_fill_run, f), 0);
+	b = kunit_kzalloc(test, sizeof(*b), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	*b = (struct cpu_batch){ .pool = ctx->pool, .cpu = there, .size = 64, .n = 8 };
+	/* Made and freed there: its magazine holds them. */
+	KUNIT_ASSERT_EQ(test, cpu_batch(b, true), 0);
+	KUNIT_ASSERT_EQ(test, cpu_batch(b, false), 0);
 	st = stats(test);
 	cached = st->cached;
 	KUNIT_ASSERT_GT(test, cached, 0);
@@ -528,8 +505,8 @@ static void a_frozen_cache_takes_and_gives_nothing(struct kunit *test)
 	struct zcpool_arena_obj evict[ZCPOOL_CACHE_BATCH_MAX + 1], objs[4], out;
 	struct zcpool_arena_obj obj = { .off = 4096, .dirty_len = 64 };
 	int slot = zcpool_cache_slot(zcpool_sizeclass_index(64), 0);
-	unsigned long bytes, nr;
 	struct zcpool_cache *cache;
+	unsigned long nr;
 	unsigned int i;
 
 	KUNIT_ASSERT_GE(test, slot, 0);
@@ -539,7 +516,7 @@ static void a_frozen_cache_takes_and_gives_nothing(struct kunit *test)
 	for (i = 0; i < ARRAY_SIZE(objs); i++)
 		objs[i] = (struct zcpool_arena_obj){ .off = 8192 + 64 * i };
 	KUNIT_EXPECT_TRUE(test, zcpool_cache_put(cache, slot, &obj));
-	nr = zcpool_cache_count(cache, &bytes);
+	nr = zcpool_cache_count(cache, NULL);
 	KUNIT_EXPECT_EQ(test, nr, 1);
 
 	/* Set and cleared as a drain does; one CPU here, so no grace period. */

@@ -34,6 +34,7 @@
 #include "cache.h"
 #include "chunk.h"
 #include "compat.h"
+#include "cpu_batch.h"
 #include "params.h"
 #include "pool.h"
 #include "sizeclass.h"
@@ -2007,41 +2008,6 @@ static void spares_follow_the_live_peak(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st->bytes_spare, other);
 	KUNIT_EXPECT_EQ(test, st->bytes_held, other);
 	KUNIT_EXPECT_EQ(test, st->pages_taken, taken + 21);
-}
-
-/*
- * One CPU's huge buffers, for the tests of the CPUs' shares of the spares:
- * a call allocates or frees offs[first] to offs[first + n - 1].
- */
-struct cpu_batch {
-	struct zcpool_pool *pool;
-	unsigned int cpu;
-	u64 size;
-	u64 offs[24];
-	unsigned int first, n;
-	bool alloc;
-};
-
-static long cpu_batch_run(void *arg)
-{
-	struct cpu_batch *b = arg;
-	unsigned int i;
-	int ret;
-
-	for (i = b->first; i < b->first + b->n; i++) {
-		ret = b->alloc ? zcpool_pool_alloc(b->pool, b->size, 0, 0, &b->offs[i]) :
-				 zcpool_pool_free(b->pool, b->offs[i]);
-		if (ret)
-			return ret;
-	}
-	return 0;
-}
-
-/* Allocate (@alloc) or free @b's buffers on its CPU. */
-static long cpu_batch(struct cpu_batch *b, bool alloc)
-{
-	b->alloc = alloc;
-	return work_on_cpu(b->cpu, cpu_batch_run, b);
 }
 
 /* A spares-keeping pool, and the batches of two online CPUs a and b in it. */
