@@ -988,6 +988,18 @@ static bool pool_total_cap_binds(struct zcpool_pool *pool, u64 bytes)
 }
 
 /*
+ * Whether @bytes exceed @pool's cap or the module's total cap by
+ * themselves: nothing given back would make room, and a request refused so
+ * (an ALLOC beyond the cap, -EINVAL) must not empty the pool's caches and
+ * spares on its way out, nor other pools'.
+ */
+static bool pool_cap_below(struct zcpool_pool *pool, u64 bytes)
+{
+	return bytes > READ_ONCE(pool->max_bytes) ||
+	       bytes > READ_ONCE(zcpool_params.total_max_bytes);
+}
+
+/*
  * What a pool at a cap, or refused by the page allocator, can give back
  * to try again before taking @bytes: all that zcpool_pool_reclaim() gives
  * the shrinker (the per-CPU caches, the arenas' empty chunks, their
@@ -1001,7 +1013,11 @@ static bool pool_total_cap_binds(struct zcpool_pool *pool, u64 bytes)
  */
 static bool pool_give_back(struct zcpool_pool *pool, u64 bytes)
 {
-	bool gave = zcpool_pool_reclaim(pool) != 0;
+	bool gave;
+
+	if (pool_cap_below(pool, bytes))
+		return false;
+	gave = zcpool_pool_reclaim(pool) != 0;
 
 	/* Its own may have been cached allocations only, or too few pages. */
 	if (pool_total_cap_binds(pool, bytes))
@@ -1450,7 +1466,8 @@ static int pool_arena_alloc(struct zcpool_pool *pool, struct zcpool_arena *arena
 		 * pool grows, which costs a 4 MiB zeroed chunk and far more
 		 * than a drain. A cached shape grows as its refill needs.
 		 */
-		if (!drained && zcpool_cache_slot(req->cls, req->pages) < 0) {
+		if (!drained && zcpool_cache_slot(req->cls, req->pages) < 0 &&
+		    !pool_cap_below(pool, PAGE_SIZE << pool_chunk_least_order(req->need_order))) {
 			drained = true;
 			if (zcpool_pool_drain_caches(pool))
 				continue;

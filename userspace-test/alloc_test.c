@@ -381,10 +381,24 @@ FIXTURE(bad_alloc) {
 	int fd;
 };
 
+/*
+ * The pool holds what a refusal could be tempted to give back: a cached
+ * element, a chunk with its free runs, and a spare huge buffer. A refused
+ * request keeps them all (bytes_held and chunks unchanged).
+ */
 FIXTURE_SETUP(bad_alloc)
 {
+	const uint64_t page = getpagesize();
+	const uint64_t sizes[] = { 64, 16 * page, 32 * page };
+	uint64_t offset;
+	unsigned int i;
+
 	self->fd = open(ZCPOOL_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fd);
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(0, zc_alloc(self->fd, sizes[i], 0, 0, &offset));
+		ASSERT_EQ(0, zc_free(self->fd, offset));
+	}
 }
 
 FIXTURE_TEARDOWN(bad_alloc)
@@ -421,6 +435,7 @@ TEST_F(bad_alloc, is_refused_and_changes_nothing)
 	if (variant->over_cap)
 		req.size = zc_param("pool_max_bytes") + 1;
 	snap(_metadata, self->fd, &before);
+	ASSERT_LT(0, before.st.bytes_held);
 	EXPECT_EQ(-1, ioctl(self->fd, ZCPOOL_IOC_ALLOC, &req));
 	EXPECT_EQ(variant->err, errno);
 	EXPECT_EQ(0x1234, req.offset);
@@ -838,12 +853,23 @@ TEST_F(pool, alloc_batch_reports_the_cap)
 TEST_F(pool, alloc_batch_stops_at_an_entry_no_pool_can_serve)
 {
 	struct zcpool_alloc items[3];
+	struct snapshot before, after;
+	uint64_t offset;
 
+	/* A cached element and a spare, which the refusal must not give back. */
+	ASSERT_EQ(0, zc_alloc(self->fd, 64, 0, 0, &offset));
+	ASSERT_EQ(0, zc_free(self->fd, offset));
+	ASSERT_EQ(0, zc_alloc(self->fd, 32 * self->page, 0, 0, &offset));
+	ASSERT_EQ(0, zc_free(self->fd, offset));
+	snap(_metadata, self->fd, &before);
 	memset(items, 0, sizeof(items));
 	items[0].size = 64;
 	items[1].size = zc_param("pool_max_bytes") + 1;
 	items[2].size = 64;
 	expect_alloc_batch_stops_at(_metadata, self->fd, items, 3, 1, -EINVAL);
+	snap(_metadata, self->fd, &after);
+	EXPECT_EQ(before.st.bytes_held, after.st.bytes_held);
+	EXPECT_EQ(before.st.chunks, after.st.chunks);
 }
 
 TEST_F(pool, free_batch_stops_at_the_first_bad_offset)
