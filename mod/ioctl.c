@@ -145,22 +145,29 @@ EXPORT_SYMBOL_IF_KUNIT(zcpool_ioctl_alloc_one);
  *
  * With %ZCPOOL_POOL_ZAP_ON_FREE the pages of every byte the allocation
  * held are zapped from every mapping, so that a use after free faults
- * (SIGBUS, unless the page is still or again part of a live allocation):
- * not only those of the bytes requested, for a fault maps all of them.
+ * (SIGBUS, unless the page is still part of another live allocation): not
+ * only those of the bytes requested, for a fault maps all of them. The
+ * zap comes between taking the allocation back and putting it away, so
+ * that no allocation made meanwhile on another CPU gets its memory while
+ * the old mappings still reach it.
  *
  * Context: process context, may sleep.
  * Return: 0, or -EINVAL when @offset is not a live allocation's start.
  */
 VISIBLE_IF_KUNIT int zcpool_ioctl_free_offset(struct zcpool_file *zf, u64 offset)
 {
+	struct zcpool_pool_taken taken;
+	unsigned int n;
 	u64 held;
 	int ret;
 
-	ret = zcpool_pool_free_held(zf->pool, offset, &held);
+	if (likely(!(atomic_read(&zf->flags) & ZCPOOL_POOL_ZAP_ON_FREE)))
+		return zcpool_pool_free_held(zf->pool, offset, &held);
+	ret = zcpool_pool_take_many(zf->pool, &offset, 1, &taken, &n);
 	if (ret)
 		return ret;
-	if (atomic_read(&zf->flags) & ZCPOOL_POOL_ZAP_ON_FREE)
-		zcpool_mmap_zap(zf, offset, held);
+	zcpool_mmap_zap(zf, offset, taken.claim.bytes);
+	zcpool_pool_put_taken(zf->pool, &taken, 1);
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(zcpool_ioctl_free_offset);
@@ -628,9 +635,10 @@ static int ioctl_free_block(struct zcpool_file *zf, struct zcpool_batch __user *
 			zcpool_pool_untake(zf->pool, taken, k);
 			return first ? 1 : -EFAULT;
 		}
-		zcpool_pool_put_taken(zf->pool, taken, k);
+		/* Out of the mappings before another allocation can have them. */
 		for (z = 0; zap && z < k; z++)
 			zcpool_mmap_zap(zf, taken[z].offset, taken[z].claim.bytes);
+		zcpool_pool_put_taken(zf->pool, taken, k);
 	}
 	if (ret) {
 		/*
