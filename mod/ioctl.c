@@ -594,8 +594,12 @@ static long zcpool_ioctl_alloc_batch(struct zcpool_file *zf, struct zcpool_batch
 	 * then claiming allocations the undo below frees.
 	 */
 	if (ioctl_batch_report(uarg, i, ret)) {
-		while (i--)
+		/* Up to ZCPOOL_BATCH_MAX frees, each maybe a zap: as the loop above. */
+		while (i--) {
 			zcpool_ioctl_free_offset(zf, offsets[i]);
+			if (!(i % IOCTL_ALLOC_BATCH_BLOCK))
+				cond_resched();
+		}
 		ret = -EFAULT;
 	} else {
 		ret = 0;
