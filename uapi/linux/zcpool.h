@@ -8,8 +8,10 @@
  *    8 bytes, so 32-bit and 64-bit processes see the same layout;
  *  - every (in) flags field has a *_VALID_FLAGS mask; unknown flags and
  *    non-zero padding are rejected with -EINVAL;
- *  - unknown commands fail with -ENOTTY; (out) structs are fully written,
- *    padding included, so no kernel bytes leak.
+ *  - unknown commands fail with -ENOTTY; a call writes its (out) fields
+ *    and nothing else (what is (in) only keeps the caller's bytes), and a
+ *    struct that is (out) as a whole is written whole, padding included,
+ *    so no kernel bytes leak.
  *
  * ioctl numbers: type 'Z', numbers 0x80-0x9f (free in
  * Documentation/userspace-api/ioctl/ioctl-number.rst).
@@ -85,13 +87,19 @@ struct zcpool_info {
  * allocation can be mapped while it is live, also those past its size.
  * Errors, the same for every command:
  *   EINVAL  a field out of range, an unknown flag, non-zero padding, an
- *           offset that is not the start of a live allocation;
- *   EFAULT  a bad user pointer (nothing stays allocated or freed then:
- *           an allocation whose offset cannot be written back is freed
- *           again, and the pool's counters of allocations and frees
- *           count both);
- *   EDQUOT  the pool's cap (ZCPOOL_IOC_LIMITS) or the module's total cap
- *           (total_max_bytes) would be exceeded, even once the pool, and
+ *           offset that is not the start of a live allocation, a size
+ *           above the pool's cap (no pool state changes then);
+ *   EFAULT  a bad user pointer. A single command then leaves nothing
+ *           allocated or freed: an allocation whose offset cannot be
+ *           written back is freed again by that offset (a thread that
+ *           frees it first, and gets the offset again from another
+ *           allocation, loses that one), and the pool's counters of
+ *           allocations and frees count both; the pages stay with the
+ *           pool, as after any free. A batch reports what it did in
+ *           struct zcpool_batch;
+ *   EDQUOT  a size within the pool's cap whose pages (or the chunk it
+ *           needs) would exceed the pool's cap (ZCPOOL_IOC_LIMITS) or the
+ *           module's total cap (total_max_bytes), even once the pool, and
  *           for the total cap every pool, gave back what it held idle
  *           (cached allocations, empty chunks, spare huge ones);
  *   ENOMEM  the kernel had no memory (or the memory cgroup's limit was hit);
@@ -147,7 +155,8 @@ struct zcpool_free {
  * @done:   (out) entries carried out: entries [0, @done) succeeded, the
  *          rest changed nothing.
  * @error:  (out) 0 when @done == @count, else the negative errno of entry
- *          @done, which stopped the batch.
+ *          @done, which stopped the batch (-EFAULT also when the block of
+ *          entries it was read or written with was not all user memory).
  *
  * The ioctl itself fails (and changes nothing, this struct included) only
  * when this struct is bad or cannot be copied, or with ENOMEM when the
@@ -162,8 +171,11 @@ struct zcpool_free {
  * counts take effect (a few entries at a time), so @done is exact whenever
  * the struct can be read again; it fails with EFAULT only if it freed
  * nothing. An entry it is freeing is no longer live from just before
- * @done counts it (a fault on its pages raises SIGBUS), and is live again
- * if @done cannot be written.
+ * @done counts it (a new fault on its pages fails as after a free), and
+ * is live again if @done cannot be written.
+ * @done and @error are written together, in one 8-byte store, when this
+ * struct is 8-byte aligned (as a __u64 is on 64-bit ABIs; i386 aligns it
+ * to 4 bytes): a store that faults then writes neither.
  */
 struct zcpool_batch {
 	__u64 items;
@@ -185,7 +197,11 @@ struct zcpool_batch {
  * @frees:           (out) allocations freed over the pool's life.
  * @max_bytes:       (out) the pool's cap now.
  * @class_live:      (in) user pointer to an array of __u64, or 0: entry i
- *                   gets the live objects of size class i. A class above
+ *                   gets the live objects of size class i: of
+ *                   16 * (i + 1) bytes for i < 8, else, with
+ *                   k = 7 + (i - 8) / 8 and s = (i - 8) % 8, of
+ *                   2^k + (s + 1) * 2^(k - 3) bytes, up to 8 pages
+ *                   (72 classes with 4 KiB pages). A class above
  *                   half a page whose size, rounded up to whole pages,
  *                   leaves at most 1/8 of them unused (its run would hold
  *                   one element: 3.5 to 4 KiB, 7 to 8 KiB, ...) is served
@@ -211,10 +227,13 @@ struct zcpool_stats {
 };
 
 /*
- * A free zaps every page the allocation held from every mapping, so that a
- * use after free faults (a debug aid; slower). References taken before the
- * free (pinned IO buffers, pipes filled by vmsplice()) keep the pages they
- * hold, which the pool may hand out again: zapping cannot revoke them.
+ * A free zaps every page the allocation held from every mapping before the
+ * pool may hand its memory out again, so that a use after free faults (a
+ * debug aid; slower), but on a page that still holds another live
+ * allocation (small ones share pages), which a fault maps again.
+ * References taken before the free (pinned IO buffers, pipes filled by
+ * vmsplice()) keep the pages they hold, which the pool may hand out
+ * again: zapping cannot revoke them.
  */
 #define ZCPOOL_POOL_ZAP_ON_FREE		0x1U
 #define ZCPOOL_POOL_VALID_FLAGS		(ZCPOOL_POOL_ZAP_ON_FREE)
@@ -222,7 +241,9 @@ struct zcpool_stats {
 /**
  * struct zcpool_limits - lower the pool's cap, set pool flags
  * @max_bytes: (in) the new cap, 0 to keep it; it may only go down and not
- *             below what the pool holds (EINVAL otherwise). A cap
+ *             below what the pool holds (EINVAL otherwise), idle memory
+ *             included (cached allocations, empty chunks, spare huge
+ *             ones: this call does not give them back). A cap
  *             granted holds at once: pages taken meanwhile by another
  *             thread either count (this call fails) or are refused.
  *             (out) the cap now in force.
