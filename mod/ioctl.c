@@ -166,7 +166,9 @@ VISIBLE_IF_KUNIT int zcpool_ioctl_free_offset(struct zcpool_file *zf, u64 offset
 	ret = zcpool_pool_take_many(zf->pool, &offset, 1, &taken, &n);
 	if (ret)
 		return ret;
-	zcpool_mmap_zap(zf, offset, taken.claim.bytes);
+	/* A huge one leaves the mappings as it is put away, in any pool. */
+	if (!taken.huge)
+		zcpool_mmap_zap(zf, offset, taken.claim.bytes);
 	zcpool_pool_put_taken(zf->pool, &taken, 1);
 	return 0;
 }
@@ -639,9 +641,13 @@ static int ioctl_free_block(struct zcpool_file *zf, struct zcpool_batch __user *
 			zcpool_pool_untake(zf->pool, taken, k);
 			return first ? 1 : -EFAULT;
 		}
-		/* Out of the mappings before another allocation can have them. */
+		/*
+		 * Out of the mappings before another allocation can have them;
+		 * huge ones leave as they are put away, in any pool.
+		 */
 		for (z = 0; zap && z < k; z++)
-			zcpool_mmap_zap(zf, taken[z].offset, taken[z].claim.bytes);
+			if (!taken[z].huge)
+				zcpool_mmap_zap(zf, taken[z].offset, taken[z].claim.bytes);
 		zcpool_pool_put_taken(zf->pool, taken, k);
 	}
 	if (ret) {

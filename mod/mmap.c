@@ -273,7 +273,8 @@ void zcpool_mmap_zap(struct zcpool_file *zf, u64 offset, u64 size)
 	u64 start = round_down(offset, PAGE_SIZE);
 	u64 end = round_up(offset + size, PAGE_SIZE);
 
-	if (!zf->inode)
+	/* unmap_mapping_range() takes a length of 0 as "to the end". */
+	if (!zf->inode || !size)
 		return;
 	atomic_inc(&zf->zap_seq);
 	smp_mb__after_atomic();	/* zap_seq before the PTEs: see the top of this file */
