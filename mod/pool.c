@@ -577,14 +577,21 @@ static void pool_zero(struct zcpool_chunk *chunk, u64 off, u64 len)
 	}
 }
 
-/* Free @huge->pages[@first] up to, not including, [@end]. */
+/*
+ * Free @huge->pages[@first] up to, not including, [@end]. A huge
+ * allocation may be gigabytes (up to the cap, half of RAM by default):
+ * a resched point every 4 MiB, as its fill has one every block.
+ */
 static void pool_huge_free_pages(struct zcpool_huge *huge, unsigned long first,
 				 unsigned long end)
 {
 	unsigned long i;
 
-	for (i = first; i < end; i++)
+	for (i = first; i < end; i++) {
 		__free_page(huge->pages[i]);
+		if (!(i % 1024))
+			cond_resched();
+	}
 }
 
 /* Fill @huge->pages with blocks as large as the page allocator gives. */
@@ -2292,6 +2299,19 @@ void zcpool_pool_untake(struct zcpool_pool *pool, const struct zcpool_pool_taken
 }
 EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_untake);
 
+/* @nr huge allocations taken and out of the mappings: spares, in one lock hold. */
+static __always_inline void pool_spares_add_taken(struct zcpool_pool *pool,
+						  const struct zcpool_pool_taken *taken,
+						  unsigned int nr)
+{
+	unsigned int i;
+
+	spin_lock(&pool->huge_lock);
+	for (i = 0; i < nr; i++)
+		pool_spare_add(pool, taken[i].huge);
+	pool_spares_settle(pool);
+}
+
 /**
  * zcpool_pool_put_taken() - complete the free of taken allocations
  * @pool:  the pool.
@@ -2329,10 +2349,8 @@ void zcpool_pool_put_taken(struct zcpool_pool *pool, const struct zcpool_pool_ta
 		for (end = i; end < nr && taken[end].huge; end++)
 			if (mapped)
 				pool_huge_zap(pool, taken[end].huge);
-		spin_lock(&pool->huge_lock);
-		for (; i < end; i++)
-			pool_spare_add(pool, taken[i].huge);
-		pool_spares_settle(pool);
+		pool_spares_add_taken(pool, &taken[i], end - i);
+		i = end;
 	}
 	pool_stash_flush(pool, &stash);
 }
