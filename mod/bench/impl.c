@@ -73,7 +73,7 @@ static int zc_alloc_bulk(struct zcpool_bench_ctx *ctx, u64 *handles, unsigned in
 {
 	int ret = zcpool_pool_alloc_bulk(ctx->pool, ctx->size, 0, ctx->zc_flags, handles, n);
 
-	return ret < 0 ? ret : 0;
+	return min(ret, 0);
 }
 
 static void zc_free_bulk(struct zcpool_bench_ctx *ctx, u64 *handles, unsigned int n)

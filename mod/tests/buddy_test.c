@@ -627,7 +627,7 @@ KUNIT_ARRAY_PARAM(merge_order, merge_orders, order_desc);
 
 static void freeing_every_page_merges_back_to_one_block(struct kunit *test)
 {
-	unsigned int order = *(const unsigned int *)test->param_value, i, j, t;
+	unsigned int order = *(const unsigned int *)test->param_value, i, j;
 	struct zcpool_buddy *b = new_tree(test, order);
 	struct rnd_state rnd;
 	unsigned int *pages;
@@ -643,9 +643,7 @@ static void freeing_every_page_merges_back_to_one_block(struct kunit *test)
 	check_tree(test, b);
 	for (i = BIT(order); i > 1; i--) {
 		j = prandom_u32_state(&rnd) % i;
-		t = pages[i - 1];
-		pages[i - 1] = pages[j];
-		pages[j] = t;
+		swap(pages[i - 1], pages[j]);
 	}
 	for (i = 0; i < BIT(order); i++) {
 		KUNIT_ASSERT_EQ(test, zcpool_buddy_free(b, pages[i], 1), 0);
@@ -894,7 +892,7 @@ static void random_free_many(struct random_run *r, u32 op)
 {
 	struct kunit *test = r->test;
 	struct live_run run = r->live[prandom_u32_state(&r->rnd) % r->nr_live];
-	unsigned int idx[RANDOM_FREE_MANY_MAX], nr, first, t, i, j, tmp, free_before;
+	unsigned int idx[RANDOM_FREE_MANY_MAX], nr, first, t, i, j, free_before;
 	bool all_live = true;
 	int ret;
 
@@ -934,11 +932,8 @@ static void random_free_many(struct random_run *r, u32 op)
 	}
 	/* Off the live list from the highest index down, each swapped with the last. */
 	for (i = 1; i < nr; i++)
-		for (j = i; j && idx[j - 1] < idx[j]; j--) {
-			tmp = idx[j];
-			idx[j] = idx[j - 1];
-			idx[j - 1] = tmp;
-		}
+		for (j = i; j && idx[j - 1] < idx[j]; j--)
+			swap(idx[j], idx[j - 1]);
 	for (t = 0; t < nr; t++)
 		r->live[idx[t]] = r->live[--r->nr_live];
 	model_set(r->m, first, run.pages * nr, false);

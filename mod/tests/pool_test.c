@@ -1292,7 +1292,7 @@ static void every_class_fills_a_run_and_returns_it(struct kunit *test)
 	struct zcpool_pool_stats *st = new_stats(test);
 	unsigned int seed = get_seed(), cls, i, j, n;
 	struct rnd_state rnd;
-	u64 *offsets, size, tmp;
+	u64 *offsets, size;
 
 	kunit_info(test, "seed %u (replay: insmod zcpool_test.ko pool_seed=%u)", seed, seed);
 	prandom_seed_state(&rnd, seed);
@@ -1314,9 +1314,7 @@ static void every_class_fills_a_run_and_returns_it(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, st->live, n);
 		for (i = n - 1; i > 0; i--) {
 			j = prandom_u32_state(&rnd) % (i + 1);
-			tmp = offsets[i];
-			offsets[i] = offsets[j];
-			offsets[j] = tmp;
+			swap(offsets[i], offsets[j]);
 		}
 		for (i = 0; i < n; i++)
 			KUNIT_ASSERT_EQ(test, zcpool_pool_free(pool, offsets[i]), 0);

@@ -198,7 +198,7 @@ static void refill_scans_from_the_lowest_free_word(struct kunit *test)
 /* For each class: fill a run, free it in random order, find it whole again. */
 static void every_class_fills_empties_and_refills(struct kunit *test)
 {
-	unsigned int idx, n, i, j, t;
+	unsigned int idx, n, i, j;
 	struct zcpool_subpage *sp;
 	struct rnd_state rnd;
 	unsigned int *order;
@@ -229,9 +229,7 @@ static void every_class_fills_empties_and_refills(struct kunit *test)
 
 		for (i = n; i > 1; i--) {
 			j = prandom_u32_state(&rnd) % i;
-			t = order[i - 1];
-			order[i - 1] = order[j];
-			order[j] = t;
+			swap(order[i - 1], order[j]);
 		}
 		for (i = 0; i < n; i++) {
 			KUNIT_ASSERT_EQ_MSG(test, zcpool_subpage_free(sp, order[i]), 0,
