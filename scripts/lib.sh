@@ -75,6 +75,30 @@ target_env_file() {
 	echo "$ZCPOOL_CACHE/targets/$1.env"
 }
 
+# Replace target $1's description with stdin, whole or not at all: a
+# reader never sees a half-written file, nor one left by an interrupted run.
+write_target_env() {
+	local env
+
+	env=$(target_env_file "$1")
+	cat >"$env.tmp.$$"
+	mv -f "$env.tmp.$$" "$env"
+}
+
+# Whether the description file $1 still names a kernel that is there: an
+# upgrade of Debian's kernel, or a cache cleaned by hand, leaves one behind
+# that points at files since removed.
+target_env_current() {
+	(
+		# shellcheck disable=SC1090
+		. "$1" && [ -n "$KVER" ] && [ -f "$VMLINUZ" ] && [ -d "$KDIR" ] &&
+			[ -d "$SRC/scripts" ] || exit 1
+		if [ -n "$MODDIR" ]; then
+			[ "$KVER" = "$(stock_kernel_release)" ] || exit 1
+		fi
+	) 2>/dev/null
+}
+
 load_target() {
 	local env
 
@@ -83,7 +107,7 @@ load_target() {
 	*) die "unknown kernel target '$1' (known: $ZCPOOL_TARGETS perf-6.1 cov-6.1)" ;;
 	esac
 	env=$(target_env_file "$1")
-	[ -f "$env" ] || "$ZCPOOL_TOP/scripts/build-kernel" "$1" ||
+	target_env_current "$env" || "$ZCPOOL_TOP/scripts/build-kernel" "$1" ||
 		die "could not prepare kernel target '$1'"
 	# shellcheck disable=SC1090
 	. "$env"
