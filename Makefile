@@ -55,8 +55,9 @@ check: deps
 static: deps
 	scripts/check --targets "$(TARGETS)" --only static
 
+# KUnit runs on the debug kernels only: debug-6.1 unless TARGET names one.
 kunit: deps
-	scripts/check --targets "$(TARGET)" --only kunit
+	scripts/check --targets "$(if $(filter command line environment,$(origin TARGET)),$(TARGET),debug-6.1)" --only kunit
 
 utest: deps
 	scripts/check --targets "$(TARGET)" --only utest --tests "$(TESTS)"
