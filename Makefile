@@ -21,15 +21,21 @@ modules:
 clean:
 	rm -rf out .tmp_versions
 	find . \( -name '*.o' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.c' \
-		-o -name '.*.cmd' -o -name '*.order' -o -name '*.symvers' \) -delete
+		-o -name '.*.cmd' -o -name '.*.d' -o -name '*.order' -o -name '*.symvers' \) -delete
 
-# Installs zcpool.ko under /lib/modules/<release>/updates and the uapi header.
+# Installs the modules built (zcpool.ko, zcpool_bench.ko, and zcpool_test.ko
+# against a kernel with KUnit) under /lib/modules/<KDIR's release>/updates/mod/,
+# and the uapi header; DESTDIR stages both.
 install: modules
-	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=updates modules_install
+	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=updates \
+		$(if $(DESTDIR),INSTALL_MOD_PATH=$(DESTDIR)) modules_install
 	install -D -m 0644 uapi/linux/zcpool.h $(DESTDIR)$(PREFIX)/include/linux/zcpool.h
 
-# DKMS rebuilds zcpool for every kernel the machine installs (dkms.conf).
+# DKMS builds zcpool.ko alone (ZCPOOL_MODULE_ONLY, dkms.conf) for the running
+# kernel now and for every kernel installed later. Run again, it replaces the
+# version installed before.
 dkms-install:
+	-dkms remove -m zcpool -v $(VERSION) --all 2>/dev/null
 	rm -rf /usr/src/zcpool-$(VERSION)
 	mkdir -p /usr/src/zcpool-$(VERSION)
 	cp -a Kbuild Makefile dkms.conf mod uapi /usr/src/zcpool-$(VERSION)/
