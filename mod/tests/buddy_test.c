@@ -86,12 +86,6 @@ static u8 node_used(const struct zcpool_buddy *b)
 }
 
 /* The node covering @pages pages (a power of two) from @first. */
-static unsigned int node_of(const struct zcpool_buddy *b, unsigned int first,
-			    unsigned int pages)
-{
-	return (BIT(b->order) + first) / pages;
-}
-
 /*
  * One node against its children: a leaf reads its depth or "used"; an inner
  * node over two wholly free children reads its depth (free) or "used" (an
@@ -208,18 +202,15 @@ static void seed_example_lands_on_nodes_2048_1025_2049(struct kunit *test)
 
 	/* 8 KiB, 16 KiB, 8 KiB with the seed's 8 KiB pages. */
 	KUNIT_EXPECT_EQ(test, zcpool_buddy_alloc(b, 1), 0);
-	KUNIT_EXPECT_EQ(test, node_of(b, 0, 1), 2048);
 	KUNIT_EXPECT_EQ(test, b->memory_map[2048], used);
 	check_tree(test, b);
 
 	KUNIT_EXPECT_EQ(test, zcpool_buddy_alloc(b, 2), 2);
-	KUNIT_EXPECT_EQ(test, node_of(b, 2, 2), 1025);
 	KUNIT_EXPECT_EQ(test, b->memory_map[1025], used);
 	KUNIT_EXPECT_EQ(test, b->memory_map[2050], SEED_ORDER);	/* a piece: free below */
 	check_tree(test, b);
 
 	KUNIT_EXPECT_EQ(test, zcpool_buddy_alloc(b, 1), 1);
-	KUNIT_EXPECT_EQ(test, node_of(b, 1, 1), 2049);
 	KUNIT_EXPECT_EQ(test, b->memory_map[2049], used);
 	KUNIT_EXPECT_EQ(test, b->memory_map[1024], used);	/* full through its children */
 	KUNIT_EXPECT_EQ(test, b->memory_map[512], used);
