@@ -24,6 +24,7 @@
 #include <linux/types.h>
 
 #include "buddy.h"
+#include "compat.h"
 #include "sizeclass.h"
 #include "subpage.h"
 
@@ -35,6 +36,14 @@ struct zcpool_arena;
  * size class. Below it the arena fails the request with -ENOMEM instead.
  */
 #define ZCPOOL_CHUNK_MIN_ORDER	ilog2(ZCPOOL_SIZECLASS_RUN_MAX_PAGES)
+
+/*
+ * The largest chunk: what the page allocator serves in one block, and what
+ * one buddy tree covers (the larger order exists only where the page
+ * allocator's largest order passes 15).
+ */
+#define ZCPOOL_CHUNK_MAX_ORDER	\
+	min_t(unsigned int, ZCPOOL_MAX_PAGE_ORDER, ZCPOOL_BUDDY_MAX_ORDER)
 
 /* What one page of a chunk is part of. */
 enum zcpool_chunk_page_kind {

@@ -37,7 +37,7 @@ VISIBLE_IF_KUNIT int zcpool_params_parse_chunk_order(const char *val, unsigned i
 		return ret;
 	if (parsed < ZCPOOL_CHUNK_MIN_ORDER)
 		return -ERANGE;
-	if (parsed > ZCPOOL_MAX_PAGE_ORDER)
+	if (parsed > ZCPOOL_CHUNK_MAX_ORDER)
 		return -ERANGE;
 	*order = parsed;
 	return 0;
@@ -103,7 +103,7 @@ EXPORT_SYMBOL_IF_KUNIT(zcpool_params_parse_bytes);
  */
 VISIBLE_IF_KUNIT int zcpool_params_resolve(struct zcpool_params *params, u64 ram_bytes)
 {
-	params->chunk_order = min_t(unsigned int, params->chunk_order, ZCPOOL_MAX_PAGE_ORDER);
+	params->chunk_order = min_t(unsigned int, params->chunk_order, ZCPOOL_CHUNK_MAX_ORDER);
 	if (!params->total_max_bytes)
 		params->total_max_bytes = ram_bytes / 2;
 	if (!params->pool_max_bytes)
@@ -163,7 +163,7 @@ static const struct kernel_param_ops bytes_ops = {
 
 module_param_cb(chunk_order, &chunk_order_ops, &zcpool_params.chunk_order, 0444);
 MODULE_PARM_DESC(chunk_order,
-		 "Pages per chunk as a power of two (default 10 = 4 MiB with 4 KiB pages; from 3, the largest subpage run, to the page allocator's largest order)");
+		 "Pages per chunk as a power of two (default 10 = 4 MiB with 4 KiB pages; from 3, the largest subpage run, to the page allocator's largest order, at most 15)");
 
 module_param_cb(pool_max_bytes, &bytes_ops, &zcpool_params.pool_max_bytes, 0444);
 MODULE_PARM_DESC(pool_max_bytes,

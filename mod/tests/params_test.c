@@ -72,10 +72,10 @@ static void parse_chunk_order_allows_the_smallest_and_largest_orders(struct kuni
 	KUNIT_EXPECT_EQ(test, zcpool_params_parse_chunk_order(text, &order), 0);
 	KUNIT_EXPECT_EQ(test, order, ZCPOOL_CHUNK_MIN_ORDER);
 
-	snprintf(text, sizeof(text), "%u", ZCPOOL_MAX_PAGE_ORDER);
+	snprintf(text, sizeof(text), "%u", ZCPOOL_CHUNK_MAX_ORDER);
 	KUNIT_EXPECT_EQ(test, zcpool_params_parse_chunk_order(text, &order), 0);
-	KUNIT_EXPECT_EQ(test, order, ZCPOOL_MAX_PAGE_ORDER);
-	snprintf(text, sizeof(text), "%u", ZCPOOL_MAX_PAGE_ORDER + 1);
+	KUNIT_EXPECT_EQ(test, order, ZCPOOL_CHUNK_MAX_ORDER);
+	snprintf(text, sizeof(text), "%u", ZCPOOL_CHUNK_MAX_ORDER + 1);
 	KUNIT_EXPECT_EQ(test, zcpool_params_parse_chunk_order(text, &order), -ERANGE);
 }
 
@@ -144,10 +144,10 @@ static void resolve_derives_caps_from_ram(struct kunit *test)
 /* A default chunk order above the page allocator's largest comes down to it. */
 static void resolve_fits_the_chunk_order_to_the_page_allocator(struct kunit *test)
 {
-	struct zcpool_params params = { .chunk_order = ZCPOOL_MAX_PAGE_ORDER + 1 };
+	struct zcpool_params params = { .chunk_order = ZCPOOL_CHUNK_MAX_ORDER + 1 };
 
 	KUNIT_ASSERT_EQ(test, zcpool_params_resolve(&params, 8ULL << 30), 0);
-	KUNIT_EXPECT_EQ(test, params.chunk_order, ZCPOOL_MAX_PAGE_ORDER);
+	KUNIT_EXPECT_EQ(test, params.chunk_order, ZCPOOL_CHUNK_MAX_ORDER);
 	params.chunk_order = ZCPOOL_CHUNK_MIN_ORDER;
 	KUNIT_ASSERT_EQ(test, zcpool_params_resolve(&params, 8ULL << 30), 0);
 	KUNIT_EXPECT_EQ(test, params.chunk_order, ZCPOOL_CHUNK_MIN_ORDER);
@@ -208,7 +208,7 @@ static void resolve_rejects_caps_below_the_shortest_chunk(struct kunit *test)
 
 static void loaded_params_are_resolved(struct kunit *test)
 {
-	KUNIT_EXPECT_LE(test, zcpool_params.chunk_order, ZCPOOL_MAX_PAGE_ORDER);
+	KUNIT_EXPECT_LE(test, zcpool_params.chunk_order, ZCPOOL_CHUNK_MAX_ORDER);
 	KUNIT_EXPECT_GE(test, zcpool_params.pool_max_bytes, PAGE_SIZE << ZCPOOL_CHUNK_MIN_ORDER);
 	KUNIT_EXPECT_LE(test, zcpool_params.pool_max_bytes, zcpool_params.total_max_bytes);
 }
