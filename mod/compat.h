@@ -6,6 +6,7 @@
 #ifndef _ZCPOOL_COMPAT_H
 #define _ZCPOOL_COMPAT_H
 
+#include <linux/list_lru.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/mmzone.h>
@@ -49,20 +50,32 @@ typedef unsigned long (*zcpool_shrink_fn)(struct shrinker *, struct shrink_contr
  * registration a separate step (shrinker_register()) and frees it with
  * shrinker_free(), after an RCU grace period. The flag that marks such
  * allocated shrinkers came with that API, so it tells which one is there.
+ *
+ * A memcg-aware shrinker's list_lru needs the shrinker's id, which it gets
+ * as it is allocated (6.7) or registered (6.1, where the step before
+ * registration is not exported): there the shrinker can be called before
+ * @lru is ready, and the caller must hold off its callbacks until this
+ * returns.
  */
 static inline struct shrinker *zcpool_compat_shrinker_register(const char *name,
 							       zcpool_shrink_fn count,
-							       zcpool_shrink_fn scan)
+							       zcpool_shrink_fn scan,
+							       unsigned int flags,
+							       struct list_lru *lru)
 {
 	struct shrinker *s;
 
 #ifdef SHRINKER_ALLOCATED
-	s = shrinker_alloc(0, "%s", name);
+	s = shrinker_alloc(flags, "%s", name);
 	if (!s)
 		return NULL;
 	s->count_objects = count;
 	s->scan_objects = scan;
 	s->seeks = DEFAULT_SEEKS;
+	if (list_lru_init_memcg(lru, s)) {
+		shrinker_free(s);
+		return NULL;
+	}
 	shrinker_register(s);
 #else
 	s = kzalloc(sizeof(*s), GFP_KERNEL);
@@ -71,7 +84,13 @@ static inline struct shrinker *zcpool_compat_shrinker_register(const char *name,
 	s->count_objects = count;
 	s->scan_objects = scan;
 	s->seeks = DEFAULT_SEEKS;
+	s->flags = flags;
 	if (register_shrinker(s, "%s", name)) {
+		kfree(s);
+		return NULL;
+	}
+	if (list_lru_init_memcg(lru, s)) {
+		unregister_shrinker(s);
 		kfree(s);
 		return NULL;
 	}
@@ -79,7 +98,7 @@ static inline struct shrinker *zcpool_compat_shrinker_register(const char *name,
 	return s;
 }
 
-static inline void zcpool_compat_shrinker_unregister(struct shrinker *s)
+static inline void zcpool_compat_shrinker_unregister(struct shrinker *s, struct list_lru *lru)
 {
 	if (!s)
 		return;
@@ -89,6 +108,19 @@ static inline void zcpool_compat_shrinker_unregister(struct shrinker *s)
 	unregister_shrinker(s);
 	kfree(s);
 #endif
+	list_lru_destroy(lru);
 }
+
+/*
+ * 6.8 gave list_lru_add() and list_lru_del() a node and a memcg, and
+ * named the versions that take both from the object *_obj().
+ */
+#ifdef ZCPOOL_HAVE_LIST_LRU_ADD_OBJ
+#define zcpool_compat_list_lru_add	list_lru_add_obj
+#define zcpool_compat_list_lru_del	list_lru_del_obj
+#else
+#define zcpool_compat_list_lru_add	list_lru_add
+#define zcpool_compat_list_lru_del	list_lru_del
+#endif
 
 #endif /* _ZCPOOL_COMPAT_H */

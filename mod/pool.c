@@ -219,7 +219,7 @@ static_assert(POOL_WINDOW_HEAD_SLOTS <=
  * @pages_returned: pages ever given back to it.
  * @pcpu:           the per-CPU counters.
  * @cache:          the per-CPU caches.
- * @shrink:         the pool's place on the shrinker's list.
+ * @shrink:         the pool's place on the shrinker's lists.
  * @nr_arenas:      entries of @arenas.
  * @arenas:         the arenas; CPU n allocates from arena n % @nr_arenas.
  */
@@ -263,7 +263,7 @@ struct zcpool_pool {
 	atomic64_t pages_returned;
 	struct pool_pcpu_stats __percpu *pcpu;
 	struct zcpool_cache cache;
-	struct zcpool_shrinker_node shrink;
+	struct zcpool_shrinker_node *shrink;
 	unsigned int nr_arenas;
 	struct zcpool_arena arenas[];
 };
@@ -1379,9 +1379,13 @@ struct zcpool_pool *zcpool_pool_create(const struct zcpool_pool_config *config)
 		goto err_free_pcpu;
 	if (zcpool_cache_init(&pool->cache))
 		goto err_free_huge_cpu;
-	zcpool_shrinker_add(&pool->shrink, pool);
+	pool->shrink = zcpool_shrinker_add(pool);
+	if (!pool->shrink)
+		goto err_destroy_cache;
 	return pool;
 
+err_destroy_cache:
+	zcpool_cache_destroy(&pool->cache);
 err_free_huge_cpu:
 	free_percpu(pool->huge_cpu);
 err_free_pcpu:
@@ -1413,7 +1417,7 @@ void zcpool_pool_destroy(struct zcpool_pool *pool)
 	if (IS_ERR_OR_NULL(pool))
 		return;
 	/* First, so that the shrinker no longer looks at the pool. */
-	zcpool_shrinker_del(&pool->shrink);
+	zcpool_shrinker_del(pool->shrink);
 	zcpool_cache_destroy(&pool->cache);
 	free_percpu(pool->pcpu);
 	free_percpu(pool->huge_cpu);

@@ -2,24 +2,35 @@
 /*
  * The shrinker (see shrinker.h).
  *
- * One shrinker for the module, walking a list of pools under a mutex. The
- * mutex is held while a pool is reclaimed, by the shrinker or for a pool
- * that the module's total cap refused (zcpool_shrinker_reclaim_others()),
- * so zcpool_shrinker_del() (pool destroy) waits for a reclaim of that pool
- * to end. The scan only trylocks it, so that direct reclaim entered from
- * under it (or from inside zcpool) cannot wait on it, nor on a pool being
- * created or destroyed elsewhere.
+ * One shrinker for the module, and two lists of pools under a mutex: one of
+ * every pool (reclaim for a pool that the module's total cap refused), and
+ * a list_lru, on which each pool sits in the memory cgroup that created it
+ * (its node is allocated there, and list_lru reads the cgroup from it). The
+ * shrinker is memcg-aware: reclaim of one cgroup, at its memory.max, asks
+ * for that cgroup's pools, and reclaim of the whole machine asks for each
+ * cgroup's in turn, pools of the root cgroup and of kernel threads on the
+ * list_lru's own list. Not NUMA-aware: a pool's pages come from any node,
+ * so every call looks at the pools on every node's list.
+ *
+ * The mutex is held while a pool is reclaimed, so zcpool_shrinker_del()
+ * (pool destroy) waits for a reclaim of that pool to end. The callbacks
+ * only trylock it, so that direct reclaim entered from under it (or from
+ * inside zcpool) cannot wait on it, nor on a pool being created or
+ * destroyed elsewhere.
  *
  * Objects, for the shrinker core, are cached allocations plus pages of
- * reserve chunks: both are what one scan gives back, and both are cheap to
- * count without locks (a racy estimate is what count_objects is for).
- * Chunks the scan frees go through the pool's release hook, which zaps
- * user mappings, with no spinlock held.
+ * reserve chunks and spares: what one scan gives back, and cheap to count
+ * without locks (a racy estimate is what count_objects is for). Chunks the
+ * scan frees go through the pool's release hook, which zaps user
+ * mappings, with no spinlock held.
  */
 
 #include <linux/list.h>
+#include <linux/list_lru.h>
 #include <linux/mutex.h>
+#include <linux/nodemask.h>
 #include <linux/shrinker.h>
+#include <linux/slab.h>
 #include <kunit/visibility.h>
 
 #include "compat.h"
@@ -29,25 +40,39 @@
 static LIST_HEAD(shrinker_pools);
 static DEFINE_MUTEX(shrinker_lock);
 static struct shrinker *zcpool_shrinker;
+static struct list_lru shrinker_lru;
+static struct kmem_cache *shrinker_node_cache;
 
 /**
- * zcpool_shrinker_add() - put a new pool on the shrinker's list
- * @sn:   the pool's node.
+ * zcpool_shrinker_add() - put a new pool on the shrinker's lists
  * @pool: the pool.
  *
- * Context: process context, may sleep (the mutex).
+ * The pool's node is allocated in the caller's memory cgroup: its pool
+ * goes on that cgroup's list.
+ *
+ * Context: process context, may sleep (the mutex, the allocation).
+ * Return: the pool's node, or NULL when there is no memory for it.
  */
-void zcpool_shrinker_add(struct zcpool_shrinker_node *sn, struct zcpool_pool *pool)
+struct zcpool_shrinker_node *zcpool_shrinker_add(struct zcpool_pool *pool)
 {
+	struct zcpool_shrinker_node *sn;
+
+	/* With the list_lru: it sets up the cgroup's list for the node. */
+	sn = kmem_cache_alloc_lru(shrinker_node_cache, &shrinker_lru, GFP_KERNEL_ACCOUNT);
+	if (!sn)
+		return NULL;
 	sn->pool = pool;
+	INIT_LIST_HEAD(&sn->lru);
 	mutex_lock(&shrinker_lock);
 	list_add_tail(&sn->node, &shrinker_pools);
+	zcpool_compat_list_lru_add(&shrinker_lru, &sn->lru);
 	mutex_unlock(&shrinker_lock);
+	return sn;
 }
 
 /**
- * zcpool_shrinker_del() - take a pool off the shrinker's list
- * @sn: the pool's node.
+ * zcpool_shrinker_del() - take a pool off the shrinker's lists
+ * @sn: the pool's node, from zcpool_shrinker_add(); freed.
  *
  * Returns only when no scan is looking at the pool.
  *
@@ -56,53 +81,100 @@ void zcpool_shrinker_add(struct zcpool_shrinker_node *sn, struct zcpool_pool *po
 void zcpool_shrinker_del(struct zcpool_shrinker_node *sn)
 {
 	mutex_lock(&shrinker_lock);
-	list_del_init(&sn->node);
+	list_del(&sn->node);
+	zcpool_compat_list_lru_del(&shrinker_lru, &sn->lru);
 	mutex_unlock(&shrinker_lock);
+	kmem_cache_free(shrinker_node_cache, sn);
+}
+
+/* Sum what the pools on one list_lru list hold idle; they stay where they are. */
+static enum lru_status shrinker_count_one(struct list_head *item, struct list_lru_one *list,
+					  spinlock_t *lock, void *arg)
+{
+	unsigned long *count = arg;
+
+	*count += zcpool_pool_reclaimable(container_of(item, struct zcpool_shrinker_node,
+						       lru)->pool);
+	return LRU_SKIP;
 }
 
 /**
  * zcpool_shrinker_count() - the shrinker's count_objects callback
  * @shrinker: zcpool's shrinker.
- * @sc:       the reclaim request (unused: zcpool's memory is not per node).
+ * @sc:       the reclaim request: the pools of @sc->memcg (all pools with
+ *            memcg off or for a caller that names none, as KUnit does).
  *
  * Context: reclaim; takes the list mutex only if free.
- * Return: cached allocations plus reserve pages of all pools, or
- * SHRINK_EMPTY when there are none.
+ * Return: cached allocations plus reserve and spare pages of those pools;
+ * SHRINK_EMPTY when there are none. For a cgroup that has pools, 0 when
+ * they hold nothing idle: SHRINK_EMPTY would make memcg reclaim pass the
+ * shrinker over in that cgroup until a new pool joins its empty list.
  */
 unsigned long zcpool_shrinker_count(struct shrinker *shrinker, struct shrink_control *sc)
 {
-	struct zcpool_shrinker_node *sn;
-	unsigned long count = 0;
+	unsigned long count = 0, pools = 0, walk;
+	int nid;
 
 	if (!mutex_trylock(&shrinker_lock))
 		return 0;
-	list_for_each_entry(sn, &shrinker_pools, node)
-		count += zcpool_pool_reclaimable(sn->pool);
+	for_each_node(nid) {
+		walk = list_lru_count_one(&shrinker_lru, nid, sc->memcg);
+		pools += walk;
+		if (walk)
+			list_lru_walk_one(&shrinker_lru, nid, sc->memcg, shrinker_count_one,
+					  &count, &walk);
+	}
 	mutex_unlock(&shrinker_lock);
-	return count ?: SHRINK_EMPTY;
+	if (count)
+		return count;
+	return sc->memcg && pools ? 0 : SHRINK_EMPTY;
 }
 EXPORT_SYMBOL_IF_KUNIT(zcpool_shrinker_count);
+
+/* Take the pool at the head of a list_lru list, and move it to the tail. */
+static enum lru_status shrinker_pick(struct list_head *item, struct list_lru_one *list,
+				     spinlock_t *lock, void *arg)
+{
+	struct zcpool_pool **pool = arg;
+
+	*pool = container_of(item, struct zcpool_shrinker_node, lru)->pool;
+	return LRU_ROTATE;
+}
 
 /**
  * zcpool_shrinker_scan() - the shrinker's scan_objects callback
  * @shrinker: zcpool's shrinker.
- * @sc:       the reclaim request: @sc->nr_to_scan objects.
+ * @sc:       the reclaim request: @sc->nr_to_scan objects of the pools of
+ *            @sc->memcg, as zcpool_shrinker_count() counts them.
  *
- * Reclaims whole pools, oldest first, until @sc->nr_to_scan objects are
- * freed: a pool's caches go back as a whole, which keeps the walk short.
+ * Reclaims whole pools until @sc->nr_to_scan objects are freed: a pool's
+ * caches go back as a whole, which keeps the walk short. Each pool
+ * reclaimed goes to the end of its list, so that the next scan starts
+ * with the one that gave the longest ago (the oldest, at first).
  *
  * Context: reclaim or process context, may sleep (release hooks).
- * Return: objects freed, or SHRINK_STOP when the list is busy.
+ * Return: objects freed, or SHRINK_STOP when the lists are busy.
  */
 unsigned long zcpool_shrinker_scan(struct shrinker *shrinker, struct shrink_control *sc)
 {
-	struct zcpool_shrinker_node *sn;
-	unsigned long freed = 0;
+	unsigned long freed = 0, left, one;
+	struct zcpool_pool *pool;
+	int nid;
 
 	if (!mutex_trylock(&shrinker_lock))
 		return SHRINK_STOP;
-	list_for_each_entry(sn, &shrinker_pools, node) {
-		freed += zcpool_pool_reclaim(sn->pool);
+	for_each_node(nid) {
+		/* The mutex keeps pools from joining or leaving the list. */
+		left = list_lru_count_one(&shrinker_lru, nid, sc->memcg);
+		while (left-- && freed < sc->nr_to_scan) {
+			pool = NULL;
+			one = 1;
+			list_lru_walk_one(&shrinker_lru, nid, sc->memcg, shrinker_pick, &pool,
+					  &one);
+			if (!pool)
+				break;
+			freed += zcpool_pool_reclaim(pool);
+		}
 		if (freed >= sc->nr_to_scan)
 			break;
 	}
@@ -152,9 +224,20 @@ unsigned long zcpool_shrinker_reclaim_others(struct zcpool_pool *pool, u64 bytes
  */
 int zcpool_shrinker_init(void)
 {
+	shrinker_node_cache = KMEM_CACHE(zcpool_shrinker_node, SLAB_ACCOUNT);
+	if (!shrinker_node_cache)
+		return -ENOMEM;
+	/* The callbacks see the lists busy until the list_lru is set up. */
+	mutex_lock(&shrinker_lock);
 	zcpool_shrinker = zcpool_compat_shrinker_register("zcpool", zcpool_shrinker_count,
-							  zcpool_shrinker_scan);
-	return zcpool_shrinker ? 0 : -ENOMEM;
+							  zcpool_shrinker_scan,
+							  SHRINKER_MEMCG_AWARE, &shrinker_lru);
+	mutex_unlock(&shrinker_lock);
+	if (!zcpool_shrinker) {
+		kmem_cache_destroy(shrinker_node_cache);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 /**
@@ -164,6 +247,7 @@ int zcpool_shrinker_init(void)
  */
 void zcpool_shrinker_exit(void)
 {
-	zcpool_compat_shrinker_unregister(zcpool_shrinker);
+	zcpool_compat_shrinker_unregister(zcpool_shrinker, &shrinker_lru);
 	zcpool_shrinker = NULL;
+	kmem_cache_destroy(shrinker_node_cache);
 }

@@ -3,7 +3,9 @@
  * The shrinker: under memory pressure the page allocator asks zcpool to
  * give back what no caller holds, the allocations waiting in per-CPU caches
  * and the empty chunks arenas keep in reserve, of every pool. Pools enter
- * the shrinker's list when created and leave it before they are destroyed.
+ * the shrinker's lists when created and leave them before they are
+ * destroyed. The shrinker is memcg-aware: a memory cgroup at its limit
+ * asks the pools made by its tasks.
  */
 #ifndef _ZCPOOL_SHRINKER_H
 #define _ZCPOOL_SHRINKER_H
@@ -14,18 +16,21 @@
 struct zcpool_pool;
 
 /**
- * struct zcpool_shrinker_node - a pool's place on the shrinker's list
- * @node: on the list, under the shrinker's mutex.
+ * struct zcpool_shrinker_node - a pool's place on the shrinker's lists
+ * @node: on the list of every pool, under the shrinker's mutex.
+ * @lru:  on the list_lru of the memory cgroup that created the pool (the
+ *        node is allocated in it), which memcg reclaim walks.
  * @pool: the pool.
  */
 struct zcpool_shrinker_node {
 	struct list_head node;
+	struct list_head lru;
 	struct zcpool_pool *pool;
 };
 
 int zcpool_shrinker_init(void);
 void zcpool_shrinker_exit(void);
-void zcpool_shrinker_add(struct zcpool_shrinker_node *sn, struct zcpool_pool *pool);
+struct zcpool_shrinker_node *zcpool_shrinker_add(struct zcpool_pool *pool);
 void zcpool_shrinker_del(struct zcpool_shrinker_node *sn);
 unsigned long zcpool_shrinker_count(struct shrinker *shrinker, struct shrink_control *sc);
 unsigned long zcpool_shrinker_scan(struct shrinker *shrinker, struct shrink_control *sc);

@@ -12,6 +12,13 @@
  * memory both showing the pool's pages. The negative control runs the
  * same judge on a group with no limit, allocating past the same size: it
  * must say "over the limit", proving the judge can fail.
+ *
+ * A cgroup at memory.max also takes back what a pool holds idle: a pool
+ * left with a spare huge buffer, and a second pool of the same task that
+ * grows past what fits beside it. Its pages come only once the cgroup's
+ * reclaim has the first pool give its spare back (the memcg-aware
+ * shrinker). The control keeps the first pool's buffer live: the second
+ * pool must then stop short, so the first case needs the give-back.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -246,6 +253,149 @@ TEST(memory_max_stops_a_pool)
 
 	rmdir(CGROOT "/zcpool-limited");
 	rmdir(CGROOT "/zcpool-control");
+}
+
+#define RECLAIM_LIMIT	(64ULL << 20)
+#define RECLAIM_IDLE	(24ULL << 20)
+
+struct reclaim_result {
+	int stage;		/* how far the child got: 3 is all the way */
+	int error;		/* the errno that stopped the second pool, 0 if none */
+	uint64_t held_before;	/* the first pool's bytes_held, its buffer freed (or live) */
+	uint64_t want;		/* bytes the second pool was to reach */
+	uint64_t allocated;	/* bytes it reached */
+	uint64_t held_after;	/* the first pool's bytes_held then */
+};
+
+static uint64_t memcg_current(const char *group)
+{
+	char path[128];
+	uint64_t v = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), CGROOT "/%s/memory.current", group);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%" SCNu64, &v) != 1)
+		v = 0;
+	fclose(f);
+	return v;
+}
+
+/*
+ * In a child in @group: a first pool holds RECLAIM_IDLE bytes, idle (a
+ * spare) or, with @keep_live, live; a second pool then grows by what is
+ * left under memory.max plus half of those bytes, in chunk-sized buffers.
+ */
+static void reclaim_child(const char *group, uint64_t chunk, bool keep_live,
+			  struct reclaim_result *res)
+{
+	struct zcpool_stats st;
+	char path[128], pid[32];
+	uint64_t off;
+	int first, second, ret;
+
+	snprintf(path, sizeof(path), CGROOT "/%s/cgroup.procs", group);
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	if (zc_write_file(path, pid))
+		_exit(10);
+	first = open(ZCPOOL_DEV, O_RDWR | O_CLOEXEC);
+	second = open(ZCPOOL_DEV, O_RDWR | O_CLOEXEC);
+	if (first < 0 || second < 0)
+		_exit(11);
+	if (zc_alloc(first, RECLAIM_IDLE, 0, 0, &off))
+		_exit(12);
+	if (!keep_live && zc_free(first, off))
+		_exit(13);
+	if (zc_stats(first, &st, NULL, 0))
+		_exit(14);
+	res->held_before = st.bytes_held;
+	res->stage = 1;
+	res->want = RECLAIM_LIMIT - memcg_current(group) + RECLAIM_IDLE / 2;
+	while (res->allocated < res->want) {
+		ret = zc_alloc(second, chunk, 0, 0, &off);
+		if (ret) {
+			res->error = -ret;
+			break;
+		}
+		res->allocated += chunk;
+	}
+	res->stage = 2;
+	if (zc_stats(first, &st, NULL, 0))
+		_exit(15);
+	res->held_after = st.bytes_held;
+	res->stage = 3;
+	_exit(0);
+}
+
+static int reclaim_in_group(const char *group, uint64_t chunk, bool keep_live,
+			    struct reclaim_result *res)
+{
+	int status;
+	pid_t pid;
+
+	memset(res, 0, sizeof(*res));
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0)
+		reclaim_child(group, chunk, keep_live, res);
+	if (waitpid(pid, &status, 0) != pid)
+		return -errno;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+TEST(memory_max_takes_back_what_a_pool_holds_idle)
+{
+	struct reclaim_result *res;
+	struct zcpool_info info;
+	uint64_t chunk;
+	char max[32];
+	int fd, ret;
+
+	fd = open(ZCPOOL_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, zc_info(fd, &info));
+	close(fd);
+	chunk = (uint64_t)info.page_size << info.chunk_order;
+	ret = cgroup_setup();
+	if (ret)
+		SKIP(return, "no cgroup v2 memory controller here (%d)", ret);
+	snprintf(max, sizeof(max), "%llu", (unsigned long long)RECLAIM_LIMIT);
+	ASSERT_EQ(0, cgroup_make("zcpool-reclaim", max));
+	res = mmap(NULL, sizeof(*res), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, res);
+
+	/* The first pool's buffer freed: its spare must go back for the second. */
+	ASSERT_EQ(0, reclaim_in_group("zcpool-reclaim", chunk, false, res));
+	zc_figures("memcg reclaim: memory.max %llu MiB, first pool %llu MiB idle; second pool asked %llu MiB, got %llu MiB (%s); first pool then held %llu MiB",
+		   (unsigned long long)(RECLAIM_LIMIT >> 20),
+		   (unsigned long long)(res->held_before >> 20),
+		   (unsigned long long)(res->want >> 20),
+		   (unsigned long long)(res->allocated >> 20),
+		   res->error ? strerror(res->error) : "no error",
+		   (unsigned long long)(res->held_after >> 20));
+	ASSERT_EQ(3, res->stage);
+	/* The setup: the spare is there to give back. */
+	ASSERT_LE(RECLAIM_IDLE, res->held_before);
+	EXPECT_EQ(0, res->error);
+	EXPECT_LE(res->want, res->allocated);
+	EXPECT_GE(res->held_before - RECLAIM_IDLE / 2, res->held_after);
+
+	/* Control: the same with the buffer live; the second pool stops short. */
+	ASSERT_EQ(0, reclaim_in_group("zcpool-reclaim", chunk, true, res));
+	zc_figures("memcg reclaim control: first pool %llu MiB live; second pool asked %llu MiB, got %llu MiB (%s)",
+		   (unsigned long long)(res->held_before >> 20),
+		   (unsigned long long)(res->want >> 20),
+		   (unsigned long long)(res->allocated >> 20),
+		   res->error ? strerror(res->error) : "no error");
+	ASSERT_EQ(3, res->stage);
+	EXPECT_EQ(ENOMEM, res->error);
+	EXPECT_GT(res->want, res->allocated);
+	EXPECT_EQ(res->held_before, res->held_after);
+
+	rmdir(CGROOT "/zcpool-reclaim");
 }
 
 TEST_HARNESS_MAIN
