@@ -51,11 +51,11 @@ typedef unsigned long (*zcpool_shrink_fn)(struct shrinker *, struct shrink_contr
  * shrinker_free(), after an RCU grace period. The flag that marks such
  * allocated shrinkers came with that API, so it tells which one is there.
  *
- * A memcg-aware shrinker's list_lru needs the shrinker's id, which it gets
- * as it is allocated (6.7) or registered (6.1, where the step before
- * registration is not exported): there the shrinker can be called before
- * @lru is ready, and the caller must hold off its callbacks until this
- * returns.
+ * A memcg-aware shrinker's list_lru (@lru, else NULL) needs the shrinker's
+ * id, which it gets as it is allocated (6.7) or registered (6.1, where the
+ * step before registration is not exported): there the shrinker can be
+ * called before @lru is ready, and the caller must hold off its callbacks
+ * until this returns.
  */
 static inline struct shrinker *zcpool_compat_shrinker_register(const char *name,
 							       zcpool_shrink_fn count,
@@ -72,7 +72,7 @@ static inline struct shrinker *zcpool_compat_shrinker_register(const char *name,
 	s->count_objects = count;
 	s->scan_objects = scan;
 	s->seeks = DEFAULT_SEEKS;
-	if (list_lru_init_memcg(lru, s)) {
+	if (lru && list_lru_init_memcg(lru, s)) {
 		shrinker_free(s);
 		return NULL;
 	}
@@ -89,7 +89,7 @@ static inline struct shrinker *zcpool_compat_shrinker_register(const char *name,
 		kfree(s);
 		return NULL;
 	}
-	if (list_lru_init_memcg(lru, s)) {
+	if (lru && list_lru_init_memcg(lru, s)) {
 		unregister_shrinker(s);
 		kfree(s);
 		return NULL;
@@ -108,7 +108,8 @@ static inline void zcpool_compat_shrinker_unregister(struct shrinker *s, struct 
 	unregister_shrinker(s);
 	kfree(s);
 #endif
-	list_lru_destroy(lru);
+	if (lru)
+		list_lru_destroy(lru);
 }
 
 /*

@@ -1,16 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The shrinker (see shrinker.h).
+ * The shrinkers (see shrinker.h).
  *
- * One shrinker for the module, and two lists of pools under a mutex: one of
- * every pool (reclaim for a pool that the module's total cap refused), and
- * a list_lru, on which each pool sits in the memory cgroup that created it
- * (its node is allocated there, and list_lru reads the cgroup from it). The
- * shrinker is memcg-aware: reclaim of one cgroup, at its memory.max, asks
- * for that cgroup's pools, and reclaim of the whole machine asks for each
- * cgroup's in turn, pools of the root cgroup and of kernel threads on the
- * list_lru's own list. Not NUMA-aware: a pool's pages come from any node,
- * so every call looks at the pools on every node's list.
+ * Two lists of pools under one mutex: one of every pool, and a list_lru on
+ * which each pool sits in the memory cgroup it is charged to (its node is
+ * allocated there, and list_lru reads the cgroup from it). Two shrinkers
+ * walk them:
+ *  - the machine-wide one, not memcg-aware, over every pool, as reclaim
+ *    of the whole machine (kswapd, direct reclaim) calls it on every node;
+ *    and for a pool that the module's total cap refused;
+ *  - a memcg-aware one, which the reclaim of one cgroup at its memory.max
+ *    calls with that cgroup (and each of its descendants): it walks that
+ *    cgroup's list on every node, the pools' pages coming from any node.
+ *    The root's list (the root cgroup's pools, kernel threads', all of
+ *    them with kmem accounting off) it leaves to the machine-wide one.
  *
  * The mutex is held while a pool is reclaimed, so zcpool_shrinker_del()
  * (pool destroy) waits for a reclaim of that pool to end. The callbacks
@@ -27,6 +30,7 @@
 
 #include <linux/list.h>
 #include <linux/list_lru.h>
+#include <linux/memcontrol.h>
 #include <linux/mutex.h>
 #include <linux/nodemask.h>
 #include <linux/shrinker.h>
@@ -40,6 +44,7 @@
 static LIST_HEAD(shrinker_pools);
 static DEFINE_MUTEX(shrinker_lock);
 static struct shrinker *zcpool_shrinker;
+static struct shrinker *zcpool_memcg_shrinker;
 static struct list_lru shrinker_lru;
 static struct kmem_cache *shrinker_node_cache;
 
@@ -87,6 +92,67 @@ void zcpool_shrinker_del(struct zcpool_shrinker_node *sn)
 	kmem_cache_free(shrinker_node_cache, sn);
 }
 
+/**
+ * zcpool_shrinker_count() - the machine-wide shrinker's count_objects callback
+ * @shrinker: zcpool's machine-wide shrinker.
+ * @sc:       the reclaim request (unused: it asks for every pool).
+ *
+ * Context: reclaim; takes the list mutex only if free.
+ * Return: cached allocations plus reserve and spare pages of all pools, or
+ * SHRINK_EMPTY when there are none.
+ */
+unsigned long zcpool_shrinker_count(struct shrinker *shrinker, struct shrink_control *sc)
+{
+	struct zcpool_shrinker_node *sn;
+	unsigned long count = 0;
+
+	if (!mutex_trylock(&shrinker_lock))
+		return 0;
+	list_for_each_entry(sn, &shrinker_pools, node)
+		count += zcpool_pool_reclaimable(sn->pool);
+	mutex_unlock(&shrinker_lock);
+	return count ?: SHRINK_EMPTY;
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_shrinker_count);
+
+/**
+ * zcpool_shrinker_scan() - the machine-wide shrinker's scan_objects callback
+ * @shrinker: zcpool's machine-wide shrinker.
+ * @sc:       the reclaim request: @sc->nr_to_scan objects.
+ *
+ * Reclaims whole pools, oldest first, until @sc->nr_to_scan objects are
+ * freed: a pool's caches go back as a whole, which keeps the walk short.
+ *
+ * Context: reclaim or process context, may sleep (release hooks).
+ * Return: objects freed, or SHRINK_STOP when the list is busy.
+ */
+unsigned long zcpool_shrinker_scan(struct shrinker *shrinker, struct shrink_control *sc)
+{
+	struct zcpool_shrinker_node *sn;
+	unsigned long freed = 0;
+
+	if (!mutex_trylock(&shrinker_lock))
+		return SHRINK_STOP;
+	list_for_each_entry(sn, &shrinker_pools, node) {
+		freed += zcpool_pool_reclaim(sn->pool);
+		if (freed >= sc->nr_to_scan)
+			break;
+	}
+	mutex_unlock(&shrinker_lock);
+	return freed;
+}
+EXPORT_SYMBOL_IF_KUNIT(zcpool_shrinker_scan);
+
+/*
+ * Whether @sc is the reclaim of one cgroup below the root: the root's
+ * pools, kernel threads' and all of them with kmem accounting off are on
+ * the list_lru's own list, which the machine-wide shrinker covers.
+ */
+static bool shrinker_for_a_cgroup(const struct shrink_control *sc)
+{
+	return memcg_kmem_id(sc->memcg) >= 0;
+}
+
 /* Sum what the pools on one list_lru list hold idle; they stay where they are. */
 static enum lru_status shrinker_count_one(struct list_head *item, struct list_lru_one *list,
 					  spinlock_t *lock, void *arg)
@@ -99,22 +165,24 @@ static enum lru_status shrinker_count_one(struct list_head *item, struct list_lr
 }
 
 /**
- * zcpool_shrinker_count() - the shrinker's count_objects callback
- * @shrinker: zcpool's shrinker.
- * @sc:       the reclaim request: the pools of @sc->memcg (all pools with
- *            memcg off or for a caller that names none, as KUnit does).
+ * zcpool_shrinker_memcg_count() - the memcg shrinker's count_objects callback
+ * @shrinker: zcpool's memcg-aware shrinker.
+ * @sc:       the reclaim request: the pools of the cgroup @sc->memcg.
  *
  * Context: reclaim; takes the list mutex only if free.
  * Return: cached allocations plus reserve and spare pages of those pools;
- * SHRINK_EMPTY when there are none. For a cgroup that has pools, 0 when
- * they hold nothing idle: SHRINK_EMPTY would make memcg reclaim pass the
- * shrinker over in that cgroup until a new pool joins its empty list.
+ * SHRINK_EMPTY when the cgroup has none (or is the root). For a cgroup
+ * that has pools, 0 when they hold nothing idle: SHRINK_EMPTY would have
+ * memcg reclaim pass the shrinker over in that cgroup until a pool joined
+ * its list again.
  */
-unsigned long zcpool_shrinker_count(struct shrinker *shrinker, struct shrink_control *sc)
+unsigned long zcpool_shrinker_memcg_count(struct shrinker *shrinker, struct shrink_control *sc)
 {
 	unsigned long count = 0, pools = 0, walk;
 	int nid;
 
+	if (!shrinker_for_a_cgroup(sc))
+		return SHRINK_EMPTY;
 	if (!mutex_trylock(&shrinker_lock))
 		return 0;
 	for_each_node(nid) {
@@ -127,9 +195,8 @@ unsigned long zcpool_shrinker_count(struct shrinker *shrinker, struct shrink_con
 	mutex_unlock(&shrinker_lock);
 	if (count)
 		return count;
-	return sc->memcg && pools ? 0 : SHRINK_EMPTY;
+	return pools ? 0 : SHRINK_EMPTY;
 }
-EXPORT_SYMBOL_IF_KUNIT(zcpool_shrinker_count);
 
 /* Take the pool at the head of a list_lru list, and move it to the tail. */
 static enum lru_status shrinker_pick(struct list_head *item, struct list_lru_one *list,
@@ -142,25 +209,26 @@ static enum lru_status shrinker_pick(struct list_head *item, struct list_lru_one
 }
 
 /**
- * zcpool_shrinker_scan() - the shrinker's scan_objects callback
- * @shrinker: zcpool's shrinker.
+ * zcpool_shrinker_memcg_scan() - the memcg shrinker's scan_objects callback
+ * @shrinker: zcpool's memcg-aware shrinker.
  * @sc:       the reclaim request: @sc->nr_to_scan objects of the pools of
- *            @sc->memcg, as zcpool_shrinker_count() counts them.
+ *            the cgroup @sc->memcg.
  *
- * Reclaims whole pools until @sc->nr_to_scan objects are freed: a pool's
- * caches go back as a whole, which keeps the walk short. Each pool
- * reclaimed goes to the end of its list, so that the next scan starts
- * with the one that gave the longest ago (the oldest, at first).
+ * As zcpool_shrinker_scan(), over that cgroup's pools on every node's
+ * list. Each pool reclaimed goes to the end of its list, so that the next
+ * scan starts with the one that gave the longest ago.
  *
  * Context: reclaim or process context, may sleep (release hooks).
  * Return: objects freed, or SHRINK_STOP when the lists are busy.
  */
-unsigned long zcpool_shrinker_scan(struct shrinker *shrinker, struct shrink_control *sc)
+unsigned long zcpool_shrinker_memcg_scan(struct shrinker *shrinker, struct shrink_control *sc)
 {
 	unsigned long freed = 0, left, one;
 	struct zcpool_pool *pool;
 	int nid;
 
+	if (!shrinker_for_a_cgroup(sc))
+		return 0;
 	if (!mutex_trylock(&shrinker_lock))
 		return SHRINK_STOP;
 	for_each_node(nid) {
@@ -181,7 +249,6 @@ unsigned long zcpool_shrinker_scan(struct shrinker *shrinker, struct shrink_cont
 	mutex_unlock(&shrinker_lock);
 	return freed;
 }
-EXPORT_SYMBOL_IF_KUNIT(zcpool_shrinker_scan);
 
 /**
  * zcpool_shrinker_reclaim_others() - give back what other pools hold idle
@@ -217,7 +284,7 @@ unsigned long zcpool_shrinker_reclaim_others(struct zcpool_pool *pool, u64 bytes
 }
 
 /**
- * zcpool_shrinker_init() - register the shrinker
+ * zcpool_shrinker_init() - register the shrinkers
  *
  * Context: module init.
  * Return: 0 or -ENOMEM.
@@ -227,27 +294,39 @@ int zcpool_shrinker_init(void)
 	shrinker_node_cache = KMEM_CACHE(zcpool_shrinker_node, SLAB_ACCOUNT);
 	if (!shrinker_node_cache)
 		return -ENOMEM;
+	zcpool_shrinker = zcpool_compat_shrinker_register("zcpool", zcpool_shrinker_count,
+							  zcpool_shrinker_scan, 0, NULL);
+	if (!zcpool_shrinker)
+		goto err_cache;
 	/* The callbacks see the lists busy until the list_lru is set up. */
 	mutex_lock(&shrinker_lock);
-	zcpool_shrinker = zcpool_compat_shrinker_register("zcpool", zcpool_shrinker_count,
-							  zcpool_shrinker_scan,
-							  SHRINKER_MEMCG_AWARE, &shrinker_lru);
+	zcpool_memcg_shrinker =
+		zcpool_compat_shrinker_register("zcpool-memcg", zcpool_shrinker_memcg_count,
+						zcpool_shrinker_memcg_scan, SHRINKER_MEMCG_AWARE,
+						&shrinker_lru);
 	mutex_unlock(&shrinker_lock);
-	if (!zcpool_shrinker) {
-		kmem_cache_destroy(shrinker_node_cache);
-		return -ENOMEM;
-	}
+	if (!zcpool_memcg_shrinker)
+		goto err_shrinker;
 	return 0;
+
+err_shrinker:
+	zcpool_compat_shrinker_unregister(zcpool_shrinker, NULL);
+	zcpool_shrinker = NULL;
+err_cache:
+	kmem_cache_destroy(shrinker_node_cache);
+	return -ENOMEM;
 }
 
 /**
- * zcpool_shrinker_exit() - unregister the shrinker
+ * zcpool_shrinker_exit() - unregister the shrinkers
  *
  * Context: module exit; no pool is left.
  */
 void zcpool_shrinker_exit(void)
 {
-	zcpool_compat_shrinker_unregister(zcpool_shrinker, &shrinker_lru);
+	zcpool_compat_shrinker_unregister(zcpool_memcg_shrinker, &shrinker_lru);
+	zcpool_memcg_shrinker = NULL;
+	zcpool_compat_shrinker_unregister(zcpool_shrinker, NULL);
 	zcpool_shrinker = NULL;
 	kmem_cache_destroy(shrinker_node_cache);
 }
