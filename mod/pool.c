@@ -57,7 +57,9 @@
 #include <linux/mutex.h>
 #include <linux/overflow.h>
 #include <linux/percpu.h>
+#include <linux/memcontrol.h>
 #include <linux/rcupdate.h>
+#include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
@@ -220,6 +222,9 @@ static_assert(POOL_WINDOW_HEAD_SLOTS <=
  * @pcpu:           the per-CPU counters.
  * @cache:          the per-CPU caches.
  * @shrink:         the pool's place on the shrinker's lists.
+ * @memcg:          the memory cgroup of the task that created the pool, with
+ *                  a reference: its pages and their descriptors are charged
+ *                  there, whichever task's call makes the pool grow.
  * @nr_arenas:      entries of @arenas.
  * @arenas:         the arenas; CPU n allocates from arena n % @nr_arenas.
  */
@@ -264,6 +269,7 @@ struct zcpool_pool {
 	struct pool_pcpu_stats __percpu *pcpu;
 	struct zcpool_cache cache;
 	struct zcpool_shrinker_node *shrink;
+	struct mem_cgroup *memcg;
 	unsigned int nr_arenas;
 	struct zcpool_arena arenas[];
 };
@@ -414,8 +420,8 @@ static unsigned int pool_chunk_least_order(unsigned int need_order)
  * window: the pool's order if the page allocator and the caps allow it,
  * else the largest smaller one that works.
  */
-static struct zcpool_chunk *pool_chunk_new(struct zcpool_pool *pool, struct zcpool_arena *arena,
-					   unsigned int need_order)
+static struct zcpool_chunk *__pool_chunk_new(struct zcpool_pool *pool,
+					     struct zcpool_arena *arena, unsigned int need_order)
 {
 	unsigned int min_order = pool_chunk_least_order(need_order);
 	struct zcpool_chunk *chunk = NULL;
@@ -467,6 +473,21 @@ err_destroy_chunk:
 	zcpool_chunk_destroy(chunk);
 	zcpool_pool_uncharge(pool, PAGE_SIZE << order);
 	return ERR_PTR(-ENOMEM);
+}
+
+/*
+ * A pool grows in the memory cgroup that created it, whichever task asks:
+ * a pool shared with a process of another cgroup stays one cgroup's to
+ * bound (memory.max) and to reclaim from (the memcg shrinker).
+ */
+static struct zcpool_chunk *pool_chunk_new(struct zcpool_pool *pool, struct zcpool_arena *arena,
+					   unsigned int need_order)
+{
+	struct mem_cgroup *old = set_active_memcg(pool->memcg);
+	struct zcpool_chunk *chunk = __pool_chunk_new(pool, arena, need_order);
+
+	set_active_memcg(old);
+	return chunk;
 }
 
 /* Give chunks an arena gave up back to the page allocator; returns their pages. */
@@ -1056,8 +1077,8 @@ static void pool_spare_fit(struct zcpool_pool *pool, struct zcpool_huge *huge,
 }
 
 /* Take @size bytes' worth of pages from the page allocator, published in the window. */
-static struct zcpool_huge *pool_huge_new(struct zcpool_pool *pool, u64 size,
-					 unsigned long nr_pages, unsigned long nr_slots)
+static struct zcpool_huge *__pool_huge_new(struct zcpool_pool *pool, u64 size,
+					   unsigned long nr_pages, unsigned long nr_slots)
 {
 	struct zcpool_huge *huge;
 	int ret;
@@ -1090,6 +1111,17 @@ err_free_huge:
 err_uncharge:
 	zcpool_pool_uncharge(pool, (u64)nr_pages << PAGE_SHIFT);
 	return ERR_PTR(ret);
+}
+
+/* As pool_chunk_new(): in the pool's memory cgroup. */
+static struct zcpool_huge *pool_huge_new(struct zcpool_pool *pool, u64 size,
+					 unsigned long nr_pages, unsigned long nr_slots)
+{
+	struct mem_cgroup *old = set_active_memcg(pool->memcg);
+	struct zcpool_huge *huge = __pool_huge_new(pool, size, nr_pages, nr_slots);
+
+	set_active_memcg(old);
+	return huge;
 }
 
 /* Make @huge, of its final pages, a live allocation of @size, counted. */
@@ -1315,6 +1347,7 @@ struct zcpool_pool *zcpool_pool_create(const struct zcpool_pool_config *config)
 	unsigned int nr_arenas = config->nr_arenas;
 	unsigned int max_run_pages = config->max_run_pages;
 	u64 max_bytes = config->max_bytes ?: zcpool_params.pool_max_bytes;
+	struct mem_cgroup *old_memcg;
 	struct zcpool_pool *pool;
 	unsigned int i;
 
@@ -1379,12 +1412,17 @@ struct zcpool_pool *zcpool_pool_create(const struct zcpool_pool_config *config)
 		goto err_free_pcpu;
 	if (zcpool_cache_init(&pool->cache))
 		goto err_free_huge_cpu;
+	pool->memcg = get_mem_cgroup_from_mm(current->mm);
+	/* Its node in the pool's cgroup: that cgroup's reclaim finds the pool. */
+	old_memcg = set_active_memcg(pool->memcg);
 	pool->shrink = zcpool_shrinker_add(pool);
+	set_active_memcg(old_memcg);
 	if (!pool->shrink)
-		goto err_destroy_cache;
+		goto err_put_memcg;
 	return pool;
 
-err_destroy_cache:
+err_put_memcg:
+	mem_cgroup_put(pool->memcg);
 	zcpool_cache_destroy(&pool->cache);
 err_free_huge_cpu:
 	free_percpu(pool->huge_cpu);
@@ -1436,6 +1474,7 @@ void zcpool_pool_destroy(struct zcpool_pool *pool)
 	}
 	xa_destroy(&pool->window);
 	mutex_destroy(&pool->window_lock);
+	mem_cgroup_put(pool->memcg);
 	kvfree(pool);
 }
 EXPORT_SYMBOL_NS_GPL(zcpool_pool_destroy, ZCPOOL);

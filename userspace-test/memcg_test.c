@@ -398,4 +398,86 @@ TEST(memory_max_takes_back_what_a_pool_holds_idle)
 	rmdir(CGROOT "/zcpool-reclaim");
 }
 
+#define OWNER_GROWTH	(16ULL << 20)
+
+struct owner_result {
+	int stage;		/* 2 is all the way */
+	uint64_t owner0, owner1;	/* the creating cgroup's memory.current */
+	uint64_t user0, user1;		/* the cgroup the task moved to */
+};
+
+/*
+ * In a child: open a pool in "zcpool-owner", move to "zcpool-user", then
+ * grow the pool by OWNER_GROWTH in chunk-sized buffers.
+ */
+static void owner_child(uint64_t chunk, struct owner_result *res)
+{
+	char pid[32];
+	uint64_t off, done;
+	int fd;
+
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	if (zc_write_file(CGROOT "/zcpool-owner/cgroup.procs", pid))
+		_exit(10);
+	fd = open(ZCPOOL_DEV, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		_exit(11);
+	if (zc_write_file(CGROOT "/zcpool-user/cgroup.procs", pid))
+		_exit(12);
+	res->owner0 = memcg_current("zcpool-owner");
+	res->user0 = memcg_current("zcpool-user");
+	res->stage = 1;
+	for (done = 0; done < OWNER_GROWTH; done += chunk)
+		if (zc_alloc(fd, chunk, 0, 0, &off))
+			_exit(13);
+	res->owner1 = memcg_current("zcpool-owner");
+	res->user1 = memcg_current("zcpool-user");
+	res->stage = 2;
+	_exit(0);
+}
+
+/*
+ * A pool grows in the cgroup of the task that created it, not in that of
+ * the task whose call makes it grow (here the same task, moved to another
+ * cgroup after the open; as for a pool passed to a process elsewhere).
+ */
+TEST(a_pool_grows_in_the_cgroup_that_created_it)
+{
+	struct owner_result *res;
+	struct zcpool_info info;
+	uint64_t chunk;
+	int fd, ret, status;
+	pid_t pid;
+
+	fd = open(ZCPOOL_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, zc_info(fd, &info));
+	close(fd);
+	chunk = (uint64_t)info.page_size << info.chunk_order;
+	ret = cgroup_setup();
+	if (ret)
+		SKIP(return, "no cgroup v2 memory controller here (%d)", ret);
+	ASSERT_EQ(0, cgroup_make("zcpool-owner", "max"));
+	ASSERT_EQ(0, cgroup_make("zcpool-user", "max"));
+	res = mmap(NULL, sizeof(*res), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, res);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		owner_child(chunk, res);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	ASSERT_EQ(2, res->stage);
+	zc_figures("memcg owner: the pool grew by %llu MiB: its creator's cgroup by %+lld MiB, the cgroup of the task that asked by %+lld MiB",
+		   (unsigned long long)(OWNER_GROWTH >> 20),
+		   (long long)(res->owner1 - res->owner0) / (1 << 20),
+		   (long long)(res->user1 - res->user0) / (1 << 20));
+	EXPECT_LE(OWNER_GROWTH, res->owner1 - res->owner0);
+	/* The moved task's own pages (stack, page tables) only. */
+	EXPECT_GT((int64_t)(OWNER_GROWTH / 4), (int64_t)(res->user1 - res->user0));
+	rmdir(CGROOT "/zcpool-owner");
+	rmdir(CGROOT "/zcpool-user");
+}
+
 TEST_HARNESS_MAIN
