@@ -4,8 +4,9 @@
  *
  * A chunk's pages come from one alloc_pages() call of the chunk's order,
  * zeroed (every page is zero before any process of the pool can see it),
- * charged to the caller's memcg (GFP_KERNEL_ACCOUNT), and without retrying
- * hard or warning (__GFP_NORETRY | __GFP_NOWARN): a high-order failure is
+ * charged to the memcg in force (GFP_KERNEL_ACCOUNT; the pool makes it
+ * its creator's), and without retrying hard or warning
+ * (__GFP_NORETRY | __GFP_NOWARN): a high-order failure is
  * normal after uptime and the pool falls back to a smaller order. The block
  * is then split_page()d, so each page is an ordinary refcounted page that a
  * later mmap can insert into user mappings (vm_insert_page() or a fault
