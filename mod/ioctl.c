@@ -138,6 +138,28 @@ VISIBLE_IF_KUNIT int zcpool_ioctl_alloc_one(struct zcpool_file *zf, struct zcpoo
 }
 EXPORT_SYMBOL_IF_KUNIT(zcpool_ioctl_alloc_one);
 
+/*
+ * The free of a ZCPOOL_POOL_ZAP_ON_FREE pool, out of line: inline in the
+ * ioctl, its room for the taken allocation on the stack cost every FREE
+ * 32 guest instructions and 6 blocks of a 64 B ALLOC+FREE pair (980 in
+ * 186, 948 in 178 without; scripts/insns, perf-6.1).
+ */
+static noinline int ioctl_free_and_zap(struct zcpool_file *zf, u64 offset)
+{
+	struct zcpool_pool_taken taken;
+	unsigned int n;
+	int ret;
+
+	ret = zcpool_pool_take_many(zf->pool, &offset, 1, &taken, &n);
+	if (ret)
+		return ret;
+	/* A huge one leaves the mappings as it is put away, in any pool. */
+	if (!taken.huge)
+		zcpool_mmap_zap(zf, offset, taken.claim.bytes);
+	zcpool_pool_put_taken(zf->pool, &taken, 1);
+	return 0;
+}
+
 /**
  * zcpool_ioctl_free_offset() - free one allocation of a pool's file
  * @zf:     the pool's file.
@@ -156,21 +178,11 @@ EXPORT_SYMBOL_IF_KUNIT(zcpool_ioctl_alloc_one);
  */
 VISIBLE_IF_KUNIT int zcpool_ioctl_free_offset(struct zcpool_file *zf, u64 offset)
 {
-	struct zcpool_pool_taken taken;
-	unsigned int n;
 	u64 held;
-	int ret;
 
-	if (likely(!(atomic_read(&zf->flags) & ZCPOOL_POOL_ZAP_ON_FREE)))
-		return zcpool_pool_free_held(zf->pool, offset, &held);
-	ret = zcpool_pool_take_many(zf->pool, &offset, 1, &taken, &n);
-	if (ret)
-		return ret;
-	/* A huge one leaves the mappings as it is put away, in any pool. */
-	if (!taken.huge)
-		zcpool_mmap_zap(zf, offset, taken.claim.bytes);
-	zcpool_pool_put_taken(zf->pool, &taken, 1);
-	return 0;
+	if (unlikely(atomic_read(&zf->flags) & ZCPOOL_POOL_ZAP_ON_FREE))
+		return ioctl_free_and_zap(zf, offset);
+	return zcpool_pool_free_held(zf->pool, offset, &held);
 }
 EXPORT_SYMBOL_IF_KUNIT(zcpool_ioctl_free_offset);
 
