@@ -77,6 +77,7 @@
 #include <linux/lockdep.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
+#include <linux/sched/mm.h>
 #include <linux/spinlock.h>
 #include <kunit/visibility.h>
 
@@ -498,6 +499,7 @@ static int arena_alloc_locked(struct zcpool_arena *arena, struct zcpool_arena_re
  */
 int zcpool_arena_alloc(struct zcpool_arena *arena, struct zcpool_arena_req *req)
 {
+	struct mem_cgroup *old_memcg;
 	int ret = 0;
 
 	might_sleep();
@@ -525,7 +527,9 @@ int zcpool_arena_alloc(struct zcpool_arena *arena, struct zcpool_arena_req *req)
 			break;
 		/* What the batch holds is out of the arena: safe to unlock. */
 		spin_unlock(&arena->lock);
+		old_memcg = set_active_memcg(req->memcg);
 		req->spare_run = zcpool_chunk_run_alloc(req->cls);
+		set_active_memcg(old_memcg);
 		spin_lock(&arena->lock);
 		if (!req->spare_run) {
 			ret = req->nr ? 0 : -ENOMEM;

@@ -17,6 +17,7 @@
 #define _ZCPOOL_ARENA_H
 
 #include <linux/list.h>
+#include <linux/memcontrol.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 
@@ -129,6 +130,8 @@ static_assert((PAGE_SIZE << ZCPOOL_BUDDY_MAX_ORDER) - 1 <= U32_MAX);
  * @release:     out: chunks the arena gave up, which the caller must
  *               release (zap, remove from the window, destroy) with no
  *               lock held.
+ * @memcg:       in: the memory cgroup a run descriptor is charged to,
+ *               or NULL for the caller's.
  */
 struct zcpool_arena_req {
 	int cls;
@@ -140,6 +143,7 @@ struct zcpool_arena_req {
 	struct zcpool_run *spare_run;
 	unsigned int need_order;
 	struct list_head release;
+	struct mem_cgroup *memcg;
 };
 
 void zcpool_arena_init(struct zcpool_arena *arena);

@@ -100,7 +100,8 @@ struct zcpool_chunk *zcpool_chunk_create(struct zcpool_arena *arena, unsigned in
 
 	bytes = struct_size(chunk, meta, 1UL << order);
 	bytes = size_add(bytes, zcpool_buddy_map_bytes(order));
-	chunk = kvzalloc(bytes, GFP_KERNEL_ACCOUNT);
+	/* The pool's memcg, maybe not the caller's: see pool_huge_new(). */
+	chunk = kvzalloc(bytes, GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL);
 	if (!chunk)
 		return NULL;
 	map = (u8 *)&chunk->meta[1UL << order];
@@ -270,7 +271,7 @@ struct zcpool_run *zcpool_chunk_run_alloc(unsigned int cls)
 		return NULL;
 	bytes = struct_size(run, storage, words);
 	bytes = size_add(bytes, array_size(nr_elems, run_tag_bytes(elem_size)));
-	run = kzalloc(bytes, GFP_KERNEL_ACCOUNT);
+	run = kzalloc(bytes, GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL);
 	if (!run)
 		return NULL;
 	if (zcpool_subpage_init(&run->sp, nr_elems, run->storage)) {

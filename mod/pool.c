@@ -452,7 +452,7 @@ static struct zcpool_chunk *__pool_chunk_new(struct zcpool_pool *pool,
 	 */
 	mutex_lock(&pool->window_lock);
 	ret = xa_alloc(&pool->window, &slot, chunk, XA_LIMIT(0, pool->max_slot),
-		       GFP_KERNEL_ACCOUNT);
+		       GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL);
 	if (!ret) {
 		chunk->slot = slot;
 		chunk->base = (u64)slot << pool->slot_shift;
@@ -475,11 +475,7 @@ err_destroy_chunk:
 	return ERR_PTR(-ENOMEM);
 }
 
-/*
- * A pool grows in the memory cgroup that created it, whichever task asks:
- * a pool shared with a process of another cgroup stays one cgroup's to
- * bound (memory.max) and to reclaim from (the memcg shrinker).
- */
+/* In the pool's memory cgroup, as pool_huge_new(). */
 static struct zcpool_chunk *pool_chunk_new(struct zcpool_pool *pool, struct zcpool_arena *arena,
 					   unsigned int need_order)
 {
@@ -680,7 +676,8 @@ static int pool_huge_publish(struct zcpool_pool *pool, struct zcpool_huge *huge)
 		start = index + 1;
 	}
 	for (i = 0; i < huge->nr_slots; i++) {
-		ret = xa_err(xa_store(&pool->window, start + i, entry, GFP_KERNEL_ACCOUNT));
+		ret = xa_err(xa_store(&pool->window, start + i, entry,
+				      GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL));
 		if (ret)
 			goto err_erase;
 		pool_window_head_set(pool, start + i, entry);
@@ -1086,7 +1083,8 @@ static struct zcpool_huge *__pool_huge_new(struct zcpool_pool *pool, u64 size,
 	if (!zcpool_pool_charge(pool, (u64)nr_pages << PAGE_SHIFT))
 		return ERR_PTR(-EDQUOT);
 	/* Quiet: the size comes from the caller, and the cap bounds it anyway. */
-	huge = kvzalloc(struct_size(huge, pages, nr_pages), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	huge = kvzalloc(struct_size(huge, pages, nr_pages),
+			GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN);
 	if (!huge) {
 		ret = -ENOMEM;
 		goto err_uncharge;
@@ -1113,7 +1111,14 @@ err_uncharge:
 	return ERR_PTR(ret);
 }
 
-/* As pool_chunk_new(): in the pool's memory cgroup. */
+/*
+ * A pool grows in the memory cgroup that created it, whichever task asks:
+ * a pool shared with a process of another cgroup stays one cgroup's to
+ * bound (memory.max) and to reclaim from (the memcg shrinker). Its
+ * allocations of small orders ask __GFP_RETRY_MAYFAIL: at that cgroup's
+ * limit they fail, and do not set the OOM killer on the creator's tasks
+ * for another cgroup's call (as fanotify charges its group's memcg).
+ */
 static struct zcpool_huge *pool_huge_new(struct zcpool_pool *pool, u64 size,
 					 unsigned long nr_pages, unsigned long nr_slots)
 {
@@ -1585,6 +1590,7 @@ static noinline int pool_get_obj_slow(struct zcpool_pool *pool, int cls, unsigne
 	if (slot >= 0)
 		want += zcpool_cache_refill_count(slot);
 	zcpool_arena_req_init(&req, cls, pages, objs, want);
+	req.memcg = pool->memcg;
 	ret = pool_arena_alloc(pool, pool_arena(pool), &req);
 	if (ret)
 		return ret;
@@ -2116,6 +2122,7 @@ static int pool_get_objs(struct zcpool_pool *pool, int cls, unsigned int pages,
 			return n;
 	}
 	zcpool_arena_req_init(&req, cls, pages, objs, want);
+	req.memcg = pool->memcg;
 	ret = pool_arena_alloc(pool, pool_arena(pool), &req);
 	if (ret)
 		return ret;
