@@ -68,6 +68,60 @@ static int cgroup_make(const char *name, const char *max)
 	return zc_write_file(path, max);
 }
 
+/* In a child: move this process into @group. */
+static int join_group(const char *group)
+{
+	char path[128], pid[32];
+
+	snprintf(path, sizeof(path), CGROOT "/%s/cgroup.procs", group);
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	return zc_write_file(path, pid);
+}
+
+static uint64_t memcg_current(const char *group)
+{
+	char path[128];
+	uint64_t v = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), CGROOT "/%s/memory.current", group);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%" SCNu64, &v) != 1)
+		v = 0;
+	fclose(f);
+	return v;
+}
+
+/* The module's chunk size, from a pool's INFO; 0 if the device cannot tell. */
+static uint64_t module_chunk_bytes(void)
+{
+	struct zcpool_info info;
+	uint64_t chunk = 0;
+	int fd;
+
+	fd = open(ZCPOOL_DEV, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (!zc_info(fd, &info))
+		chunk = (uint64_t)info.page_size << info.chunk_order;
+	close(fd);
+	return chunk;
+}
+
+/* The exit status of child @pid (128 + the signal that killed it), or -errno. */
+static int child_status(pid_t pid)
+{
+	int status;
+
+	if (pid < 0)
+		return -errno;
+	if (waitpid(pid, &status, 0) != pid)
+		return -errno;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 /*
  * In a child: join @group, open a pool, become nobody, allocate chunks until
  * refused or @stop_at bytes; report through the shared @res.
@@ -76,13 +130,9 @@ static void run_child(const char *group, uint64_t chunk, uint64_t page_size, uin
 		      struct result *res)
 {
 	uint64_t off, avail0, free0, pcp0, pcp1;
-	char path[128], pid[32];
 	int fd, ret;
-	FILE *f;
 
-	snprintf(path, sizeof(path), CGROOT "/%s/cgroup.procs", group);
-	snprintf(pid, sizeof(pid), "%d", getpid());
-	if (zc_write_file(path, pid))
+	if (join_group(group))
 		_exit(10);
 	fd = open(ZCPOOL_DEV, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
@@ -107,13 +157,7 @@ static void run_child(const char *group, uint64_t chunk, uint64_t page_size, uin
 	snprintf(res->moved, sizeof(res->moved), "MemFree %+lld MiB, per-CPU lists %+lld MiB",
 		 (long long)(zc_meminfo("MemFree") - free0) / (1 << 20),
 		 (long long)(pcp1 - pcp0) / (1 << 20));
-	snprintf(path, sizeof(path), CGROOT "/%s/memory.current", group);
-	f = fopen(path, "r");
-	if (f) {
-		if (fscanf(f, "%" SCNu64, &res->memcg_current) != 1)
-			res->memcg_current = 0;
-		fclose(f);
-	}
+	res->memcg_current = memcg_current(group);
 	_exit(0);
 }
 
@@ -121,17 +165,12 @@ static int run_in_group(const char *group, uint64_t chunk, uint64_t page_size, u
 			struct result *res)
 {
 	pid_t pid;
-	int status;
 
 	memset(res, 0, sizeof(*res));
 	pid = fork();
-	if (pid < 0)
-		return -errno;
 	if (pid == 0)
 		run_child(group, chunk, page_size, stop_at, res);
-	if (waitpid(pid, &status, 0) != pid)
-		return -errno;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	return child_status(pid);
 }
 
 /* The judge: NULL when @res shows a pool held to @limit, else why not. */
@@ -267,22 +306,6 @@ struct reclaim_result {
 	uint64_t held_after;	/* the first pool's bytes_held then */
 };
 
-static uint64_t memcg_current(const char *group)
-{
-	char path[128];
-	uint64_t v = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), CGROOT "/%s/memory.current", group);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	if (fscanf(f, "%" SCNu64, &v) != 1)
-		v = 0;
-	fclose(f);
-	return v;
-}
-
 /*
  * In a child in @group: a first pool holds RECLAIM_IDLE bytes, idle (a
  * spare) or, with @keep_live, live; a second pool then grows by what is
@@ -292,13 +315,10 @@ static void reclaim_child(const char *group, uint64_t chunk, bool keep_live,
 			  struct reclaim_result *res)
 {
 	struct zcpool_stats st;
-	char path[128], pid[32];
-	uint64_t off;
 	int first, second, ret;
+	uint64_t off;
 
-	snprintf(path, sizeof(path), CGROOT "/%s/cgroup.procs", group);
-	snprintf(pid, sizeof(pid), "%d", getpid());
-	if (zc_write_file(path, pid))
+	if (join_group(group))
 		_exit(10);
 	first = open(ZCPOOL_DEV, O_RDWR | O_CLOEXEC);
 	second = open(ZCPOOL_DEV, O_RDWR | O_CLOEXEC);
@@ -332,33 +352,23 @@ static void reclaim_child(const char *group, uint64_t chunk, bool keep_live,
 static int reclaim_in_group(const char *group, uint64_t chunk, bool keep_live,
 			    struct reclaim_result *res)
 {
-	int status;
 	pid_t pid;
 
 	memset(res, 0, sizeof(*res));
 	pid = fork();
-	if (pid < 0)
-		return -errno;
 	if (pid == 0)
 		reclaim_child(group, chunk, keep_live, res);
-	if (waitpid(pid, &status, 0) != pid)
-		return -errno;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	return child_status(pid);
 }
 
 TEST(memory_max_takes_back_what_a_pool_holds_idle)
 {
+	uint64_t chunk = module_chunk_bytes();
 	struct reclaim_result *res;
-	struct zcpool_info info;
-	uint64_t chunk;
 	char max[32];
-	int fd, ret;
+	int ret;
 
-	fd = open(ZCPOOL_DEV, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, zc_info(fd, &info));
-	close(fd);
-	chunk = (uint64_t)info.page_size << info.chunk_order;
+	ASSERT_NE(0, chunk);
 	ret = cgroup_setup();
 	if (ret)
 		SKIP(return, "no cgroup v2 memory controller here (%d)", ret);
@@ -412,17 +422,15 @@ struct owner_result {
  */
 static void owner_child(uint64_t chunk, struct owner_result *res)
 {
-	char pid[32];
 	uint64_t off, done;
 	int fd;
 
-	snprintf(pid, sizeof(pid), "%d", getpid());
-	if (zc_write_file(CGROOT "/zcpool-owner/cgroup.procs", pid))
+	if (join_group("zcpool-owner"))
 		_exit(10);
 	fd = open(ZCPOOL_DEV, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		_exit(11);
-	if (zc_write_file(CGROOT "/zcpool-user/cgroup.procs", pid))
+	if (join_group("zcpool-user"))
 		_exit(12);
 	res->owner0 = memcg_current("zcpool-owner");
 	res->user0 = memcg_current("zcpool-user");
@@ -443,17 +451,12 @@ static void owner_child(uint64_t chunk, struct owner_result *res)
  */
 TEST(a_pool_grows_in_the_cgroup_that_created_it)
 {
+	uint64_t chunk = module_chunk_bytes();
 	struct owner_result *res;
-	struct zcpool_info info;
-	uint64_t chunk;
-	int fd, ret, status;
 	pid_t pid;
+	int ret;
 
-	fd = open(ZCPOOL_DEV, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, zc_info(fd, &info));
-	close(fd);
-	chunk = (uint64_t)info.page_size << info.chunk_order;
+	ASSERT_NE(0, chunk);
 	ret = cgroup_setup();
 	if (ret)
 		SKIP(return, "no cgroup v2 memory controller here (%d)", ret);
@@ -462,12 +465,9 @@ TEST(a_pool_grows_in_the_cgroup_that_created_it)
 	res = mmap(NULL, sizeof(*res), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, res);
 	pid = fork();
-	ASSERT_LE(0, pid);
 	if (pid == 0)
 		owner_child(chunk, res);
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	ASSERT_TRUE(WIFEXITED(status));
-	ASSERT_EQ(0, WEXITSTATUS(status));
+	ASSERT_EQ(0, child_status(pid));
 	ASSERT_EQ(2, res->stage);
 	zc_figures("memcg owner: the pool grew by %llu MiB: its creator's cgroup by %+lld MiB, the cgroup of the task that asked by %+lld MiB",
 		   (unsigned long long)(OWNER_GROWTH >> 20),
