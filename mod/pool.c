@@ -1358,9 +1358,7 @@ struct zcpool_pool *zcpool_pool_create(const struct zcpool_pool_config *config)
 
 	if (chunk_order < ZCPOOL_CHUNK_MIN_ORDER)
 		return ERR_PTR(-EINVAL);
-	if (chunk_order > ZCPOOL_MAX_PAGE_ORDER)
-		return ERR_PTR(-EINVAL);
-	if (chunk_order > ZCPOOL_BUDDY_MAX_ORDER)
+	if (chunk_order > ZCPOOL_CHUNK_MAX_ORDER)
 		return ERR_PTR(-EINVAL);
 	if (max_bytes > zcpool_params.pool_max_bytes)
 		return ERR_PTR(-EINVAL);
@@ -1502,6 +1500,8 @@ static int pool_check_request(const struct zcpool_pool *pool, u64 size, u64 alig
 /*
  * Allocate @req->want objects from @arena, bringing chunks while it needs
  * them; the objects are out of the arena and handed out to nobody yet.
+ * Run descriptors the arena allocates are charged as the chunks are, to
+ * the pool's memory cgroup.
  */
 static int pool_arena_alloc(struct zcpool_pool *pool, struct zcpool_arena *arena,
 			    struct zcpool_arena_req *req)
@@ -1510,6 +1510,7 @@ static int pool_arena_alloc(struct zcpool_pool *pool, struct zcpool_arena *arena
 	struct zcpool_chunk *chunk;
 	int ret;
 
+	req->memcg = pool->memcg;
 	for (;;) {
 		ret = zcpool_arena_alloc(arena, req);
 		pool_release_chunks(pool, &req->release);
@@ -1590,7 +1591,6 @@ static noinline int pool_get_obj_slow(struct zcpool_pool *pool, int cls, unsigne
 	if (slot >= 0)
 		want += zcpool_cache_refill_count(slot);
 	zcpool_arena_req_init(&req, cls, pages, objs, want);
-	req.memcg = pool->memcg;
 	ret = pool_arena_alloc(pool, pool_arena(pool), &req);
 	if (ret)
 		return ret;
@@ -2122,7 +2122,6 @@ static int pool_get_objs(struct zcpool_pool *pool, int cls, unsigned int pages,
 			return n;
 	}
 	zcpool_arena_req_init(&req, cls, pages, objs, want);
-	req.memcg = pool->memcg;
 	ret = pool_arena_alloc(pool, pool_arena(pool), &req);
 	if (ret)
 		return ret;
