@@ -139,6 +139,21 @@ VISIBLE_IF_KUNIT int zcpool_ioctl_alloc_one(struct zcpool_file *zf, struct zcpoo
 EXPORT_SYMBOL_IF_KUNIT(zcpool_ioctl_alloc_one);
 
 /*
+ * Zap @nr taken allocations out of the mappings, before they are put away
+ * and another allocation can have their memory; huge ones leave as they
+ * are put away, in any pool.
+ */
+static void ioctl_zap_taken(struct zcpool_file *zf, const struct zcpool_pool_taken *taken,
+			    unsigned int nr)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr; i++)
+		if (!taken[i].huge)
+			zcpool_mmap_zap(zf, taken[i].offset, taken[i].claim.bytes);
+}
+
+/*
  * The free of a ZCPOOL_POOL_ZAP_ON_FREE pool, out of line: inline in the
  * ioctl, its room for the taken allocation on the stack cost every FREE
  * 32 guest instructions and 6 blocks of a 64 B ALLOC+FREE pair (980 in
@@ -153,9 +168,7 @@ static noinline int ioctl_free_and_zap(struct zcpool_file *zf, u64 offset)
 	ret = zcpool_pool_take_many(zf->pool, &offset, 1, &taken, &n);
 	if (ret)
 		return ret;
-	/* A huge one leaves the mappings as it is put away, in any pool. */
-	if (!taken.huge)
-		zcpool_mmap_zap(zf, offset, taken.claim.bytes);
+	ioctl_zap_taken(zf, &taken, 1);
 	zcpool_pool_put_taken(zf->pool, &taken, 1);
 	return 0;
 }
@@ -644,7 +657,7 @@ static int ioctl_free_block(struct zcpool_file *zf, struct zcpool_batch __user *
 			    struct zcpool_pool_taken *taken)
 {
 	bool zap = atomic_read(&zf->flags) & ZCPOOL_POOL_ZAP_ON_FREE;
-	unsigned int k, z;
+	unsigned int k;
 	int ret;
 
 	ret = zcpool_pool_take_many(zf->pool, block, n, taken, &k);
@@ -653,13 +666,8 @@ static int ioctl_free_block(struct zcpool_file *zf, struct zcpool_batch __user *
 			zcpool_pool_untake(zf->pool, taken, k);
 			return first ? 1 : -EFAULT;
 		}
-		/*
-		 * Out of the mappings before another allocation can have them;
-		 * huge ones leave as they are put away, in any pool.
-		 */
-		for (z = 0; zap && z < k; z++)
-			if (!taken[z].huge)
-				zcpool_mmap_zap(zf, taken[z].offset, taken[z].claim.bytes);
+		if (zap)
+			ioctl_zap_taken(zf, taken, k);
 		zcpool_pool_put_taken(zf->pool, taken, k);
 	}
 	if (ret) {
