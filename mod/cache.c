@@ -22,6 +22,7 @@
 #include <linux/overflow.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
+#include <linux/ratelimit.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/string.h>
@@ -35,12 +36,22 @@
  * at its cap in a loop, refilling the cache between tries, would otherwise
  * send those interrupts back to back. One drain of a cache per gap
  * (about 10 ms) expedites; the others wait for a normal grace period
- * (milliseconds), which also slows such a loop down. Per cache, not
- * module-wide: a shrinker's walk drains each pool once, expedited as
- * before, where a module-wide gap would have made it wait a normal grace
- * period per pool with the shrinker's lock held.
+ * (milliseconds), which also slows such a loop down. Per cache: a
+ * shrinker's walk drains each pool once, expedited as before, where one
+ * module-wide gap would have made it wait a normal grace period per pool
+ * with the shrinker's lock held. But one process can open many pools and
+ * loop each at its cap, so the module as a whole also expedites at most
+ * CACHE_EXPEDITE_PER_SEC drains a second (cache_expedite_budget), in
+ * bursts of as many: a shrinker's walk of that many pools still expedites
+ * each.
  */
 #define CACHE_EXPEDITE_GAP	msecs_to_jiffies(10)
+#define CACHE_EXPEDITE_PER_SEC	100
+
+/* RATELIMIT_MSG_ON_RELEASE: no "callbacks suppressed" in the log. */
+static struct ratelimit_state cache_expedite_budget =
+	RATELIMIT_STATE_INIT_FLAGS(cache_expedite_budget, HZ, CACHE_EXPEDITE_PER_SEC,
+				   RATELIMIT_MSG_ON_RELEASE);
 
 /**
  * zcpool_cache_capacity() - how many allocations one magazine holds
@@ -266,17 +277,21 @@ EXPORT_SYMBOL_IF_KUNIT(zcpool_cache_free_slow);
 
 /**
  * zcpool_cache_may_expedite() - whether a drain at @now may expedite
- * @last: when the cache's last expedited drain was, in jiffies; set to
- *        @now if yes.
- * @now:  jiffies now.
+ * @last:   when the cache's last expedited drain was, in jiffies; set to
+ *          @now if yes.
+ * @now:    jiffies now.
+ * @budget: the module's expedited drains (one of its slots is taken if yes).
  *
  * Context: any context; the caller serialises uses of one @last (the
  * cache's drain lock).
- * Return: true if @now is a gap or more past @last.
+ * Return: true if @now is a gap or more past @last and @budget has room.
  */
-bool zcpool_cache_may_expedite(unsigned long *last, unsigned long now)
+bool zcpool_cache_may_expedite(unsigned long *last, unsigned long now,
+			       struct ratelimit_state *budget)
 {
 	if (!time_after_eq(now, *last + CACHE_EXPEDITE_GAP))
+		return false;
+	if (!__ratelimit(budget))
 		return false;
 	*last = now;
 	return true;
@@ -294,7 +309,8 @@ EXPORT_SYMBOL_IF_KUNIT(zcpool_cache_may_expedite);
  * offline CPU's too), and thaws the cache. The wait is expedited, which
  * takes microseconds where a normal grace period takes milliseconds, and a
  * drain sits in front of a pool's growth; but once per 10 ms or so per
- * cache (zcpool_cache_may_expedite()). A cache that holds nothing is left
+ * cache, and 100 times a second for the module
+ * (zcpool_cache_may_expedite()). A cache that holds nothing is left
  * alone. Allocations freed while this runs go to the arenas; ones cached
  * after it may stay.
  *
@@ -317,7 +333,7 @@ unsigned long zcpool_cache_drain(struct zcpool_cache *cache, struct list_head *r
 	 * A preempt-disabled section is an RCU read-side section: once this
 	 * returns, every use of a magazine that missed the flag has ended.
 	 */
-	if (zcpool_cache_may_expedite(&cache->expedited_at, jiffies))
+	if (zcpool_cache_may_expedite(&cache->expedited_at, jiffies, &cache_expedite_budget))
 		synchronize_rcu_expedited();
 	else
 		synchronize_rcu();

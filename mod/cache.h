@@ -31,6 +31,7 @@
 #include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/preempt.h>
+#include <linux/ratelimit_types.h>
 #include <linux/types.h>
 
 #include "arena.h"
@@ -135,7 +136,8 @@ unsigned int zcpool_cache_alloc_many(struct zcpool_cache *cache, unsigned int sl
 unsigned int zcpool_cache_free_slow(struct zcpool_cache *cache, unsigned int slot,
 				    const struct zcpool_arena_obj *obj,
 				    struct zcpool_arena_obj *evict);
-bool zcpool_cache_may_expedite(unsigned long *last, unsigned long now);
+bool zcpool_cache_may_expedite(unsigned long *last, unsigned long now,
+			       struct ratelimit_state *budget);
 unsigned long zcpool_cache_drain(struct zcpool_cache *cache, struct list_head *release);
 unsigned long zcpool_cache_count(struct zcpool_cache *cache, unsigned long *bytes);
 

@@ -16,6 +16,7 @@
 #include <linux/err.h>
 #include <linux/jiffies.h>
 #include <linux/mm.h>
+#include <linux/ratelimit.h>
 #include <linux/sched.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
@@ -361,19 +362,48 @@ static void zero_flag_clears_dirty_cached_memory(struct kunit *test)
 static void drains_expedite_at_most_once_per_gap(struct kunit *test)
 {
 	unsigned long gap = msecs_to_jiffies(10), now = jiffies, last = now - gap;
+	struct ratelimit_state budget;
 
-	KUNIT_EXPECT_TRUE(test, zcpool_cache_may_expedite(&last, now));
+	/* A budget that does not bind here: the gap alone decides. */
+	ratelimit_state_init(&budget, 0, 0);
+	KUNIT_EXPECT_TRUE(test, zcpool_cache_may_expedite(&last, now, &budget));
 	KUNIT_EXPECT_EQ(test, last, now);
-	KUNIT_EXPECT_FALSE(test, zcpool_cache_may_expedite(&last, now));
-	KUNIT_EXPECT_FALSE(test, zcpool_cache_may_expedite(&last, now + gap - 1));
+	KUNIT_EXPECT_FALSE(test, zcpool_cache_may_expedite(&last, now, &budget));
+	KUNIT_EXPECT_FALSE(test, zcpool_cache_may_expedite(&last, now + gap - 1, &budget));
 	KUNIT_EXPECT_EQ(test, last, now);
-	KUNIT_EXPECT_TRUE(test, zcpool_cache_may_expedite(&last, now + gap));
+	KUNIT_EXPECT_TRUE(test, zcpool_cache_may_expedite(&last, now + gap, &budget));
 	KUNIT_EXPECT_EQ(test, last, now + gap);
 
 	last = ULONG_MAX - gap / 2;
-	KUNIT_EXPECT_FALSE(test, zcpool_cache_may_expedite(&last, ULONG_MAX));
-	KUNIT_EXPECT_TRUE(test, zcpool_cache_may_expedite(&last, ULONG_MAX - gap / 2 + gap));
+	KUNIT_EXPECT_FALSE(test, zcpool_cache_may_expedite(&last, ULONG_MAX, &budget));
+	KUNIT_EXPECT_TRUE(test, zcpool_cache_may_expedite(&last, ULONG_MAX - gap / 2 + gap,
+							  &budget));
 	KUNIT_EXPECT_EQ(test, last, ULONG_MAX - gap / 2 + gap);
+}
+
+/*
+ * Many caches each past their gap (one process looping many pools at
+ * their caps) share the module's budget: once it is spent, a cache whose
+ * gap has passed waits a normal grace period, and keeps its turn.
+ */
+static void drains_of_all_caches_share_one_budget(struct kunit *test)
+{
+	unsigned long gap = msecs_to_jiffies(10), now = jiffies, last[4];
+	struct ratelimit_state budget;
+	unsigned int i;
+
+	/* 3 a day: jiffies cannot move past the interval during the test. */
+	ratelimit_state_init(&budget, 24 * 3600 * HZ, 3);
+	for (i = 0; i < ARRAY_SIZE(last); i++)
+		last[i] = now - gap;
+	for (i = 0; i < 3; i++)
+		KUNIT_EXPECT_TRUE(test, zcpool_cache_may_expedite(&last[i], now, &budget));
+	KUNIT_EXPECT_FALSE(test, zcpool_cache_may_expedite(&last[3], now, &budget));
+	KUNIT_EXPECT_EQ(test, last[3], now - gap);
+	/* A cache refused by its own gap takes nothing from the budget. */
+	ratelimit_state_init(&budget, 24 * 3600 * HZ, 1);
+	KUNIT_EXPECT_FALSE(test, zcpool_cache_may_expedite(&last[0], now, &budget));
+	KUNIT_EXPECT_TRUE(test, zcpool_cache_may_expedite(&last[3], now, &budget));
 }
 
 /* Draining gives everything back: the chunk is empty again. */
@@ -559,6 +589,7 @@ static struct kunit_case zcpool_cache_cases[] = {
 	KUNIT_CASE(a_frozen_cache_takes_and_gives_nothing),
 	KUNIT_CASE(drain_reaches_other_cpus_magazines),
 	KUNIT_CASE(drains_expedite_at_most_once_per_gap),
+	KUNIT_CASE(drains_of_all_caches_share_one_budget),
 	KUNIT_CASE(hits_are_allocations_no_arena_served),
 	{}
 };
