@@ -85,11 +85,13 @@ struct zcpool_info {
  * than that (a run of N pages starts on a multiple of N rounded up to a
  * power of two), and one that no chunk can be had for. Every page of an
  * allocation can be mapped while it is live, also those past its size.
- * Errors, the same for every command:
- *   EINVAL  a field out of range, an unknown flag, non-zero padding, an
- *           offset that is not the start of a live allocation, a size
- *           above the pool's cap (no pool state changes then);
- *   EFAULT  a bad user pointer. A single command then leaves nothing
+ * Errors mean the same for every command; the commands that can return
+ * each are named in brackets:
+ *   EINVAL  (all but INFO) a field out of range, an unknown flag,
+ *           non-zero padding, an offset that is not the start of a live
+ *           allocation, a size above the pool's cap (no pool state
+ *           changes then);
+ *   EFAULT  (all) a bad user pointer. A single command then leaves nothing
  *           allocated or freed: an allocation whose offset cannot be
  *           written back is freed again by that offset (a thread that
  *           frees it first, and gets the offset again from another
@@ -97,13 +99,16 @@ struct zcpool_info {
  *           allocations and frees count both; the pages stay with the
  *           pool, as after any free. A batch reports what it did in
  *           struct zcpool_batch;
- *   EDQUOT  a size within the pool's cap whose pages (or the chunk it
- *           needs) would exceed the pool's cap (ZCPOOL_IOC_LIMITS) or the
- *           module's total cap (total_max_bytes), even once the pool, and
- *           for the total cap every pool, gave back what it held idle
- *           (cached allocations, empty chunks, spare huge ones);
- *   ENOMEM  the kernel had no memory (or the memory cgroup's limit was hit);
- *   EINTR   a fatal signal stopped the call (the process is being killed);
+ *   EDQUOT  (ALLOC, ALLOC_BATCH) a size within the pool's cap whose
+ *           pages (or the chunk it needs) would exceed the pool's cap
+ *           (ZCPOOL_IOC_LIMITS) or the module's total cap
+ *           (total_max_bytes), even once the pool, and for the total cap
+ *           every pool, gave back what it held idle (cached allocations,
+ *           empty chunks, spare huge ones);
+ *   ENOMEM  (ALLOC, ALLOC_BATCH, FREE_BATCH, STATS) the kernel had no
+ *           memory (or the memory cgroup's limit was hit);
+ *   EINTR   (ALLOC, ALLOC_BATCH, LIMITS) a fatal signal stopped the call
+ *           (the process is being killed);
  *   ENOTTY  an unknown command.
  */
 
