@@ -378,6 +378,12 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* The median of @n sorted times: the mean of the middle two when @n is even. */
+static uint64_t median(const uint64_t *sorted, unsigned int n)
+{
+	return n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+}
+
 static int time_run(const struct impl *impl, size_t size, unsigned long iters, uint64_t *ns)
 {
 	uint64_t start = now_ns();
@@ -445,7 +451,7 @@ static void group(const char *workload, size_t size, const struct impl *impls, u
 			continue;
 		}
 		qsort(wall[i], reps, sizeof(wall[i][0]), cmp_u64);
-		print_ns("ns", wall[i][reps / 2], ops);
+		print_ns("ns", median(wall[i], reps), ops);
 		print_ns("min", wall[i][0], ops);
 		print_ns("max", wall[i][reps - 1], ops);
 		printf(" iters=%lu\n", iters[i]);

@@ -140,6 +140,12 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* The median of @n sorted times: the mean of the middle two when @n is even. */
+static u64 bench_median(const u64 *sorted, unsigned int n)
+{
+	return n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+}
+
 /* Tenths of a nanosecond per object, printed as "12.3". */
 static void bench_out_ns(const char *key, u64 wall_ns, u64 objects)
 {
@@ -228,7 +234,7 @@ static int bench_group(const struct bench_params *p, struct bench_slot *slots,
 			continue;
 		}
 		sort(s->wall, nr_reps, sizeof(s->wall[0]), cmp_u64, NULL);
-		bench_out_ns("ns", s->wall[nr_reps / 2], objects);
+		bench_out_ns("ns", bench_median(s->wall, nr_reps), objects);
 		bench_out_ns("min", s->wall[0], objects);
 		bench_out_ns("max", s->wall[nr_reps - 1], objects);
 		bench_out(" iters=%lu\n", s->job.iters);
