@@ -7,7 +7,9 @@
  *
  * Peers, and why each is configured so:
  *  - kmem_cache: a dedicated slab cache of exactly the object size, the
- *    best case of the slab allocator, up to BENCH_SLAB_MAX_SIZE;
+ *    best case of the slab allocator, at every size: above a few pages
+ *    a slab holds one object, but the cache keeps emptied slabs on its
+ *    partial lists and takes them back without the page allocator;
  *  - kmalloc and kzalloc: the general-purpose call; above the largest
  *    kmalloc cache it goes to the page allocator itself;
  *  - alloc_pages and alloc_pages+zero: whole pages of the object's order,
@@ -29,9 +31,6 @@
 #include "../compat.h"
 #include "../pool.h"
 #include "bench.h"
-
-/* Larger objects than this are not what a slab cache is for. */
-#define BENCH_SLAB_MAX_SIZE	(16 * 1024)
 
 /* gen_pool's backing blocks: 4 MiB, like a zcpool chunk. */
 #define BENCH_GEN_BLOCK_ORDER	min(10, ZCPOOL_MAX_PAGE_ORDER)
@@ -104,11 +103,6 @@ static const struct zcpool_bench_impl impl_zcpool_zero = {
 
 /* --- slab --------------------------------------------------------------------- */
 
-static bool slab_fits(size_t size)
-{
-	return size <= BENCH_SLAB_MAX_SIZE;
-}
-
 static int cache_setup(struct zcpool_bench_ctx *ctx)
 {
 	ctx->cache = kmem_cache_create("zcpool_bench", ctx->size, 0, 0, NULL);
@@ -156,7 +150,6 @@ static void cache_free_bulk(struct zcpool_bench_ctx *ctx, u64 *handles, unsigned
 
 static const struct zcpool_bench_impl impl_kmem_cache = {
 	.name = "kmem_cache",
-	.fits = slab_fits,
 	.setup = cache_setup,
 	.teardown = cache_teardown,
 	.alloc = cache_alloc,
