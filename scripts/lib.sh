@@ -28,16 +28,23 @@ make_userspace() {
 # the guest runs, but for its end: each step sets rc=1 when it fails and
 # the next runs anyway. The caller adds its own files to the array (a
 # tests.conf, --kmod modules), its own steps to GUEST, and `exit $rc`.
+# ZCPOOL_KUNIT_ARGS, when set, is zcpool_test.ko's parameters (the seeds
+# its randomized cases print, e.g. "pool_seed=123 buddy_seed=456").
 #   vm_test_plan DIR KUNIT UTEST GUEST
 vm_test_plan() {
-	local dir=$1 kunit=$2 utest=$3 guest=$4 f
+	local dir=$1 kunit=$2 utest=$3 guest=$4 f arg
 
 	VM_TEST_FILES=(--file "$dir/mod/zcpool.ko")
 	echo 'rc=0' >"$guest"
 	if [ "$kunit" = 1 ]; then
+		# Words of NAME=NUMBER only: they go into a shell script.
+		for arg in ${ZCPOOL_KUNIT_ARGS:-}; do
+			[[ "$arg" =~ ^[a-z_]+=[0-9]+$ ]] ||
+				die "ZCPOOL_KUNIT_ARGS: '$arg' is not NAME=NUMBER (e.g. pool_seed=123)"
+		done
 		VM_TEST_FILES+=(--file "$dir/mod/zcpool_test.ko"
 			--file "$ZCPOOL_TOP/scripts/guest-kunit.sh")
-		echo 'sh /zcpool/guest-kunit.sh || rc=1' >>"$guest"
+		echo "sh /zcpool/guest-kunit.sh ${ZCPOOL_KUNIT_ARGS:-} || rc=1" >>"$guest"
 	fi
 	if [ "$utest" = 1 ]; then
 		# demo_test runs the demo program.
