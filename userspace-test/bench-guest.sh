@@ -5,8 +5,9 @@
 # "zcpool-bench: kernel " or "zcpool-bench: user " for the host to pick
 # out of the console. bench.conf sets BENCH_KMOD_ARGS and BENCH_USER_ARGS,
 # and BENCH_PROFILE=1 when the host copied perf (and the libraries it
-# needs, in /zcpool/lib) for --profile: then the workloads that miss
-# their targets run again under perf, and the functions that took their
+# needs, in /zcpool/lib) for --profile: then a fixed set of workloads
+# (those that missed their targets when it was written, and the peers
+# they miss against) run again under perf, and the functions that took their
 # time are printed as "zcpool-bench: profile NAME: ..." lines.
 BENCH_KMOD_ARGS=
 BENCH_USER_ARGS=
