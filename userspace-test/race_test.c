@@ -802,9 +802,9 @@ TEST_F_TIMEOUT(race, uffd_stalls_batch_copies, 300)
  * after it freed entries. Its offsets sit on a userfaultfd page and the
  * batch struct on a page of its own; while the kernel is stalled reading
  * the offsets, the struct's page is unmapped, so writing done/error back
- * at the end fails. Either the ioctl returns 0 (done/error lost with the
- * page, the entries freed) or -EFAULT with every entry still live; the
- * caller must be able to tell which entries are gone.
+ * at the end fails. The 8 offsets are one block, taken before their
+ * report: the failed report puts them back, and the call returns -EFAULT
+ * with every entry still live, so that the caller knows none is gone.
  */
 TEST_F_TIMEOUT(race, free_batch_result_lost_is_not_efault_after_freeing, 60)
 {
@@ -838,19 +838,10 @@ TEST_F_TIMEOUT(race, free_batch_result_lost_is_not_efault_after_freeing, 60)
 	ASSERT_EQ(0, zc_stats(pool_fd, &st, NULL, 0));
 	zc_figures("free batch, result page unmapped mid-call: ioctl %d, %llu of 8 still live",
 		   call.ret, (unsigned long long)st.live);
-	if (call.ret == -EFAULT) {
-		EXPECT_EQ(8, st.live) TH_LOG("-EFAULT says nothing changed, but %llu of 8 were freed",
-					    (unsigned long long)(8 - st.live));
-		EXPECT_EQ(4, st.huge_live);
-	} else {
-		/*
-		 * The 8 offsets are one block: reported done (8) before the
-		 * header went, then freed, all of them.
-		 */
-		EXPECT_EQ(0, call.ret);
-		EXPECT_EQ(0, st.live) TH_LOG("the batch returned 0 but %llu of 8 are live",
-					    (unsigned long long)st.live);
-	}
+	EXPECT_EQ(-EFAULT, call.ret);
+	EXPECT_EQ(8, st.live) TH_LOG("the report failed, but %llu of 8 were freed",
+				    (unsigned long long)(8 - st.live));
+	EXPECT_EQ(4, st.huge_live);
 	close(pool_fd);
 }
 
