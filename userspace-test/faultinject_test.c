@@ -842,7 +842,11 @@ TEST_F_TIMEOUT(fi, random_failslab_and_fail_page_alloc, 300)
 	if (self->skipped)
 		return;
 	/* First, so that a run the kernel stops (a panic on a WARN) can be replayed. */
-	printf("# faultinject failslab+fail_page_alloc: seed %#llx (replay: ZCPOOL_SEED=%#llx)\n",
+	/*
+	 * The seed replays the operations; which calls the kernel fails is
+	 * its own random draw (fault_attr), so a replay takes other failures.
+	 */
+	printf("# faultinject failslab+fail_page_alloc: seed %#llx (replay the ops: ZCPOOL_SEED=%#llx; the injected failures are the kernel's draw)\n",
 	       (unsigned long long)seed, (unsigned long long)seed);
 	fflush(stdout);
 
@@ -855,7 +859,7 @@ TEST_F_TIMEOUT(fi, random_failslab_and_fail_page_alloc, 300)
 	attr_set("failslab", "probability", "0");
 	attr_set("fail_page_alloc", "probability", "0");
 	drain(&m);
-	zc_figures("faultinject failslab+fail_page_alloc: %lu ops in %.0f s, seed %#llx: %lu ok, %lu ENOMEM, %lu EFAULT, %lu other, %lu signals, %lu mismatches",
+	zc_figures("faultinject failslab+fail_page_alloc: %lu ops in %.0f s, ZCPOOL_SEED=%#llx: %lu ok, %lu ENOMEM, %lu EFAULT, %lu other, %lu signals, %lu mismatches",
 		   ops, zc_now() - t0, (unsigned long long)seed, fi.ok, fi.enomem, fi.efault,
 		   fi.other, fi.sigbus, fi.mismatches);
 	EXPECT_EQ(0, fi.efault);
@@ -875,7 +879,7 @@ TEST_F_TIMEOUT(fi, random_fail_usercopy, 300)
 
 	if (self->skipped)
 		return;
-	printf("# faultinject fail_usercopy: seed %#llx (replay: ZCPOOL_SEED=%#llx)\n",
+	printf("# faultinject fail_usercopy: seed %#llx (replay the ops: ZCPOOL_SEED=%#llx; the injected failures are the kernel's draw)\n",
 	       (unsigned long long)seed, (unsigned long long)(seed ^ 0x5555));
 	fflush(stdout);
 
@@ -886,8 +890,8 @@ TEST_F_TIMEOUT(fi, random_fail_usercopy, 300)
 	make_it_fail(false);
 	attr_set("fail_usercopy", "probability", "0");
 	drain(&m);
-	zc_figures("faultinject fail_usercopy: %lu ops in %.0f s, seed %#llx: %lu ok, %lu EFAULT, %lu ENOMEM, %lu other, %lu signals, %lu mismatches",
-		   ops, zc_now() - t0, (unsigned long long)seed, fi.ok, fi.efault, fi.enomem,
+	zc_figures("faultinject fail_usercopy: %lu ops in %.0f s, ZCPOOL_SEED=%#llx: %lu ok, %lu EFAULT, %lu ENOMEM, %lu other, %lu signals, %lu mismatches",
+		   ops, zc_now() - t0, (unsigned long long)(seed ^ 0x5555), fi.ok, fi.efault, fi.enomem,
 		   fi.other, fi.sigbus, fi.mismatches);
 	EXPECT_EQ(0, fi.other);
 	EXPECT_EQ(0, fi.sigbus);

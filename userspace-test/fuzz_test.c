@@ -81,6 +81,7 @@ static struct {
 	unsigned long n_alloc, n_free, n_batch, n_bad, n_stats, n_limits, n_map, n_verify;
 	unsigned long n_fork, n_pass, n_reopen, n_sigbus, n_ghost_reads, n_ghost_zapped;
 	unsigned long n_give_back;
+	unsigned long n_edquot;		/* refusals at a cap, idle memory checked */
 	uint64_t bytes_checked;
 	struct __test_metadata *meta;
 } g;
@@ -357,13 +358,44 @@ static void adopt(int p, uint64_t off, uint64_t size, uint64_t align, uint32_t f
 		unmap_alloc(a);
 }
 
-static bool edquot_plausible(struct pool *pl, uint64_t size)
+/*
+ * Whether EDQUOT for @size was right: the pool refuses only once it gave
+ * back what it held idle (cached allocations, empty chunks, spares), so
+ * it must hold just the chunks its live allocations are in and the pages
+ * of its live huge ones, and those plus what @size needs pass the cap.
+ * @idle_known: false when allocations were freed since (the model was
+ * full): those went to the caches, idle, and only the cap is judged.
+ */
+static bool edquot_plausible(int p, uint64_t size, bool idle_known)
 {
-	struct zcpool_stats st;
+	struct pool *pl = &g.pools[p];
 	uint64_t need = zc_is_huge(size, 0, g.page, g.chunk) ? page_up(size) : g.chunk;
+	uint64_t slots[MAX_LIVE], huge_bytes = 0, chunks = 0;
+	struct zcpool_stats st;
+	unsigned int i, j;
 
 	if (zc_stats(pl->fd, &st, NULL, 0))
 		return false;
+	g.n_edquot += idle_known;
+	for (i = 0; i < pl->nr_live; i++) {
+		const struct alloc *a = &pl->live[i];
+
+		if (zc_is_huge(a->size, a->align, g.page, g.chunk)) {
+			huge_bytes += page_up(a->size);
+			continue;
+		}
+		/* A chunk is one window slot of the chunk's size. */
+		for (j = 0; j < chunks && slots[j] != a->off / g.chunk; j++)
+			;
+		if (j == chunks)
+			slots[chunks++] = a->off / g.chunk;
+	}
+	if (idle_known && (st.chunks != chunks || st.bytes_held != chunks * g.chunk + huge_bytes)) {
+		MISMATCH("pool %d: EDQUOT with idle memory held: %llu chunks, %llu bytes held; the live allocations are in %llu chunks and %llu huge bytes",
+			 p, (unsigned long long)st.chunks, (unsigned long long)st.bytes_held,
+			 (unsigned long long)chunks, (unsigned long long)huge_bytes);
+		return true;	/* reported */
+	}
 	return st.bytes_held + need > st.max_bytes;
 }
 
@@ -397,7 +429,7 @@ static void op_alloc(int p)
 		return;
 	ret = zc_alloc(pl->fd, size, align, flags, &off);
 	g.n_alloc++;
-	if (ret == -EDQUOT && edquot_plausible(pl, size))
+	if (ret == -EDQUOT && edquot_plausible(p, size, true))
 		return;
 	if (ret) {
 		MISMATCH("pool %d: alloc(%llu, align %llu, flags %#x) = %d", p,
@@ -495,6 +527,7 @@ static void op_alloc_batch(int p)
 	unsigned int n = 1 + zc_rng_below(&g.rng, MAX_BATCH), bad_at = n, i;
 	struct zcpool_batch b = { .items = (uintptr_t)items, .count = n };
 	uint64_t total = 0;
+	bool full;
 	int ret;
 
 	memset(items, 0, sizeof(items));
@@ -524,17 +557,24 @@ static void op_alloc_batch(int p)
 		MISMATCH("pool %d: alloc batch of %u = %d", p, n, ret);
 		return;
 	}
-	if (b.done < n && b.error == -EDQUOT && edquot_plausible(pl, items[b.done].size) &&
-	    b.done <= bad_at) {
+	if (b.done > n) {
+		MISMATCH("pool %d: alloc batch of %u: done %u", p, n, b.done);
+		return;
+	}
+	/*
+	 * First: the entries done are live, in the chunks EDQUOT is judged
+	 * by; unless the model is full, when adopt() frees them.
+	 */
+	full = pl->nr_live + b.done > MAX_LIVE;
+	for (i = 0; i < b.done; i++)
+		adopt(p, items[i].offset, items[i].size, items[i].align, items[i].flags);
+	if (b.done < n && b.error == -EDQUOT && b.done <= bad_at &&
+	    edquot_plausible(p, items[b.done].size, !full)) {
 		bad_at = b.done;
 	} else if (b.done != bad_at || b.error != (bad_at < n ? -EINVAL : 0)) {
 		MISMATCH("pool %d: alloc batch of %u, bad entry %u: done %u, error %d", p, n,
 			 bad_at, b.done, b.error);
-		if (b.done > n)
-			return;
 	}
-	for (i = 0; i < b.done; i++)
-		adopt(p, items[i].offset, items[i].size, items[i].align, items[i].flags);
 	for (i = b.done; i < n; i++)
 		if (items[i].offset != 0xdeadbeefULL)
 			MISMATCH("pool %d: batch entry %u past done was written", p, i);
@@ -1142,14 +1182,15 @@ TEST_F_TIMEOUT(fuzz, model_fuzz, 600)
 	held = zc_debugfs_value("total_held");
 	if (pools || held)
 		MISMATCH("after the last close: %lld pools, %lld bytes held", pools, held);
-	zc_figures("fuzz: %lu ops in %.0f s (%lu alloc, %lu free, %lu batch, %lu bad, %lu stats, %lu limits, %lu vm, %lu fork, %lu fd-pass, %lu reopen, %lu sigbus probes, %lu give-backs, %lu ghost pages read, %lu zapped), %llu bytes verified, seed %#llx, %lu mismatches, %lld pages leaked",
+	zc_figures("fuzz: %lu ops in %.0f s (%lu alloc, %lu free, %lu batch, %lu bad, %lu stats, %lu limits, %lu vm, %lu fork, %lu fd-pass, %lu reopen, %lu sigbus probes, %lu give-backs, %lu EDQUOT with nothing idle held, %lu ghost pages read, %lu zapped), %llu bytes verified, seed %#llx, %lu mismatches, %lld pages leaked",
 		   op, zc_now() - t0, g.n_alloc, g.n_free, g.n_batch, g.n_bad, g.n_stats,
 		   g.n_limits, g.n_map, g.n_fork, g.n_pass, g.n_reopen, g.n_sigbus,
-		   g.n_give_back, g.n_ghost_reads, g.n_ghost_zapped,
+		   g.n_give_back, g.n_edquot, g.n_ghost_reads, g.n_ghost_zapped,
 		   (unsigned long long)g.bytes_checked,
 		   (unsigned long long)seed, g.mismatches, held < 0 ? held : held / (long long)g.page);
+	/* The ops that ran: with ZCPOOL_SECONDS, as many as its time held. */
 	EXPECT_EQ(0, g.mismatches) TH_LOG("replay with ZCPOOL_SEED=%#llx ZCPOOL_OPS=%lu",
-					  (unsigned long long)seed, ops);
+					  (unsigned long long)seed, op);
 	/*
 	 * The probes must have run, not only passed. 400 ops (the default)
 	 * made 11 SIGBUS probes of zapped pages and probed 57 freed-but-
