@@ -19,6 +19,7 @@
 #include <linux/string.h>
 
 #include "buddy.h"
+#include "seed.h"
 
 static unsigned int buddy_seed;
 module_param(buddy_seed, uint, 0400);
@@ -992,9 +993,7 @@ static void random_ops_match_a_page_bitmap_model(struct kunit *test)
 	r.live = kunit_kcalloc(test, total, sizeof(*r.live), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, r.live);
 
-	seed = buddy_seed;
-	while (!seed)
-		seed = get_random_u32();
+	seed = zcpool_test_seed(buddy_seed, "buddy_seed");
 	kunit_info(test, "seed %u (replay: insmod zcpool_test.ko buddy_seed=%u)", seed, seed);
 	prandom_seed_state(&r.rnd, seed);
 

@@ -16,6 +16,7 @@
 
 #include "chunk.h"
 #include "compat.h"
+#include "seed.h"
 #include "sizeclass.h"
 
 static unsigned int chunk_seed;
@@ -454,7 +455,7 @@ static void reused_runs_find_their_pages_as_new_ones(struct kunit *test)
 	const int classes[] = { zcpool_sizeclass_index(16),
 				zcpool_sizeclass_index(ZCPOOL_SIZECLASS_MAX_SIZE) };
 	struct random_chunk *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
-	unsigned int seed = chunk_seed, dice, i;
+	unsigned int seed = zcpool_test_seed(chunk_seed, "chunk_seed"), dice, i;
 
 	KUNIT_ASSERT_NOT_NULL(test, r);
 	r->test = test;
@@ -462,8 +463,6 @@ static void reused_runs_find_their_pages_as_new_ones(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, r->chunk);
 	for (i = 0; i < RANDOM_CHUNK_PAGES; i++)
 		r->owner[i] = -1;
-	while (!seed)
-		seed = get_random_u32();
 	kunit_info(test, "seed %u (replay: insmod zcpool_test.ko chunk_seed=%u)", seed, seed);
 	prandom_seed_state(&r->rnd, seed);
 

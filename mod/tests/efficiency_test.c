@@ -62,6 +62,7 @@
 
 #include "buddy.h"
 #include "pool.h"
+#include "seed.h"
 
 static unsigned int efficiency_seed;
 module_param(efficiency_seed, uint, 0400);
@@ -270,7 +271,7 @@ static u64 permille(u64 num, u64 den)
 static void mixed_trace_holds_less_than_netty_2017(struct kunit *test)
 {
 	const struct trace_case *c = test->param_value;
-	unsigned int seed = efficiency_seed ?: TRACE_SEED, op, nr = 0, i, allocs = 0, frees = 0;
+	unsigned int seed, op, nr = 0, i, allocs = 0, frees = 0;
 	struct zcpool_pool_config cfg = { .nr_arenas = 1 };
 	struct zcpool_pool_stats *st;
 	struct trace_alloc *live;
@@ -279,6 +280,7 @@ static void mixed_trace_holds_less_than_netty_2017(struct kunit *test)
 	struct rnd_state rnd;
 	struct netty netty = {};
 
+	seed = zcpool_test_param(efficiency_seed, "efficiency_seed") ?: TRACE_SEED;
 	kunit_info(test, "%s: seed %u (replay: insmod zcpool_test.ko efficiency_seed=%u)",
 		   c->name, seed, seed);
 	prandom_seed_state(&rnd, seed);

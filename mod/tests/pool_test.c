@@ -37,6 +37,7 @@
 #include "cpu_batch.h"
 #include "params.h"
 #include "pool.h"
+#include "seed.h"
 #include "sizeclass.h"
 
 static unsigned int pool_seed;
@@ -62,11 +63,7 @@ MODULE_PARM_DESC(pool_seed, "Seed of zcpool_pool's random cases (default 0: a ne
 
 static unsigned int get_seed(void)
 {
-	unsigned int seed = pool_seed;
-
-	while (!seed)
-		seed = get_random_u32();
-	return seed;
+	return zcpool_test_seed(pool_seed, "pool_seed");
 }
 
 struct live {

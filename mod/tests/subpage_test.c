@@ -18,6 +18,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 
+#include "seed.h"
 #include "sizeclass.h"
 #include "subpage.h"
 
@@ -83,10 +84,8 @@ static unsigned int *new_index_array(struct kunit *test, unsigned int n)
 /* Seed a random case: subpage_seed=, or a new seed, printed for a replay. */
 static void seed_random_case(struct kunit *test, struct rnd_state *rnd)
 {
-	unsigned int seed = subpage_seed;
+	unsigned int seed = zcpool_test_seed(subpage_seed, "subpage_seed");
 
-	while (!seed)
-		seed = get_random_u32();
 	kunit_info(test, "seed %u (replay: insmod zcpool_test.ko subpage_seed=%u)", seed, seed);
 	prandom_seed_state(rnd, seed);
 }
