@@ -69,6 +69,8 @@ if insmod /zcpool/zcpool_bench.ko $BENCH_KMOD_ARGS; then
 		kernel_profile "kernel zcpool bulk 64 B" zcpool 64 bulk || fail=1
 		kernel_profile "kernel kmem_cache bulk 64 B" kmem_cache 64 bulk || fail=1
 		kernel_profile "kernel zcpool bulk 1 MiB" zcpool 1048576 bulk || fail=1
+		kernel_profile "kernel zcpool pair 1 MiB" zcpool 1048576 pair || fail=1
+		kernel_profile "kernel kmem_cache pair 1 MiB" kmem_cache 1048576 pair || fail=1
 	fi
 	rmmod zcpool_bench || fail=1
 else
