@@ -32,19 +32,21 @@ make_userspace() {
 # its randomized cases print, e.g. "pool_seed=123 buddy_seed=456").
 #   vm_test_plan DIR KUNIT UTEST GUEST
 vm_test_plan() {
-	local dir=$1 kunit=$2 utest=$3 guest=$4 f arg
+	local dir=$1 kunit=$2 utest=$3 guest=$4 f arg kunit_args=()
 
 	VM_TEST_FILES=(--file "$dir/mod/zcpool.ko")
 	echo 'rc=0' >"$guest"
 	if [ "$kunit" = 1 ]; then
-		# Words of NAME=NUMBER only: they go into a shell script.
-		for arg in ${ZCPOOL_KUNIT_ARGS:-}; do
+		# Split without globbing; words of NAME=NUMBER only, as they go
+		# into the guest's script.
+		read -r -a kunit_args <<<"${ZCPOOL_KUNIT_ARGS:-}"
+		for arg in "${kunit_args[@]}"; do
 			[[ "$arg" =~ ^[a-z_]+=[0-9]+$ ]] ||
 				die "ZCPOOL_KUNIT_ARGS: '$arg' is not NAME=NUMBER (e.g. pool_seed=123)"
 		done
 		VM_TEST_FILES+=(--file "$dir/mod/zcpool_test.ko"
 			--file "$ZCPOOL_TOP/scripts/guest-kunit.sh")
-		echo "sh /zcpool/guest-kunit.sh ${ZCPOOL_KUNIT_ARGS:-} || rc=1" >>"$guest"
+		echo "sh /zcpool/guest-kunit.sh ${kunit_args[*]} || rc=1" >>"$guest"
 	fi
 	if [ "$utest" = 1 ]; then
 		# demo_test runs the demo program.
