@@ -30,7 +30,9 @@ static inline unsigned int zcpool_test_param(unsigned int param, const char *nam
 	unsigned int val;
 	char num[12];
 
-	while (!param && arg && *arg) {
+	if (param)
+		return param;
+	while (arg && *arg) {
 		arg = skip_spaces(arg);
 		n = strcspn(arg, " ");
 		if (n > len && n - len - 1 < sizeof(num) && !strncmp(arg, name, len) &&
@@ -42,7 +44,7 @@ static inline unsigned int zcpool_test_param(unsigned int param, const char *nam
 		}
 		arg += n;
 	}
-	return param;
+	return 0;
 }
 
 /* A randomized case's seed: its parameter, else a new one (never 0). */
