@@ -434,8 +434,9 @@ TEST_F(bad_alloc, is_refused_and_changes_nothing)
 		req.align = zc_chunk_bytes(self->fd) * variant->chunk_multiple;
 	if (variant->over_cap) {
 		/* Unreadable, ~0 + 1 would be size 0: EINVAL for another reason. */
-		ASSERT_NE(~0ULL, zc_param("pool_max_bytes"));
-		req.size = zc_param("pool_max_bytes") + 1;
+		req.size = zc_param("pool_max_bytes");
+		ASSERT_NE(~0ULL, req.size);
+		req.size++;
 	}
 	snap(_metadata, self->fd, &before);
 	ASSERT_LT(0, before.st.bytes_held);
@@ -867,8 +868,9 @@ TEST_F(pool, alloc_batch_stops_at_an_entry_no_pool_can_serve)
 	snap(_metadata, self->fd, &before);
 	memset(items, 0, sizeof(items));
 	items[0].size = 64;
-	ASSERT_NE(~0ULL, zc_param("pool_max_bytes"));
-	items[1].size = zc_param("pool_max_bytes") + 1;
+	items[1].size = zc_param("pool_max_bytes");
+	ASSERT_NE(~0ULL, items[1].size);
+	items[1].size++;
 	items[2].size = 64;
 	expect_alloc_batch_stops_at(_metadata, self->fd, items, 3, 1, -EINVAL);
 	snap(_metadata, self->fd, &after);
