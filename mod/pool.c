@@ -18,11 +18,12 @@
  * spare for the next huge allocation that fits in it (see "Spares" below).
  *
  * Limits. The pages a pool holds are counted in bytes against the pool's
- * cap and, across all pools, against the total_max_bytes parameter, by
- * compare-and-swap loops that never let a counter pass its cap, so a
+ * cap and, across all pools, against the total_max_bytes parameter, so a
  * chunk that would exceed either is not taken: -EDQUOT, never a warning
  * (-ENOMEM is kept for the page allocator, or the memcg, saying no). The
- * pool's cap may be lowered while the pool is in use, never raised.
+ * pool's cap may be lowered while the pool is in use, never raised; a
+ * charge and a lowering of one pool are serialised by its cap lock, and
+ * the total is a compare-and-swap loop that never passes its cap.
  * Before giving up on a chunk the pool tries smaller orders, which both
  * rides out fragmentation and lets a pool fill its cap to within one
  * smallest chunk.
@@ -186,7 +187,9 @@ static_assert(POOL_WINDOW_HEAD_SLOTS <=
  * @max_slot:       the last slot of the window.
  * @huge_above:     requests larger than this are huge at any alignment:
  *                  past the longest run and the largest size class.
- * @max_bytes:      the pool's cap on @held.
+ * @max_bytes:      the pool's cap on @held; changed under @cap_lock.
+ * @cap_lock:       serialises the charges of @held with the lowerings of
+ *                  @max_bytes (an uncharge needs no lock).
  * @release:        the config's release hook.
  * @mapped:         the config's hook that tells whether anything maps the pool.
  * @release_priv:   the argument of both.
@@ -238,6 +241,7 @@ struct zcpool_pool {
 	unsigned long max_slot;
 	u64 huge_above;
 	u64 max_bytes;
+	spinlock_t cap_lock;	/* charges against @max_bytes, its changes */
 	void (*release)(void *priv, u64 offset, u64 size);
 	bool (*mapped)(void *priv);
 	void *release_priv;
@@ -300,32 +304,30 @@ static bool held_add(atomic64_t *held, u64 bytes, u64 max)
  * @pool:  the pool.
  * @bytes: the pages' size.
  *
- * Context: any context.
+ * Context: not in interrupt context; takes the pool's cap lock.
  * Return: true if both caps had room, false (nothing counted) if not.
  */
 VISIBLE_IF_KUNIT bool zcpool_pool_charge(struct zcpool_pool *pool, u64 bytes)
 {
-	u64 max = READ_ONCE(pool->max_bytes);
+	bool charged;
 
-	if (!held_add(&pool->held, bytes, max))
-		return false;
 	/*
-	 * A lowering of the cap raced with the add. Its compare-and-swap of
-	 * the cap and ours of @held are both full barriers, so either it
-	 * reads this charge in @held (and takes itself back) or this reads
-	 * its cap here: whichever sees the other gives way, and the pool
-	 * never ends above a cap that was granted.
+	 * Under the cap lock, so that a lowering never sees a charge that is
+	 * about to be taken back. With lock-free compare-and-swap on both
+	 * sides, a charge that read the old cap and a lowering that read the
+	 * charge in @held each gave way to the other: both failed, the
+	 * allocation with -EDQUOT under a cap that stayed where it was, and
+	 * the LIMITS call with -EINVAL. Uncharges only lower @held, which
+	 * keeps any fit tested here, and need no lock. Charges come with new
+	 * chunks and huge allocations only, not with each allocation.
 	 */
-	if (unlikely(READ_ONCE(pool->max_bytes) != max) &&
-	    (u64)atomic64_read(&pool->held) > READ_ONCE(pool->max_bytes)) {
-		atomic64_sub(bytes, &pool->held);
-		return false;
-	}
-	if (!held_add(&pool_total_held, bytes, READ_ONCE(zcpool_params.total_max_bytes))) {
-		atomic64_sub(bytes, &pool->held);
-		return false;
-	}
-	return true;
+	spin_lock(&pool->cap_lock);
+	charged = held_fits(atomic64_read(&pool->held), bytes, pool->max_bytes) &&
+		  held_add(&pool_total_held, bytes, READ_ONCE(zcpool_params.total_max_bytes));
+	if (charged)
+		atomic64_add(bytes, &pool->held);
+	spin_unlock(&pool->cap_lock);
+	return charged;
 }
 EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_charge);
 
@@ -1397,6 +1399,7 @@ struct zcpool_pool *zcpool_pool_create(const struct zcpool_pool_config *config)
 	pool->release_priv = config->release_priv;
 	mutex_init(&pool->window_lock);
 	xa_init_flags(&pool->window, XA_FLAGS_ALLOC);
+	spin_lock_init(&pool->cap_lock);
 	spin_lock_init(&pool->huge_lock);
 	pool->huge_stamp = jiffies;
 	pool->huge_resumed = pool->huge_stamp;
@@ -2762,11 +2765,12 @@ EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_max_bytes);
  *             pool holds.
  *
  * A cap only goes down, so a pool handed to a less trusted process can be
- * confined first. A lowering that succeeds holds from then on: a page run
- * charged while it runs is either seen here (and the cap stays as it was)
- * or refused there (see zcpool_pool_charge()).
+ * confined first. A lowering and the charges of new pages are serialised
+ * by the pool's cap lock: a lowering sees every charge that went through
+ * before it, none that was refused, and holds for every charge after it.
  *
- * Context: any context; lowerings of one pool are serialised by the caller
+ * Context: not in interrupt context (takes the pool's cap lock); the
+ * lowerings of one pool are serialised by the caller
  * (the LIMITS ioctl's lock), since one that takes itself back restores the
  * cap it replaced.
  * Return: 0, or -EINVAL when @max_bytes is above the current cap or below
@@ -2774,25 +2778,15 @@ EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_max_bytes);
  */
 int zcpool_pool_set_max_bytes(struct zcpool_pool *pool, u64 max_bytes)
 {
-	u64 old = READ_ONCE(pool->max_bytes);
-	u64 lowered = max_bytes;
+	int ret = -EINVAL;
 
-	do {
-		if (max_bytes > old)
-			return -EINVAL;
-		if (max_bytes < (u64)atomic64_read(&pool->held))
-			return -EINVAL;
-	} while (!try_cmpxchg64(&pool->max_bytes, &old, max_bytes));
-	/*
-	 * A charge may have read the old cap before the swap and added to
-	 * @held after the read above. The swap is a full barrier, as is the
-	 * charge's add: read @held again, and give way if it passed the cap.
-	 */
-	if ((u64)atomic64_read(&pool->held) > max_bytes) {
-		try_cmpxchg64(&pool->max_bytes, &lowered, old);
-		return -EINVAL;
+	spin_lock(&pool->cap_lock);
+	if (max_bytes <= pool->max_bytes && max_bytes >= (u64)atomic64_read(&pool->held)) {
+		WRITE_ONCE(pool->max_bytes, max_bytes);
+		ret = 0;
 	}
-	return 0;
+	spin_unlock(&pool->cap_lock);
+	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_set_max_bytes);
 
@@ -2807,11 +2801,14 @@ EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_set_max_bytes);
  * nothing): the cap goes back to @old unless it moved again meanwhile, in
  * which case the later lowering stands.
  *
- * Context: any context.
+ * Context: not in interrupt context; takes the pool's cap lock.
  */
 void zcpool_pool_restore_max_bytes(struct zcpool_pool *pool, u64 lowered, u64 old)
 {
-	try_cmpxchg64(&pool->max_bytes, &lowered, old);
+	spin_lock(&pool->cap_lock);
+	if (pool->max_bytes == lowered)
+		WRITE_ONCE(pool->max_bytes, old);
+	spin_unlock(&pool->cap_lock);
 }
 EXPORT_SYMBOL_IF_KUNIT(zcpool_pool_restore_max_bytes);
 

@@ -3353,6 +3353,108 @@ static void a_lowered_cap_holds_against_charges_in_flight(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st->bytes_held, 0);
 }
 
+/*
+ * A lowering and a charge that meet: in each of CAP_DUEL_ROUNDS rounds one
+ * thread lowers the cap below the charge while the other charges it, both
+ * at once. Whichever goes first stands and the other is refused: exactly
+ * one of them goes through. Both through would pass a granted cap; both
+ * refused is an allocation's -EDQUOT under a cap that did not move, and a
+ * LIMITS call's -EINVAL for a pool that held nothing.
+ */
+#define CAP_DUEL_ROUNDS	20000
+
+struct cap_duel {
+	struct zcpool_pool *pool;
+	u64 cap, lowered, bytes;
+	atomic_t start, done;		/* the round each thread is at */
+	bool charged;			/* by the charger, for the round done */
+	unsigned long both, neither, charges, lowerings;	/* by the lowerer */
+	struct completion charger_done, lowerer_done;
+};
+
+static int cap_duel_charge(void *arg)
+{
+	struct cap_duel *d = arg;
+	int round;
+
+	for (round = 1; round <= CAP_DUEL_ROUNDS; round++) {
+		while (atomic_read_acquire(&d->start) != round)
+			cpu_relax();
+		d->charged = zcpool_pool_charge(d->pool, d->bytes);
+		atomic_set_release(&d->done, round);
+		if (!(round % 256))
+			cond_resched();
+	}
+	kthread_complete_and_exit(&d->charger_done, 0);
+}
+
+static int cap_duel_lower(void *arg)
+{
+	struct cap_duel *d = arg;
+	bool lowered;
+	int round;
+
+	for (round = 1; round <= CAP_DUEL_ROUNDS; round++) {
+		atomic_set_release(&d->start, round);
+		lowered = !zcpool_pool_set_max_bytes(d->pool, d->lowered);
+		while (atomic_read_acquire(&d->done) != round)
+			cpu_relax();
+		d->both += lowered && d->charged;
+		d->neither += !lowered && !d->charged;
+		d->lowerings += lowered;
+		d->charges += d->charged;
+		if (lowered)
+			zcpool_pool_restore_max_bytes(d->pool, d->lowered, d->cap);
+		if (d->charged)
+			zcpool_pool_uncharge(d->pool, d->bytes);
+		if (!(round % 256))
+			cond_resched();
+	}
+	kthread_complete_and_exit(&d->lowerer_done, 0);
+}
+
+static void a_lowering_and_a_charge_that_meet_one_goes_through(struct kunit *test)
+{
+	unsigned int cpu_a = cpumask_first(cpu_online_mask);
+	unsigned int cpu_b = cpumask_next(cpu_a, cpu_online_mask);
+	struct zcpool_pool_stats *st = new_stats(test);
+	struct task_struct *charger, *lowerer;
+	struct cap_duel *d;
+
+	if (cpu_b >= nr_cpu_ids)
+		kunit_skip(test, "needs two online CPUs");
+	d = kunit_kzalloc(test, sizeof(*d), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, d);
+	d->cap = 4 * SMALL_CHUNK;
+	d->lowered = SMALL_CHUNK;
+	d->bytes = 2 * SMALL_CHUNK;
+	d->pool = new_pool(test, SMALL_ORDER, d->cap, 1);
+	init_completion(&d->charger_done);
+	init_completion(&d->lowerer_done);
+	charger = kthread_create(cap_duel_charge, d, "zcpool-kunit/charge");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(charger));
+	lowerer = kthread_create(cap_duel_lower, d, "zcpool-kunit/lower");
+	if (IS_ERR(lowerer)) {
+		/* The charger waits for round 1 and never sees it: end it. */
+		kthread_stop(charger);
+		KUNIT_FAIL(test, "no lowering thread");
+		return;
+	}
+	kthread_bind(charger, cpu_a);
+	kthread_bind(lowerer, cpu_b);
+	wake_up_process(charger);
+	wake_up_process(lowerer);
+	wait_for_completion(&d->lowerer_done);
+	wait_for_completion(&d->charger_done);
+	kunit_info(test, "%d rounds: %lu charges, %lu lowerings went through",
+		   CAP_DUEL_ROUNDS, d->charges, d->lowerings);
+	KUNIT_EXPECT_EQ_MSG(test, d->both, 0, "a charge went through a granted lower cap");
+	KUNIT_EXPECT_EQ_MSG(test, d->neither, 0, "a charge and a lowering both refused");
+	KUNIT_EXPECT_EQ(test, zcpool_pool_max_bytes(d->pool), d->cap);
+	zcpool_pool_stats(d->pool, st);
+	KUNIT_EXPECT_EQ(test, st->bytes_held, 0);
+}
+
 static struct kunit_case zcpool_pool_cases[] = {
 	KUNIT_CASE_PARAM(create_rejects_bad_configs, bad_config_gen_params),
 	KUNIT_CASE(create_defaults_to_the_module_parameters),
@@ -3407,6 +3509,7 @@ static struct kunit_case zcpool_pool_cases[] = {
 	KUNIT_CASE_PARAM(threads_share_a_pool_with_exact_accounting, thread_arenas_gen_params),
 	KUNIT_CASE(stats_read_in_flight_stay_in_range),
 	KUNIT_CASE(a_lowered_cap_holds_against_charges_in_flight),
+	KUNIT_CASE(a_lowering_and_a_charge_that_meet_one_goes_through),
 	{}
 };
 
