@@ -1159,8 +1159,8 @@ static int pool_alloc_huge(struct zcpool_pool *pool, u64 size, u32 flags, u64 *o
 	 */
 	if (huge && huge->nr_pages == nr_pages && !(flags & ZCPOOL_ALLOC_ZERO)) {
 		pool_huge_make_live(pool, huge, size);
-		spin_unlock(&pool->huge_lock);
 		*offset = huge->base;
+		spin_unlock(&pool->huge_lock);
 		return 0;
 	}
 	spin_unlock(&pool->huge_lock);
@@ -1176,10 +1176,15 @@ static int pool_alloc_huge(struct zcpool_pool *pool, u64 size, u32 flags, u64 *o
 			return PTR_ERR(huge);
 	}
 
+	/*
+	 * The offset is read under the lock: once live and unlocked, a free
+	 * of a guessed offset by another thread can make it a spare, and a
+	 * trim or the shrinker can free the descriptor before this reads it.
+	 */
 	spin_lock(&pool->huge_lock);
 	pool_huge_make_live(pool, huge, size);
-	spin_unlock(&pool->huge_lock);
 	*offset = huge->base;
+	spin_unlock(&pool->huge_lock);
 	return 0;
 }
 
@@ -1755,8 +1760,14 @@ static __always_inline void pool_hand_out(const struct zcpool_arena_obj *obj, u6
 {
 	if ((flags & ZCPOOL_ALLOC_ZERO) && obj->dirty_len)
 		pool_zero(obj->chunk, obj->off, obj->dirty_len);
-	zcpool_chunk_hand_out(obj->chunk, obj->off, size);
+	/*
+	 * The offset first: once handed out, the allocation is live, a free
+	 * of a guessed offset by another thread may take it back, and a drain
+	 * may then release its chunk (freed after an RCU grace period, which
+	 * a preempted caller here is not inside).
+	 */
 	*offset = obj->chunk->base + obj->off;
+	zcpool_chunk_hand_out(obj->chunk, obj->off, size);
 }
 
 /*
@@ -1784,9 +1795,10 @@ static __always_inline void pool_hand_out_many(const struct zcpool_arena_obj *ob
 	}
 	for (i = 0; i < n; i++) {
 		obj = &objs[i];
+		/* The offset first, as in pool_hand_out(). */
+		offsets[i] = obj->chunk->base + obj->off;
 		zcpool_chunk_hand_out_elem(zcpool_chunk_elem_run(obj->chunk, obj->off), obj->off,
 					   size);
-		offsets[i] = obj->chunk->base + obj->off;
 	}
 }
 
