@@ -164,6 +164,7 @@ static void runs_mark_their_pages_and_report_reuse(struct kunit *test)
 		KUNIT_EXPECT_NULL(test, zcpool_chunk_tail_head(chunk, i));
 	zcpool_chunk_clear_run(chunk, 2);
 	/* One old page is enough to need clearing; a new run owns its pages. */
+	dirty = false;
 	zcpool_chunk_set_run(chunk, 4, 2, &dirty);
 	KUNIT_EXPECT_TRUE(test, dirty);
 	KUNIT_EXPECT_NULL(test, zcpool_chunk_tail_head(chunk, 3));
