@@ -479,7 +479,7 @@ TEST_F_TIMEOUT(race, faults_racing_with_zaps_never_keep_a_page, 120)
 	pthread_t threads[THREADS];
 	uint64_t offs[3], i;
 	struct zcpool_stats st;
-	long stale = 0;
+	long stale = 0, present;
 	int t;
 
 	r.seed = env ? strtoul(env, NULL, 0) : (unsigned int)time(NULL);
@@ -509,7 +509,9 @@ TEST_F_TIMEOUT(race, faults_racing_with_zaps_never_keep_a_page, 120)
 		 */
 		while (__sync_fetch_and_add(&r.busy, 0))
 			usleep(200);
-		stale += present_ptes(r.map, r.len);
+		present = present_ptes(r.map, r.len);
+		ASSERT_LE(0, present) TH_LOG("pagemap unreadable");
+		stale += present;
 	}
 	r.stop = 1;
 	for (t = 0; t < THREADS; t++)
@@ -543,7 +545,7 @@ TEST_F_TIMEOUT(race, faults_racing_with_chunk_releases_never_keep_a_page, 120)
 	uint64_t run = ZCPOOL_RUN_MAX_PAGES * self->page, nr = self->chunk / run + 1, i, j;
 	struct race r = { .page = self->page, .paced = 1 };
 	unsigned long released = 0;
-	long stale = 0;
+	long stale = 0, present;
 	time_t start = time(NULL);
 	pthread_t threads[THREADS];
 	struct zcpool_stats st;
@@ -591,7 +593,9 @@ TEST_F_TIMEOUT(race, faults_racing_with_chunk_releases_never_keep_a_page, 120)
 		 */
 		while (__sync_fetch_and_add(&r.busy, 0))
 			usleep(1000);
-		stale += present_ptes(r.map, r.len);
+		present = present_ptes(r.map, r.len);
+		ASSERT_LE(0, present) TH_LOG("pagemap unreadable");
+		stale += present;
 	}
 	r.stop = 1;
 	for (t = 0; t < THREADS; t++)

@@ -384,6 +384,7 @@ TEST_F(death, everything_comes_back)
 		ASSERT_EQ(1, read(ready[0], &c, 1)) TH_LOG("the holder must fill its pools");
 	EXPECT_EQ(variant->nr_pools, zc_global("pools"))
 		TH_LOG("every pool of the holder exists before it dies");
+	ASSERT_NE(~0ULL, zc_global("bytes_held")) TH_LOG("no bytes_held in debugfs");
 	EXPECT_LT(0, zc_global("bytes_held"));
 	EXPECT_EQ(-EAGAIN, zc_unload());
 	if (variant->sig) {
