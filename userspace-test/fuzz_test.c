@@ -22,8 +22,11 @@
  *
  * ZCPOOL_SEED replays a run (the seed is printed first); ZCPOOL_OPS sets the
  * operation count (default 400), or ZCPOOL_SECONDS a duration (make soak;
- * a replay then needs the op count it printed). One "zcpool-figures:" line
- * sums it up.
+ * a replay then needs the op count it printed). The draws do not depend on
+ * what the kernel holds, but for one: an allocation refused at a cap
+ * (EDQUOT, which the pool's idle memory, spread over the CPUs the test ran
+ * on, can decide) skips the draws of adopting it, and the replay parts
+ * from the run there. One "zcpool-figures:" line sums it up.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -715,7 +718,8 @@ static void op_limits(int p)
 		return;
 	/* Lower it, rarely and never below 64 MiB: the budget must still fit. */
 	want = st.bytes_held + (64ULL << 20) + zc_rng_below(&g.rng, 64) * g.chunk;
-	if (want >= pl->cap || zc_rng_below(&g.rng, 4))
+	/* Drawn whatever the pool holds: a replay keeps its draws in step. */
+	if (zc_rng_below(&g.rng, 4) || want >= pl->cap)
 		return;
 	ret = zc_limits(pl->fd, want, 0, &l);
 	if (ret || l.max_bytes != want)
