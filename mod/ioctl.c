@@ -532,8 +532,16 @@ static unsigned int ioctl_alloc_stretch(struct zcpool_file *zf, struct zcpool_al
 	for (i = n - 1; i > 0; i--)
 		len = (reqs[i].size ^ first->size) | (reqs[i].align ^ first->align) |
 		      (reqs[i].flags ^ first->flags) | reqs[i].pad ? i : len;
-	if (len > 1 && zcpool_pool_alloc_bulk(zf->pool, first->size, first->align, first->flags,
-					      offsets, len) == len)
+	/*
+	 * Not in bulk on a ZCPOOL_POOL_ZAP_ON_FREE pool: a bulk call that
+	 * fails part way frees what it made with zcpool_pool_free(), no zap,
+	 * and those were live meanwhile, for a stale pointer into a buffer
+	 * freed before (whose offset came back) to fault their pages in. One
+	 * at a time, each undo is zcpool_ioctl_free_offset()'s.
+	 */
+	if (len > 1 && !(atomic_read(&zf->flags) & ZCPOOL_POOL_ZAP_ON_FREE) &&
+	    zcpool_pool_alloc_bulk(zf->pool, first->size, first->align, first->flags,
+				   offsets, len) == len)
 		return len;
 	for (i = 0; i < len; i++) {
 		*err = zcpool_ioctl_alloc_one(zf, &reqs[i]);
