@@ -15,9 +15,11 @@
  *   begin kernel=R cpus=N init_on_alloc=0|1 reps=N rep_ms=N depth=N batch=N seed=N
  *         (init_on_alloc=1: the page allocator zeroes every page it hands out)
  *   result workload=pair|bulk cpus=N size=N impl=NAME ns=X min=X max=X iters=N
- *   skip   workload=... cpus=N size=N impl=NAME error=-ERRNO
+ *   skip   workload=... cpus=N size=N impl=NAME error=-ERRNO stage=STAGE
  *   trace seed=N ops=N peak_live=N requested=N held=N netty_held=N pow2_held=N
  *   end status=0|-ERRNO
+ * STAGE says where it failed: fits (the allocator serves no such size),
+ * setup, calibrate, or run (a timed rep).
  * ns is the median over reps of nanoseconds per object (one allocation
  * and its free); min and max bound the reps. For each size, the
  * allocators are set up once and their reps interleaved, so that drift in
@@ -160,6 +162,7 @@ struct bench_slot {
 	struct zcpool_bench_job job;
 	u64 wall[BENCH_MAX_REPS];
 	int error;
+	const char *stage;
 	bool set_up;
 };
 
@@ -193,6 +196,7 @@ static int bench_group(const struct bench_params *p, struct bench_slot *slots,
 		}
 		s->ctx.size = size;
 		s->ctx.max_live = (unsigned long)nr_cpus * per_iter;
+		s->stage = "setup";
 		s->error = s->impl->setup(&s->ctx);
 		if (s->error)
 			continue;
@@ -204,7 +208,9 @@ static int bench_group(const struct bench_params *p, struct bench_slot *slots,
 			.per_iter = per_iter,
 			.nr_cpus = nr_cpus,
 		};
+		s->stage = "calibrate";
 		s->error = zcpool_bench_calibrate(&s->job, (u64)p->rep_ms * NSEC_PER_MSEC);
+		s->stage = "run";
 	}
 	for (r = 0; r < nr_reps; r++) {
 		for (i = 0; i < zcpool_bench_nr_impls; i++) {
@@ -230,7 +236,7 @@ static int bench_group(const struct bench_params *p, struct bench_slot *slots,
 			  s->error ? "skip" : "result", workload_names[workload], nr_cpus,
 			  size, s->impl->name);
 		if (s->error) {
-			bench_out(" error=%d\n", s->error);
+			bench_out(" error=%d stage=%s\n", s->error, s->stage ?: "fits");
 			continue;
 		}
 		sort(s->wall, nr_reps, sizeof(s->wall[0]), cmp_u64, NULL);
