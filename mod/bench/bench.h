@@ -13,9 +13,9 @@
 #ifndef _ZCPOOL_BENCH_H
 #define _ZCPOOL_BENCH_H
 
+#include <linux/genalloc.h>
 #include <linux/types.h>
 
-struct gen_pool;
 struct kmem_cache;
 struct zcpool_pool;
 
@@ -32,6 +32,7 @@ struct zcpool_pool;
  * @gen:       the gen_pool.
  * @gen_pages: backing blocks of @gen (struct page pointers).
  * @nr_gen:    entries of @gen_pages.
+ * @gen_align: @gen's alignment, for objects of several of its granules.
  */
 struct zcpool_bench_ctx {
 	size_t size;
@@ -44,6 +45,7 @@ struct zcpool_bench_ctx {
 	struct gen_pool *gen;
 	struct page **gen_pages;
 	unsigned int nr_gen;
+	struct genpool_data_align gen_align;
 };
 
 /**

@@ -348,14 +348,15 @@ static void gen_teardown(struct zcpool_bench_ctx *ctx)
 }
 
 /*
- * Enough blocks for max_live objects, whose granules never straddle two,
- * and one more: first fit under concurrent frees can strand a hole.
+ * Enough blocks for max_live objects, none straddling two blocks, and one
+ * more: while another CPU sets the bits of a place, a search skips it.
  */
 static int gen_setup(struct zcpool_bench_ctx *ctx)
 {
 	size_t block = PAGE_SIZE << BENCH_GEN_BLOCK_ORDER;
 	size_t granule = (size_t)1 << gen_granule_order(ctx->size);
-	size_t per_block = block / round_up(ctx->size, granule);
+	/* Every object takes a power of two: granules, or an aligned place. */
+	size_t per_block = block / roundup_pow_of_two(ctx->size);
 	unsigned int nr = DIV_ROUND_UP(ctx->max_live, per_block) + 1;
 	struct page *page;
 	int ret;
@@ -369,6 +370,22 @@ static int gen_setup(struct zcpool_bench_ctx *ctx)
 	if (!ctx->gen) {
 		ret = -ENOMEM;
 		goto err_teardown;
+	}
+	/*
+	 * An object of several granules goes only where its size aligns it.
+	 * Under plain first fit two CPUs that find the same hole both set its
+	 * bits a word at a time; the one that meets the other's takes its own
+	 * back and searches on from the hole's start, past the other's first
+	 * word, and may settle there, across the place of the next object:
+	 * each such object strands a hole short of an object, and the one
+	 * block more than max_live needs ran out (-ENOMEM in the 1 MiB pairs
+	 * on two vCPUs, in some boots). Aligned, a loser only finds places of
+	 * their own, and gen_pool keeps its one extra block, as a user of
+	 * fixed-size buffers would set it up.
+	 */
+	if (granule < ctx->size) {
+		ctx->gen_align.align = roundup_pow_of_two(ctx->size);
+		gen_pool_set_algo(ctx->gen, gen_pool_first_fit_align, &ctx->gen_align);
 	}
 	while (ctx->nr_gen < nr) {
 		/*
