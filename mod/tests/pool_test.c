@@ -3265,21 +3265,70 @@ static void stats_read_in_flight_stay_in_range(struct kunit *test)
 }
 
 /*
- * A lowering of the cap against charges in flight: one thread charges more
- * than the lowered cap and gives it back, over and over; another lowers the
- * cap and puts it back. A lowering that succeeds holds: no charge may go
- * through while it is in force. When a lowering did not read @held again
- * after its swap, a charge that had read the old cap went through.
+ * Two threads on one pool, each on a CPU of its own: one charges more than
+ * the lowered cap, the other lowers the cap. The pool's cap is 4 small
+ * chunks, lowered to 1, and a charge is 2: a charge and a lowering in
+ * force exclude each other.
+ */
+struct cap_pair {
+	struct zcpool_pool *pool;
+	u64 cap, lowered, bytes;
+	struct completion charger_done, lowerer_done;
+};
+
+/*
+ * Run @charge and @lower on @pair's pool, each a kthread bound to a CPU of
+ * its own, with @arg (which holds @pair), and wait for both; then the cap
+ * must be back where it was and nothing held. Skips without two CPUs.
+ */
+static void cap_pair_run(struct kunit *test, struct cap_pair *pair,
+			 int (*charge)(void *), int (*lower)(void *), void *arg)
+{
+	unsigned int cpu_a = cpumask_first(cpu_online_mask);
+	unsigned int cpu_b = cpumask_next(cpu_a, cpu_online_mask);
+	struct zcpool_pool_stats *st = new_stats(test);
+	struct task_struct *charger, *lowerer;
+
+	if (cpu_b >= nr_cpu_ids)
+		kunit_skip(test, "needs two online CPUs");
+	pair->cap = 4 * SMALL_CHUNK;
+	pair->lowered = SMALL_CHUNK;
+	pair->bytes = 2 * SMALL_CHUNK;
+	pair->pool = new_pool(test, SMALL_ORDER, pair->cap, 1);
+	init_completion(&pair->charger_done);
+	init_completion(&pair->lowerer_done);
+	charger = kthread_create(charge, arg, "zcpool-kunit/charge");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(charger));
+	lowerer = kthread_create(lower, arg, "zcpool-kunit/lower");
+	if (IS_ERR(lowerer)) {
+		/* Stopped before it was ever woken, it ends without running. */
+		kthread_stop(charger);
+		KUNIT_ASSERT_FAILURE(test, "no lowering thread");
+	}
+	kthread_bind(charger, cpu_a);
+	kthread_bind(lowerer, cpu_b);
+	wake_up_process(charger);
+	wake_up_process(lowerer);
+	wait_for_completion(&pair->lowerer_done);
+	wait_for_completion(&pair->charger_done);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_max_bytes(pair->pool), pair->cap);
+	zcpool_pool_stats(pair->pool, st);
+	KUNIT_EXPECT_EQ(test, st->bytes_held, 0);
+}
+
+/*
+ * A lowering of the cap against charges in flight: one thread charges and
+ * gives it back, over and over, until the other is done lowering the cap
+ * and putting it back. A lowering that succeeds holds: no charge may go
+ * through while it is in force.
  */
 #define CAP_RACE_LOWERINGS	100000
 
 struct cap_race {
-	struct zcpool_pool *pool;
-	u64 cap, lowered, bytes;
+	struct cap_pair pair;
 	unsigned long charged;		/* by the charger: charges that went through */
 	unsigned long granted, refused, overrun;	/* by the lowerer */
 	bool stop;
-	struct completion charger_done, lowerer_done;
 };
 
 static int cap_race_charge(void *arg)
@@ -3288,16 +3337,16 @@ static int cap_race_charge(void *arg)
 	unsigned long i;
 
 	for (i = 0; !READ_ONCE(r->stop); i++) {
-		if (zcpool_pool_charge(r->pool, r->bytes)) {
+		if (zcpool_pool_charge(r->pair.pool, r->pair.bytes)) {
 			WRITE_ONCE(r->charged, r->charged + 1);
 			/* The count before the uncharge a lowering may read. */
 			smp_mb();
-			zcpool_pool_uncharge(r->pool, r->bytes);
+			zcpool_pool_uncharge(r->pair.pool, r->pair.bytes);
 		}
 		if (!(i % 256))
 			cond_resched();
 	}
-	kthread_complete_and_exit(&r->charger_done, 0);
+	kthread_complete_and_exit(&r->pair.charger_done, 0);
 }
 
 static int cap_race_lower(void *arg)
@@ -3307,7 +3356,7 @@ static int cap_race_lower(void *arg)
 	unsigned int spin;
 
 	for (i = 0; i < CAP_RACE_LOWERINGS; i++) {
-		if (zcpool_pool_set_max_bytes(r->pool, r->lowered)) {
+		if (zcpool_pool_set_max_bytes(r->pair.pool, r->pair.lowered)) {
 			r->refused++;
 		} else {
 			/* Pairs with the charger's barrier: @held was read first. */
@@ -3319,57 +3368,26 @@ static int cap_race_lower(void *arg)
 			if (READ_ONCE(r->charged) != seen)
 				r->overrun++;
 			r->granted++;
-			zcpool_pool_restore_max_bytes(r->pool, r->lowered, r->cap);
+			zcpool_pool_restore_max_bytes(r->pair.pool, r->pair.lowered, r->pair.cap);
 		}
 		if (!(i % 256))
 			cond_resched();
 	}
 	WRITE_ONCE(r->stop, true);
-	kthread_complete_and_exit(&r->lowerer_done, 0);
+	kthread_complete_and_exit(&r->pair.lowerer_done, 0);
 }
 
 static void a_lowered_cap_holds_against_charges_in_flight(struct kunit *test)
 {
-	unsigned int cpu_a = cpumask_first(cpu_online_mask);
-	unsigned int cpu_b = cpumask_next(cpu_a, cpu_online_mask);
-	struct zcpool_pool_stats *st = new_stats(test);
-	struct task_struct *charger, *lowerer;
-	struct cap_race *r;
+	struct cap_race *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
 
-	if (cpu_b >= nr_cpu_ids)
-		kunit_skip(test, "needs two online CPUs");
-	r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, r);
-	r->cap = 4 * SMALL_CHUNK;
-	r->lowered = SMALL_CHUNK;
-	r->bytes = 2 * SMALL_CHUNK;
-	r->pool = new_pool(test, SMALL_ORDER, r->cap, 1);
-	init_completion(&r->charger_done);
-	init_completion(&r->lowerer_done);
-	charger = kthread_create(cap_race_charge, r, "zcpool-kunit/charge");
-	KUNIT_ASSERT_FALSE(test, IS_ERR(charger));
-	lowerer = kthread_create(cap_race_lower, r, "zcpool-kunit/lower");
-	if (IS_ERR(lowerer)) {
-		WRITE_ONCE(r->stop, true);
-		wake_up_process(charger);
-		wait_for_completion(&r->charger_done);
-		KUNIT_FAIL(test, "no lowering thread");
-		return;
-	}
-	kthread_bind(charger, cpu_a);
-	kthread_bind(lowerer, cpu_b);
-	wake_up_process(charger);
-	wake_up_process(lowerer);
-	wait_for_completion(&r->lowerer_done);
-	wait_for_completion(&r->charger_done);
+	cap_pair_run(test, &r->pair, cap_race_charge, cap_race_lower, r);
 	kunit_info(test, "%lu charges; %lu lowerings granted, %lu refused",
 		   r->charged, r->granted, r->refused);
 	KUNIT_EXPECT_GT(test, r->charged, 0);
 	KUNIT_EXPECT_GT(test, r->granted, 0);
 	KUNIT_EXPECT_EQ_MSG(test, r->overrun, 0, "charges went through a granted lower cap");
-	KUNIT_EXPECT_EQ(test, zcpool_pool_max_bytes(r->pool), r->cap);
-	zcpool_pool_stats(r->pool, st);
-	KUNIT_EXPECT_EQ(test, st->bytes_held, 0);
 }
 
 /*
@@ -3383,12 +3401,10 @@ static void a_lowered_cap_holds_against_charges_in_flight(struct kunit *test)
 #define CAP_DUEL_ROUNDS	20000
 
 struct cap_duel {
-	struct zcpool_pool *pool;
-	u64 cap, lowered, bytes;
+	struct cap_pair pair;
 	atomic_t start, done;		/* the round each thread is at */
 	bool charged;			/* by the charger, for the round done */
 	unsigned long both, neither, charges, lowerings;	/* by the lowerer */
-	struct completion charger_done, lowerer_done;
 };
 
 static int cap_duel_charge(void *arg)
@@ -3399,12 +3415,12 @@ static int cap_duel_charge(void *arg)
 	for (round = 1; round <= CAP_DUEL_ROUNDS; round++) {
 		while (atomic_read_acquire(&d->start) != round)
 			cpu_relax();
-		d->charged = zcpool_pool_charge(d->pool, d->bytes);
+		d->charged = zcpool_pool_charge(d->pair.pool, d->pair.bytes);
 		atomic_set_release(&d->done, round);
 		if (!(round % 256))
 			cond_resched();
 	}
-	kthread_complete_and_exit(&d->charger_done, 0);
+	kthread_complete_and_exit(&d->pair.charger_done, 0);
 }
 
 static int cap_duel_lower(void *arg)
@@ -3415,7 +3431,7 @@ static int cap_duel_lower(void *arg)
 
 	for (round = 1; round <= CAP_DUEL_ROUNDS; round++) {
 		atomic_set_release(&d->start, round);
-		lowered = !zcpool_pool_set_max_bytes(d->pool, d->lowered);
+		lowered = !zcpool_pool_set_max_bytes(d->pair.pool, d->pair.lowered);
 		while (atomic_read_acquire(&d->done) != round)
 			cpu_relax();
 		d->both += lowered && d->charged;
@@ -3423,55 +3439,25 @@ static int cap_duel_lower(void *arg)
 		d->lowerings += lowered;
 		d->charges += d->charged;
 		if (lowered)
-			zcpool_pool_restore_max_bytes(d->pool, d->lowered, d->cap);
+			zcpool_pool_restore_max_bytes(d->pair.pool, d->pair.lowered, d->pair.cap);
 		if (d->charged)
-			zcpool_pool_uncharge(d->pool, d->bytes);
+			zcpool_pool_uncharge(d->pair.pool, d->pair.bytes);
 		if (!(round % 256))
 			cond_resched();
 	}
-	kthread_complete_and_exit(&d->lowerer_done, 0);
+	kthread_complete_and_exit(&d->pair.lowerer_done, 0);
 }
 
 static void a_lowering_and_a_charge_that_meet_one_goes_through(struct kunit *test)
 {
-	unsigned int cpu_a = cpumask_first(cpu_online_mask);
-	unsigned int cpu_b = cpumask_next(cpu_a, cpu_online_mask);
-	struct zcpool_pool_stats *st = new_stats(test);
-	struct task_struct *charger, *lowerer;
-	struct cap_duel *d;
+	struct cap_duel *d = kunit_kzalloc(test, sizeof(*d), GFP_KERNEL);
 
-	if (cpu_b >= nr_cpu_ids)
-		kunit_skip(test, "needs two online CPUs");
-	d = kunit_kzalloc(test, sizeof(*d), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, d);
-	d->cap = 4 * SMALL_CHUNK;
-	d->lowered = SMALL_CHUNK;
-	d->bytes = 2 * SMALL_CHUNK;
-	d->pool = new_pool(test, SMALL_ORDER, d->cap, 1);
-	init_completion(&d->charger_done);
-	init_completion(&d->lowerer_done);
-	charger = kthread_create(cap_duel_charge, d, "zcpool-kunit/charge");
-	KUNIT_ASSERT_FALSE(test, IS_ERR(charger));
-	lowerer = kthread_create(cap_duel_lower, d, "zcpool-kunit/lower");
-	if (IS_ERR(lowerer)) {
-		/* The charger waits for round 1 and never sees it: end it. */
-		kthread_stop(charger);
-		KUNIT_FAIL(test, "no lowering thread");
-		return;
-	}
-	kthread_bind(charger, cpu_a);
-	kthread_bind(lowerer, cpu_b);
-	wake_up_process(charger);
-	wake_up_process(lowerer);
-	wait_for_completion(&d->lowerer_done);
-	wait_for_completion(&d->charger_done);
+	cap_pair_run(test, &d->pair, cap_duel_charge, cap_duel_lower, d);
 	kunit_info(test, "%d rounds: %lu charges, %lu lowerings went through",
 		   CAP_DUEL_ROUNDS, d->charges, d->lowerings);
 	KUNIT_EXPECT_EQ_MSG(test, d->both, 0, "a charge went through a granted lower cap");
 	KUNIT_EXPECT_EQ_MSG(test, d->neither, 0, "a charge and a lowering both refused");
-	KUNIT_EXPECT_EQ(test, zcpool_pool_max_bytes(d->pool), d->cap);
-	zcpool_pool_stats(d->pool, st);
-	KUNIT_EXPECT_EQ(test, st->bytes_held, 0);
 }
 
 static struct kunit_case zcpool_pool_cases[] = {
