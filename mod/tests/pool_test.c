@@ -3300,11 +3300,10 @@ static void cap_pair_run(struct kunit *test, struct cap_pair *pair,
 	charger = kthread_create(charge, arg, "zcpool-kunit/charge");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(charger));
 	lowerer = kthread_create(lower, arg, "zcpool-kunit/lower");
-	if (IS_ERR(lowerer)) {
-		/* Stopped before it was ever woken, it ends without running. */
+	/* Stopped before it was ever woken, a thread ends without running. */
+	if (IS_ERR(lowerer))
 		kthread_stop(charger);
-		KUNIT_ASSERT_FAILURE(test, "no lowering thread");
-	}
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(lowerer), "no lowering thread");
 	kthread_bind(charger, cpu_a);
 	kthread_bind(lowerer, cpu_b);
 	wake_up_process(charger);
