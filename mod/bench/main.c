@@ -210,14 +210,15 @@ static int bench_group(const struct bench_params *p, struct bench_slot *slots,
 		};
 		s->stage = "calibrate";
 		s->error = zcpool_bench_calibrate(&s->job, (u64)p->rep_ms * NSEC_PER_MSEC);
-		s->stage = "run";
 	}
 	for (r = 0; r < nr_reps; r++) {
 		for (i = 0; i < zcpool_bench_nr_impls; i++) {
 			struct bench_slot *s = &slots[i];
 
-			if (!s->error)
-				s->error = zcpool_bench_run(&s->job, &s->wall[r]);
+			if (s->error)
+				continue;
+			s->stage = "run";
+			s->error = zcpool_bench_run(&s->job, &s->wall[r]);
 		}
 		if (fatal_signal_pending(current)) {
 			ret = -EINTR;
