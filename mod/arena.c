@@ -14,9 +14,13 @@
  *  2. arena->lock (spinlock, here) protects the arena's usage lists, its
  *     lists of partial subpage runs, its counters, and for every chunk of
  *     the arena the buddy tree, the page descriptors and the subpage runs.
- *     pool->huge_lock (spinlock, pool.c), which protects the pool's huge
- *     allocations, is at the same level. Neither is ever held together with
- *     another zcpool lock, and neither is held across anything that sleeps:
+ *     pool->huge_lock (spinlock, pool.c), which protects the pool's spare
+ *     huge allocations, is at the same level. Neither is ever held together
+ *     with another zcpool lock but a CPU's magazine lock of huge
+ *     allocations (pool.c, struct pool_huge_mag), which nests inside the
+ *     huge lock and under which nothing nests; a free or an allocation
+ *     takes that one alone when it can. Neither is held across anything
+ *     that sleeps:
  *     the arena lock is dropped to allocate a run descriptor (GFP_KERNEL),
  *     and the pool takes chunks from the page allocator with no lock held
  *     and hands them in with the next call (struct zcpool_arena_req).

@@ -46,10 +46,11 @@
  *						zap_seq == seq ? done :
  *						  lookup again, zap if not live
  *
- * A lookup that saw the page live took the lock (arena or huge lock)
- * before the release changed the pool's state under it, and the increment
- * follows that change, so such a fault read zap_seq before the increment
- * (the read is an acquire, ordered before the lookup). Between the
+ * A lookup that saw the page live did so before the release changed the
+ * pool's state (under the arena lock, or for a huge allocation by the
+ * free's atomic exchange), and the increment follows that change, so such
+ * a fault read zap_seq before the increment (the read is an acquire,
+ * ordered before the lookup). Between the
  * release's increment-then-zap and the fault's insert-then-recheck, full
  * barriers on both sides make at least one see the other: either the zap
  * finds the PTE and removes it, or the fault sees zap_seq moved, looks its
@@ -282,9 +283,9 @@ void zcpool_mmap_zap(struct zcpool_file *zf, u64 offset, u64 size)
 	 * Nothing maps the pool, in any process: no PTE to remove, and
 	 * unmap_mapping_range() would still take i_mmap_rwsem to find that
 	 * out (a third of a 1 MiB free under TCG). A mapping that a fault
-	 * of this range could use was linked before that fault took the
-	 * pool lock that the free took after it, so it is seen here; a
-	 * mapping made later finds the range not live.
+	 * of this range could use was linked before that fault found the
+	 * range live, which was before the free took it back, so it is seen
+	 * here; a mapping made later finds the range not live.
 	 */
 	if (!mapping_mapped(zf->inode->i_mapping))
 		return;
@@ -298,12 +299,13 @@ void zcpool_mmap_zap(struct zcpool_file *zf, u64 offset, u64 size)
  * When nothing maps the pool, in any process, there is no PTE to zap and
  * no fault in flight (a fault runs in a mapping, which stays linked until
  * its PTEs are gone), so a huge allocation taken back needs no release: a
- * fault that found it live did so under the pool lock before the take, in
- * a mapping linked before that fault, which the caller, asking after the
- * take, sees; a mapping made later finds the range not live. The zap
+ * fault that found it live read it so, after a full barrier, before the
+ * take's atomic exchange (pool.c, pool_huge_at()), in a mapping linked
+ * before that fault, which the caller, asking after the take, sees; a
+ * mapping made later finds the range not live. The zap
  * sequence needs no increment then either: it tells faults in flight.
  *
- * Context: any context; the pool asks under its huge lock.
+ * Context: any context; the pool asks with no lock held.
  * Return: true when some mapping of the pool may exist.
  */
 bool zcpool_mmap_mapped(void *priv)

@@ -136,6 +136,7 @@ struct zcpool_pool_config {
  * @kept_runs:       empty subpage runs the arenas keep for their class.
  * @huge_live:       live huge allocations.
  * @spares:          freed huge allocations kept for reuse.
+ * @spares_cpu:      those of @spares that wait in a CPU's magazine.
  * @cached:          allocations waiting in per-CPU caches (not live).
  * @arena_live:      allocations out of the arenas: @live ones that are not
  *                   huge, plus @cached ones.
@@ -165,6 +166,7 @@ struct zcpool_pool_stats {
 	u64 kept_runs;
 	u64 huge_live;
 	u64 spares;
+	u64 spares_cpu;
 	u64 cached;
 	u64 arena_live;
 	u64 cache_hits;

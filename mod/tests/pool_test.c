@@ -2209,6 +2209,173 @@ static void a_paused_pool_keeps_every_cpus_spares(struct kunit *test)
 }
 
 /*
+ * A CPU's magazine of huge allocations: the frees of one CPU fill it with
+ * up to 8 of one length, the rest become spares, and its allocations of
+ * that length take them back, new pages for none. It holds at most 8 MiB:
+ * two of 700 pages, not three. A reclaim empties it with the spares.
+ * Pinned to one CPU: a magazine is that CPU's.
+ */
+#define MAG_FILL	10
+
+static void a_cpus_magazine_holds_eight_of_one_length(struct kunit *test)
+{
+	struct zcpool_pool_config cfg = {
+		.chunk_order = MID_ORDER,
+		.nr_arenas = 1,
+		.keep_spares = true,
+	};
+	struct zcpool_pool_stats *st = new_stats(test);
+	u64 one = 20 * PAGE_SIZE, long_one = 700 * PAGE_SIZE;
+	u64 offs[MAG_FILL], again[MAG_FILL];
+	struct zcpool_pool *pool;
+	unsigned int i;
+
+	pool = create_pool(test, &cfg);
+	migrate_disable();
+	for (i = 0; i < MAG_FILL; i++)
+		KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(pool, one, 0, 0, &offs[i]), 0);
+	for (i = 0; i < MAG_FILL; i++)
+		KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, offs[i]), 0);
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->spares, MAG_FILL);
+	KUNIT_EXPECT_EQ(test, st->spares_cpu, 8);
+	KUNIT_EXPECT_EQ(test, st->bytes_spare, MAG_FILL * one);
+	KUNIT_EXPECT_EQ(test, st->huge_live, 0);
+
+	for (i = 0; i < MAG_FILL; i++) {
+		KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(pool, one, 0, 0, &again[i]), 0);
+		KUNIT_EXPECT_TRUE(test, offset_in(again[i], offs, MAG_FILL));
+	}
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->spares, 0);
+	KUNIT_EXPECT_EQ(test, st->spares_cpu, 0);
+	KUNIT_EXPECT_EQ(test, st->huge_live, MAG_FILL);
+	KUNIT_EXPECT_EQ(test, st->pages_taken, MAG_FILL * 20);
+	KUNIT_EXPECT_EQ(test, st->bytes_requested, MAG_FILL * one);
+	for (i = 0; i < MAG_FILL; i++)
+		KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, again[i]), 0);
+
+	for (i = 0; i < 3; i++)
+		KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(pool, long_one, 0, 0, &offs[i]), 0);
+	for (i = 0; i < 3; i++)
+		KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, offs[i]), 0);
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->spares_cpu, 2);
+	KUNIT_EXPECT_GE(test, st->spares, 3);
+	migrate_enable();
+
+	KUNIT_EXPECT_EQ(test, zcpool_pool_reclaim(pool), st->bytes_spare >> PAGE_SHIFT);
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->spares, 0);
+	KUNIT_EXPECT_EQ(test, st->spares_cpu, 0);
+	KUNIT_EXPECT_EQ(test, st->bytes_held, 0);
+	KUNIT_EXPECT_EQ(test, st->pages_taken, st->pages_returned);
+}
+
+/*
+ * A huge allocation freed by two threads at once, on two CPUs, is freed
+ * once: the frees claim it with an atomic exchange, no lock shared. Each
+ * round, HUGE_RACE_NR allocations (more than a magazine holds), freed by
+ * both threads, one from the first, one from the last: each must be
+ * freed by exactly one, the other told -EINVAL. The next round takes them
+ * back from both CPUs' magazines and the spares.
+ */
+#define HUGE_RACE_NR		12
+#define HUGE_RACE_ROUNDS	100
+
+struct huge_race {
+	struct zcpool_pool *pool;
+	u64 offs[HUGE_RACE_NR];
+	atomic_t freed[HUGE_RACE_NR];
+	atomic_t odd;		/* frees that returned neither 0 nor -EINVAL */
+};
+
+struct huge_racer {
+	struct huge_race *race;
+	bool backwards;
+	struct completion done;
+};
+
+static int huge_racer_fn(void *arg)
+{
+	struct huge_racer *r = arg;
+	unsigned int i, k;
+	int ret;
+
+	for (k = 0; k < HUGE_RACE_NR; k++) {
+		i = r->backwards ? HUGE_RACE_NR - 1 - k : k;
+		ret = zcpool_pool_free(r->race->pool, r->race->offs[i]);
+		if (!ret)
+			atomic_inc(&r->race->freed[i]);
+		else if (ret != -EINVAL)
+			atomic_inc(&r->race->odd);
+	}
+	kthread_complete_and_exit(&r->done, 0);
+}
+
+static void two_cpus_free_each_huge_allocation_once(struct kunit *test)
+{
+	struct zcpool_pool_config cfg = {
+		.chunk_order = MID_ORDER,
+		.nr_arenas = 1,
+		.keep_spares = true,
+	};
+	unsigned int cpu_a = cpumask_first(cpu_online_mask);
+	unsigned int cpu_b = cpumask_next(cpu_a, cpu_online_mask);
+	struct zcpool_pool_stats *st = new_stats(test);
+	struct huge_racer racers[2] = { { .backwards = false }, { .backwards = true } };
+	struct task_struct *tasks[2];
+	unsigned int round, i, twice = 0, never = 0;
+	struct huge_race *race;
+
+	if (cpu_b >= nr_cpu_ids)
+		kunit_skip(test, "needs two online CPUs");
+	race = kunit_kzalloc(test, sizeof(*race), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, race);
+	race->pool = create_pool(test, &cfg);
+	for (round = 0; round < HUGE_RACE_ROUNDS; round++) {
+		for (i = 0; i < HUGE_RACE_NR; i++) {
+			KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(race->pool, 20 * PAGE_SIZE, 0, 0,
+								&race->offs[i]), 0);
+			atomic_set(&race->freed[i], 0);
+		}
+		for (i = 0; i < 2; i++) {
+			racers[i].race = race;
+			init_completion(&racers[i].done);
+			tasks[i] = kthread_create(huge_racer_fn, &racers[i],
+						  "zcpool-kunit/free%u", i);
+		}
+		/* Stopped before it was ever woken, a thread ends without running. */
+		if (IS_ERR(tasks[0]) != IS_ERR(tasks[1]))
+			kthread_stop(IS_ERR(tasks[0]) ? tasks[1] : tasks[0]);
+		KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(tasks[0]) || IS_ERR(tasks[1]), "no thread");
+		kthread_bind(tasks[0], cpu_a);
+		kthread_bind(tasks[1], cpu_b);
+		wake_up_process(tasks[0]);
+		wake_up_process(tasks[1]);
+		wait_for_completion(&racers[0].done);
+		wait_for_completion(&racers[1].done);
+		for (i = 0; i < HUGE_RACE_NR; i++) {
+			twice += atomic_read(&race->freed[i]) > 1;
+			never += !atomic_read(&race->freed[i]);
+		}
+	}
+	KUNIT_EXPECT_EQ_MSG(test, twice, 0, "allocations freed twice");
+	KUNIT_EXPECT_EQ_MSG(test, never, 0, "allocations not freed");
+	KUNIT_EXPECT_EQ(test, atomic_read(&race->odd), 0);
+	zcpool_pool_stats(race->pool, st);
+	KUNIT_EXPECT_EQ(test, st->huge_live, 0);
+	KUNIT_EXPECT_EQ(test, st->bytes_requested, 0);
+	KUNIT_EXPECT_EQ(test, st->allocs, HUGE_RACE_ROUNDS * HUGE_RACE_NR);
+	KUNIT_EXPECT_EQ(test, st->frees, HUGE_RACE_ROUNDS * HUGE_RACE_NR);
+	KUNIT_EXPECT_EQ(test, st->bytes_spare, st->bytes_held);
+	zcpool_pool_reclaim(race->pool);
+	zcpool_pool_stats(race->pool, st);
+	KUNIT_EXPECT_EQ(test, st->bytes_held, 0);
+	KUNIT_EXPECT_EQ(test, st->pages_taken, st->pages_returned);
+}
+
+/*
  * A pool of MID_ORDER chunks keeping spares, capped at @max_bytes, whose one
  * allocation, of 60 pages (huge), was freed and is its spare.
  */
@@ -3498,6 +3665,8 @@ static struct kunit_case zcpool_pool_cases[] = {
 	KUNIT_CASE(a_batch_keeps_its_spares_while_another_cpu_frees),
 	KUNIT_CASE(an_idle_cpus_spares_go_back),
 	KUNIT_CASE(a_paused_pool_keeps_every_cpus_spares),
+	KUNIT_CASE(a_cpus_magazine_holds_eight_of_one_length),
+	KUNIT_CASE(two_cpus_free_each_huge_allocation_once),
 	KUNIT_CASE(spares_yield_to_the_cap),
 	KUNIT_CASE(spares_yield_to_a_huge_allocation),
 	KUNIT_CASE(spares_yield_to_an_uncached_run),
