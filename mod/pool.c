@@ -179,6 +179,8 @@ struct pool_pcpu_stats {
  *            counted yet.
  * @freed:    an allocation was put in it since the pool's epochs last
  *            heard of it: its CPU's share shrank.
+ * @stamp:    jiffies at its last free or allocation without the huge
+ *            lock, for the sweep that looks for idle CPUs.
  * @nr_pages: the pages of each; also read without @lock, for stats.
  * @entries:  the allocations, the newest last.
  *
@@ -191,6 +193,7 @@ struct pool_huge_mag {
 	unsigned int nr;
 	unsigned int untold;
 	bool freed;
+	unsigned long stamp;
 	unsigned long nr_pages;
 	struct zcpool_huge *entries[POOL_HUGE_MAG_NR];
 };
@@ -925,14 +928,18 @@ static void pool_huge_mag_empty(struct zcpool_pool *pool, unsigned int cpu)
 static void pool_huge_cpu_sweep(struct zcpool_pool *pool)
 {
 	unsigned int cpu = cpumask_next(pool->huge_sweep_cpu, cpu_possible_mask);
+	unsigned long since, stamp;
 	struct pool_huge_cpu *hc;
-	unsigned long since;
 	u64 before;
 
 	if (cpu >= nr_cpu_ids)
 		cpu = cpumask_first(cpu_possible_mask);
 	pool->huge_sweep_cpu = cpu;
 	hc = per_cpu_ptr(pool->huge_cpu, cpu);
+	/* Its magazine's frees and allocations without the lock count too. */
+	stamp = READ_ONCE(per_cpu_ptr(pool->huge_mag, cpu)->stamp);
+	if (time_after(stamp, hc->stamp))
+		hc->stamp = stamp;
 	since = time_after(pool->huge_resumed, hc->stamp) ? pool->huge_resumed : hc->stamp;
 	if (time_before(jiffies, since + POOL_SPARE_IDLE_JIFFIES))
 		return;
@@ -1079,17 +1086,6 @@ pool_spare_find(struct zcpool_pool *pool, unsigned long nr_pages, unsigned long 
 		if (best->nr_pages == nr_pages)
 			break;
 	}
-	return best;
-}
-
-/* pool_spare_find(), off the spare list. */
-static struct zcpool_huge *pool_spare_take(struct zcpool_pool *pool, unsigned long nr_pages,
-					   unsigned long nr_slots)
-{
-	struct zcpool_huge *best = pool_spare_find(pool, nr_pages, nr_slots);
-
-	if (best)
-		pool_spare_unlink(pool, best);
 	return best;
 }
 
@@ -1330,7 +1326,10 @@ static __always_inline struct zcpool_huge *pool_huge_mag_get(struct zcpool_pool 
 	spin_lock(&mag->lock);
 	if (mag->untold < POOL_SPARE_EPOCH_ALLOCS) {
 		huge = pool_huge_mag_pop(mag, nr_pages);
-		mag->untold += !!huge;
+		if (huge) {
+			mag->untold++;
+			WRITE_ONCE(mag->stamp, jiffies);
+		}
 	}
 	spin_unlock(&mag->lock);
 	return huge;
@@ -1344,7 +1343,10 @@ static __always_inline bool pool_huge_mag_put(struct zcpool_pool *pool, struct z
 
 	spin_lock(&mag->lock);
 	cached = pool_huge_mag_push(mag, huge);
-	mag->freed |= cached;
+	if (cached) {
+		mag->freed = true;
+		WRITE_ONCE(mag->stamp, jiffies);
+	}
 	spin_unlock(&mag->lock);
 	return cached;
 }
@@ -1417,20 +1419,23 @@ static __always_inline void pool_spares_settle(struct zcpool_pool *pool)
 
 /*
  * The allocation that best fits @nr_pages pages (the fewest pages, at
- * least that many) in another CPU's magazine, out of it and off that
- * CPU's share; or NULL. For a task that freed it there and moved, before
+ * least that many, fewer than @below) in another CPU's magazine, out of
+ * it and off that CPU's share; or NULL. For a task that freed it there and moved, before
  * new pages are taken and cleared. The magazines are read unlocked to
  * choose, the one chosen popped under its lock: if it changed meanwhile,
  * none is taken.
  */
-static struct zcpool_huge *pool_huge_mag_steal(struct zcpool_pool *pool, unsigned long nr_pages)
+static struct zcpool_huge *
+pool_huge_mag_steal(struct zcpool_pool *pool, unsigned long nr_pages, unsigned long below)
 {
-	unsigned long pages, best_pages = ULONG_MAX;
+	unsigned long pages, best_pages = below;
 	unsigned int cpu, best = nr_cpu_ids;
 	struct pool_huge_mag *mag;
 	struct zcpool_huge *huge;
 
 	lockdep_assert_held(&pool->huge_lock);
+	if (nr_pages > POOL_HUGE_MAG_PAGES)
+		return NULL;
 	for_each_possible_cpu(cpu) {
 		mag = per_cpu_ptr(pool->huge_mag, cpu);
 		pages = READ_ONCE(mag->nr_pages);
@@ -1453,16 +1458,16 @@ static struct zcpool_huge *pool_huge_mag_steal(struct zcpool_pool *pool, unsigne
 /*
  * The huge lock's side of pool_alloc_huge(): an allocation of @nr_pages
  * from this CPU's magazine (the task may have moved since it looked), its
- * untold allocations counted with it; else the spare that fits best, what
- * the magazine held of another length among them; else the best fit in
- * another CPU's magazine. Returns it, ours alone, @nr_pages of it counted
- * live; or NULL.
+ * untold allocations counted with it; else the best fit among the spares
+ * (what the magazine held of another length among them) and the other
+ * CPUs' magazines. Returns it, ours alone, @nr_pages of it counted live;
+ * or NULL.
  */
 static struct zcpool_huge *pool_huge_take_locked(struct zcpool_pool *pool, unsigned long nr_pages,
 						 unsigned long nr_slots)
 {
+	struct zcpool_huge *huge, *stolen;
 	struct pool_huge_mag *mag;
-	struct zcpool_huge *huge;
 	bool freed, other;
 	unsigned int told;
 
@@ -1493,9 +1498,15 @@ static struct zcpool_huge *pool_huge_take_locked(struct zcpool_pool *pool, unsig
 	if (other)
 		pool_huge_mag_empty(pool, smp_processor_id());
 	if (!huge) {
-		huge = pool_spare_take(pool, nr_pages, nr_slots);
-		if (!huge)
-			huge = pool_huge_mag_steal(pool, nr_pages);
+		huge = pool_spare_find(pool, nr_pages, nr_slots);
+		stolen = NULL;
+		if (!huge || huge->nr_pages != nr_pages)
+			stolen = pool_huge_mag_steal(pool, nr_pages,
+						     huge ? huge->nr_pages : ULONG_MAX);
+		if (stolen)
+			huge = stolen;
+		else if (huge)
+			pool_spare_unlink(pool, huge);
 		if (huge)
 			pool_huge_enter(pool, nr_pages);
 	}
@@ -1796,8 +1807,10 @@ struct zcpool_pool *zcpool_pool_create(const struct zcpool_pool_config *config)
 	pool->huge_mag = alloc_percpu_gfp(struct pool_huge_mag, GFP_KERNEL_ACCOUNT);
 	if (!pool->huge_mag)
 		goto err_free_huge_cpu;
-	for_each_possible_cpu(cpu)
+	for_each_possible_cpu(cpu) {
 		spin_lock_init(&per_cpu_ptr(pool->huge_mag, cpu)->lock);
+		per_cpu_ptr(pool->huge_mag, cpu)->stamp = pool->huge_stamp;
+	}
 	if (zcpool_cache_init(&pool->cache))
 		goto err_free_huge_mag;
 	pool->memcg = get_mem_cgroup_from_mm(current->mm);
