@@ -1658,6 +1658,18 @@ static struct zcpool_pool *new_spares_pool(struct kunit *test)
 	return new_mid_pool(test, 0, true);
 }
 
+/* A pool of MID_ORDER chunks and one arena that keeps spares, with no hooks. */
+static struct zcpool_pool *new_bare_spares_pool(struct kunit *test)
+{
+	struct zcpool_pool_config cfg = {
+		.chunk_order = MID_ORDER,
+		.nr_arenas = 1,
+		.keep_spares = true,
+	};
+
+	return create_pool(test, &cfg);
+}
+
 static void spares_serve_huge_allocations_that_fit(struct kunit *test)
 {
 	struct pool_ctx *ctx = test->priv;
@@ -1790,16 +1802,11 @@ static void huge_frees_skip_the_release_when_unmapped(struct kunit *test)
  */
 static void an_exact_spare_is_live_at_once(struct kunit *test)
 {
-	struct zcpool_pool_config cfg = {
-		.chunk_order = MID_ORDER,
-		.nr_arenas = 1,
-		.keep_spares = true,
-	};
 	struct zcpool_pool_stats *st = new_stats(test);
 	u64 big = 40 * PAGE_SIZE, less = big - 100, a, b, size;
 	struct zcpool_pool *pool;
 
-	pool = create_pool(test, &cfg);
+	pool = new_bare_spares_pool(test);
 
 	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(pool, big, 0, 0, &a), 0);
 	KUNIT_ASSERT_TRUE(test, fill(test, pool, a, big, 0xa7));
@@ -1959,11 +1966,6 @@ static void huge_stretches_move_together(struct kunit *test)
 
 static void spares_follow_the_live_peak(struct kunit *test)
 {
-	struct zcpool_pool_config cfg = {
-		.chunk_order = MID_ORDER,
-		.nr_arenas = 1,
-		.keep_spares = true,
-	};
 	struct zcpool_pool_stats *st = new_stats(test);
 	u64 one = 20 * PAGE_SIZE, other = 21 * PAGE_SIZE, taken, off;
 	struct zcpool_pool *pool;
@@ -1972,7 +1974,7 @@ static void spares_follow_the_live_peak(struct kunit *test)
 
 	offs = kunit_kcalloc(test, PEAK_BATCH, sizeof(*offs), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, offs);
-	pool = create_pool(test, &cfg);
+	pool = new_bare_spares_pool(test);
 
 	for (round = 0; round < 2; round++) {
 		for (i = 0; i < PEAK_BATCH; i++)
@@ -2013,11 +2015,6 @@ struct two_cpus {
 
 static struct two_cpus *two_cpus_setup(struct kunit *test, u64 size_a, u64 size_b)
 {
-	struct zcpool_pool_config cfg = {
-		.chunk_order = MID_ORDER,
-		.nr_arenas = 1,
-		.keep_spares = true,
-	};
 	unsigned int cpu_a = cpumask_first(cpu_online_mask);
 	unsigned int cpu_b = cpumask_next(cpu_a, cpu_online_mask);
 	struct two_cpus *t;
@@ -2026,7 +2023,7 @@ static struct two_cpus *two_cpus_setup(struct kunit *test, u64 size_a, u64 size_
 		kunit_skip(test, "needs two online CPUs");
 	t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, t);
-	t->pool = create_pool(test, &cfg);
+	t->pool = new_bare_spares_pool(test);
 	t->a = (struct cpu_batch){ .pool = t->pool, .cpu = cpu_a, .size = size_a, .n = 8 };
 	t->b = (struct cpu_batch){ .pool = t->pool, .cpu = cpu_b, .size = size_b, .n = 8 };
 	return t;
@@ -2219,18 +2216,13 @@ static void a_paused_pool_keeps_every_cpus_spares(struct kunit *test)
 
 static void a_cpus_magazine_holds_eight_of_one_length(struct kunit *test)
 {
-	struct zcpool_pool_config cfg = {
-		.chunk_order = MID_ORDER,
-		.nr_arenas = 1,
-		.keep_spares = true,
-	};
 	struct zcpool_pool_stats *st = new_stats(test);
 	u64 one = 20 * PAGE_SIZE, long_one = 700 * PAGE_SIZE;
 	u64 offs[MAG_FILL], again[MAG_FILL];
 	struct zcpool_pool *pool;
 	unsigned int i;
 
-	pool = create_pool(test, &cfg);
+	pool = new_bare_spares_pool(test);
 	migrate_disable();
 	for (i = 0; i < MAG_FILL; i++)
 		KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(pool, one, 0, 0, &offs[i]), 0);
@@ -2315,11 +2307,6 @@ static int huge_racer_fn(void *arg)
 
 static void two_cpus_free_each_huge_allocation_once(struct kunit *test)
 {
-	struct zcpool_pool_config cfg = {
-		.chunk_order = MID_ORDER,
-		.nr_arenas = 1,
-		.keep_spares = true,
-	};
 	unsigned int cpu_a = cpumask_first(cpu_online_mask);
 	unsigned int cpu_b = cpumask_next(cpu_a, cpu_online_mask);
 	struct zcpool_pool_stats *st = new_stats(test);
@@ -2332,7 +2319,7 @@ static void two_cpus_free_each_huge_allocation_once(struct kunit *test)
 		kunit_skip(test, "needs two online CPUs");
 	race = kunit_kzalloc(test, sizeof(*race), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, race);
-	race->pool = create_pool(test, &cfg);
+	race->pool = new_bare_spares_pool(test);
 	for (round = 0; round < HUGE_RACE_ROUNDS; round++) {
 		for (i = 0; i < HUGE_RACE_NR; i++) {
 			KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(race->pool, 20 * PAGE_SIZE, 0, 0,
