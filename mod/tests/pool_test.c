@@ -25,6 +25,7 @@
 #include <linux/prandom.h>
 #include <linux/random.h>
 #include <linux/sched.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/string.h>
@@ -2206,24 +2207,52 @@ static void a_paused_pool_keeps_every_cpus_spares(struct kunit *test)
 }
 
 /*
- * A CPU's magazine of huge allocations: the frees of one CPU fill it with
- * up to 8 of one length, the rest become spares, and its allocations of
- * that length take them back, new pages for none. It holds at most 8 MiB:
- * two of 700 pages, not three. A reclaim empties it with the spares.
- * Pinned to one CPU: a magazine is that CPU's.
+ * A CPU's magazine of huge allocations. With no spare on the list, the
+ * frees of one CPU fill it and its allocations of that length take them
+ * back, without the huge lock and with no new pages. It holds up to 8 of
+ * one length: of 10 frees, 2 become spares, and the 10 allocations after
+ * take all back. It holds at most 8 MiB: two buffers of a third of that
+ * and a page, not three. A reclaim empties it with the spares. The case
+ * pins its thread to one CPU (its own kthread, gone at its end): a
+ * magazine is that CPU's.
  */
 #define MAG_FILL	10
 
 static void a_cpus_magazine_holds_eight_of_one_length(struct kunit *test)
 {
+	unsigned long mag_pages = SZ_8M >> PAGE_SHIFT;
+	u64 one = 20 * PAGE_SIZE, long_one = (mag_pages / 3 + 1) * PAGE_SIZE;
 	struct zcpool_pool_stats *st = new_stats(test);
-	u64 one = 20 * PAGE_SIZE, long_one = 700 * PAGE_SIZE;
 	u64 offs[MAG_FILL], again[MAG_FILL];
 	struct zcpool_pool *pool;
 	unsigned int i;
 
+	if (8 * 20 > mag_pages)
+		kunit_skip(test, "needs 8 buffers of 20 pages in 8 MiB");
+	KUNIT_ASSERT_EQ(test, set_cpus_allowed_ptr(current, cpumask_of(raw_smp_processor_id())),
+			0);
 	pool = new_bare_spares_pool(test);
-	migrate_disable();
+
+	/* 8: all in the magazine, the list empty; taken back without the lock. */
+	for (i = 0; i < 8; i++)
+		KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(pool, one, 0, 0, &offs[i]), 0);
+	for (i = 0; i < 8; i++)
+		KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, offs[i]), 0);
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->spares, 8);
+	KUNIT_EXPECT_EQ(test, st->spares_cpu, 8);
+	for (i = 0; i < 8; i++) {
+		KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(pool, one, 0, 0, &again[i]), 0);
+		KUNIT_EXPECT_TRUE(test, offset_in(again[i], offs, 8));
+	}
+	zcpool_pool_stats(pool, st);
+	KUNIT_EXPECT_EQ(test, st->spares, 0);
+	KUNIT_EXPECT_EQ(test, st->huge_live, 8);
+	KUNIT_EXPECT_EQ(test, st->pages_taken, 8 * 20);
+	for (i = 0; i < 8; i++)
+		KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, again[i]), 0);
+
+	/* 10: 8 in the magazine, 2 on the list, all taken back. */
 	for (i = 0; i < MAG_FILL; i++)
 		KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(pool, one, 0, 0, &offs[i]), 0);
 	for (i = 0; i < MAG_FILL; i++)
@@ -2254,7 +2283,6 @@ static void a_cpus_magazine_holds_eight_of_one_length(struct kunit *test)
 	zcpool_pool_stats(pool, st);
 	KUNIT_EXPECT_EQ(test, st->spares_cpu, 2);
 	KUNIT_EXPECT_GE(test, st->spares, 3);
-	migrate_enable();
 
 	KUNIT_EXPECT_EQ(test, zcpool_pool_reclaim(pool), st->bytes_spare >> PAGE_SHIFT);
 	zcpool_pool_stats(pool, st);
@@ -2267,10 +2295,11 @@ static void a_cpus_magazine_holds_eight_of_one_length(struct kunit *test)
 /*
  * A huge allocation freed by two threads at once, on two CPUs, is freed
  * once: the frees claim it with an atomic exchange, no lock shared. Each
- * round, HUGE_RACE_NR allocations (more than a magazine holds), freed by
- * both threads, one from the first, one from the last: each must be
- * freed by exactly one, the other told -EINVAL. The next round takes them
- * back from both CPUs' magazines and the spares.
+ * round, HUGE_RACE_NR allocations (more than a magazine holds) are freed
+ * by both threads, which start together and free in the same order, so
+ * that they meet on every one: each must be freed by exactly one, the
+ * other told -EINVAL. The next round takes them back from both CPUs'
+ * magazines and the spares: no new pages after the first.
  */
 #define HUGE_RACE_NR		12
 #define HUGE_RACE_ROUNDS	100
@@ -2279,23 +2308,26 @@ struct huge_race {
 	struct zcpool_pool *pool;
 	u64 offs[HUGE_RACE_NR];
 	atomic_t freed[HUGE_RACE_NR];
+	atomic_t started;	/* threads at the start line */
 	atomic_t odd;		/* frees that returned neither 0 nor -EINVAL */
 };
 
 struct huge_racer {
 	struct huge_race *race;
-	bool backwards;
 	struct completion done;
 };
 
 static int huge_racer_fn(void *arg)
 {
 	struct huge_racer *r = arg;
-	unsigned int i, k;
+	unsigned int i;
 	int ret;
 
-	for (k = 0; k < HUGE_RACE_NR; k++) {
-		i = r->backwards ? HUGE_RACE_NR - 1 - k : k;
+	/* Each on a CPU of its own: the other arrives while this one spins. */
+	atomic_inc(&r->race->started);
+	while (atomic_read(&r->race->started) < 2)
+		cpu_relax();
+	for (i = 0; i < HUGE_RACE_NR; i++) {
 		ret = zcpool_pool_free(r->race->pool, r->race->offs[i]);
 		if (!ret)
 			atomic_inc(&r->race->freed[i]);
@@ -2310,7 +2342,7 @@ static void two_cpus_free_each_huge_allocation_once(struct kunit *test)
 	unsigned int cpu_a = cpumask_first(cpu_online_mask);
 	unsigned int cpu_b = cpumask_next(cpu_a, cpu_online_mask);
 	struct zcpool_pool_stats *st = new_stats(test);
-	struct huge_racer racers[2] = { { .backwards = false }, { .backwards = true } };
+	struct huge_racer racers[2] = {};
 	struct task_struct *tasks[2];
 	unsigned int round, i, twice = 0, never = 0;
 	struct huge_race *race;
@@ -2326,6 +2358,7 @@ static void two_cpus_free_each_huge_allocation_once(struct kunit *test)
 								&race->offs[i]), 0);
 			atomic_set(&race->freed[i], 0);
 		}
+		atomic_set(&race->started, 0);
 		for (i = 0; i < 2; i++) {
 			racers[i].race = race;
 			init_completion(&racers[i].done);
@@ -2356,6 +2389,10 @@ static void two_cpus_free_each_huge_allocation_once(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st->allocs, HUGE_RACE_ROUNDS * HUGE_RACE_NR);
 	KUNIT_EXPECT_EQ(test, st->frees, HUGE_RACE_ROUNDS * HUGE_RACE_NR);
 	KUNIT_EXPECT_EQ(test, st->bytes_spare, st->bytes_held);
+	kunit_info(test, "%u rounds: %llu pages taken for %u live at most",
+		   HUGE_RACE_ROUNDS, st->pages_taken, HUGE_RACE_NR * 20);
+	/* Taken back round after round, not made anew (a slack of one round). */
+	KUNIT_EXPECT_LE(test, st->pages_taken, 2 * HUGE_RACE_NR * 20);
 	zcpool_pool_reclaim(race->pool);
 	zcpool_pool_stats(race->pool, st);
 	KUNIT_EXPECT_EQ(test, st->bytes_held, 0);
