@@ -2826,8 +2826,8 @@ static __always_inline void pool_huge_put_taken(struct zcpool_pool *pool,
  * this CPU's magazine and what does not fit to the arena, a lock hold each.
  * A huge allocation leaves user mappings (the release hook) and goes to
  * this CPU's magazine of huge allocations or the spares, as
- * zcpool_pool_free() would put it; a stretch of them under one hold of
- * the huge lock.
+ * zcpool_pool_free() would put it; a stretch of them to the spares, under
+ * one hold of the huge lock.
  *
  * Context: process context, may sleep (the release hook).
  */
