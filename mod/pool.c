@@ -837,6 +837,15 @@ static void pool_huge_cpu_rotate(struct pool_huge_cpu *hc)
 	hc->shrank = false;
 }
 
+/* Count @allocs allocations into share @hc's epoch, which they may end. */
+static __always_inline void pool_huge_cpu_count_allocs(struct pool_huge_cpu *hc,
+						       unsigned int allocs)
+{
+	hc->epoch_allocs += allocs;
+	if (hc->epoch_allocs >= POOL_SPARE_EPOCH_ALLOCS)
+		pool_huge_cpu_rotate(hc);
+}
+
 /*
  * Count @bytes of huge pages going live (@live) or not on this CPU into its
  * share, @allocs allocations into its epoch, and the pool's sum of the
@@ -855,9 +864,7 @@ static __always_inline void pool_huge_cpu_tick(struct zcpool_pool *pool, u64 byt
 	hc->shrank |= !live || now > pool->huge_live_bytes;
 	hc->live = min(now, pool->huge_live_bytes);
 	hc->peak[0] = max(hc->peak[0], hc->live);
-	hc->epoch_allocs += allocs;
-	if (hc->epoch_allocs >= POOL_SPARE_EPOCH_ALLOCS)
-		pool_huge_cpu_rotate(hc);
+	pool_huge_cpu_count_allocs(hc, allocs);
 	pool->huge_cpu_slack += pool_huge_cpu_slack(hc) - before;
 }
 
@@ -888,18 +895,31 @@ static void pool_huge_mag_leave(struct zcpool_pool *pool, unsigned int cpu, u64 
 	pool->huge_epoch_allocs += untold;
 	hc->live -= min(hc->live, bytes);
 	hc->shrank |= freed;
-	hc->epoch_allocs += untold;
-	if (hc->epoch_allocs >= POOL_SPARE_EPOCH_ALLOCS)
-		pool_huge_cpu_rotate(hc);
+	pool_huge_cpu_count_allocs(hc, untold);
 	pool->huge_cpu_slack += pool_huge_cpu_slack(hc) - before;
+}
+
+/*
+ * What @mag owes the pool's epochs, cleared: its untold allocations
+ * (returned), and whether anything was put in it (*@freed).
+ */
+static unsigned int pool_huge_mag_owed(struct pool_huge_mag *mag, bool *freed)
+{
+	unsigned int untold = mag->untold;
+
+	lockdep_assert_held(&mag->lock);
+	*freed = mag->freed;
+	mag->untold = 0;
+	mag->freed = false;
+	return untold;
 }
 
 /*
  * Move what CPU @cpu's magazine holds to the spares, the oldest first (the
  * newest ends on top), its pages off the live ones and off that CPU's
- * share, as its frees would have taken them.
+ * share, as its frees would have taken them; its lock held.
  */
-static void pool_huge_mag_empty(struct zcpool_pool *pool, unsigned int cpu)
+static void __pool_huge_mag_empty(struct zcpool_pool *pool, unsigned int cpu)
 {
 	struct pool_huge_mag *mag = per_cpu_ptr(pool->huge_mag, cpu);
 	unsigned int i, untold;
@@ -907,18 +927,24 @@ static void pool_huge_mag_empty(struct zcpool_pool *pool, unsigned int cpu)
 	bool freed;
 
 	lockdep_assert_held(&pool->huge_lock);
-	spin_lock(&mag->lock);
+	lockdep_assert_held(&mag->lock);
 	for (i = 0; i < mag->nr; i++) {
 		pool_spare_link(pool, mag->entries[i]);
 		bytes += (u64)mag->entries[i]->nr_pages << PAGE_SHIFT;
 	}
 	WRITE_ONCE(mag->nr, 0);
-	untold = mag->untold;
-	freed = mag->freed;
-	mag->untold = 0;
-	mag->freed = false;
-	spin_unlock(&mag->lock);
+	untold = pool_huge_mag_owed(mag, &freed);
 	pool_huge_mag_leave(pool, cpu, bytes, untold, freed || bytes);
+}
+
+/* __pool_huge_mag_empty(), taking the magazine's lock. */
+static void pool_huge_mag_empty(struct zcpool_pool *pool, unsigned int cpu)
+{
+	struct pool_huge_mag *mag = per_cpu_ptr(pool->huge_mag, cpu);
+
+	spin_lock(&mag->lock);
+	__pool_huge_mag_empty(pool, cpu);
+	spin_unlock(&mag->lock);
 }
 
 /*
@@ -1435,10 +1461,10 @@ static void pool_huge_mag_tell(struct zcpool_pool *pool, bool freed, unsigned in
 /*
  * The allocation that best fits @nr_pages pages (the fewest pages, at
  * least that many, fewer than @below) in another CPU's magazine, out of
- * it and off that CPU's share; or NULL. For a task that freed it there and moved, before
- * new pages are taken and cleared. The magazines are read unlocked to
- * choose, the one chosen popped under its lock: if it changed meanwhile,
- * none is taken.
+ * it and off that CPU's share; or NULL. For a task that freed it there
+ * and moved, before new pages are taken and cleared. The magazines are
+ * read unlocked to choose, the one chosen popped under its lock: if it
+ * changed meanwhile, none is taken.
  */
 static struct zcpool_huge *
 pool_huge_mag_steal(struct zcpool_pool *pool, unsigned long nr_pages, unsigned long below)
@@ -1490,10 +1516,7 @@ static struct zcpool_huge *pool_huge_take_locked(struct zcpool_pool *pool, unsig
 	mag = this_cpu_ptr(pool->huge_mag);
 	spin_lock(&mag->lock);
 	huge = pool_huge_mag_pop(mag, nr_pages);
-	told = mag->untold + !!huge;
-	freed = mag->freed;
-	mag->untold = 0;
-	mag->freed = false;
+	told = pool_huge_mag_owed(mag, &freed) + !!huge;
 	/*
 	 * Another length goes to the spares: for best fit if longer, else
 	 * for the budget, unless this allocation could not take its place.
@@ -1576,10 +1599,7 @@ static unsigned int pool_huge_mag_hand_out(struct zcpool_pool *pool, unsigned lo
 		offsets[n++] = huge->base;
 		pool_huge_hand_out(pool, huge, size);
 	}
-	told = mag->untold + n;
-	freed = mag->freed;
-	mag->untold = 0;
-	mag->freed = false;
+	told = pool_huge_mag_owed(mag, &freed) + n;
 	spin_unlock(&mag->lock);
 	pool_huge_mag_tell(pool, freed, told);
 	return n;
@@ -1710,23 +1730,17 @@ static void pool_huge_zap(struct zcpool_pool *pool, struct zcpool_huge *huge)
 static void pool_huge_put_locked(struct zcpool_pool *pool, struct zcpool_huge *huge)
 {
 	struct pool_huge_mag *mag = this_cpu_ptr(pool->huge_mag);
-	bool cached = false, other;
+	bool cached = false;
 
 	lockdep_assert_held(&pool->huge_lock);
 	if (pool->keep_spares) {
 		spin_lock(&mag->lock);
 		/* Another length makes room, unless this one cannot take it. */
-		other = mag->nr && mag->nr_pages != huge->nr_pages &&
-			huge->nr_pages <= POOL_HUGE_MAG_PAGES;
-		if (!other)
-			cached = pool_huge_mag_push(mag, huge);
+		if (mag->nr && mag->nr_pages != huge->nr_pages &&
+		    huge->nr_pages <= POOL_HUGE_MAG_PAGES)
+			__pool_huge_mag_empty(pool, smp_processor_id());
+		cached = pool_huge_mag_push(mag, huge);
 		spin_unlock(&mag->lock);
-		if (other) {
-			pool_huge_mag_empty(pool, smp_processor_id());
-			spin_lock(&mag->lock);
-			cached = pool_huge_mag_push(mag, huge);
-			spin_unlock(&mag->lock);
-		}
 	}
 	if (!cached)
 		pool_spare_add(pool, huge);
