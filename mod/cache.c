@@ -58,11 +58,14 @@ static struct ratelimit_state cache_expedite_budget =
  * @slot: a slot from zcpool_cache_slot().
  *
  * Context: any context.
- * Return: %ZCPOOL_CACHE_MAG_BYTES worth of allocations, clamped to
+ * Return: %ZCPOOL_CACHE_PAGE_MAG for runs of one page; else
+ * %ZCPOOL_CACHE_MAG_BYTES worth of allocations, clamped to
  * %ZCPOOL_CACHE_MAG_MIN .. %ZCPOOL_CACHE_MAG_MAX.
  */
 unsigned int zcpool_cache_capacity(unsigned int slot)
 {
+	if (slot == zcpool_cache_slot(-1, 1))
+		return ZCPOOL_CACHE_PAGE_MAG;
 	return clamp_t(unsigned long, ZCPOOL_CACHE_MAG_BYTES / zcpool_cache_slot_bytes(slot),
 		       ZCPOOL_CACHE_MAG_MIN, ZCPOOL_CACHE_MAG_MAX);
 }
@@ -73,14 +76,16 @@ EXPORT_SYMBOL_IF_KUNIT(zcpool_cache_capacity);
  * @slot: a slot from zcpool_cache_slot().
  *
  * Half a magazine: the next misses are that many allocations away, and a
- * free right after the refill still finds room.
+ * free right after the refill still finds room. At most
+ * %ZCPOOL_CACHE_BATCH_MAX, the room the caller keeps for them: a miss
+ * holds the arena lock for the refill.
  *
  * Context: any context.
  * Return: 1 .. %ZCPOOL_CACHE_BATCH_MAX.
  */
 unsigned int zcpool_cache_refill_count(unsigned int slot)
 {
-	return zcpool_cache_capacity(slot) / 2;
+	return min(zcpool_cache_capacity(slot) / 2, ZCPOOL_CACHE_BATCH_MAX);
 }
 EXPORT_SYMBOL_IF_KUNIT(zcpool_cache_refill_count);
 
@@ -239,7 +244,8 @@ EXPORT_SYMBOL_IF_KUNIT(zcpool_cache_alloc_many);
  *         arena.
  * @evict: room for %ZCPOOL_CACHE_BATCH_MAX + 1 entries.
  *
- * When the magazine is full, its older half moves to @evict first. When
+ * When the magazine is full, its older half (its zcpool_cache_refill_count()
+ * oldest: a magazine of single pages keeps the rest) moves to @evict first. When
  * the CPU's byte budget has no room even then, or a drain owns the
  * magazines, @obj itself goes to @evict.
  *
@@ -262,7 +268,7 @@ unsigned int zcpool_cache_free_slow(struct zcpool_cache *cache, unsigned int slo
 	}
 	mag = &c->mags[slot];
 	if (mag->nr == mag->cap) {
-		n = mag->cap / 2;
+		n = zcpool_cache_refill_count(slot);
 		mag_take_oldest(c, mag, n, bytes, evict);
 	}
 	if (c->bytes + bytes <= ZCPOOL_CACHE_CPU_BYTES)

@@ -6,8 +6,8 @@
  * to nobody; the pool takes it from the magazine of the CPU it runs on
  * without touching an arena lock, refills an empty magazine with a batch
  * from the arena (one lock hold for many allocations), and when a free
- * finds the magazine full, moves its older half back to the arenas in one
- * batch. zcpool_cache_drain() empties every magazine (the shrinker).
+ * finds the magazine full, moves its older half (at most 8) back to the
+ * arenas in one batch. zcpool_cache_drain() empties every magazine (the shrinker).
  *
  * Locking: none on the way in and out. A task uses the magazines of the
  * CPU it runs on with preemption disabled (zcpool_cache_local_begin()),
@@ -62,7 +62,23 @@
 #define ZCPOOL_CACHE_MAG_MIN		8
 #define ZCPOOL_CACHE_MAG_MAX		16
 
-/* A refill brings at most half a magazine; a full one drops its older half. */
+/*
+ * The magazine of single pages holds 64, 256 KiB with 4 KiB pages: a
+ * page is the buffer most IO moves, and a bulk call or batch ioctl of 64
+ * of them (the benchmark's batch, a typical queue) then cycles through the
+ * magazine alone. With 16, 48 of each 64 went through the arena lock and
+ * the buddy tree both ways: half the guest blocks of a 4 KiB bulk
+ * allocation and free (scripts/insns), where kmem_cache_alloc_bulk()
+ * serves them from its per-CPU slab. The one slot costs 768 bytes of
+ * magazine entries per CPU; the classes keep 16 at most, for their
+ * entries fill the per-CPU block (ZCPOOL_CACHE_NR_SLOTS of them).
+ */
+#define ZCPOOL_CACHE_PAGE_MAG		64
+
+/*
+ * A refill brings at most half a magazine, a full one drops its older
+ * half: at most this many either way, the room the callers keep for them.
+ */
 #define ZCPOOL_CACHE_BATCH_MAX		(ZCPOOL_CACHE_MAG_MAX / 2)
 
 /*
@@ -76,7 +92,7 @@
 /**
  * struct zcpool_cache_mag - one magazine
  * @nr:    allocations in it, at most @cap.
- * @cap:   its capacity, at most %ZCPOOL_CACHE_MAG_MAX.
+ * @cap:   its capacity, zcpool_cache_capacity().
  * @bytes: the bytes of one allocation of its slot,
  *         zcpool_cache_slot_bytes(): kept here, for a class is sized by
  *         shifts and branches that every cached allocation and free paid.
@@ -89,7 +105,7 @@ struct zcpool_cache_mag {
 	struct zcpool_arena_obj *objs;
 };
 
-static_assert(ZCPOOL_CACHE_MAG_MAX <= U16_MAX);
+static_assert(ZCPOOL_CACHE_MAG_MAX <= U16_MAX && ZCPOOL_CACHE_PAGE_MAG <= U16_MAX);
 
 /**
  * struct zcpool_cache_cpu - one CPU's magazines of one pool
