@@ -241,16 +241,6 @@ static unsigned int arena_trim(struct zcpool_arena *arena, unsigned int keep,
 }
 
 /*
- * A batch of at least this many runs takes whole blocks of them at once
- * (zcpool_buddy_alloc_many()); a smaller one, a per-CPU cache's refill
- * say, takes each run next to the one before. A block comes from the
- * largest free room, where a run next to the last one fills the holes
- * around it: with blocks for the refills too, the chunks of the bench's
- * churn trace held 0.190 of the requested bytes beyond them, not 0.188.
- */
-#define ARENA_BLOCK_MIN_RUNS	16
-
-/*
  * Runs of @pages pages from @chunk: up to @want of them side by side
  * (a power of two of them) when @want and @pages allow, else one, next to
  * the run at page @prev if that is not negative. *@got says how many.
@@ -258,7 +248,7 @@ static unsigned int arena_trim(struct zcpool_arena *arena, unsigned int keep,
 static int chunk_take_runs(struct zcpool_chunk *chunk, unsigned int pages, unsigned int want,
 			   int prev, unsigned int *got)
 {
-	if (want >= ARENA_BLOCK_MIN_RUNS && is_power_of_2(pages))
+	if (want >= ZCPOOL_ARENA_BLOCK_MIN_RUNS && is_power_of_2(pages))
 		return zcpool_buddy_alloc_many(&chunk->buddy, pages, want, got);
 	*got = 1;
 	if (prev < 0)

@@ -209,15 +209,17 @@ EXPORT_SYMBOL_IF_KUNIT(zcpool_cache_fill);
  * @slot:  a slot from zcpool_cache_slot().
  * @objs:  room for @nr allocations.
  * @nr:    how many the caller wants.
+ * @least: take none unless this many (1 to @nr) can be taken.
  *
  * For bulk calls: what the magazine has, newest first, in one go.
  *
  * Context: process context; disables preemption meanwhile.
- * Return: how many are in @objs, 0 when the magazine is empty or a drain
- * owns the magazines.
+ * Return: how many are in @objs, 0 when the magazine has fewer than
+ * @least or a drain owns the magazines.
  */
 unsigned int zcpool_cache_alloc_many(struct zcpool_cache *cache, unsigned int slot,
-				     struct zcpool_arena_obj *objs, unsigned int nr)
+				     struct zcpool_arena_obj *objs, unsigned int nr,
+				     unsigned int least)
 {
 	struct zcpool_cache_cpu *c = zcpool_cache_local_begin(cache);
 	struct zcpool_cache_mag *mag;
@@ -226,6 +228,7 @@ unsigned int zcpool_cache_alloc_many(struct zcpool_cache *cache, unsigned int sl
 	if (c) {
 		mag = &c->mags[slot];
 		n = min_t(unsigned int, nr, mag->nr);
+		n = n < least ? 0 : n;
 		for (i = 0; i < n; i++)
 			objs[i] = mag->objs[--mag->nr];
 		WRITE_ONCE(c->bytes, c->bytes - n * mag->bytes);

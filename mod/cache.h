@@ -148,7 +148,8 @@ unsigned int zcpool_cache_refill_count(unsigned int slot);
 unsigned int zcpool_cache_fill(struct zcpool_cache *cache, unsigned int slot,
 			       struct zcpool_arena_obj *objs, unsigned int nr);
 unsigned int zcpool_cache_alloc_many(struct zcpool_cache *cache, unsigned int slot,
-				     struct zcpool_arena_obj *objs, unsigned int nr);
+				     struct zcpool_arena_obj *objs, unsigned int nr,
+				     unsigned int least);
 unsigned int zcpool_cache_free_slow(struct zcpool_cache *cache, unsigned int slot,
 				    const struct zcpool_arena_obj *obj,
 				    struct zcpool_arena_obj *evict);

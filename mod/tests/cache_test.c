@@ -560,7 +560,7 @@ static void a_frozen_cache_takes_and_gives_nothing(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, zcpool_cache_put(cache, slot, &obj));
 	KUNIT_EXPECT_EQ(test, zcpool_cache_fill(cache, slot, objs, ARRAY_SIZE(objs)),
 			ARRAY_SIZE(objs));
-	KUNIT_EXPECT_EQ(test, zcpool_cache_alloc_many(cache, slot, objs, ARRAY_SIZE(objs)), 0);
+	KUNIT_EXPECT_EQ(test, zcpool_cache_alloc_many(cache, slot, objs, ARRAY_SIZE(objs), 1), 0);
 	KUNIT_EXPECT_EQ(test, zcpool_cache_free_slow(cache, slot, &obj, evict), 1);
 	KUNIT_EXPECT_EQ(test, evict[0].off, obj.off);
 	KUNIT_EXPECT_EQ(test, zcpool_cache_count(cache, NULL), nr);
@@ -571,7 +571,7 @@ static void a_frozen_cache_takes_and_gives_nothing(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, out.off, obj.off);
 	KUNIT_EXPECT_EQ(test, out.dirty_len, obj.dirty_len);
 	KUNIT_EXPECT_EQ(test, zcpool_cache_fill(cache, slot, objs, ARRAY_SIZE(objs)), 0);
-	KUNIT_EXPECT_EQ(test, zcpool_cache_alloc_many(cache, slot, objs, ARRAY_SIZE(objs)),
+	KUNIT_EXPECT_EQ(test, zcpool_cache_alloc_many(cache, slot, objs, ARRAY_SIZE(objs), 1),
 			ARRAY_SIZE(objs));
 	KUNIT_EXPECT_EQ(test, zcpool_cache_count(cache, NULL), 0);
 	zcpool_cache_destroy(cache);
@@ -582,6 +582,75 @@ static const struct shape_case zero_cases[] = {
 };
 
 KUNIT_ARRAY_PARAM(zero_shape, zero_cases, shape_desc);
+
+/*
+ * A bulk call of runs the arena takes as a block (16 or more of a
+ * power-of-two length) takes from the magazine only what covers all of
+ * it: a magazine of 8 runs of 16 pages stays as it is, the 16 come from
+ * the arena (misses, not hits) and go back to it, while a call the
+ * magazine covers is all hits. The magazine of single pages holds 64, so
+ * a bulk call of 32 of them cycles through it alone.
+ */
+static void bulk_runs_take_blocks_unless_the_magazine_covers_them(struct kunit *test)
+{
+	struct zcpool_pool_config cfg = { .chunk_order = CACHE_TEST_ORDER + 2, .nr_arenas = 1 };
+	const unsigned int block = ZCPOOL_ARENA_BLOCK_MIN_RUNS;
+	const u64 run = 16 * PAGE_SIZE;
+	struct cache_ctx *ctx = test->priv;
+	int slot = zcpool_cache_slot(-1, 16);
+	struct zcpool_pool_stats *st;
+	struct zcpool_pool *pool;
+	u64 *off = ctx->offsets;
+	unsigned int cap;
+
+	KUNIT_ASSERT_GE(test, slot, 0);
+	cap = zcpool_cache_capacity(slot);
+	if (cap >= block)
+		kunit_skip(test, "a magazine of %u runs of 16 pages covers a block", cap);
+	/* Room for a block of 16-page runs beside a full magazine of them. */
+	pool = zcpool_pool_create(&cfg);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(pool));
+	zcpool_pool_destroy(ctx->pool);
+	ctx->pool = pool;
+
+	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc_bulk(pool, run, 0, 0, off, cap), cap);
+	KUNIT_ASSERT_EQ(test, zcpool_pool_free_bulk(pool, off, cap), cap);
+	st = stats(test);
+	KUNIT_ASSERT_EQ(test, st->cached, cap);
+	KUNIT_EXPECT_EQ(test, st->cache_misses, cap);
+
+	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc_bulk(pool, run, 0, 0, off, block), block);
+	st = stats(test);
+	KUNIT_EXPECT_EQ(test, st->cached, cap);
+	KUNIT_EXPECT_EQ(test, st->cache_misses, cap + block);
+	KUNIT_EXPECT_EQ(test, st->cache_hits, 0);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_free_bulk(pool, off, block), block);
+	st = stats(test);
+	KUNIT_EXPECT_EQ(test, st->cached, cap);
+	KUNIT_EXPECT_EQ(test, st->live, 0);
+
+	/* Fewer than a block: the magazine serves what it has. */
+	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc_bulk(pool, run, 0, 0, off, cap), cap);
+	st = stats(test);
+	KUNIT_EXPECT_EQ(test, st->cached, 0);
+	KUNIT_EXPECT_EQ(test, st->cache_hits, cap);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_free_bulk(pool, off, cap), cap);
+
+	/* Single pages: two blocks fit their magazine, and come back from it. */
+	slot = zcpool_cache_slot(-1, 1);
+	KUNIT_ASSERT_GE(test, zcpool_cache_capacity(slot), 2 * block);
+	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc_bulk(pool, PAGE_SIZE, 0, 0, off, 2 * block),
+			2 * block);
+	KUNIT_ASSERT_EQ(test, zcpool_pool_free_bulk(pool, off, 2 * block), 2 * block);
+	st = stats(test);
+	KUNIT_EXPECT_EQ(test, st->cached, cap + 2 * block);
+	KUNIT_ASSERT_EQ(test, zcpool_pool_alloc_bulk(pool, PAGE_SIZE, 0, 0, off, 2 * block),
+			2 * block);
+	st = stats(test);
+	KUNIT_EXPECT_EQ(test, st->cache_hits, cap + 2 * block);
+	KUNIT_EXPECT_EQ(test, st->cached, cap);
+	KUNIT_EXPECT_EQ(test, zcpool_pool_free_bulk(pool, off, 2 * block), 2 * block);
+}
 
 static struct kunit_case zcpool_cache_cases[] = {
 	KUNIT_CASE_PARAM(misses_refill_half_a_magazine, shape_gen_params),
@@ -596,6 +665,7 @@ static struct kunit_case zcpool_cache_cases[] = {
 	KUNIT_CASE(drains_expedite_at_most_once_per_gap),
 	KUNIT_CASE(drains_of_all_caches_share_one_budget),
 	KUNIT_CASE(hits_are_allocations_no_arena_served),
+	KUNIT_CASE(bulk_runs_take_blocks_unless_the_magazine_covers_them),
 	{}
 };
 
