@@ -273,6 +273,55 @@ static void one_cpu_caches_at_most_its_byte_budget(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st->live, 0);
 }
 
+/*
+ * A fill puts in what the magazine has room for and the CPU's byte budget
+ * allows, the last of the batch on top, and gives the rest back: two
+ * magazines of the longest runs take 8 each (15 and 16 pages, 992 KiB
+ * with 4 KiB pages), and of 64 single pages only the 8 that fill the
+ * budget to its byte go in. Allocations of a cache of its own, made up
+ * (it is destroyed holding them); the suite pins the test to one CPU.
+ */
+static void fill_stops_at_the_magazine_and_the_byte_budget(struct kunit *test)
+{
+	const unsigned int n = ZCPOOL_CACHE_PAGE_MAG;
+	unsigned int run16 = zcpool_cache_slot(-1, 16), run15 = zcpool_cache_slot(-1, 15);
+	unsigned int page = zcpool_cache_slot(-1, 1), left, cap16, cap15, fit, i;
+	struct zcpool_arena_obj *objs, out;
+	struct zcpool_cache *cache;
+	unsigned long bytes, room;
+
+	if (PAGE_SIZE != SZ_4K)
+		kunit_skip(test, "the counts are worked out for 4 KiB pages");
+	cache = kunit_kzalloc(test, sizeof(*cache), GFP_KERNEL);
+	objs = kunit_kcalloc(test, n, sizeof(*objs), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, cache);
+	KUNIT_ASSERT_NOT_NULL(test, objs);
+	KUNIT_ASSERT_EQ(test, zcpool_cache_init(cache), 0);
+	for (i = 0; i < n; i++)
+		objs[i] = (struct zcpool_arena_obj){ .off = i * SZ_64K };
+
+	cap16 = zcpool_cache_capacity(run16);
+	cap15 = zcpool_cache_capacity(run15);
+	KUNIT_EXPECT_EQ(test, zcpool_cache_fill(cache, run16, objs, n), n - cap16);
+	KUNIT_EXPECT_EQ(test, zcpool_cache_fill(cache, run15, objs, n), n - cap15);
+	KUNIT_EXPECT_EQ(test, zcpool_cache_count(cache, &bytes), cap16 + cap15);
+	KUNIT_ASSERT_EQ(test, bytes, (16UL * cap16 + 15UL * cap15) * PAGE_SIZE);
+	KUNIT_ASSERT_LT(test, bytes, ZCPOOL_CACHE_CPU_BYTES);
+	room = ZCPOOL_CACHE_CPU_BYTES - bytes;
+	fit = room / PAGE_SIZE;
+	KUNIT_ASSERT_LT(test, fit, n);
+	left = zcpool_cache_fill(cache, page, objs, n);
+	KUNIT_EXPECT_EQ(test, left, n - fit);
+	KUNIT_EXPECT_EQ(test, zcpool_cache_count(cache, &bytes), cap16 + cap15 + fit);
+	KUNIT_EXPECT_EQ(test, bytes, ZCPOOL_CACHE_CPU_BYTES);
+	/* The last of the batch on top: handed out first. */
+	KUNIT_EXPECT_TRUE(test, zcpool_cache_alloc(cache, page, &out));
+	KUNIT_EXPECT_EQ(test, out.off, objs[left].off);
+	KUNIT_EXPECT_EQ(test, zcpool_cache_alloc_many(cache, page, objs, n, 1), fit - 1);
+	KUNIT_EXPECT_EQ(test, objs[fit - 2].off, (u32)(n - 1) * SZ_64K);
+	zcpool_cache_destroy(cache);
+}
+
 /* A cached allocation is not live: no page for it, no second free. */
 static void cached_allocations_are_not_live(struct kunit *test)
 {
@@ -657,6 +706,7 @@ static struct kunit_case zcpool_cache_cases[] = {
 	KUNIT_CASE_PARAM(magazines_are_bounded_and_evict_half, shape_gen_params),
 	KUNIT_CASE(every_cached_shape_has_its_own_slot),
 	KUNIT_CASE(one_cpu_caches_at_most_its_byte_budget),
+	KUNIT_CASE(fill_stops_at_the_magazine_and_the_byte_budget),
 	KUNIT_CASE(cached_allocations_are_not_live),
 	KUNIT_CASE_PARAM(zero_flag_clears_dirty_cached_memory, zero_shape_gen_params),
 	KUNIT_CASE(drain_returns_every_cached_allocation),
