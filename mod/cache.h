@@ -6,8 +6,9 @@
  * to nobody; the pool takes it from the magazine of the CPU it runs on
  * without touching an arena lock, refills an empty magazine with a batch
  * from the arena (one lock hold for many allocations), and when a free
- * finds the magazine full, moves its older half (at most 8) back to the
- * arenas in one batch. zcpool_cache_drain() empties every magazine (the shrinker).
+ * finds the magazine full, moves its older half (of the 64 single pages,
+ * the oldest 8) back to the arenas in one batch. zcpool_cache_drain()
+ * empties every magazine (the shrinker).
  *
  * Locking: none on the way in and out. A task uses the magazines of the
  * CPU it runs on with preemption disabled (zcpool_cache_local_begin()),
@@ -49,14 +50,14 @@
 #define ZCPOOL_CACHE_NR_SLOTS	(ZCPOOL_SIZECLASS_NR + ZCPOOL_CACHE_RUN_MAX_PAGES)
 
 /*
- * A magazine holds about this many bytes, between 8 and 16 allocations:
- * 16 of the small classes and runs up to 4 KiB, fewer of the larger ones
- * but never under 8, so that a workload keeping a handful of buffers live
- * (an IO queue of 8 is typical) cycles them without the arena lock. The
- * benchmark's 4 KiB to 64 KiB pairs went to the arena on 9 of 10
- * operations with 2-entry magazines. Memory is bounded by
- * ZCPOOL_CACHE_CPU_BYTES below, and the pool drains the caches before it
- * grows, so caching never costs a chunk.
+ * A magazine holds about this many bytes, between 8 and 16 allocations
+ * (but the single pages', below): 16 of the small classes and runs up to
+ * 4 KiB, fewer of the larger ones but never under 8, so that a workload
+ * keeping a handful of buffers live (an IO queue of 8 is typical) cycles
+ * them without the arena lock. The benchmark's 4 KiB to 64 KiB pairs went
+ * to the arena on 9 of 10 operations with 2-entry magazines. Memory is
+ * bounded by ZCPOOL_CACHE_CPU_BYTES below, and the pool drains the caches
+ * before it grows, so caching never costs a chunk.
  */
 #define ZCPOOL_CACHE_MAG_BYTES		(64 * 1024)
 #define ZCPOOL_CACHE_MAG_MIN		8
@@ -69,9 +70,12 @@
  * magazine alone. With 16, 48 of each 64 went through the arena lock and
  * the buddy tree both ways: half the guest blocks of a 4 KiB bulk
  * allocation and free (scripts/insns), where kmem_cache_alloc_bulk()
- * serves them from its per-CPU slab. The one slot costs 768 bytes of
- * magazine entries per CPU; the classes keep 16 at most, for their
- * entries fill the per-CPU block (ZCPOOL_CACHE_NR_SLOTS of them).
+ * serves them from its per-CPU slab. The one slot's entries are 1 KiB
+ * per CPU, 768 bytes more than 16 of them; the classes keep 16 at most,
+ * for their entries fill the per-CPU block (ZCPOOL_CACHE_NR_SLOTS of
+ * them). A full page magazine moves its oldest 8 down over the 56 kept
+ * (zcpool_cache_free_slow()): single frees past a full magazine only, a
+ * bulk free fills it and gives the rest to the arena.
  */
 #define ZCPOOL_CACHE_PAGE_MAG		64
 

@@ -305,11 +305,14 @@ static void fill_stops_at_the_magazine_and_the_byte_budget(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, zcpool_cache_fill(cache, run16, objs, n), n - cap16);
 	KUNIT_EXPECT_EQ(test, zcpool_cache_fill(cache, run15, objs, n), n - cap15);
 	KUNIT_EXPECT_EQ(test, zcpool_cache_count(cache, &bytes), cap16 + cap15);
-	KUNIT_ASSERT_EQ(test, bytes, (16UL * cap16 + 15UL * cap15) * PAGE_SIZE);
-	KUNIT_ASSERT_LT(test, bytes, ZCPOOL_CACHE_CPU_BYTES);
+	KUNIT_EXPECT_EQ(test, bytes, (16UL * cap16 + 15UL * cap15) * PAGE_SIZE);
 	room = ZCPOOL_CACHE_CPU_BYTES - bytes;
 	fit = room / PAGE_SIZE;
-	KUNIT_ASSERT_LT(test, fit, n);
+	/* Failed here, the cache is still destroyed: its per-CPU block is not the test's. */
+	if (bytes >= ZCPOOL_CACHE_CPU_BYTES || fit < 2 || fit >= n) {
+		KUNIT_FAIL(test, "%lu bytes cached leave room for %u pages", bytes, fit);
+		goto out;
+	}
 	left = zcpool_cache_fill(cache, page, objs, n);
 	KUNIT_EXPECT_EQ(test, left, n - fit);
 	KUNIT_EXPECT_EQ(test, zcpool_cache_count(cache, &bytes), cap16 + cap15 + fit);
@@ -319,6 +322,7 @@ static void fill_stops_at_the_magazine_and_the_byte_budget(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, out.off, objs[left].off);
 	KUNIT_EXPECT_EQ(test, zcpool_cache_alloc_many(cache, page, objs, n, 1), fit - 1);
 	KUNIT_EXPECT_EQ(test, objs[fit - 2].off, (u32)(n - 1) * SZ_64K);
+out:
 	zcpool_cache_destroy(cache);
 }
 
@@ -652,6 +656,8 @@ static void bulk_runs_take_blocks_unless_the_magazine_covers_them(struct kunit *
 	u64 *off = ctx->offsets;
 	unsigned int cap;
 
+	if (PAGE_SIZE != SZ_4K)
+		kunit_skip(test, "the counts are worked out for 4 KiB pages");
 	KUNIT_ASSERT_GE(test, slot, 0);
 	cap = zcpool_cache_capacity(slot);
 	if (cap >= block)
