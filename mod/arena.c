@@ -248,7 +248,7 @@ static unsigned int arena_trim(struct zcpool_arena *arena, unsigned int keep,
 static int chunk_take_runs(struct zcpool_chunk *chunk, unsigned int pages, unsigned int want,
 			   int prev, unsigned int *got)
 {
-	if (want >= ZCPOOL_ARENA_BLOCK_MIN_RUNS && is_power_of_2(pages))
+	if (zcpool_arena_takes_block(pages, want))
 		return zcpool_buddy_alloc_many(&chunk->buddy, pages, want, got);
 	*got = 1;
 	if (prev < 0)

@@ -17,6 +17,7 @@
 #define _ZCPOOL_ARENA_H
 
 #include <linux/list.h>
+#include <linux/log2.h>
 #include <linux/memcontrol.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
@@ -66,6 +67,12 @@ enum zcpool_arena_usage {
  * beyond them, not 0.188.
  */
 #define ZCPOOL_ARENA_BLOCK_MIN_RUNS	16
+
+/* Whether @want runs of @pages pages are taken as a block (see above). */
+static inline bool zcpool_arena_takes_block(unsigned int pages, unsigned int want)
+{
+	return want >= ZCPOOL_ARENA_BLOCK_MIN_RUNS && is_power_of_2(pages);
+}
 
 /**
  * struct zcpool_arena_stats - what an arena has given to its pool

@@ -2567,11 +2567,11 @@ EXPORT_SYMBOL_NS_GPL(zcpool_pool_free, ZCPOOL);
  * magazine holds, else a batch straight from the arena. The magazine is
  * not refilled on the way: the caller takes every one. Returns how many
  * (at least 1), or the arena's error. Runs the arena takes as a block
- * (ZCPOOL_ARENA_BLOCK_MIN_RUNS or more of a power-of-two length) come
- * from the magazine only when it has them all: a magazine of 8 runs of 64
- * KiB before 48 from the arena left 8 to take one at a time, a tree walk
- * each, and a batch of 64 then ran 8% more guest blocks an entry
- * (scripts/insns: 64.7, against 59.8 taking four blocks).
+ * (zcpool_arena_takes_block()) come from the magazine only when it has
+ * them all: a magazine of 8 runs of 64 KiB before 48 from the arena left
+ * 8 to take one at a time, a tree walk each, and a batch of 64 then ran
+ * 8% more guest blocks an entry (scripts/insns: 64.7, against 59.8
+ * taking four blocks).
  */
 static int pool_get_objs(struct zcpool_pool *pool, int cls, unsigned int pages,
 			 struct zcpool_arena_obj *objs, unsigned int want)
@@ -2582,8 +2582,7 @@ static int pool_get_objs(struct zcpool_pool *pool, int cls, unsigned int pages,
 	int ret;
 
 	if (slot >= 0) {
-		least = cls < 0 && want >= ZCPOOL_ARENA_BLOCK_MIN_RUNS && is_power_of_2(pages) ?
-			want : 1;
+		least = cls < 0 && zcpool_arena_takes_block(pages, want) ? want : 1;
 		n = zcpool_cache_alloc_many(&pool->cache, slot, objs, want, least);
 		if (n)
 			return n;
