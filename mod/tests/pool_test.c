@@ -2218,6 +2218,30 @@ static void a_paused_pool_keeps_every_cpus_spares(struct kunit *test)
  */
 #define MAG_FILL	10
 
+/* Allocate @n of @size into @offs, then free them in the same order. */
+static void alloc_then_free(struct kunit *test, struct zcpool_pool *pool, u64 size, u64 *offs,
+			    unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(pool, size, 0, 0, &offs[i]), 0);
+	for (i = 0; i < n; i++)
+		KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, offs[i]), 0);
+}
+
+/* Allocate @n of @size into @again, each one of the @n freed at @offs. */
+static void alloc_back(struct kunit *test, struct zcpool_pool *pool, u64 size, u64 *again,
+		       const u64 *offs, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(pool, size, 0, 0, &again[i]), 0);
+		KUNIT_EXPECT_TRUE(test, offset_in(again[i], offs, n));
+	}
+}
+
 static void a_cpus_magazine_holds_eight_of_one_length(struct kunit *test)
 {
 	unsigned long mag_pages = SZ_8M >> PAGE_SHIFT;
@@ -2234,17 +2258,11 @@ static void a_cpus_magazine_holds_eight_of_one_length(struct kunit *test)
 	pool = new_bare_spares_pool(test);
 
 	/* 8: all in the magazine, the list empty; taken back without the lock. */
-	for (i = 0; i < 8; i++)
-		KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(pool, one, 0, 0, &offs[i]), 0);
-	for (i = 0; i < 8; i++)
-		KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, offs[i]), 0);
+	alloc_then_free(test, pool, one, offs, 8);
 	zcpool_pool_stats(pool, st);
 	KUNIT_EXPECT_EQ(test, st->spares, 8);
 	KUNIT_EXPECT_EQ(test, st->spares_cpu, 8);
-	for (i = 0; i < 8; i++) {
-		KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(pool, one, 0, 0, &again[i]), 0);
-		KUNIT_EXPECT_TRUE(test, offset_in(again[i], offs, 8));
-	}
+	alloc_back(test, pool, one, again, offs, 8);
 	zcpool_pool_stats(pool, st);
 	KUNIT_EXPECT_EQ(test, st->spares, 0);
 	KUNIT_EXPECT_EQ(test, st->huge_live, 8);
@@ -2253,20 +2271,14 @@ static void a_cpus_magazine_holds_eight_of_one_length(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, again[i]), 0);
 
 	/* 10: 8 in the magazine, 2 on the list, all taken back. */
-	for (i = 0; i < MAG_FILL; i++)
-		KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(pool, one, 0, 0, &offs[i]), 0);
-	for (i = 0; i < MAG_FILL; i++)
-		KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, offs[i]), 0);
+	alloc_then_free(test, pool, one, offs, MAG_FILL);
 	zcpool_pool_stats(pool, st);
 	KUNIT_EXPECT_EQ(test, st->spares, MAG_FILL);
 	KUNIT_EXPECT_EQ(test, st->spares_cpu, 8);
 	KUNIT_EXPECT_EQ(test, st->bytes_spare, MAG_FILL * one);
 	KUNIT_EXPECT_EQ(test, st->huge_live, 0);
 
-	for (i = 0; i < MAG_FILL; i++) {
-		KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(pool, one, 0, 0, &again[i]), 0);
-		KUNIT_EXPECT_TRUE(test, offset_in(again[i], offs, MAG_FILL));
-	}
+	alloc_back(test, pool, one, again, offs, MAG_FILL);
 	zcpool_pool_stats(pool, st);
 	KUNIT_EXPECT_EQ(test, st->spares, 0);
 	KUNIT_EXPECT_EQ(test, st->spares_cpu, 0);
@@ -2276,10 +2288,7 @@ static void a_cpus_magazine_holds_eight_of_one_length(struct kunit *test)
 	for (i = 0; i < MAG_FILL; i++)
 		KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, again[i]), 0);
 
-	for (i = 0; i < 3; i++)
-		KUNIT_ASSERT_EQ(test, zcpool_pool_alloc(pool, long_one, 0, 0, &offs[i]), 0);
-	for (i = 0; i < 3; i++)
-		KUNIT_EXPECT_EQ(test, zcpool_pool_free(pool, offs[i]), 0);
+	alloc_then_free(test, pool, long_one, offs, 3);
 	zcpool_pool_stats(pool, st);
 	KUNIT_EXPECT_EQ(test, st->spares_cpu, 2);
 	KUNIT_EXPECT_GE(test, st->spares, 3);
